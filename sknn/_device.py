@@ -1,0 +1,60 @@
+"""Device resolution: which torch device an estimator trains on.
+
+Nothing here runs at import time or in an estimator's ``__init__``: the device is resolved
+at the door of ``fit``, so constructing, cloning or pickling an estimator never touches CUDA.
+"""
+
+import re
+
+import torch
+
+_CUDA_PATTERN = re.compile(r"^cuda(:\d+)?$")
+
+
+def resolve_device(device):
+    """Turn an estimator's ``device`` parameter into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` picks CUDA when it is available, else the CPU; ``"cpu"``, ``"cuda"`` and
+        ``"cuda:N"`` name a device explicitly.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        If the string names no known device, or names a CUDA device that this machine
+        does not have.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise ValueError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'. "
+            f"Got {device!r} instead."
+        )
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if _CUDA_PATTERN.match(device):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this "
+                "machine. Use device='auto' to fall back to the CPU, or device='cpu'."
+            )
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but this machine has only "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+        return torch.device("cuda", index)
+    raise ValueError(
+        f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'. "
+        f"Got {device!r} instead."
+    )

@@ -1,0 +1,49 @@
+"""Randomness: turning ``random_state`` into torch seeds without touching global state.
+
+An estimator draws one integer seed from its ``random_state`` at the start of ``fit`` and
+does all its torch-side random work (weight initialisation, dropout, shuffling) inside
+:func:`torch_seed_scope`, which forks the global torch generators and restores them on exit.
+The user's global RNG state is therefore the same after ``fit`` as before, and an integer
+``random_state`` makes every ``fit`` bitwise reproducible on the CPU.
+"""
+
+import contextlib
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def draw_seed(random_state):
+    """Draw an integer seed from a scikit-learn style ``random_state``.
+
+    ``None`` draws from NumPy's global generator, as scikit-learn does; an int or a
+    ``RandomState`` gives the same seed for the same state.
+    """
+    return int(check_random_state(random_state).randint(_MAX_SEED))
+
+
+def make_generator(seed, device):
+    """A :class:`torch.Generator` on ``device`` seeded with ``seed``."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+@contextlib.contextmanager
+def torch_seed_scope(seed, device):
+    """Seed torch's global generators for the block and restore them afterwards.
+
+    Only the CPU generator and, when ``device`` is a CUDA device, that device's generator
+    are forked and seeded; other devices are left alone.
+    """
+    device = torch.device(device)
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda_devices:
+            with torch.cuda.device(cuda_devices[0]):
+                torch.cuda.manual_seed(seed)
+        yield

@@ -1,0 +1,576 @@
+"""The shared estimator machinery every sknn estimator is built on.
+
+:class:`BaseNeuralNet` holds the parameters every network shares and the whole ``fit``
+template: parameter validation, data validation, seeding, device resolution, the
+validation split, building the skorch training engine, running it and checking its health.
+A concrete estimator supplies only what depends on its input (``_validate_X_y``,
+``_validate_X``, ``_build_module``) and mixes in :class:`NeuralNetClassifierMixin` or
+:class:`NeuralNetRegressorMixin` for what depends on its task.
+"""
+
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import compute_sample_weight
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+
+from sknn._device import resolve_device
+from sknn._random import draw_seed, make_generator, torch_seed_scope
+from sknn.engine.callbacks import EpochRule
+from sknn.engine.data import DeviceData
+from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
+from sknn.engine.net import TrainingNet
+from sknn.engine.optim import OPTIMIZERS, STOCHASTIC_SOLVERS, OptimizerFactory
+
+#: Rows per forward pass when predicting.
+PREDICT_BATCH_SIZE = 65536
+
+
+class BaseNeuralNet(BaseEstimator, ABC):
+    """Base class of every sknn network estimator. Not for direct use.
+
+    Subclasses list every parameter in their own ``__init__`` (scikit-learn reads the
+    signature) and implement :meth:`_validate_X_y`, :meth:`_validate_X` and
+    :meth:`_build_module`.
+    """
+
+    _parameter_constraints: dict = {
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "callbacks": [list, None],
+    }
+
+    # -- hooks for the concrete estimators ------------------------------------------------
+    @abstractmethod
+    def _validate_X_y(self, X, y, reset):
+        """Validate training data; return ``(X, y)`` with X an array or dict of arrays."""
+
+    @abstractmethod
+    def _validate_X(self, X):
+        """Validate prediction data (``reset=False``); return an array or dict of arrays."""
+
+    @abstractmethod
+    def _build_module(self, X, n_outputs):
+        """Return a freshly initialised ``torch.nn.Module`` for validated X."""
+
+    def _label_smoothing(self):
+        return getattr(self, "label_smoothing", 0.0)
+
+    # -- fit template -----------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        self._validate_params()
+        if incremental and self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                "%s is not stochastic." % self.solver
+            )
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+
+        X, y = self._validate_X_y(X, y, reset=first_pass)
+        n_samples = _num_samples(X)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, np.empty((n_samples, 0)))
+        y_train = self._encode_targets(y, first_pass, incremental, classes)
+        sample_weight = self._task_sample_weight(y, sample_weight)
+
+        device = resolve_device(self.device)
+        seed = draw_seed(self.random_state)
+        with torch_seed_scope(seed, device):
+            if first_pass:
+                self._initialize_state(X, device)
+            self._train(X, y, y_train, sample_weight, device, seed, incremental)
+        return self
+
+    def _initialize_state(self, X, device):
+        """Build the module and the engine and reset scikit-learn's fitted attributes."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        self._best_state = None
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+        self.device_ = str(device)
+        module = self._build_module(X, self.n_outputs_)
+        self.net_ = TrainingNet(
+            module=module,
+            criterion=TaskLoss(self.out_activation_, self._label_smoothing()),
+            optimizer=torch.optim.Optimizer,  # unused: make_optimizer builds it
+            make_optimizer=OptimizerFactory(self),
+            lr=self.learning_rate_init,
+            train_split=None,
+            callbacks=list(self.callbacks or []),
+            device=self.device_,
+            verbose=0,
+        )
+        self.net_.initialize()
+
+    def _train(self, X, y, y_train, sample_weight, device, seed, incremental):
+        net = self.net_
+        if self.device_ != str(device):
+            net.set_params(device=str(device))
+            self.device_ = str(device)
+            net.module_.to(device)
+            _optimizer_to(net.optimizer_, device)
+        if self.early_stopping and not incremental:
+            train_idx, valid_idx = self._validation_split(y, y_train, seed)
+            train = self._device_data(X, y_train, sample_weight, train_idx, device)
+            valid = self._device_data(X, y_train, sample_weight, valid_idx, device)
+            y_valid = y[valid_idx]
+            w_valid = None if sample_weight is None else sample_weight[valid_idx]
+
+            def score_fn(outputs):
+                return self._score_outputs(outputs, y_valid, w_valid)
+
+        else:
+            train = self._device_data(X, y_train, sample_weight, None, device)
+            valid, score_fn = None, None
+
+        n_train = len(train)
+        if self.solver == "lbfgs":
+            batch_size = n_train
+        elif self.batch_size == "auto":
+            batch_size = min(200, n_train)
+        else:
+            if self.batch_size > n_train:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. "
+                    "It is going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_train))
+        rule = EpochRule(self, score_fn, n_train) if self.solver != "lbfgs" else None
+        net.set_params(
+            batch_size=batch_size,
+            shuffle=self.shuffle and self.solver != "lbfgs",
+            l2_penalty=self.alpha,
+            generator=make_generator(seed, device),
+        )
+        net.callbacks_ = [("sknn_epoch_rule", rule)] if rule else []
+        net.callbacks_ += [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
+        epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
+        try:
+            net.partial_fit(train, valid, epochs=epochs)
+        finally:
+            net.generator = None  # a torch.Generator does not pickle
+            net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if cb is not rule]
+
+        if rule is None:
+            self._finish_lbfgs(train)
+        elif not rule.stopped and rule.epochs_run < epochs:
+            warnings.warn("Training interrupted by user.")
+        elif not rule.stopped and not incremental:
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                "optimization hasn't converged yet." % self.max_iter,
+                ConvergenceWarning,
+            )
+        if self.early_stopping and not incremental and self._best_state is not None:
+            net.module_.load_state_dict(self._best_state)
+            self._best_state = None
+        if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may "
+                "contain large values and need to be preprocessed."
+            )
+
+    def _finish_lbfgs(self, train):
+        net = self.net_
+        state = net.optimizer_.state[net.optimizer_.param_groups[0]["params"][0]]
+        self.n_iter_ = int(state.get("n_iter", 0))
+        with torch.no_grad():
+            X, target = train.take(slice(None))
+            net.module_.train()
+            self.loss_ = float(net.get_loss(net.infer(X), target, training=True))
+        if self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                "lbfgs failed to converge after %d iteration(s) (status=1):\n"
+                "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\n"
+                "Increase the number of iterations to improve the convergence "
+                "(max_iter=%d)." % (self.n_iter_, self.max_iter),
+                ConvergenceWarning,
+            )
+        # scikit-learn's lbfgs records neither a loss curve nor a best loss.
+        del self.loss_curve_, self.best_loss_, self.t_
+
+    def _validation_split(self, y, y_train, seed):
+        stratify = y if self._stratify_validation() else None
+        idx = np.arange(len(y_train))
+        train_idx, valid_idx = train_test_split(
+            idx,
+            random_state=np.random.RandomState(seed),
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        if len(valid_idx) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return train_idx, valid_idx
+
+    def _stratify_validation(self):
+        return False
+
+    def _device_data(self, X, y_train, sample_weight, index, device):
+        def put(a):
+            a = a if index is None else a[index]
+            return _as_tensor(a, device)
+
+        Xt = {k: put(v) for k, v in X.items()} if isinstance(X, dict) else put(X)
+        w = None if sample_weight is None else put(sample_weight.astype(np.float32))
+        return DeviceData(Xt, put(y_train), w)
+
+    # -- prediction -------------------------------------------------------------------------
+    def _raw_outputs(self, X):
+        """Validated X -> raw module outputs as a float tensor on the CPU."""
+        net = self.net_
+        module = net.module_
+        module.eval()
+        device = next(module.parameters()).device
+        n = _num_samples(X)
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, n, PREDICT_BATCH_SIZE):
+                rows = slice(start, start + PREDICT_BATCH_SIZE)
+                if isinstance(X, dict):
+                    out = module(**{k: _as_tensor(v[rows], device) for k, v in X.items()})
+                else:
+                    out = module(_as_tensor(X[rows], device))
+                outputs.append(out.float())
+        out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        return out.cpu()
+
+    def _activated_outputs(self, X):
+        """Validated X -> outputs after the output activation, as float64 NumPy."""
+        raw = self._raw_outputs(X)
+        return OUTPUT_ACTIVATIONS[self.out_activation_](raw).double().numpy()
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+    # -- fitted attributes derived from the module -----------------------------------------
+    @property
+    def history_(self):
+        """skorch's per-epoch history of the last fit (loss, validation score, lr, time)."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    @property
+    def module_(self):
+        """The fitted ``torch.nn.Module``."""
+        check_is_fitted(self)
+        return self.net_.module_
+
+
+class NeuralNetClassifierMixin(ClassifierMixin):
+    """Classification for a :class:`BaseNeuralNet`: labels, class weights, probabilities.
+
+    Labels of any kind (strings, {-1, 1}, {10, 20, 30}, pandas categoricals) round-trip
+    through a ``LabelBinarizer`` fitted in ``fit``; ``classes_`` orders the columns of
+    :meth:`predict_proba`. Two classes use one logistic output, as scikit-learn's MLP does;
+    several use a softmax; a label-indicator matrix is multilabel (one logistic per label).
+    """
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        if incremental and _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        elif first_pass and not incremental:
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            present = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(present) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in "
+                        f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                        f"{present}"
+                    )
+            elif len(np.setdiff1d(present, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {present}."
+                )
+        binarizer = self._label_binarizer
+        if binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+            self.n_outputs_ = len(binarizer.classes_)
+            return np.searchsorted(binarizer.classes_, y).astype(np.int64)
+        self.out_activation_ = "logistic"
+        encoded = binarizer.transform(y).astype(np.float32)
+        self.n_outputs_ = encoded.shape[1]
+        return encoded
+
+    def _validate_targets(self, y):
+        check_classification_targets(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y
+
+    def _task_sample_weight(self, y, sample_weight):
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is None:
+            return sample_weight
+        if y.ndim == 2:
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        weights = compute_sample_weight(class_weight, y)
+        if sample_weight is not None:
+            weights = weights * sample_weight
+        return weights
+
+    def _stratify_validation(self):
+        return self.n_outputs_ == 1 or self.out_activation_ == "softmax"
+
+    def _score_outputs(self, outputs, y_true, sample_weight):
+        proba = OUTPUT_ACTIVATIONS[self.out_activation_](outputs.float()).cpu().numpy()
+        return accuracy_score(y_true, self._decode(proba), sample_weight=sample_weight)
+
+    def _decode(self, proba):
+        if proba.shape[1] == 1:
+            proba = proba.ravel()
+        return self._label_binarizer.inverse_transform(proba)
+
+    def predict(self, X):
+        """Predict class labels for samples in X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes, as given in ``y`` at fit.
+        """
+        check_is_fitted(self)
+        return self._decode(self._activated_outputs(self._validate_X(X)))
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns ordered as in ``classes_``.
+        """
+        check_is_fitted(self)
+        proba = self._activated_outputs(self._validate_X(X))
+        if proba.shape[1] == 1:
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Log of probability estimates, ``log(predict_proba(X))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as in ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba)
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to ``partial_fit``; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class NeuralNetRegressorMixin(RegressorMixin):
+    """Regression for a :class:`BaseNeuralNet`: identity output (or exp for Poisson)."""
+
+    def _encode_targets(self, y, first_pass, incremental, classes):
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not first_pass and y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted with "
+                f"{self.n_outputs_} outputs."
+            )
+        self.n_outputs_ = y2.shape[1]
+        self.out_activation_ = "exp" if getattr(self, "loss", None) == "poisson" else "identity"
+        return y2.astype(np.float32)
+
+    def _validate_targets(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if getattr(self, "loss", None) == "poisson" and np.any(y < 0):
+            raise ValueError("Some value(s) of y are negative which is not allowed for Poisson.")
+        return y
+
+    def _task_sample_weight(self, y, sample_weight):
+        return sample_weight
+
+    def _score_outputs(self, outputs, y_true, sample_weight):
+        pred = OUTPUT_ACTIVATIONS[self.out_activation_](outputs.float()).cpu().numpy()
+        if not np.isfinite(pred).all():
+            return np.nan
+        if pred.shape[1] == 1:
+            pred = pred.ravel()
+        return r2_score(y_true, pred, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict using the fitted network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        pred = self._activated_outputs(self._validate_X(X))
+        return pred.ravel() if pred.shape[1] == 1 else pred
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+
+def _num_samples(X):
+    if isinstance(X, dict):
+        return len(next(iter(X.values())))
+    return len(X)
+
+
+def _as_tensor(a, device):
+    t = torch.as_tensor(a)
+    if t.is_floating_point() and t.dtype != torch.float32:
+        t = t.float()
+    return t.to(device, non_blocking=True)
+
+
+def _optimizer_to(optimizer, device):
+    for state in optimizer.state.values():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                state[key] = value.to(device)
+

@@ -1,0 +1,1 @@
+"""The training engine: knows torch and skorch, not scikit-learn's estimator API."""

@@ -1,0 +1,98 @@
+"""Optimizers by name, configured from an estimator's scikit-learn-style parameters."""
+
+import torch
+
+
+def _adam(params, est):
+    return torch.optim.Adam(
+        params, lr=est.learning_rate_init, betas=(est.beta_1, est.beta_2), eps=est.epsilon
+    )
+
+
+def _adamw(params, est):
+    return torch.optim.AdamW(
+        params,
+        lr=est.learning_rate_init,
+        betas=(est.beta_1, est.beta_2),
+        eps=est.epsilon,
+        weight_decay=est.weight_decay,
+    )
+
+
+def _sgd(params, est):
+    # torch's momentum buffer b <- m*b + g, p <- p - lr*b is scikit-learn's velocity
+    # update v <- m*v - lr*g, p <- p + v rescaled by -lr, identical at a constant lr.
+    return torch.optim.SGD(
+        params,
+        lr=est.learning_rate_init,
+        momentum=est.momentum,
+        nesterov=bool(est.nesterovs_momentum and est.momentum > 0),
+    )
+
+
+def _rmsprop(params, est):
+    return torch.optim.RMSprop(
+        params, lr=est.learning_rate_init, alpha=est.beta_2, eps=est.epsilon, momentum=0.0
+    )
+
+
+def _adagrad(params, est):
+    return torch.optim.Adagrad(params, lr=est.learning_rate_init, eps=est.epsilon)
+
+
+def _lbfgs(params, est):
+    return torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=est.max_iter,
+        max_eval=est.max_fun,
+        tolerance_grad=est.tol,
+        tolerance_change=0.0,
+        history_size=10,
+        line_search_fn="strong_wolfe",
+    )
+
+
+OPTIMIZERS = {
+    "adam": _adam,
+    "adamw": _adamw,
+    "sgd": _sgd,
+    "rmsprop": _rmsprop,
+    "adagrad": _adagrad,
+    "lbfgs": _lbfgs,
+}
+
+#: Solvers that take mini-batches (every one but the full-batch L-BFGS).
+STOCHASTIC_SOLVERS = frozenset(OPTIMIZERS) - {"lbfgs"}
+
+
+_SETTINGS = (
+    "solver",
+    "learning_rate_init",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "momentum",
+    "nesterovs_momentum",
+    "weight_decay",
+    "max_iter",
+    "max_fun",
+    "tol",
+)
+
+
+class OptimizerFactory:
+    """Builds the optimizer named by an estimator's ``solver`` for a module.
+
+    Holds a snapshot of the estimator's optimizer parameters (not the estimator), so a
+    fitted net pickles without a reference cycle and a later ``set_params`` does not
+    silently change a running optimizer.
+    """
+
+    def __init__(self, estimator):
+        for name in _SETTINGS:
+            setattr(self, name, getattr(estimator, name, None))
+
+    def __call__(self, module):
+        params = [p for p in module.parameters() if p.requires_grad]
+        return OPTIMIZERS[self.solver](params, self)

@@ -1,0 +1,31 @@
+"""scikit-learn's conformance suite over every sknn estimator that takes 2-D input."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknn import MLPClassifier, MLPRegressor
+
+# Fast settings: the checks fit dozens of times on tiny data.
+FAST = dict(
+    hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=50, device="cpu", random_state=0
+)
+
+ESTIMATORS = [MLPClassifier(**FAST), MLPRegressor(**FAST)]
+
+# Checks that cannot pass, with the reason. Keys are check names.
+_FLOAT32 = (
+    "sknn trains in float32: fitting with integer sample weights matches fitting on "
+    "repeated rows only up to float32 rounding (relative differences up to 3e-6), and the "
+    "check compares at rtol=1e-7, a float64 tolerance."
+)
+EXPECTED_FAILED_CHECKS = {
+    "MLPClassifier": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
+    "MLPRegressor": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
+}
+
+
+@parametrize_with_checks(
+    ESTIMATORS,
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(type(est).__name__, {}),
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
