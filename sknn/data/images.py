@@ -1,0 +1,159 @@
+"""Turning the forms in which users hold images into one float32 ``(N, C, H, W)`` array.
+
+Images arrive as grey stacks ``(n, H, W)``, as channels-first ``(n, C, H, W)`` or
+channels-last ``(n, H, W, C)`` batches, or flattened to ``(n, n_features)`` after a
+scikit-learn transformer. :func:`to_image_batch` reads all of them, so a convolutional
+estimator can sit anywhere in a pipeline.
+"""
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+# Grey, grey plus alpha is rare enough to leave out, RGB, RGBA: the channel counts that let
+# 'auto' tell a channel axis from a spatial one.
+CHANNEL_COUNTS = frozenset({1, 3, 4})
+
+DATA_FORMATS = ("auto", "first", "last")
+
+
+def _channels_last(shape: tuple[int, ...], data_format: str) -> bool:
+    """Whether a sample of ``shape`` (three axes) has its channels last."""
+    if data_format != "auto":
+        return data_format == "last"
+    first, last = shape[0] in CHANNEL_COUNTS, shape[-1] in CHANNEL_COUNTS
+    if last and not first:
+        return True
+    if first and not last:
+        return False
+    raise ValueError(
+        f"Cannot tell which axis of the image shape {shape} holds the channels; pass "
+        "data_format='first' for (C, H, W) or data_format='last' for (H, W, C)."
+    )
+
+
+def _as_float32(X: np.ndarray) -> np.ndarray:
+    # uint8 is the one dtype with an agreed meaning (0-255 pixel levels); wider integers
+    # may be labels or counts, so they keep their values.
+    if X.dtype == np.uint8:
+        return X.astype(np.float32) / np.float32(255)
+    return X.astype(np.float32, copy=False)
+
+
+def _image_shape_of_flat(
+    n_features: int, image_shape: Sequence[int] | None, data_format: str
+) -> tuple[tuple[int, ...], bool]:
+    """The per-sample shape to reshape flat rows into, and whether its channels are last."""
+    if image_shape is None:
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(
+                f"X is 2D with {n_features} features, which is not a square grey image; "
+                "pass image_shape=(H, W), (H, W, C) or (C, H, W) to say how to read each "
+                "row as an image."
+            )
+        return (side, side), False
+    image_shape = tuple(int(size) for size in image_shape)
+    if len(image_shape) not in (2, 3) or min(image_shape) < 1:
+        raise ValueError(
+            "image_shape must be (H, W), (H, W, C) or (C, H, W) with positive sizes, got "
+            f"{image_shape}."
+        )
+    if math.prod(image_shape) != n_features:
+        raise ValueError(
+            f"X has {n_features} features, but image_shape={image_shape} needs "
+            f"{math.prod(image_shape)} features."
+        )
+    channels_last = len(image_shape) == 3 and _channels_last(image_shape, data_format)
+    return image_shape, channels_last
+
+
+def to_image_batch(
+    X,
+    *,
+    image_shape: Sequence[int] | None = None,
+    data_format: str = "auto",
+    expected_shape: Sequence[int] | None = None,
+) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Validate images in any supported form and return them as float32 ``(N, C, H, W)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, H, W), (n_samples, C, H, W), \
+(n_samples, H, W, C) or (n_samples, n_features)
+        The images. uint8 values are scaled from 0-255 to [0, 1]; other integers keep
+        their values, booleans become 0 and 1, floats are kept. NaN and infinity are
+        rejected.
+    image_shape : tuple of int, default=None
+        How to read each row of a 2D ``X``: ``(H, W)`` for grey images, ``(H, W, C)`` or
+        ``(C, H, W)`` (decided by ``data_format``) otherwise. If None, a 2D ``X`` must
+        hold square grey images. For 3D or 4D ``X`` it must be None or equal to
+        ``X.shape[1:]``.
+    data_format : {'auto', 'first', 'last'}, default='auto'
+        Whether the channel axis comes first, ``(C, H, W)``, or last, ``(H, W, C)``, in
+        a 4D ``X`` or a 3-element ``image_shape``. 'auto' decides when exactly one of the
+        two end axes has 1, 3 or 4 entries and raises a ValueError otherwise.
+    expected_shape : tuple of int, default=None
+        The ``(C, H, W)`` seen in ``fit``; when given, images of another shape raise a
+        ValueError. Pass it on every predict path.
+
+    Returns
+    -------
+    images : ndarray of shape (n_samples, C, H, W), dtype float32
+        C-contiguous, ready for :func:`torch.from_numpy`.
+    shape : tuple of int
+        The ``(C, H, W)`` of one image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.data.images import to_image_batch
+    >>> rgb = np.zeros((2, 32, 32, 3), dtype=np.uint8)
+    >>> images, shape = to_image_batch(rgb)
+    >>> images.shape, images.dtype, shape
+    ((2, 3, 32, 32), dtype('float32'), (3, 32, 32))
+    >>> flat = np.ones((5, 64))
+    >>> to_image_batch(flat)[1]
+    (1, 8, 8)
+    >>> to_image_batch(np.ones((5, 75)), image_shape=(5, 5, 3))[1]
+    (3, 5, 5)
+    """
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"data_format must be one of {', '.join(map(repr, DATA_FORMATS))}, got "
+            f"{data_format!r}."
+        )
+    X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
+    n_samples = X.shape[0]
+
+    if X.ndim == 2:
+        sample_shape, channels_last = _image_shape_of_flat(X.shape[1], image_shape, data_format)
+        X = X.reshape(n_samples, *sample_shape)
+    elif X.ndim in (3, 4):
+        if image_shape is not None and tuple(image_shape) != X.shape[1:]:
+            raise ValueError(
+                f"image_shape={tuple(image_shape)} does not match the shape {X.shape[1:]} "
+                "of the images in X; image_shape is for reading 2D X and can be left out."
+            )
+        channels_last = X.ndim == 4 and _channels_last(X.shape[1:], data_format)
+    else:
+        raise ValueError(
+            f"Found array with dim {X.ndim}. Expected a 2D array of flattened images, a 3D "
+            "array of grey images (n_samples, H, W) or a 4D array of images with channels."
+        )
+
+    if X.ndim == 3:
+        X = X[:, np.newaxis]
+    elif channels_last:
+        X = X.transpose(0, 3, 1, 2)
+    images = np.ascontiguousarray(_as_float32(X))
+    shape = tuple(int(size) for size in images.shape[1:])
+
+    if expected_shape is not None and shape != tuple(expected_shape):
+        raise ValueError(
+            f"X has images of shape (C, H, W) = {shape}, but the estimator is expecting "
+            f"{tuple(expected_shape)} as input."
+        )
+    return images, shape

@@ -1,0 +1,205 @@
+"""Sequence input: the forms users pass as X, turned into one padded array and the lengths."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+_TRUNCATING = ("post", "pre")
+
+
+def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
+    """Convert sequence input to a zero-padded float32 array and the true lengths.
+
+    Accepted forms:
+
+    - a 3-D array ``(n_samples, n_timesteps, n_features)``: every sequence has the full
+      length ``n_timesteps``;
+    - a 2-D array or a pandas DataFrame ``(n_samples, n_timesteps)``: univariate sequences
+      (``n_features=1``);
+    - a list (or 1-D object array, or pandas Series) of sequences of possibly different
+      lengths, each ``(T_i,)`` or ``(T_i, n_features)``: padded with zeros after its end
+      up to the longest, and its length recorded.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or list of array-like
+        The sequences, in one of the forms above.
+    max_len : int, default=None
+        Cut sequences longer than ``max_len``. By default nothing is ever cut and the padded
+        length is that of the longest sequence.
+    truncating : {'post', 'pre'}, default='post'
+        Which steps ``max_len`` keeps: 'post' keeps the first ``max_len`` steps (drops the
+        end), 'pre' keeps the last ``max_len`` steps (drops the beginning).
+    input_name : str, default='X'
+        Name used in error messages.
+
+    Returns
+    -------
+    X_padded : ndarray of shape (n_samples, n_timesteps, n_features), dtype float32
+        The sequences, each starting at step 0 and padded with zeros after its end.
+    lengths : ndarray of shape (n_samples,), dtype int64
+        The true length of each sequence, between 1 and ``n_timesteps``.
+
+    Raises
+    ------
+    ValueError
+        For empty input, a sequence of length 0, a list whose sequences differ in their
+        number of features, NaN or infinite values, arrays that are not 2-D or 3-D, and
+        non-numeric values.
+    TypeError
+        For sparse input.
+
+    Examples
+    --------
+    >>> from sknn.data.sequences import check_sequences
+    >>> X, lengths = check_sequences([[1, 2, 3], [4, 5]])
+    >>> X.shape, lengths
+    ((2, 3, 1), array([3, 2]))
+    >>> X[1, :, 0]
+    array([4., 5., 0.], dtype=float32)
+    >>> X, lengths = check_sequences([[[1, 2], [3, 4]], [[5, 6]]])
+    >>> X.shape, lengths
+    ((2, 2, 2), array([2, 1]))
+    """
+    if max_len is not None and (
+        not isinstance(max_len, numbers.Integral) or isinstance(max_len, bool) or max_len < 1
+    ):
+        raise ValueError(f"max_len must be None or a positive integer, got {max_len!r}.")
+    if truncating not in _TRUNCATING:
+        raise ValueError(f"truncating must be one of {list(_TRUNCATING)}, got {truncating!r}.")
+    if sp.issparse(X):
+        raise TypeError(
+            f"Sparse data was passed for {input_name}, but dense data is required. "
+            "Use '.toarray()' to convert to a dense numpy array."
+        )
+
+    if isinstance(X, pd.DataFrame):
+        X = _dataframe_to_numeric(X, input_name)
+    elif isinstance(X, pd.Series):
+        X = X.to_numpy()
+
+    if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and _is_ragged(X)):
+        return _pad_list(list(X), max_len, truncating, input_name)
+    return _check_array(X, max_len, truncating, input_name)
+
+
+def _is_ragged(X):
+    return X.dtype == object and X.ndim == 1 and any(np.ndim(x) > 0 for x in X)
+
+
+def _dataframe_to_numeric(df, input_name):
+    non_numeric = [
+        column for column, dtype in df.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+    ]
+    if non_numeric:
+        raise ValueError(
+            f"Input {input_name} must contain numeric values; columns {non_numeric[:5]} are not "
+            "numeric. Convert your data to numeric values explicitly instead."
+        )
+    # na_value turns pandas' nullable NA into NaN, which the finiteness check then reports.
+    return df.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _as_float32(array, input_name):
+    array = np.asarray(array)
+    kind = array.dtype.kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported in {input_name}.")
+    if kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Input {input_name} must contain numeric values, got dtype {array.dtype}. "
+                "Convert your data to numeric values explicitly instead."
+            ) from None
+    elif kind not in "biuf":
+        # Strings are refused even when they look like numbers, as scikit-learn does.
+        raise ValueError(
+            f"Input {input_name} must contain numeric values, got dtype {array.dtype}. "
+            "Convert your data to numeric values explicitly instead."
+        )
+    with np.errstate(over="ignore"):  # the finiteness check reports the overflow
+        return array.astype(np.float32)
+
+
+def _check_finite(array, input_name):
+    if np.isnan(array).any():
+        raise ValueError(f"Input {input_name} contains NaN.")
+    if not np.isfinite(array).all():
+        # Finite float64 values beyond float32's range become inf on the cast.
+        raise ValueError(
+            f"Input {input_name} contains infinity or a value too large for dtype('float32')."
+        )
+
+
+def _check_array(X, max_len, truncating, input_name):
+    X = np.asarray(X)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"Expected a 2-D (n_samples, n_timesteps) or 3-D (n_samples, n_timesteps, "
+            f"n_features) array, or a list of sequences, got {X.ndim}-D array instead "
+            f"(shape={X.shape})."
+        )
+    for count, what in zip(X.shape, ["sample", "time step", "feature"], strict=False):
+        if count == 0:
+            raise ValueError(
+                f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
+    if X.ndim == 2:
+        X = X[:, :, np.newaxis]
+    n_samples, n_steps, _ = X.shape
+    X = _as_float32(X, input_name)
+    _check_finite(X, input_name)
+    if max_len is not None and n_steps > max_len:
+        X = X[:, :max_len] if truncating == "post" else X[:, n_steps - max_len :]
+    lengths = np.full(n_samples, X.shape[1], dtype=np.int64)
+    return np.ascontiguousarray(X), lengths
+
+
+def _pad_list(sequences, max_len, truncating, input_name):
+    if len(sequences) == 0:
+        raise ValueError(f"Found {input_name} with 0 sample(s) while a minimum of 1 is required.")
+    if all(np.ndim(seq) == 0 for seq in sequences):
+        raise ValueError(
+            f"Expected a list of sequences, got a flat list of {len(sequences)} numbers in "
+            f"{input_name}. Wrap a single univariate sequence as [sequence], or pass a 2-D "
+            "array for several sequences of the same length."
+        )
+
+    arrays = []
+    for i, seq in enumerate(sequences):
+        array = _as_float32(seq, input_name)
+        if array.ndim == 1:
+            array = array[:, np.newaxis]
+        elif array.ndim != 2:
+            raise ValueError(
+                f"Sequence {i} of {input_name} has {array.ndim} dimension(s) (shape="
+                f"{array.shape}); expected 1 (n_timesteps,) or 2 (n_timesteps, n_features)."
+            )
+        if array.shape[0] == 0:
+            raise ValueError(
+                f"Sequence {i} of {input_name} has length 0; every sequence needs at least "
+                "one time step."
+            )
+        if array.shape[1] == 0:
+            raise ValueError(
+                f"Sequence {i} of {input_name} has 0 features while a minimum of 1 is required."
+            )
+        if arrays and array.shape[1] != arrays[0].shape[1]:
+            raise ValueError(
+                f"Sequences of {input_name} have inconsistent numbers of features: sequence 0 "
+                f"has {arrays[0].shape[1]}, sequence {i} has {array.shape[1]}."
+            )
+        _check_finite(array, input_name)
+        if max_len is not None and len(array) > max_len:
+            array = array[:max_len] if truncating == "post" else array[len(array) - max_len :]
+        arrays.append(array)
+
+    lengths = np.array([len(array) for array in arrays], dtype=np.int64)
+    padded = np.zeros((len(arrays), lengths.max(), arrays[0].shape[1]), dtype=np.float32)
+    for i, array in enumerate(arrays):
+        padded[i, : len(array)] = array
+    return padded, lengths

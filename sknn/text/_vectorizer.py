@@ -1,0 +1,350 @@
+"""Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
+
+from collections import Counter
+from collections.abc import Callable
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from sknn.text._input import IDS, TEXT, check_sequence_input
+from sknn.text._tokenize import word_tokenize
+
+PAD_ID = 0
+OOV_ID = 1
+CLS_ID = 2
+PAD_TOKEN = "[PAD]"
+CLS_TOKEN = "[CLS]"
+N_SPECIAL = 3
+
+
+class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Map documents to padded sequences of integer vocabulary ids.
+
+    The front end of the sequence estimators: it learns a vocabulary in :meth:`fit` and turns
+    each document into a row of ids in :meth:`transform`, padded with 0. Ids 0, 1 and 2 are
+    reserved for the padding, out-of-vocabulary (OOV) and ``[CLS]`` tokens; learned tokens
+    get ids from 3 on, the most frequent first. ``[CLS]`` is never emitted by
+    :meth:`transform`: its id is reserved so that a transformer can prepend it.
+
+    Parameters
+    ----------
+    tokenizer : callable or None, default=None
+        A function ``str -> list of str`` splitting a raw text into tokens. None uses
+        :func:`sknn.text.word_tokenize`. Ignored for pre-tokenized and id input. A lambda
+        works but makes the vectorizer unpicklable; use a module-level function.
+    lowercase : bool, default=True
+        Lower-case raw texts before tokenizing them, and pre-tokenized string tokens before
+        looking them up.
+    max_vocab : int or None, default=None
+        Keep only the ``max_vocab`` most frequent tokens (the special tokens come on top).
+        Ties in frequency are broken by the token's sort order (string order for tokens,
+        numeric order for ids), so the vocabulary does not depend on document order.
+        None keeps every token seen at least ``min_freq`` times.
+    min_freq : int, default=1
+        Drop tokens seen fewer than ``min_freq`` times in the training corpus; they map to
+        the OOV id.
+    max_len : int or None, default=None
+        The longest sequence :meth:`transform` returns; longer documents are truncated.
+        None never truncates.
+    padding : {"longest", "max_len"}, default="longest"
+        ``"longest"`` pads every row to the longest document of the batch (at most
+        ``max_len``); ``"max_len"`` pads every row to exactly ``max_len``, which must then
+        be set, so that every batch has the same width.
+    truncation_side : {"right", "left"}, default="right"
+        Which end of a document too long for ``max_len`` is cut: ``"right"`` keeps its
+        beginning, ``"left"`` its end.
+    oov_token : str, default="[UNK]"
+        The token that :meth:`inverse_transform` writes for the OOV id.
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Token to id, the three special tokens (``"[PAD]"``, ``oov_token``, ``"[CLS]"``)
+        included. For id input the keys are the original integer ids.
+    n_vocab_ : int
+        ``len(vocabulary_)``: the size that an embedding table for these ids needs.
+    input_kind_ : {"text", "tokens", "ids"}
+        The kind of input seen in :meth:`fit`; :meth:`transform` requires the same.
+
+    See Also
+    --------
+    sknn.text.word_tokenize : The default tokenizer.
+    sklearn.feature_extraction.text.CountVectorizer : Bag-of-words counts instead of sequences.
+
+    Notes
+    -----
+    **Input kinds.** ``X`` may hold raw texts (``str``), pre-tokenized documents (sequences
+    of ``str``) or sequences of integer ids; see
+    :func:`sknn.text._input.check_sequence_input`. Integer ids are treated as opaque tokens:
+    the vocabulary is the set of ids seen in :meth:`fit`, remapped to ids from 3 on (most
+    frequent first) so that 0, 1 and 2 stay reserved. ``max_vocab`` and ``min_freq`` apply
+    to them as to words, and :meth:`inverse_transform` gives back the original ids. No input
+    id is taken for padding: pass ragged lists rather than a padded 2-d array.
+
+    **Empty documents.** A document with no tokens (``""``, ``"   "``, ``[]``) becomes the
+    single OOV id, never an all-padding row: attention over a row whose keys are all masked
+    is undefined (a softmax over nothing gives NaN). Every row therefore holds at least one
+    non-zero id, and the length of row ``i`` is ``np.count_nonzero(ids[i])``; see
+    :meth:`transform_with_lengths`.
+
+    **Feature names.** The columns of :meth:`transform` are positions, not tokens, and their
+    number changes from batch to batch with ``padding="longest"``. As in ``CountVectorizer``,
+    :meth:`get_feature_names_out` lists the vocabulary ordered by id, and ``set_output`` is
+    not supported.
+
+    Examples
+    --------
+    >>> from sknn.text import TextVectorizer
+    >>> vec = TextVectorizer().fit(["a good film", "a bad film", "a film"])
+    >>> vec.vocabulary_
+    {'[PAD]': 0, '[UNK]': 1, '[CLS]': 2, 'a': 3, 'film': 4, 'bad': 5, 'good': 6}
+    >>> vec.transform(["A good book", ""])
+    array([[3, 6, 1],
+           [1, 0, 0]])
+    >>> vec.inverse_transform([[3, 6, 1]])
+    [['a', 'good', '[UNK]']]
+    """
+
+    _parameter_constraints: dict = {
+        "tokenizer": [callable, None],
+        "lowercase": ["boolean"],
+        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "padding": [StrOptions({"longest", "max_len"})],
+        "truncation_side": [StrOptions({"right", "left"})],
+        "oov_token": [str],
+    }
+
+    def __init__(
+        self,
+        *,
+        tokenizer: Callable[[str], list[str]] | None = None,
+        lowercase: bool = True,
+        max_vocab: int | None = None,
+        min_freq: int = 1,
+        max_len: int | None = None,
+        padding: str = "longest",
+        truncation_side: str = "right",
+        oov_token: str = "[UNK]",
+    ):
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.max_vocab = max_vocab
+        self.min_freq = min_freq
+        self.max_len = max_len
+        self.padding = padding
+        self.truncation_side = truncation_side
+        self.oov_token = oov_token
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary from a corpus.
+
+        Parameters
+        ----------
+        X : iterable of str, of sequences of str, or of sequences of int
+            The training documents.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TextVectorizer
+            The fitted vectorizer.
+        """
+        self._fit_tokens(X)
+        return self
+
+    def fit_transform(self, X, y=None) -> np.ndarray:
+        """Learn the vocabulary and return the padded ids of ``X``, tokenizing once.
+
+        Parameters
+        ----------
+        X : iterable of str, of sequences of str, or of sequences of int
+            The training documents.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, length), dtype=int64
+            See :meth:`transform`.
+        """
+        return self._pad(self._lookup(self._fit_tokens(X)))
+
+    def transform(self, X) -> np.ndarray:
+        """Turn documents into a padded array of ids.
+
+        Parameters
+        ----------
+        X : iterable of str, of sequences of str, or of sequences of int
+            Documents of the kind seen in :meth:`fit`. Unknown tokens map to the OOV id 1.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, length), dtype=int64
+            Row ``i`` holds the ids of document ``i``, truncated to ``max_len`` and followed
+            by zeros. ``length`` is the longest document's (at most ``max_len``) with
+            ``padding="longest"``, and ``max_len`` with ``padding="max_len"``.
+        """
+        return self.transform_with_lengths(X)[0]
+
+    def transform_with_lengths(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Turn documents into padded ids and also return each row's unpadded length.
+
+        Parameters
+        ----------
+        X : iterable of str, of sequences of str, or of sequences of int
+            Documents of the kind seen in :meth:`fit`.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, length), dtype=int64
+            As returned by :meth:`transform`.
+        lengths : ndarray of shape (n_documents,), dtype=int64
+            The number of non-padding ids in each row, at least 1.
+        """
+        check_is_fitted(self)
+        sequences = self._lookup(self._tokenize(X, fitting=False))
+        ids = self._pad(sequences)
+        return ids, np.count_nonzero(ids, axis=1).astype(np.int64)
+
+    def inverse_transform(self, X) -> list[list]:
+        """Turn ids back into tokens, dropping the padding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_documents, length) or list of sequences of int
+            Ids as returned by :meth:`transform`.
+
+        Returns
+        -------
+        documents : list of list
+            The tokens of each row (original ids for id input); the OOV id gives
+            ``oov_token`` and the ``[CLS]`` id ``"[CLS]"``.
+        """
+        check_is_fitted(self)
+        tokens = self._id_to_token
+        documents = []
+        for row in X:
+            row = np.asarray(row)
+            if row.ndim != 1 or (row.size and row.dtype.kind not in "iu"):
+                raise ValueError(
+                    "inverse_transform expects rows of integer ids; got "
+                    f"{row.ndim}-d rows of {row.dtype}."
+                )
+            if row.size and (row.min() < 0 or row.max() >= len(tokens)):
+                raise ValueError(
+                    f"Ids must lie in [0, {len(tokens) - 1}] (the vocabulary size is "
+                    f"{len(tokens)}); got ids from {row.min()} to {row.max()}."
+                )
+            documents.append([tokens[i] for i in row.tolist() if i != PAD_ID])
+        return documents
+
+    def get_feature_names_out(self, input_features=None):
+        """The vocabulary as strings, ordered by id.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects of shape (n_vocab_,)
+            Entry ``i`` is the token of id ``i``.
+        """
+        check_is_fitted(self)
+        return np.asarray([str(token) for token in self._id_to_token], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit_tokens(self, X):
+        if self.padding == "max_len" and self.max_len is None:
+            raise ValueError("padding='max_len' needs max_len to be set; got max_len=None.")
+        if self.oov_token in (PAD_TOKEN, CLS_TOKEN):
+            raise ValueError(
+                f"oov_token must differ from {PAD_TOKEN!r} and {CLS_TOKEN!r}; "
+                f"got {self.oov_token!r}."
+            )
+        documents = self._tokenize(X, fitting=True)
+        specials = {PAD_TOKEN, self.oov_token, CLS_TOKEN}
+        counts = Counter(token for doc in documents for token in doc)
+        kept = [
+            (token, n)
+            for token, n in counts.items()
+            if n >= self.min_freq and token not in specials
+        ]
+        if not kept:
+            raise ValueError(
+                "Empty vocabulary: no token occurs at least min_freq="
+                f"{self.min_freq} times. The documents may all be empty."
+            )
+        kept.sort(key=lambda item: (-item[1], item[0]))
+        if self.max_vocab is not None:
+            kept = kept[: self.max_vocab]
+        self._id_to_token = [PAD_TOKEN, self.oov_token, CLS_TOKEN] + [t for t, _ in kept]
+        self.vocabulary_ = {token: i for i, token in enumerate(self._id_to_token)}
+        self.n_vocab_ = len(self.vocabulary_)
+        return documents
+
+    def _tokenize(self, X, *, fitting):
+        documents, kind = check_sequence_input(X)
+        if fitting:
+            self.input_kind_ = kind
+        elif kind != self.input_kind_ and any(documents):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.input_kind_} input but "
+                f"transform got {kind} input."
+            )
+        if kind == IDS:
+            return documents
+        if kind == TEXT:
+            return [self._split(text) for text in documents]
+        if self.lowercase:
+            return [[token.lower() for token in doc] for doc in documents]
+        return documents
+
+    def _split(self, text):
+        if self.tokenizer is None:
+            return word_tokenize(text, lowercase=self.lowercase)
+        tokens = self.tokenizer(text.lower() if self.lowercase else text)
+        if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
+            raise TypeError(
+                f"The tokenizer must return a list of str; got {type(tokens).__name__} "
+                f"for {text[:40]!r}."
+            )
+        return tokens
+
+    def _lookup(self, documents):
+        vocabulary = self.vocabulary_
+        # A literal "[PAD]" token in pre-tokenized input must not become padding mid-row.
+        pad = vocabulary[PAD_TOKEN]
+        sequences = []
+        for doc in documents:
+            ids = [vocabulary.get(token, OOV_ID) for token in doc]
+            sequences.append([OOV_ID if i == pad else i for i in ids] or [OOV_ID])
+        return sequences
+
+    def _pad(self, sequences):
+        max_len = self.max_len
+        if self.padding == "max_len":
+            width = max_len
+        else:
+            width = max(len(seq) for seq in sequences)
+            if max_len is not None:
+                width = min(width, max_len)
+        ids = np.zeros((len(sequences), width), dtype=np.int64)
+        for row, seq in enumerate(sequences):
+            if len(seq) > width:
+                seq = seq[:width] if self.truncation_side == "right" else seq[-width:]
+            ids[row, : len(seq)] = seq
+        return ids

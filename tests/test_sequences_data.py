@@ -1,0 +1,140 @@
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_array_equal
+
+from sknn.data.sequences import check_sequences
+
+
+def test_3d_array_is_kept_with_full_lengths():
+    X = np.arange(24, dtype=np.int64).reshape(2, 4, 3)
+    X_padded, lengths = check_sequences(X)
+    assert X_padded.dtype == np.float32 and X_padded.shape == (2, 4, 3)
+    assert lengths.dtype == np.int64
+    assert_array_equal(X_padded, X)
+    assert_array_equal(lengths, [4, 4])
+
+
+@pytest.mark.parametrize(
+    "make", [np.asarray, pd.DataFrame, lambda a: a.tolist()], ids=["array", "frame", "list"]
+)
+def test_2d_input_is_univariate(make):
+    X = np.arange(6.0).reshape(2, 3)
+    X_padded, lengths = check_sequences(make(X))
+    assert X_padded.shape == (2, 3, 1)
+    assert_array_equal(X_padded[..., 0], X)
+    assert_array_equal(lengths, [3, 3])
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [list, tuple, lambda seqs: pd.Series(seqs), lambda seqs: np.array(seqs, dtype=object)],
+    ids=["list", "tuple", "series", "object-array"],
+)
+def test_ragged_univariate_sequences_are_padded(wrap):
+    sequences = [np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0, 6.0]), np.array([7.0])]
+    X_padded, lengths = check_sequences(wrap(sequences))
+    assert X_padded.shape == (3, 4, 1)
+    assert_array_equal(lengths, [2, 4, 1])
+    for row, seq in zip(X_padded, sequences, strict=True):
+        assert_array_equal(row[: len(seq), 0], seq)
+        assert_array_equal(row[len(seq) :], 0)
+
+
+def test_ragged_multivariate_sequences_are_padded():
+    sequences = [np.ones((2, 3)), pd.DataFrame(np.full((5, 3), 2.0)), [[3, 3, 3]]]
+    X_padded, lengths = check_sequences(sequences)
+    assert X_padded.shape == (3, 5, 3)
+    assert_array_equal(lengths, [2, 5, 1])
+    assert_array_equal(X_padded[0, 2:], 0)
+    assert_array_equal(X_padded[2, 0], [3, 3, 3])
+
+
+def test_nothing_is_truncated_by_default():
+    sequences = [np.arange(1000.0), np.arange(3.0)]
+    X_padded, lengths = check_sequences(sequences)
+    assert X_padded.shape == (2, 1000, 1)
+    assert_array_equal(lengths, [1000, 3])
+
+
+@pytest.mark.parametrize(
+    "truncating, expected", [("post", [0.0, 1.0, 2.0]), ("pre", [2.0, 3.0, 4.0])]
+)
+def test_max_len_truncates_when_set(truncating, expected):
+    X_padded, lengths = check_sequences(
+        [np.arange(5.0), np.arange(2.0)], max_len=3, truncating=truncating
+    )
+    assert X_padded.shape == (2, 3, 1)
+    assert_array_equal(lengths, [3, 2])
+    assert_array_equal(X_padded[0, :, 0], expected)
+
+    X_padded, lengths = check_sequences(
+        np.arange(10.0).reshape(2, 5), max_len=3, truncating=truncating
+    )
+    assert X_padded.shape == (2, 3, 1)
+    assert_array_equal(lengths, [3, 3])
+    assert_array_equal(X_padded[0, :, 0], expected)
+
+
+def test_input_is_not_modified():
+    X = np.arange(6.0).reshape(1, 3, 2)
+    X_padded, _ = check_sequences(X)
+    X_padded[:] = -1
+    assert X[0, 0, 0] == 0
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ([], "0 sample"),
+        (np.zeros((0, 3)), "0 sample"),
+        (np.zeros((0, 3, 2)), "0 sample"),
+        (np.zeros((2, 0)), "0 time step"),
+        (np.zeros((2, 3, 0)), "0 feature"),
+        ([np.arange(3.0), np.array([])], "Sequence 1 of X has length 0"),
+        ([np.ones((2, 3)), np.ones((4, 2))], "inconsistent numbers of features"),
+        ([np.ones(2), np.ones((4, 2))], "inconsistent numbers of features"),
+        (np.array([[1.0, np.nan]]), "Input X contains NaN"),
+        ([np.array([1.0]), np.array([2.0, np.nan])], "Input X contains NaN"),
+        (pd.DataFrame({"a": pd.array([1, None], dtype="Int64")}), "Input X contains NaN"),
+        (np.array([[1.0, np.inf]]), "infinity"),
+        ([[1e300]], "infinity"),
+        (np.arange(3.0), "got 1-D array"),
+        (np.zeros((1, 2, 2, 2)), "got 4-D array"),
+        ([1.0, 2.0, 3.0], "flat list"),
+        ([np.zeros((2, 2, 2))], "Sequence 0 of X has 3 dimension"),
+        (np.array([["a", "b"]]), "must contain numeric values"),
+        (np.array([["1", "2"]]), "must contain numeric values"),
+        ([["a", "b"], ["c"]], "must contain numeric values"),
+        (np.array([[object()]], dtype=object), "must contain numeric values"),
+        (pd.DataFrame({"a": [1.0], "b": ["x"]}), r"columns \['b'\] are not numeric"),
+        (np.array([[1 + 1j]]), "Complex data"),
+    ],
+)
+def test_invalid_input(X, match):
+    with pytest.raises(ValueError, match=match):
+        check_sequences(X)
+
+
+def test_sparse_input_is_refused():
+    with pytest.raises(TypeError, match="dense data is required"):
+        check_sequences(sp.csr_matrix(np.eye(3)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(max_len=0), "max_len"),
+        (dict(max_len=2.5), "max_len"),
+        (dict(truncating="middle"), "truncating"),
+    ],
+)
+def test_invalid_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        check_sequences(np.ones((2, 3)), **kwargs)
+
+
+def test_input_name_in_messages():
+    with pytest.raises(ValueError, match="Input X_val contains NaN"):
+        check_sequences(np.array([[np.nan]]), input_name="X_val")

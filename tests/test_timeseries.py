@@ -1,0 +1,207 @@
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import TimeSeriesSplit, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknn.timeseries import LagWindows, TimeOrderedSplit, last_fraction_split, make_windows
+
+
+def _time_frame(n_steps=30):
+    # Each value is its own time stamp (exog offset by 1000), so a window's values say which
+    # times it looks at.
+    time = np.arange(n_steps, dtype=float)
+    return pd.DataFrame({"load": time, "temp": time + 1000, "unused": -1.0})
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+@pytest.mark.parametrize("stride", [1, 2, 5])
+@pytest.mark.parametrize("window", [1, 4])
+def test_every_target_is_after_every_feature_of_its_row(window, horizon, stride):
+    frame = _time_frame()
+    X, y = make_windows(
+        frame, window, horizon, stride=stride, target="load", exog="temp", flatten=False
+    )
+    feature_times = np.concatenate([X[:, :, 0], X[:, :, 1] - 1000], axis=1)
+    target_times = y.reshape(len(y), -1)
+    assert np.all(target_times.min(axis=1) > feature_times.max(axis=1))
+    # The first target is exactly the step after the window, and rows advance by stride.
+    assert_array_equal(target_times[:, 0], feature_times.max(axis=1) + 1)
+    assert_array_equal(np.diff(X[:, -1, 0]), stride)
+    assert len(X) == (30 - window - horizon) // stride + 1
+    # The last row uses the last observation as its last target.
+    assert target_times[-1, -1] == 29 or stride > 1
+
+
+def test_time_series_split_over_rows_never_trains_on_test_targets():
+    horizon = 3
+    X, y = make_windows(np.arange(60.0), window=5, horizon=horizon)
+    cv = TimeSeriesSplit(n_splits=4, gap=horizon - 1)
+    for train_idx, test_idx in cv.split(X):
+        # Times seen in training, as features or targets, all precede every test target.
+        seen = np.concatenate([X[train_idx].ravel(), y[train_idx].ravel()])
+        assert seen.max() < y[test_idx].min()
+
+
+def test_pipeline_with_time_series_split_just_works():
+    rng = np.random.RandomState(0)
+    t = np.arange(300)
+    series = np.sin(t / 8) + 0.05 * rng.randn(len(t))
+    X, y = make_windows(series, window=12)
+    pipeline = make_pipeline(StandardScaler(), Ridge(alpha=1e-3))
+    scores = cross_val_score(pipeline, X, y, cv=TimeSeriesSplit(n_splits=3))
+    assert scores.min() > 0.9
+    # Forecast the step after the end of the series from the latest window.
+    pipeline.fit(X, y)
+    latest = LagWindows(window=12).fit_transform(series)[-1:]
+    assert_array_equal(latest[0], series[-12:])
+    assert abs(pipeline.predict(latest)[0] - np.sin(300 / 8)) < 0.2
+
+
+def test_y_layout():
+    frame = pd.DataFrame({"a": np.arange(10.0), "b": np.arange(10.0) * 10})
+    X, y = make_windows(frame, window=2, horizon=3)
+    assert X.shape == (6, 4) and y.shape == (6, 6)
+    # Step-major: a(t+1), b(t+1), a(t+2), b(t+2), ...
+    assert_array_equal(y[0], [2, 20, 3, 30, 4, 40])
+    _, y = make_windows(frame, window=2, horizon=1, target="a")
+    assert y.shape == (8,)
+    _, y = make_windows(frame, window=2, horizon=2, target="a")
+    assert_array_equal(y[0], [2, 3])
+
+
+def test_flat_layout_is_time_major_and_matches_3d():
+    frame = _time_frame(10)
+    X2, _ = make_windows(frame, 3, target="load", exog=["temp"])
+    X3, _ = make_windows(frame, 3, target="load", exog=["temp"], flatten=False)
+    assert X3.shape == (7, 3, 2) and X2.shape == (7, 6)
+    assert_array_equal(X2, X3.reshape(7, -1))
+    assert_array_equal(X2[0], [0, 1000, 1, 1001, 2, 1002])
+
+
+@pytest.mark.parametrize(
+    "series",
+    [np.arange(8.0), pd.Series(np.arange(8.0), name="y"), np.arange(8.0)[:, None]],
+    ids=["array", "series", "column"],
+)
+def test_univariate_forms_agree(series):
+    X, y = make_windows(series, window=3)
+    assert_array_equal(X[0], [0, 1, 2])
+    assert_array_equal(y, np.arange(3.0, 8.0))
+
+
+def test_array_columns_by_index():
+    values = np.column_stack([np.arange(6.0), np.arange(6.0) + 100])
+    X, y = make_windows(values, 2, target=1, exog=0)
+    assert_array_equal(X[0], [100, 0, 101, 1])
+    assert_array_equal(y[:2], [102, 103])
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_lag_windows_rows_extend_make_windows_rows(stride):
+    frame = _time_frame(20)
+    params = dict(stride=stride, target="load", exog="temp")
+    X, _ = make_windows(frame, 4, 2, **params)
+    windows = LagWindows(4, **params).fit_transform(frame)
+    assert_array_equal(windows[: len(X)], X)
+    assert len(windows) == (20 - 4) // stride + 1
+    if stride == 1:
+        assert windows[-1, -2] == 19  # the last row ends at the last observation
+
+
+def test_lag_windows_feature_names_and_attributes():
+    frame = _time_frame(10)
+    windows = LagWindows(2, target="load", exog="temp").fit(frame)
+    assert windows.n_features_in_ == 3
+    assert_array_equal(windows.feature_names_in_, ["load", "temp", "unused"])
+    assert_array_equal(
+        windows.get_feature_names_out(), ["load_t-1", "temp_t-1", "load_t", "temp_t"]
+    )
+    assert windows.transform(frame).shape == (9, 4)
+    flat = clone(windows).set_params(flatten=False).fit(frame)
+    assert_array_equal(flat.get_feature_names_out(), ["load", "temp"])
+    assert flat.transform(frame).shape == (9, 2, 2)
+    assert not hasattr(LagWindows(2).fit(np.arange(5.0)), "feature_names_in_")
+
+
+def test_lag_windows_transform_checks_columns_and_length():
+    frame = _time_frame(10)
+    windows = LagWindows(4, target="load").fit(frame)
+    with pytest.raises(ValueError, match="same names"):
+        windows.transform(frame.rename(columns={"temp": "temperature"}))
+    with pytest.raises(ValueError, match="expecting 3 columns"):
+        windows.transform(frame[["load", "temp"]])
+    with pytest.raises(ValueError, match="fewer than window=4"):
+        windows.transform(frame.iloc[:3])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(window=0), "window"),
+        (dict(window=3, horizon=0), "horizon"),
+        (dict(window=3, stride=0), "stride"),
+        (dict(window=8), "need at least 9"),
+        (dict(window=2, target="nope"), "not one of the series' column names"),
+        (dict(window=2, target="load", exog="load"), "both target and exog"),
+        (dict(window=2, exog=["load", "temp", "unused"]), "No target column left"),
+    ],
+)
+def test_make_windows_invalid(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_windows(_time_frame(8), **kwargs)
+
+
+def test_make_windows_invalid_series():
+    with pytest.raises(ValueError, match="column indices"):
+        make_windows(np.arange(8.0), 2, target="load")
+    with pytest.raises(ValueError, match="3-D"):
+        make_windows(np.zeros((8, 2, 2)), 2)
+    with pytest.raises(ValueError, match="numeric"):
+        make_windows(np.array(["a"] * 8), 2)
+
+
+@pytest.mark.parametrize("gap", [0, 1, 4])
+@pytest.mark.parametrize(
+    "n_samples, fraction, n_valid",
+    # 0.3 * 10 is 3.0000000000000004 in floating point: still 3 rows, not 4.
+    [(10, 0.2, 2), (101, 0.1, 11), (9, 0.3, 3), (10, 0.3, 3)],
+)
+def test_last_fraction_split_is_time_ordered(n_samples, fraction, n_valid, gap):
+    train_idx, valid_idx = last_fraction_split(n_samples, fraction, gap=gap)
+    assert valid_idx.min() > train_idx.max() + gap
+    assert len(valid_idx) == n_valid
+    assert valid_idx.max() == n_samples - 1
+    assert len(train_idx) + len(valid_idx) + gap == n_samples
+    assert_array_equal(np.diff(train_idx), 1)
+    assert_array_equal(np.diff(valid_idx), 1)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((10, 0.0), "validation_fraction"),
+        ((10, 1.0), "validation_fraction"),
+        ((10, 0.2, -1), "gap"),
+        ((10, 0.5, 5), "no training sample"),
+        ((10.0, 0.2), "n_samples"),
+    ],
+)
+def test_last_fraction_split_invalid(args, match):
+    with pytest.raises(ValueError, match=match):
+        last_fraction_split(*args)
+
+
+def test_time_ordered_split_is_a_splitter():
+    cv = TimeOrderedSplit(validation_fraction=0.25, gap=2)
+    assert cv.get_n_splits() == 1
+    ((train_idx, valid_idx),) = list(cv.split(np.zeros((20, 3))))
+    expected = last_fraction_split(20, 0.25, gap=2)
+    assert_array_equal(train_idx, expected[0])
+    assert_array_equal(valid_idx, expected[1])
+    scores = cross_val_score(Ridge(), np.random.rand(20, 3), np.random.rand(20), cv=cv)
+    assert scores.shape == (1,)
