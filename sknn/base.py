@@ -31,7 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from sknn._device import resolve_device
 from sknn._random import draw_seed, make_generator, torch_seed_scope
-from sknn.engine.callbacks import EpochRule
+from sknn.engine.callbacks import EpochRule, StopWhenRuleSays
 from sknn.engine.data import DeviceData
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
@@ -212,14 +212,18 @@ class BaseNeuralNet(BaseEstimator, ABC):
             l2_penalty=self.alpha,
             generator=make_generator(seed, device),
         )
-        net.callbacks_ = [("sknn_epoch_rule", rule)] if rule else []
-        net.callbacks_ += [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
+        self.n_iter_ = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
+        user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
+        if rule is None:
+            net.callbacks_ = user
+        else:
+            net.callbacks_ = [("sknn_epoch_rule", rule), *user, ("sknn_stop", StopWhenRuleSays(rule))]
         epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
         try:
             net.partial_fit(train, valid, epochs=epochs)
         finally:
             net.generator = None  # a torch.Generator does not pickle
-            net.callbacks_ = [(n, cb) for n, cb in net.callbacks_ if cb is not rule]
+            net.callbacks_ = user
 
         if rule is None:
             self._finish_lbfgs(train)
@@ -311,6 +315,13 @@ class BaseNeuralNet(BaseEstimator, ABC):
         """Validated X -> outputs after the output activation, as float64 NumPy."""
         raw = self._raw_outputs(X)
         return OUTPUT_ACTIVATIONS[self.out_activation_](raw).double().numpy()
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            # skorch maps a model fitted on CUDA to the CPU (with a warning) on a machine
+            # without CUDA; record where the model actually is now.
+            self.device_ = str(self.net_.device)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")

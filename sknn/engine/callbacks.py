@@ -111,7 +111,19 @@ class EpochRule(Callback):
                 if est.verbose:
                     print(msg + " Stopping.")
                 self.stopped = True
-                raise StopTraining()
+
+class StopWhenRuleSays(Callback):
+    """Ends training once :class:`EpochRule` has decided to stop.
+
+    Runs after every other callback, so user callbacks still see the last epoch.
+    """
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.rule.stopped:
+            raise StopTraining()
 
     @staticmethod
     def _set_lr(net, lr):

@@ -1,0 +1,585 @@
+"""MLPClassifier / MLPRegressor: parity with scikit-learn's MLP and the shared machinery."""
+
+import pickle
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from sknn import MLPClassifier, MLPRegressor
+
+FIXTURES = Path(__file__).parent / "fixtures"
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _scaled(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _iris():
+    return _scaled(load_iris)
+
+
+# -- parity with scikit-learn ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "loader, tolerance",
+    [(load_iris, 0.04), (load_breast_cancer, 0.03), (load_digits, 0.03)],
+    ids=["iris", "breast_cancer", "digits"],
+)
+def test_classifier_accuracy_matches_sklearn(loader, tolerance):
+    X, y = _scaled(loader)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    params = dict(hidden_layer_sizes=(64,), max_iter=60, random_state=0)
+    ours = MLPClassifier(device="cpu", **params).fit(X_train, y_train)
+    theirs = SkMLPClassifier(**params).fit(X_train, y_train)
+    assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test) - tolerance
+
+
+def test_regressor_r2_matches_sklearn():
+    X, y = _scaled(load_diabetes)
+    y = (y - y.mean()) / y.std()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    params = dict(hidden_layer_sizes=(32,), max_iter=300, random_state=0, early_stopping=True)
+    ours = MLPRegressor(device="cpu", **params).fit(X_train, y_train)
+    theirs = SkMLPRegressor(**params).fit(X_train, y_train)
+    assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test) - 0.05
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("Ours, Theirs", [(MLPClassifier, SkMLPClassifier)])
+def test_fitted_attributes_match_sklearn(Ours, Theirs, early_stopping):
+    X, y = _iris()
+    params = dict(
+        hidden_layer_sizes=(7, 5), max_iter=20, early_stopping=early_stopping, n_iter_no_change=50
+    )
+    ours = Ours(device="cpu", random_state=0, **params).fit(X, y)
+    theirs = Theirs(random_state=0, **params).fit(X, y)
+    for name in [
+        "classes_",
+        "loss_",
+        "best_loss_",
+        "loss_curve_",
+        "validation_scores_",
+        "best_validation_score_",
+        "t_",
+        "n_iter_",
+        "n_layers_",
+        "n_outputs_",
+        "out_activation_",
+        "n_features_in_",
+    ]:
+        a, b = getattr(ours, name), getattr(theirs, name)
+        assert type(a) is type(b) or (np.isscalar(a) and np.isscalar(b)), name
+        if isinstance(b, list | np.ndarray):
+            assert len(a) == len(b), name
+    assert ours.t_ == theirs.t_
+    assert ours.n_iter_ == theirs.n_iter_ == 20
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [c.shape for c in ours.intercepts_] == [c.shape for c in theirs.intercepts_]
+    assert ours.out_activation_ == theirs.out_activation_ == "softmax"
+
+
+def test_regressor_attributes_and_binary_output_layer_match_sklearn():
+    X, y = _scaled(load_breast_cancer)
+    clf = MLPClassifier(max_iter=5, device="cpu").fit(X, y)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 1
+    assert clf.coefs_[-1].shape == (100, 1)
+    Xr, yr = make_regression(n_samples=60, n_features=4, n_targets=2, random_state=0)
+    reg = MLPRegressor(max_iter=5, device="cpu").fit(Xr, yr)
+    sk = SkMLPRegressor(max_iter=5).fit(Xr, yr)
+    assert reg.out_activation_ == sk.out_activation_ == "identity"
+    assert reg.n_outputs_ == sk.n_outputs_ == 2
+    assert reg.predict(Xr).shape == sk.predict(Xr).shape == (60, 2)
+
+
+def _raises_like_sklearn(make_ours, make_theirs, X, y, method="fit"):
+    """Both estimators raise the same exception type for the same bad input."""
+    with pytest.raises(Exception) as theirs:
+        getattr(make_theirs(), method)(X, y)
+    with pytest.raises(type(theirs.value)) as ours:
+        getattr(make_ours(), method)(X, y)
+    return str(ours.value), str(theirs.value)
+
+
+X_OK, Y_OK = _iris()
+X_NAN = X_OK.copy()
+X_NAN[0, 0] = np.nan
+X_INF = X_OK.copy()
+X_INF[0, 0] = np.inf
+
+
+@pytest.mark.parametrize(
+    "X, y, needle",
+    [
+        (X_NAN, Y_OK, "NaN"),
+        (X_INF, Y_OK, "infinity"),
+        (X_OK[:0], Y_OK[:0], "0 sample"),
+        (X_OK[:, 0], Y_OK, "Expected 2D array"),
+        (X_OK, Y_OK[:-1], "inconsistent numbers of samples"),
+        (X_OK, np.linspace(0, 1, len(Y_OK)), "Unknown label type"),
+    ],
+    ids=["nan", "inf", "empty", "1d", "mismatched", "continuous-y"],
+)
+def test_bad_input_errors_match_sklearn(X, y, needle):
+    ours, theirs = _raises_like_sklearn(
+        lambda: MLPClassifier(max_iter=2, device="cpu"), lambda: SkMLPClassifier(max_iter=2), X, y
+    )
+    assert needle in ours and needle in theirs
+
+
+def test_wrong_number_of_features_and_unfitted_match_sklearn():
+    ours = MLPClassifier(max_iter=2, device="cpu")
+    with pytest.raises(NotFittedError):
+        ours.predict(X_OK)
+    ours.fit(X_OK, Y_OK)
+    with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4"):
+        ours.predict(X_OK[:, :3])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hidden_layer_sizes": -1},
+        {"hidden_layer_sizes": (5, 0)},
+        {"activation": "sigmoid"},
+        {"solver": "newton"},
+        {"alpha": -1.0},
+        {"learning_rate_init": 0.0},
+        {"batch_size": 0},
+        {"max_iter": 0},
+        {"validation_fraction": 1.0},
+        {"momentum": 1.5},
+    ],
+)
+def test_bad_hyperparameters_raise_like_sklearn(params):
+    _raises_like_sklearn(
+        lambda: MLPClassifier(device="cpu", **params),
+        lambda: SkMLPClassifier(**{k: v for k, v in params.items()}),
+        X_OK,
+        Y_OK,
+    )
+
+
+def test_sknn_only_hyperparameters_are_validated_at_fit():
+    for params in [{"dropout": 1.0}, {"init": "orthogonal"}, {"device": "tpu"}]:
+        est = MLPClassifier(max_iter=2, **params)  # __init__ accepts anything
+        with pytest.raises(ValueError):
+            est.fit(X_OK, Y_OK)
+
+
+def test_sparse_input_is_refused_with_a_message_saying_sparse():
+    with pytest.raises(TypeError, match="(?i)sparse"):
+        MLPClassifier(max_iter=2, device="cpu").fit(sp.csr_matrix(X_OK), Y_OK)
+
+
+# -- labels and input types --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [["setosa", "versicolor", "virginica"], [-1, 1, 1], [10, 20, 30], [True, False, True]],
+    ids=["strings", "minus-one-one", "ten-twenty-thirty", "bools"],
+)
+def test_labels_round_trip(labels):
+    X, y = _iris()
+    y_labels = np.asarray(labels)[y]
+    clf = MLPClassifier(max_iter=100, random_state=0, device="cpu").fit(X, y_labels)
+    assert list(clf.classes_) == sorted(set(labels))
+    pred = clf.predict(X)
+    assert pred.dtype == y_labels.dtype
+    assert set(pred) <= set(labels)
+    assert clf.score(X, y_labels) > 0.8
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), len(clf.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], pred)
+
+
+def test_pandas_categorical_and_dataframe_input():
+    X, y = _iris()
+    df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    target = pd.Series(pd.Categorical(np.array(["a", "b", "c"])[y]))
+    clf = MLPClassifier(max_iter=50, random_state=0, device="cpu").fit(df, target)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["sl", "sw", "pl", "pw"])
+    assert set(clf.predict(df)) <= {"a", "b", "c"}
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_numeric_dtypes_and_lists(dtype):
+    X, y = make_classification(n_samples=80, n_features=5, random_state=0)
+    X = (X * 10).astype(dtype)
+    clf = MLPClassifier(max_iter=20, random_state=0, device="cpu").fit(X, y)
+    clf_list = MLPClassifier(max_iter=20, random_state=0, device="cpu").fit(X.tolist(), list(y))
+    np.testing.assert_array_equal(clf.predict_proba(X), clf_list.predict_proba(X.tolist()))
+
+
+def test_multilabel_and_multioutput():
+    X, Y = make_multilabel_classification(n_samples=100, n_classes=3, random_state=0)
+    clf = MLPClassifier(max_iter=50, random_state=0, device="cpu").fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 3
+    Xr, Yr = make_regression(n_samples=100, n_features=4, n_targets=3, random_state=0)
+    reg = MLPRegressor(max_iter=50, random_state=0, device="cpu").fit(Xr, Yr)
+    assert reg.predict(Xr).shape == (100, 3)
+
+
+def test_predict_log_proba_is_log_of_predict_proba():
+    clf = MLPClassifier(max_iter=10, random_state=0, device="cpu").fit(X_OK, Y_OK)
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X_OK), np.log(clf.predict_proba(X_OK)), rtol=1e-12
+    )
+
+
+def test_poisson_loss():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = rng.poisson(np.exp(0.5 * X[:, 0]))
+    reg = MLPRegressor(loss="poisson", max_iter=100, random_state=0, device="cpu").fit(X, y)
+    assert reg.out_activation_ == "exp"
+    assert (reg.predict(X) > 0).all()
+    with pytest.raises(ValueError, match="negative"):
+        MLPRegressor(loss="poisson", device="cpu").fit(X, -y - 1)
+
+
+# -- randomness --------------------------------------------------------------------------
+
+
+def _weights(est):
+    return [c.copy() for c in est.coefs_ + est.intercepts_]
+
+
+def test_seeded_fit_is_bitwise_reproducible_with_dropout_shuffle_and_validation_split():
+    X, y = _scaled(load_breast_cancer)
+    params = dict(
+        hidden_layer_sizes=(16, 16),
+        dropout=0.2,
+        batch_norm=True,
+        early_stopping=True,
+        max_iter=15,
+        random_state=42,
+        device="cpu",
+    )
+    first = MLPClassifier(**params).fit(X, y)
+    second = MLPClassifier(**params).fit(X, y)
+    for a, b in zip(_weights(first), _weights(second), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first.validation_scores_ == second.validation_scores_
+    other = MLPClassifier(**{**params, "random_state": 43}).fit(X, y)
+    assert not np.array_equal(first.coefs_[0], other.coefs_[0])
+
+
+def test_fit_leaves_global_rng_state_untouched():
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    MLPClassifier(max_iter=3, dropout=0.5, random_state=0, device="cpu").fit(X_OK, Y_OK)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+
+
+def test_grid_search_n_jobs_2_matches_n_jobs_1():
+    X, y = _iris()
+    grid = {"hidden_layer_sizes": [(8,), (16,)], "alpha": [1e-4, 1e-2]}
+    est = MLPClassifier(max_iter=30, random_state=0, device="cpu")
+    one = GridSearchCV(est, grid, cv=3, n_jobs=1).fit(X, y)
+    two = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"], rtol=0, atol=0
+    )
+
+
+# -- devices and persistence -------------------------------------------------------------
+
+
+def test_device_resolution_and_errors():
+    est = MLPClassifier(max_iter=2, device="auto").fit(X_OK, Y_OK)
+    assert est.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            MLPClassifier(max_iter=2, device="cuda").fit(X_OK, Y_OK)
+    with pytest.raises(ValueError, match="'auto', 'cpu', 'cuda' or 'cuda:N'"):
+        MLPClassifier(max_iter=2, device="gpu0").fit(X_OK, Y_OK)
+
+
+def test_import_construct_and_clone_never_touch_cuda():
+    est = clone(MLPClassifier(device="cuda"))
+    assert est.get_params()["device"] == "cuda"
+    assert not torch.cuda.is_initialized()
+
+
+@pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads), ("joblib", "joblib")])
+def test_pickle_and_joblib_round_trip(tmp_path, dump, load):
+    clf = MLPClassifier(max_iter=20, random_state=0, device="cpu").fit(X_OK, Y_OK)
+    if dump == "joblib":
+        joblib.dump(clf, tmp_path / "model.joblib")
+        restored = joblib.load(tmp_path / "model.joblib")
+    else:
+        restored = load(dump(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_OK), clf.predict_proba(X_OK))
+    restored.partial_fit(X_OK, Y_OK)  # the optimizer state survived too
+    assert restored.t_ == clf.t_ + len(X_OK)
+
+
+def test_model_marked_as_fitted_on_cuda_loads_on_cpu_with_warning():
+    # Stands in for the GPU-made fixture below on machines that have none: skorch stores
+    # the device next to the weights, so a net whose device says CUDA goes through the
+    # same map-to-CPU path on load.
+    clf = MLPClassifier(max_iter=10, random_state=0, device="cpu").fit(X_OK, Y_OK)
+    expected = clf.predict_proba(X_OK)
+    clf.net_.device = "cuda"
+    blob = pickle.dumps(clf)
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available: the map-to-CPU path is not taken")
+    with pytest.warns(UserWarning, match="no CUDA devices are available"):
+        restored = pickle.loads(blob)
+    assert restored.device_ == "cpu"
+    np.testing.assert_array_equal(restored.predict_proba(X_OK), expected)
+
+
+def test_fixture_fitted_on_gpu_predicts_on_cpu():
+    path = FIXTURES / "mlp_fitted_on_cuda.pkl"
+    if not path.exists():
+        pytest.skip(
+            "tests/fixtures/mlp_fitted_on_cuda.pkl not generated yet: it is made on a GPU "
+            "machine by `python tests/fixtures/make_cuda_fixture.py`"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf = joblib.load(path)
+    data = np.load(FIXTURES / "mlp_fitted_on_cuda_expected.npz")
+    np.testing.assert_allclose(clf.predict_proba(data["X"]), data["proba"], atol=1e-5)
+
+
+@needs_cuda
+def test_cuda_fit_matches_cpu_accuracy():
+    X, y = _scaled(load_breast_cancer)
+    gpu = MLPClassifier(max_iter=50, random_state=0, device="cuda").fit(X, y)
+    cpu = MLPClassifier(max_iter=50, random_state=0, device="cpu").fit(X, y)
+    assert gpu.device_.startswith("cuda")
+    assert abs(gpu.score(X, y) - cpu.score(X, y)) < 0.02
+
+
+# -- training semantics ------------------------------------------------------------------
+
+
+def test_partial_fit_is_one_epoch_and_needs_classes_first():
+    clf = MLPClassifier(random_state=0, device="cpu")
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X_OK, Y_OK)
+    clf.partial_fit(X_OK[:50], Y_OK[:50], classes=[0, 1, 2])
+    assert clf.n_iter_ == 1 and clf.t_ == 50
+    clf.partial_fit(X_OK, Y_OK)
+    assert clf.t_ == 200 and len(clf.loss_curve_) == 2
+    with pytest.raises(ValueError, match="classes not in"):
+        clf.partial_fit(X_OK, Y_OK + 5)
+    with pytest.raises(AttributeError, match="stochastic"):
+        MLPClassifier(solver="lbfgs").partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="early_stopping"):
+        MLPClassifier(early_stopping=True).partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
+
+
+def test_regressor_partial_fit():
+    X, y = make_regression(n_samples=100, n_features=4, random_state=0)
+    reg = MLPRegressor(random_state=0, device="cpu")
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    assert reg.t_ == 300 and len(reg.loss_curve_) == 3
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+
+
+def test_warm_start_continues_from_previous_weights():
+    X, y = _iris()
+    clf = MLPClassifier(max_iter=5, warm_start=True, random_state=0, device="cpu").fit(X, y)
+    before = clf.loss_curve_[-1]
+    clf.fit(X, y)
+    assert len(clf.loss_curve_) == 10 and clf.t_ == 10 * len(X)
+    assert clf.loss_curve_[5] < before + 1e-3
+    with pytest.raises(ValueError, match="warm_start can only be used"):
+        clf.fit(X[y < 2], y[y < 2])
+    cold = MLPClassifier(max_iter=5, random_state=0, device="cpu").fit(X, y)
+    cold.fit(X, y)
+    assert len(cold.loss_curve_) == 5
+
+
+class _Snapshots(Callback):
+    """Records the module's weights at the end of every epoch."""
+
+    def initialize(self):
+        self.states = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.states.append({k: v.clone() for k, v in net.module_.state_dict().items()})
+
+
+def test_early_stopping_restores_the_best_epoch_and_runs_user_callbacks():
+    X, y = make_classification(n_samples=300, n_features=10, flip_y=0.3, random_state=0)
+    snapshots = _Snapshots()
+    clf = MLPClassifier(
+        hidden_layer_sizes=(64,),
+        early_stopping=True,
+        n_iter_no_change=5,
+        learning_rate_init=0.01,
+        max_iter=200,
+        random_state=0,
+        device="cpu",
+        callbacks=[snapshots],
+    ).fit(X, y)
+    scores = clf.validation_scores_
+    assert len(scores) < 200  # it stopped early
+    assert len(snapshots.states) == len(scores) == clf.n_iter_
+    best = int(np.argmax(scores))
+    assert best < len(scores) - 1
+    assert clf.best_validation_score_ == max(scores)
+    assert clf.best_loss_ is None
+    for key, value in clf.module_.state_dict().items():
+        torch.testing.assert_close(value, snapshots.states[best][key], rtol=0, atol=0)
+
+
+def test_tol_stopping_rule_and_convergence_warning():
+    X, y = _iris()
+    params = dict(tol=10.0, n_iter_no_change=3, max_iter=100)
+    clf = MLPClassifier(device="cpu", **params).fit(X, y)
+    # the first epoch improves on an infinite best loss; then more than 3 epochs without
+    assert clf.n_iter_ == SkMLPClassifier(**params).fit(X, y).n_iter_ == 5
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        warnings.simplefilter("always", ConvergenceWarning)
+        MLPClassifier(max_iter=3, device="cpu").fit(X, y)
+
+
+def test_sgd_schedules_follow_sklearn():
+    X, y = _iris()
+    inv = MLPClassifier(
+        solver="sgd", learning_rate="invscaling", max_iter=3, device="cpu", random_state=0
+    ).fit(X, y)
+    expected = 0.001 / (inv.t_ + 1) ** 0.5
+    assert inv.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(expected)
+    ada = MLPClassifier(
+        solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1, max_iter=6,
+        device="cpu",
+    ).fit(X, y)
+    assert ada.history_[:, "lr"][-1] < 0.001  # divided by 5 when the loss stalls
+
+
+def test_lbfgs_solver():
+    X, y = _iris()
+    clf = MLPClassifier(solver="lbfgs", max_iter=200, random_state=0, device="cpu").fit(X, y)
+    assert clf.score(X, y) > 0.95
+    assert 0 < clf.n_iter_ <= 200
+    assert not hasattr(clf, "loss_curve_")
+    sk = SkMLPClassifier(solver="lbfgs", max_iter=200, random_state=0).fit(X, y)
+    assert clf.loss_ == pytest.approx(sk.loss_, abs=0.05)
+
+
+def test_class_weight_dict_equals_sample_weight_and_balanced_helps_minority():
+    X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
+    params = dict(max_iter=30, random_state=0, device="cpu")
+    by_class = MLPClassifier(class_weight={0: 1.0, 1: 3.0}, **params).fit(X, y)
+    by_sample = MLPClassifier(**params).fit(X, y, sample_weight=np.where(y == 1, 3.0, 1.0))
+    np.testing.assert_array_equal(by_class.predict_proba(X), by_sample.predict_proba(X))
+    plain = MLPClassifier(**params).fit(X, y)
+    balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+    recall = lambda est: (est.predict(X)[y == 1] == 1).mean()  # noqa: E731
+    assert recall(balanced) > recall(plain)
+
+
+def test_sample_weight_downweights_corrupted_rows():
+    X, y = make_classification(n_samples=400, n_features=8, class_sep=2.0, random_state=0)
+    rng = np.random.RandomState(0)
+    corrupted = rng.rand(len(y)) < 0.35
+    y_noisy = np.where(corrupted, 1 - y, y)
+    params = dict(max_iter=60, random_state=0, device="cpu")
+    uniform = MLPClassifier(**params).fit(X, y_noisy)
+    weighted = MLPClassifier(**params).fit(X, y_noisy, sample_weight=(~corrupted).astype(float))
+    assert weighted.score(X, y) > uniform.score(X, y)
+    ones = MLPClassifier(**params).fit(X, y_noisy, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(ones.predict_proba(X), uniform.predict_proba(X), atol=1e-5)
+
+
+def test_non_finite_training_raises_value_error():
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    with pytest.raises(ValueError, match="non-finite"):
+        MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, device="cpu").fit(
+            X * 1e6, y * 1e6
+        )
+
+
+class _InterruptAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_the_partly_trained_model_with_a_warning():
+    with pytest.warns(UserWarning, match="interrupted by user"):
+        clf = MLPClassifier(max_iter=50, device="cpu", callbacks=[_InterruptAt(3)]).fit(
+            X_OK, Y_OK
+        )
+    assert clf.n_iter_ == 3
+    assert clf.predict(X_OK).shape == Y_OK.shape
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs"])
+def test_every_solver_learns(solver):
+    X, y = _iris()
+    clf = MLPClassifier(
+        solver=solver, max_iter=100, learning_rate_init=0.01, random_state=0, device="cpu"
+    ).fit(X, y)
+    assert clf.score(X, y) > 0.85
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"activation": a}
+        for a in ["identity", "logistic", "tanh", "gelu", "leaky_relu", "elu", "silu", "softplus"]
+    ]
+    + [{"dropout": 0.3}, {"batch_norm": True}, {"init": "he"}],
+)
+def test_extensions_train(params):
+    X, y = _iris()
+    clf = MLPClassifier(max_iter=100, learning_rate_init=0.01, random_state=0, device="cpu")
+    assert clf.set_params(**params).fit(X, y).score(X, y) > 0.8
+
+
+def test_in_a_pipeline_with_grid_search():
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=30, device="cpu"))
+    search = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-1]}, cv=3).fit(X, y)
+    assert search.best_score_ > 0.8
