@@ -21,10 +21,16 @@ alpha : float, default=0.0001
 batch_size : int or 'auto', default='auto'
     Size of minibatches; 'auto' is ``min(200, n_samples)``. Ignored by 'lbfgs'.
 
-learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-    scikit-learn's learning-rate schedule for ``solver='sgd'``: 'invscaling' sets
-    ``learning_rate_init / (t + 1) ** power_t`` after each epoch (t counts samples seen);
-    'adaptive' divides the rate by 5 each time ``n_iter_no_change`` epochs fail to improve.
+learning_rate : {'constant', 'invscaling', 'adaptive', 'linear', 'cosine', 'plateau'}, \
+        default='constant'
+    The learning-rate schedule. scikit-learn's three apply to ``solver='sgd'``:
+    'invscaling' sets ``learning_rate_init / (t + 1) ** power_t`` after each epoch (t
+    counts samples seen); 'adaptive' divides the rate by 5 each time
+    ``n_iter_no_change`` epochs fail to improve. sknn's apply to every stochastic solver:
+    'linear' and 'cosine' decay the rate per batch from ``learning_rate_init`` after the
+    warm-up to ``min_lr * learning_rate_init`` at the last step of ``max_iter`` epochs;
+    'plateau' halves it (down to that floor) whenever the monitored loss or validation
+    score fails to improve by ``tol`` for ``n_iter_no_change // 2`` epochs.
 
 learning_rate_init : float, default=0.001
     The initial learning rate of the stochastic solvers.
@@ -50,7 +56,8 @@ tol : float, default=1e-4
     consecutive epochs. For 'lbfgs', the gradient tolerance.
 
 verbose : bool or int, default=False
-    Print progress messages.
+    1 (or True) shows a progress bar over epochs with the training and validation loss
+    (tqdm, or printed lines without it); 2 prints scikit-learn's messages each epoch.
 
 warm_start : bool, default=False
     Reuse the previous fit's weights and optimizer state as the starting point.
@@ -93,6 +100,50 @@ device : str, default='auto'
 
 callbacks : list of skorch callbacks or None, default=None
     Extra callbacks run by the training loop (checkpointing, LR schedulers, loggers).
+
+warmup : int or float, default=0
+    Linear learning-rate warm-up from near zero to ``learning_rate_init``: a number of
+    optimizer steps, or a fraction (0 < warmup < 1) of all ``max_iter`` epochs' steps.
+    Works with every schedule.
+
+min_lr : float, default=0.0
+    Floor of the 'linear', 'cosine' and 'plateau' schedules, as a fraction of
+    ``learning_rate_init``.
+
+l1 : float, default=0.0
+    Strength of an L1 penalty on the weight matrices, beside ``alpha``'s L2:
+    ``l1 * |W|_1`` is added to the mean loss of each batch (not divided by the batch size,
+    unlike ``alpha``: the convention of Keras and ``SGDClassifier``, so 1e-5 to 1e-2 are
+    useful values). Drives uninformative weights towards zero.
+
+grad_clip : float or None, default=None
+    Clip the global norm of the gradients to this value before each step.
+
+n_init : int, default=1
+    Number of fits from different random initialisations (seeds drawn from
+    ``random_state``); see ``ensemble``. Not with ``partial_fit``, ``warm_start`` or
+    ``checkpoint``.
+
+ensemble : {'best', 'average'}, default='best'
+    With ``n_init > 1``: keep the run with the best validation score (the lowest
+    final training loss without ``early_stopping``), or average the predictions
+    (probabilities for classifiers) of all runs.
+
+precision : {'float32', 'bf16', 'fp16'}, default='float32'
+    Mixed precision: autocast the forward pass to bfloat16 or float16 (with a gradient
+    scaler). Meant for CUDA; also runs on the CPU where torch supports it.
+
+compile : bool, default=False
+    Train through ``torch.compile`` (a one-off compilation cost per fit).
+
+checkpoint : str, path or None, default=None
+    File to which the training state is saved after every epoch: the last epoch's full
+    state (to resume from) and the best epoch's weights.
+
+resume_from : str, path or None, default=None
+    Checkpoint file (written by ``checkpoint``) to resume from: ``fit`` restores its
+    weights, optimizer state and bookkeeping and runs the remaining epochs up to
+    ``max_iter``.
 """,
     "training_attributes": """
 loss_ : float
@@ -135,8 +186,19 @@ module_ : torch.nn.Module
     The fitted network.
 
 history_ : skorch.History
-    Per-epoch records of the last fit: ``train_loss``, ``valid_loss``, ``valid_score``,
-    ``lr`` and ``dur`` (seconds).
+    Per-epoch records of the last fit, a list of dicts (``pd.DataFrame(est.history_)``
+    makes a table): ``epoch``, ``train_loss``, ``valid_loss`` and ``valid_score`` (with
+    early stopping), ``lr``, ``dur`` (seconds) and ``best``.
+
+init_scores_ : list of float
+    With ``n_init > 1``: each run's best validation score, or its negated final training
+    loss without early stopping (higher is better).
+
+best_init_ : int
+    With ``n_init > 1``: the index of the chosen run.
+
+runs_ : list of estimators or None
+    With ``n_init > 1`` and ``ensemble='average'``: the fitted runs.
 """,
 }
 

@@ -8,18 +8,20 @@ A concrete estimator supplies only what depends on its input (``_validate_X_y``,
 :class:`NeuralNetRegressorMixin` for what depends on its task.
 """
 
+import math
+import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import compute_sample_weight
+from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -31,11 +33,34 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from sknn._device import resolve_device
 from sknn._random import draw_seed, make_generator, torch_seed_scope
-from sknn.engine.callbacks import EpochRule, StopWhenRuleSays
+from sknn.engine.callbacks import (
+    EpochRule,
+    ProgressBar,
+    SaveCheckpoint,
+    StopWhenRuleSays,
+    _tqdm_available,
+)
 from sknn.engine.data import DeviceData
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
 from sknn.engine.optim import OPTIMIZERS, STOCHASTIC_SOLVERS, OptimizerFactory
+
+#: Values of ``learning_rate``: scikit-learn's three, then sknn's.
+LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive", "linear", "cosine", "plateau")
+
+#: Fitted bookkeeping a checkpoint carries so that a resumed fit continues where it was.
+_RESUMABLE = (
+    "n_iter_",
+    "t_",
+    "loss_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "_no_improvement_count",
+    "_optimizer_steps",
+    "_base_lr",
+)
 
 #: Rows per forward pass when predicting.
 PREDICT_BATCH_SIZE = 65536
@@ -53,7 +78,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
         "solver": [StrOptions(set(OPTIMIZERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -77,6 +102,19 @@ class BaseNeuralNet(BaseEstimator, ABC):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
         "callbacks": [list, None],
+        "warmup": [
+            Interval(Integral, 0, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+        ],
+        "min_lr": [Interval(Real, 0, 1, closed="both")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "ensemble": [StrOptions({"best", "average"})],
+        "precision": [StrOptions({"float32", "bf16", "fp16"})],
+        "compile": ["boolean"],
+        "checkpoint": [str, os.PathLike, None],
+        "resume_from": [str, os.PathLike, None],
     }
 
     # -- hooks for the concrete estimators ------------------------------------------------
@@ -125,7 +163,14 @@ class BaseNeuralNet(BaseEstimator, ABC):
             )
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if self.n_init > 1 and (incremental or self.warm_start or self.checkpoint):
+            raise ValueError(
+                "n_init > 1 fits several models from scratch: it cannot be combined with "
+                "partial_fit, warm_start=True or checkpoint."
+            )
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+        if self.n_init > 1:
+            return self._fit_restarts(X, y, sample_weight, classes)
 
         X, y = self._validate_X_y(X, y, reset=first_pass)
         n_samples = _num_samples(X)
@@ -136,11 +181,48 @@ class BaseNeuralNet(BaseEstimator, ABC):
 
         device = resolve_device(self.device)
         seed = draw_seed(self.random_state)
+        resume = first_pass and not incremental and self.resume_from is not None
         with torch_seed_scope(seed, device):
             if first_pass:
                 self._initialize_state(X, device)
-            self._train(X, y, y_train, sample_weight, device, seed, incremental)
+            if resume:
+                self._load_checkpoint(self.resume_from)
+            self._train(X, y, y_train, sample_weight, device, seed, incremental, resume)
         return self
+
+    def _fit_restarts(self, X, y, sample_weight, classes):
+        """``n_init`` fits from different seeds; keep the best or average them all."""
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=self.n_init
+        )
+        runs = [
+            clone(self).set_params(n_init=1, random_state=int(seed)).fit(X, y, sample_weight)
+            for seed in seeds
+        ]
+        scores = [
+            run.best_validation_score_ if run.early_stopping else -run.loss_ for run in runs
+        ]
+        best = int(np.argmax(scores))
+        params = self.get_params(deep=False)
+        self.__dict__.update({k: v for k, v in runs[best].__dict__.items() if k not in params})
+        self.init_scores_ = scores
+        self.best_init_ = best
+        self.runs_ = runs if self.ensemble == "average" else None
+        return self
+
+    def _resumable_state(self):
+        """The scikit-learn bookkeeping a checkpoint saves and a resumed fit restores."""
+        return {name: getattr(self, name) for name in _RESUMABLE}
+
+    def _load_checkpoint(self, path):
+        state = torch.load(path, map_location=self.device_, weights_only=False)
+        self.net_.module_.load_state_dict(state["module"])
+        self.net_.optimizer_.load_state_dict(state["optimizer"])
+        for name, value in state["estimator_state"].items():
+            setattr(self, name, value)
+        self._best_state = state["best_module"] if self.early_stopping else None
+        for row in state["history"]:
+            self.net_.history.append(row)
 
     def _initialize_state(self, X, device):
         """Build the module and the engine and reset scikit-learn's fitted attributes."""
@@ -149,6 +231,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
         self.loss_curve_ = []
         self._no_improvement_count = 0
         self._best_state = None
+        self._optimizer_steps = 0
+        self._base_lr = self.learning_rate_init
         if self.early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
@@ -172,7 +256,19 @@ class BaseNeuralNet(BaseEstimator, ABC):
         )
         self.net_.initialize()
 
-    def _train(self, X, y, y_train, sample_weight, device, seed, incremental):
+    def _batch_size(self, n_train):
+        if self.solver == "lbfgs":
+            return n_train
+        if self.batch_size == "auto":
+            return min(200, n_train)
+        if self.batch_size > n_train:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. "
+                "It is going to be clipped"
+            )
+        return int(np.clip(self.batch_size, 1, n_train))
+
+    def _train(self, X, y, y_train, sample_weight, device, seed, incremental, resume=False):
         net = self.net_
         if self.device_ != str(device):
             net.set_params(device=str(device))
@@ -194,39 +290,48 @@ class BaseNeuralNet(BaseEstimator, ABC):
             valid, score_fn = None, None
 
         n_train = len(train)
-        if self.solver == "lbfgs":
-            batch_size = n_train
-        elif self.batch_size == "auto":
-            batch_size = min(200, n_train)
+        batch_size = self._batch_size(n_train)
+        epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
+        if resume:
+            epochs = max(0, self.max_iter - self.n_iter_)
         else:
-            if self.batch_size > n_train:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. "
-                    "It is going to be clipped"
-                )
-            batch_size = int(np.clip(self.batch_size, 1, n_train))
-        rule = EpochRule(self, score_fn, n_train) if self.solver != "lbfgs" else None
+            self.n_iter_ = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
+        rule = None
+        if self.solver != "lbfgs":
+            total_steps = self.max_iter * -(-n_train // batch_size)
+            warmup = self.warmup
+            warmup_steps = warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
+            rule = EpochRule(self, score_fn, n_train, total_steps, warmup_steps)
         net.set_params(
             batch_size=batch_size,
             shuffle=self.shuffle and self.solver != "lbfgs",
             l2_penalty=self.alpha,
+            l1_penalty=self.l1,
+            grad_clip=self.grad_clip,
+            precision=self.precision,
+            compile=self.compile,
             generator=make_generator(seed, device),
         )
-        self.n_iter_ = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
         user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
-        if rule is None:
-            net.callbacks_ = user
-        else:
-            net.callbacks_ = [("sknn_epoch_rule", rule), *user, ("sknn_stop", StopWhenRuleSays(rule))]
-        epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
+        tail = []
+        if rule is not None:
+            if self.checkpoint is not None:
+                tail.append(("sknn_checkpoint", SaveCheckpoint(self, self.checkpoint)))
+            if self.verbose == 1 and _tqdm_available():
+                tail.append(("sknn_progress", ProgressBar(epochs, type(self).__name__)))
+            tail.append(("sknn_stop", StopWhenRuleSays(rule)))
+        net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
         try:
-            net.partial_fit(train, valid, epochs=epochs)
+            if epochs:
+                net.partial_fit(train, valid, epochs=epochs)
         finally:
             net.generator = None  # a torch.Generator does not pickle
             net.callbacks_ = user
 
         if rule is None:
             self._finish_lbfgs(train)
+        elif epochs == 0:
+            pass
         elif not rule.stopped and rule.epochs_run < epochs:
             warnings.warn("Training interrupted by user.")
         elif not rule.stopped and not incremental:
@@ -312,7 +417,13 @@ class BaseNeuralNet(BaseEstimator, ABC):
         return out.cpu()
 
     def _activated_outputs(self, X):
-        """Validated X -> outputs after the output activation, as float64 NumPy."""
+        """Validated X -> outputs after the output activation, as float64 NumPy.
+
+        With ``n_init > 1`` and ``ensemble='average'``, the mean over every run.
+        """
+        runs = getattr(self, "runs_", None)
+        if runs:
+            return np.mean([run._activated_outputs(X) for run in runs], axis=0)
         raw = self._raw_outputs(X)
         return OUTPUT_ACTIVATIONS[self.out_activation_](raw).double().numpy()
 

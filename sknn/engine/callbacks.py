@@ -1,12 +1,16 @@
-"""Callbacks that give the skorch loop scikit-learn's MLP semantics.
+"""Callbacks that give the skorch loop sknn's training semantics.
 
-:class:`EpochRule` is sknn's end-of-epoch logic: the loss curve, the ``tol`` /
+:class:`EpochRule` is scikit-learn's end-of-epoch logic: the loss curve, the ``tol`` /
 ``n_iter_no_change`` stopping rule, early stopping on a validation score with the best
-weights kept, and scikit-learn's ``invscaling`` and ``adaptive`` learning rates. It writes
+weights kept, and scikit-learn's ``invscaling`` and ``adaptive`` learning rates, plus
+sknn's per-batch warm-up with linear or cosine decay and the plateau schedule. It writes
 the scikit-learn fitted attributes (``loss_curve_``, ``best_loss_``, ...) on the estimator.
+:class:`StopWhenRuleSays`, :class:`SaveCheckpoint` and :class:`ProgressBar` run after the
+user's callbacks.
 """
 
 import copy
+import math
 import time
 
 import numpy as np
@@ -18,36 +22,80 @@ class StopTraining(KeyboardInterrupt):
     """Raised by a callback to end the epoch loop (skorch ends training on KeyboardInterrupt)."""
 
 
+def schedule_factor(kind, step, total_steps, warmup_steps, min_lr):
+    """Multiplier of the initial learning rate at optimizer step ``step`` (0-based).
+
+    A linear warm-up from ~0 to 1 over ``warmup_steps``, then for 'linear' and 'cosine' a
+    decay to ``min_lr`` at ``total_steps``; other schedules stay at 1 after warm-up.
+    """
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if kind not in ("linear", "cosine"):
+        return 1.0
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    if kind == "linear":
+        shape = 1.0 - progress
+    else:
+        shape = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return min_lr + (1.0 - min_lr) * shape
+
+
 class EpochRule(Callback):
-    """scikit-learn's per-epoch bookkeeping and stopping rule.
+    """sknn's per-batch learning rate and scikit-learn's per-epoch bookkeeping and stopping.
 
     Parameters
     ----------
     estimator : sknn estimator
-        Receives ``n_iter_``, ``t_``, ``loss_``, ``loss_curve_``, ``best_loss_``,
-        ``validation_scores_`` and ``best_validation_score_``.
+        Provides the hyper-parameters and receives ``n_iter_``, ``t_``, ``loss_``,
+        ``loss_curve_``, ``best_loss_``, ``validation_scores_``, ``best_validation_score_``.
     score_fn : callable or None
         ``score_fn(y_pred) -> float`` scores the concatenated module outputs on the
         validation set (early stopping); None when there is no validation set.
     n_train : int
         Rows in the training set (``t_`` counts samples seen, as scikit-learn does).
+    total_steps : int
+        Optimizer steps the schedule is planned over (``max_iter`` epochs of batches).
+    warmup_steps : int
+        Optimizer steps of linear warm-up.
     """
 
-    def __init__(self, estimator, score_fn, n_train):
+    def __init__(self, estimator, score_fn, n_train, total_steps=1, warmup_steps=0):
         self.estimator = estimator
         self.score_fn = score_fn
         self.n_train = n_train
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
 
     def on_train_begin(self, net, **kwargs):
         self.stopped = False
         self.epochs_run = 0
+        est = self.estimator
+        self.per_batch = est.learning_rate in ("linear", "cosine") or self.warmup_steps > 0
+        # Epoch-level schedules (invscaling, adaptive, plateau) move this base rate;
+        # the per-batch warm-up and decay multiply it.
+        self.base_lr = getattr(est, "_base_lr", est.learning_rate_init)
+        self._plateau_count = 0
 
     def on_epoch_begin(self, net, **kwargs):
         self._valid_outputs = []
         self._epoch_start = time.perf_counter()
 
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training and self.per_batch:
+            est = self.estimator
+            factor = schedule_factor(
+                est.learning_rate,
+                est._optimizer_steps,
+                self.total_steps,
+                self.warmup_steps,
+                est.min_lr,
+            )
+            _set_lr(net, self.base_lr * factor)
+
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
-        if not training and self.score_fn is not None:
+        if training:
+            self.estimator._optimizer_steps += 1
+        elif self.score_fn is not None:
             self._valid_outputs.append(y_pred.detach())
 
     def on_epoch_end(self, net, **kwargs):
@@ -57,10 +105,11 @@ class EpochRule(Callback):
         est.n_iter_ += 1
         est.t_ += self.n_train
         loss = history[-1, "train_loss"]
-        if not net.penalty_in_loss and net.l2_penalty:
-            # The penalty scikit-learn adds to each batch's loss, averaged like the loss.
+        if not net.penalty_in_loss and (net.l2_penalty or net.l1_penalty):
+            # The penalty added to each batch's loss, averaged over the epoch like the loss:
+            # sum_b penalty(n_b) * n_b / n_train, with n_b ~ n_train / n_batches.
             n_batches = history[-1, "train_batch_count"]
-            loss += net.l2_term().item() * n_batches / self.n_train
+            loss += net.penalty_term(self.n_train / n_batches).item()
         if not np.isfinite(loss):
             raise ValueError(
                 "Solver produced non-finite loss at iteration %d. The input data may "
@@ -71,28 +120,40 @@ class EpochRule(Callback):
         est.loss_curve_.append(loss)
         lr = net.optimizer_.param_groups[0]["lr"]
         history.record("lr", lr)
-        if est.verbose:
+        if est.verbose >= 2 or (est.verbose and not _tqdm_available()):
             print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
 
+        improved_best = False
         if self.score_fn is not None:
             score = float(self.score_fn(torch.cat(self._valid_outputs)))
             est.validation_scores_.append(score)
             history.record("valid_score", score)
-            if est.verbose:
+            if est.verbose >= 2 or (est.verbose and not _tqdm_available()):
                 print("Validation score: %f" % score)
             improved = score >= est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 est._best_state = copy.deepcopy(net.module_.state_dict())
-                history.record("valid_score_best", True)
+                improved_best = True
         else:
             improved = loss <= est.best_loss_ - est.tol
             if loss < est.best_loss_:
                 est.best_loss_ = loss
+                improved_best = True
+        history.record("best", improved_best)
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        self._plateau_count = 0 if improved else self._plateau_count + 1
 
         if est.learning_rate == "invscaling" and est.solver == "sgd":
-            self._set_lr(net, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+            self.base_lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+            _set_lr(net, self.base_lr)
+        elif est.learning_rate == "plateau":
+            patience = max(1, int(min(est.n_iter_no_change, 1e9)) // 2)
+            floor = est.min_lr * est.learning_rate_init
+            if self._plateau_count >= patience and self.base_lr > floor:
+                self.base_lr = max(floor, self.base_lr / 2.0)
+                _set_lr(net, self.base_lr)
+                self._plateau_count = 0
         history.record("dur", time.perf_counter() - self._epoch_start)
 
         if est._no_improvement_count > est.n_iter_no_change:
@@ -103,14 +164,17 @@ class EpochRule(Callback):
                 est.n_iter_no_change,
             )
             if est.learning_rate == "adaptive" and est.solver == "sgd" and lr > 1e-6:
-                self._set_lr(net, lr / 5.0)
+                self.base_lr = lr / 5.0
+                _set_lr(net, self.base_lr)
                 est._no_improvement_count = 0
                 if est.verbose:
                     print(msg + " Setting learning rate to %f" % (lr / 5.0))
             else:
-                if est.verbose:
+                if est.verbose >= 2 or (est.verbose and not _tqdm_available()):
                     print(msg + " Stopping.")
                 self.stopped = True
+        est._base_lr = self.base_lr
+
 
 class StopWhenRuleSays(Callback):
     """Ends training once :class:`EpochRule` has decided to stop.
@@ -125,7 +189,68 @@ class StopWhenRuleSays(Callback):
         if self.rule.stopped:
             raise StopTraining()
 
-    @staticmethod
-    def _set_lr(net, lr):
-        for group in net.optimizer_.param_groups:
-            group["lr"] = lr
+
+class SaveCheckpoint(Callback):
+    """Writes the training state to ``path`` after every epoch.
+
+    The file holds the last epoch's full state (module, optimizer, scikit-learn
+    bookkeeping), from which a fit resumes, and the weights of the best epoch so far.
+    """
+
+    def __init__(self, estimator, path):
+        self.estimator = estimator
+        self.path = path
+
+    def on_epoch_end(self, net, **kwargs):
+        est = self.estimator
+        if net.history[-1, "best"] or not hasattr(self, "_best"):
+            self._best = copy.deepcopy(net.module_.state_dict())
+        torch.save(
+            {
+                "module": net.module_.state_dict(),
+                "optimizer": net.optimizer_.state_dict(),
+                "best_module": self._best,
+                "estimator_state": est._resumable_state(),
+                "history": list(net.history),
+            },
+            self.path,
+        )
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar over epochs showing the train and validation loss."""
+
+    def __init__(self, total_epochs, description):
+        self.total_epochs = total_epochs
+        self.description = description
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=self.total_epochs, desc=self.description, unit="epoch")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        postfix = {"loss": f"{row['train_loss']:.4f}"}
+        if "valid_loss" in row:
+            postfix["val_loss"] = f"{row['valid_loss']:.4f}"
+        if "valid_score" in row:
+            postfix["val_score"] = f"{row['valid_score']:.4f}"
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self._bar.close()
+
+
+def _set_lr(net, lr):
+    for group in net.optimizer_.param_groups:
+        group["lr"] = lr
+
+
+def _tqdm_available():
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -8,10 +8,16 @@ per-sample weights and scikit-learn's L2 penalty, and never records a per-batch 
 so a CUDA step is not synchronised with the host after every batch.
 """
 
+import contextlib
+
 import torch
 from skorch import NeuralNet
+from skorch.utils import TeeGenerator
 
 from sknn.engine.data import IndexBatches
+
+#: ``precision`` parameter -> autocast dtype.
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class TrainingNet(NeuralNet):
@@ -24,6 +30,14 @@ class TrainingNet(NeuralNet):
     l2_penalty : float
         scikit-learn's ``alpha``: adds ``alpha / (2 * n_batch) * ||W||^2`` over the weight
         matrices (parameters with two or more dimensions) to each batch's loss.
+    l1_penalty : float
+        Adds ``l1 * |W|_1`` over the same weight matrices.
+    grad_clip : float or None
+        Clip the gradients' global norm to this value before each step.
+    precision : {'float32', 'bf16', 'fp16'}
+        Autocast the forward pass to this dtype ('fp16' with a gradient scaler).
+    compile : bool
+        Run the forward pass through ``torch.compile``.
     generator : torch.Generator or None
         Source of the shuffling permutations.
     shuffle : bool
@@ -35,6 +49,10 @@ class TrainingNet(NeuralNet):
         *args,
         make_optimizer,
         l2_penalty=0.0,
+        l1_penalty=0.0,
+        grad_clip=None,
+        precision="float32",
+        compile=False,
         generator=None,
         shuffle=True,
         **kwargs,
@@ -42,6 +60,10 @@ class TrainingNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.make_optimizer = make_optimizer
         self.l2_penalty = l2_penalty
+        self.l1_penalty = l1_penalty
+        self.grad_clip = grad_clip
+        self.precision = precision
+        self.compile = compile
         self.generator = generator
         self.shuffle = shuffle
 
@@ -54,16 +76,55 @@ class TrainingNet(NeuralNet):
         self.optimizer_ = self.make_optimizer(self.module_)
         return self
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Compiled graphs and gradient scalers are rebuilt on demand, never pickled.
+        state.pop("_compiled_forward", None)
+        state.pop("_grad_scaler", None)
+        return state
+
+    def infer(self, x, **fit_params):
+        if not self.compile:
+            return super().infer(x, **fit_params)
+        forward = getattr(self, "_compiled_forward", None)
+        if forward is None:
+            forward = self._compiled_forward = torch.compile(self.module_)
+        return forward(**x) if isinstance(x, dict) else forward(x)
+
+    def _autocast(self):
+        if self.precision == "float32":
+            return contextlib.nullcontext()
+        dtype = AUTOCAST_DTYPES[self.precision]
+        return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
+
+    def _scaler(self):
+        # float16 gradients underflow without loss scaling; bfloat16's range needs none.
+        if self.precision != "fp16":
+            return None
+        scaler = getattr(self, "_grad_scaler", None)
+        if scaler is None:
+            device_type = torch.device(self.device).type
+            scaler = self._grad_scaler = torch.amp.GradScaler(device_type)
+        return scaler
+
     def penalised_parameters(self):
         """The weight matrices that scikit-learn's ``alpha`` penalises."""
         return [p for p in self.module_.parameters() if p.requires_grad and p.ndim > 1]
 
-    def l2_term(self):
-        """``0.5 * alpha * ||W||^2`` over :meth:`penalised_parameters` (a tensor)."""
-        params = self.penalised_parameters()
-        if not params or self.l2_penalty == 0:
-            return torch.zeros((), device=self.device)
-        return 0.5 * self.l2_penalty * sum((p * p).sum() for p in params)
+    def penalty_term(self, n):
+        """``alpha / (2 n) * ||W||^2 + l1 * |W|_1`` over :meth:`penalised_parameters`.
+
+        ``alpha`` is scaled by the batch's sample count ``n`` as scikit-learn's MLP does;
+        ``l1`` is not (the convention of Keras' regularisers and ``SGDClassifier``), so
+        useful values are ~1e-5 to 1e-2 whatever the batch size.
+        """
+        total = torch.zeros((), device=self.device)
+        for p in self.penalised_parameters():
+            if self.l2_penalty:
+                total = total + (0.5 * self.l2_penalty / n) * (p * p).sum()
+            if self.l1_penalty:
+                total = total + self.l1_penalty * p.abs().sum()
+        return total
 
     # -- data -------------------------------------------------------------------------
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -86,7 +147,7 @@ class TrainingNet(NeuralNet):
             n = weight.sum()
             loss = (per_sample * weight).sum() / n
         if self.penalty_in_loss and training:
-            loss = loss + self.l2_term() / n
+            loss = loss + self.penalty_term(n)
         return loss
 
     @property
@@ -98,25 +159,58 @@ class TrainingNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
-        if self.l2_penalty and not self.penalty_in_loss:
-            self._add_l2_gradient(yi)
+        with self._autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        scaler = self._scaler()
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+        if scaler is not None:
+            scaler.unscale_(self.optimizer_)
+        if not self.penalty_in_loss:
+            self._add_penalty_gradients(yi)
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(
+                [p for p in self.module_.parameters() if p.grad is not None], self.grad_clip
+            )
         return {"loss": loss, "y_pred": y_pred}
 
-    def _add_l2_gradient(self, target):
-        # d/dW of alpha/(2n)||W||^2, n being the batch's total sample weight as in
-        # scikit-learn; added in one fused op instead of building the penalty's graph.
+    def train_step(self, batch, **fit_params):
+        if self.penalty_in_loss:  # L-BFGS re-evaluates the loss through a closure
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        scaler = self._scaler()
+        if scaler is not None:
+            scaler.step(self.optimizer_)
+            scaler.update()
+        else:
+            self.optimizer_.step()
+        return step
+
+    def _add_penalty_gradients(self, target):
+        # d/dW of alpha/(2n)||W||^2 + l1 |W|_1, n being the batch's total sample weight as
+        # in scikit-learn; added in fused ops instead of building the penalty's graph.
+        if not (self.l2_penalty or self.l1_penalty):
+            return
         params = [p for p in self.penalised_parameters() if p.grad is not None]
         if not params:
             return
         grads = [p.grad for p in params]
         y, weight = target
-        if weight is None:
-            torch._foreach_add_(grads, params, alpha=self.l2_penalty / len(y))
-        else:
-            torch._foreach_add_(grads, torch._foreach_mul(params, self.l2_penalty / weight.sum()))
+        n = len(y) if weight is None else weight.sum()
+        if self.l2_penalty:
+            if weight is None:
+                torch._foreach_add_(grads, params, alpha=self.l2_penalty / n)
+            else:
+                torch._foreach_add_(grads, torch._foreach_mul(params, self.l2_penalty / n))
+        if self.l1_penalty:
+            torch._foreach_add_(grads, torch._foreach_sign(params), alpha=self.l1_penalty)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         # skorch opens a per-batch history row here; sknn keeps per-epoch rows only.

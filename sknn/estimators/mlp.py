@@ -118,6 +118,10 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         Weights of the classes in the loss, as in scikit-learn's linear models; multiplied
         with ``sample_weight``.
 
+    label_smoothing : float, default=0.0
+        Label smoothing of the classification loss: the target puts
+        ``1 - label_smoothing`` on the true class and spreads the rest uniformly.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
@@ -186,10 +190,21 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         weight_decay=0.0,
         device="auto",
         callbacks=None,
+        warmup=0,
+        min_lr=0.0,
+        l1=0.0,
+        grad_clip=None,
+        n_init=1,
+        ensemble="best",
+        precision="float32",
+        compile=False,
+        checkpoint=None,
+        resume_from=None,
         dropout=0.0,
         batch_norm=False,
         init="glorot",
         class_weight=None,
+        label_smoothing=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -217,14 +232,26 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         self.weight_decay = weight_decay
         self.device = device
         self.callbacks = callbacks
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.l1 = l1
+        self.grad_clip = grad_clip
+        self.n_init = n_init
+        self.ensemble = ensemble
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.resume_from = resume_from
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.init = init
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
 
@@ -321,6 +348,16 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         weight_decay=0.0,
         device="auto",
         callbacks=None,
+        warmup=0,
+        min_lr=0.0,
+        l1=0.0,
+        grad_clip=None,
+        n_init=1,
+        ensemble="best",
+        precision="float32",
+        compile=False,
+        checkpoint=None,
+        resume_from=None,
         dropout=0.0,
         batch_norm=False,
         init="glorot",
@@ -352,6 +389,16 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         self.weight_decay = weight_decay
         self.device = device
         self.callbacks = callbacks
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.l1 = l1
+        self.grad_clip = grad_clip
+        self.n_init = n_init
+        self.ensemble = ensemble
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.resume_from = resume_from
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.init = init

@@ -1,0 +1,97 @@
+"""Pictures of a fitted network's training."""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+
+class LossCurveDisplay:
+    """Training and validation loss per epoch, with the best epoch marked.
+
+    In the style of scikit-learn's ``*Display`` classes: build it with
+    :meth:`from_estimator` (which also plots) and redraw with :meth:`plot`. Needs
+    matplotlib, an optional dependency of sknn.
+
+    Parameters
+    ----------
+    train_loss : ndarray of shape (n_epochs,)
+        Training loss per epoch.
+    valid_loss : ndarray of shape (n_epochs,) or None
+        Validation loss per epoch (fits with ``early_stopping=True``).
+    best_epoch : int or None
+        The epoch (1-based) whose weights the model kept or that reached the lowest loss.
+    estimator_name : str or None
+        Legend label prefix.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    lines_ : list of matplotlib Line2D
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn import MLPClassifier
+    >>> from sknn.inspection import LossCurveDisplay
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(max_iter=20, early_stopping=True, device="cpu").fit(X, y)
+    >>> display = LossCurveDisplay.from_estimator(clf)
+    >>> len(display.lines_)
+    2
+    """
+
+    def __init__(self, *, train_loss, valid_loss=None, best_epoch=None, estimator_name=None):
+        self.train_loss = train_loss
+        self.valid_loss = valid_loss
+        self.best_epoch = best_epoch
+        self.estimator_name = estimator_name
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, name=None):
+        """Read the curves from a fitted sknn estimator's ``history_`` and plot them."""
+        check_is_fitted(estimator)
+        history = estimator.history_
+        train = np.array([row["train_loss"] for row in history], dtype=float)
+        valid = None
+        if all("valid_loss" in row for row in history) and len(history):
+            valid = np.array([row["valid_loss"] for row in history], dtype=float)
+        if getattr(estimator, "validation_scores_", None):
+            best = int(np.argmax(estimator.validation_scores_)) + 1
+        else:
+            best = int(np.argmin(train)) + 1 if len(train) else None
+        display = cls(
+            train_loss=train,
+            valid_loss=valid,
+            best_epoch=best,
+            estimator_name=name or type(estimator).__name__,
+        )
+        return display.plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw the curves on ``ax`` (a new figure when None); returns self."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        epochs = np.arange(1, len(self.train_loss) + 1)
+        prefix = f"{self.estimator_name} " if self.estimator_name else ""
+        self.lines_ = ax.plot(epochs, self.train_loss, label=prefix + "training loss")
+        if self.valid_loss is not None:
+            self.lines_ += ax.plot(epochs, self.valid_loss, label=prefix + "validation loss")
+        if self.best_epoch is not None:
+            ax.axvline(self.best_epoch, color="grey", linestyle="--", linewidth=1)
+            ax.annotate(
+                "best epoch",
+                (self.best_epoch, ax.get_ylim()[1]),
+                textcoords="offset points",
+                xytext=(4, -12),
+                color="grey",
+            )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend()
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self

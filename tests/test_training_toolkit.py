@@ -1,0 +1,271 @@
+"""The shared training toolkit: schedules, penalties, clipping, restarts, history,
+pictures, checkpoints, mixed precision, compilation and search spaces.
+
+Each test would fail if the feature it covers did nothing.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import RandomizedSearchCV
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from sknn import MLPClassifier, MLPRegressor
+from sknn.engine.callbacks import schedule_factor
+from sknn.inspection import LossCurveDisplay
+from sknn.search_spaces import param_distributions
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(X_IRIS)
+FAST = dict(device="cpu", random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+class _RecordLR(Callback):
+    """The learning rate each optimizer step actually used."""
+
+    def initialize(self):
+        self.lrs = []
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+
+class _RecordGradNorm(Callback):
+    def initialize(self):
+        self.norms = []
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        self.norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+
+
+# -- learning-rate schedules -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+@pytest.mark.parametrize("warmup", [4, 0.25])
+def test_learning_rate_follows_warmup_and_decay_per_batch(kind, warmup):
+    record = _RecordLR()
+    # 150 rows in batches of 50: 3 steps per epoch, 16 steps in all.
+    MLPClassifier(
+        batch_size=50,
+        max_iter=16 // 3 + 1,
+        learning_rate=kind,
+        learning_rate_init=0.01,
+        warmup=warmup,
+        min_lr=0.1,
+        n_iter_no_change=np.inf,
+        callbacks=[record],
+        **FAST,
+    ).fit(X_IRIS, Y_IRIS)
+    total = 3 * (16 // 3 + 1)
+    warmup_steps = warmup if isinstance(warmup, int) else int(np.ceil(warmup * total))
+    expected = [
+        0.01 * schedule_factor(kind, step, total, warmup_steps, 0.1) for step in range(total)
+    ]
+    np.testing.assert_allclose(record.lrs, expected, rtol=1e-12)
+    assert record.lrs[0] < record.lrs[warmup_steps - 1] == pytest.approx(0.01)
+    assert record.lrs[-1] == pytest.approx(0.01 * (0.1 + 0.9 * (1 / (total - warmup_steps))), rel=0.5)
+    assert min(record.lrs[warmup_steps:]) >= 0.001 - 1e-12  # never below the floor
+
+
+def test_constant_schedule_with_warmup_then_flat():
+    record = _RecordLR()
+    MLPClassifier(batch_size=50, max_iter=3, warmup=3, callbacks=[record], **FAST).fit(
+        X_IRIS, Y_IRIS
+    )
+    np.testing.assert_allclose(record.lrs[:3], [0.001 / 3, 0.002 / 3, 0.001])
+    assert set(record.lrs[3:]) == {0.001}
+
+
+def test_plateau_schedule_halves_the_rate_when_the_loss_stalls():
+    clf = MLPClassifier(
+        learning_rate="plateau", tol=10.0, n_iter_no_change=4, max_iter=5, min_lr=0.2, **FAST
+    ).fit(X_IRIS, Y_IRIS)
+    lrs = pd.DataFrame(clf.history_)["lr"].tolist()
+    assert lrs[0] == 0.001
+    assert lrs[-1] < 0.001
+    assert min(lrs) >= 0.0002
+
+
+def test_learning_rate_is_recorded_per_epoch_in_history():
+    clf = MLPClassifier(max_iter=4, learning_rate="linear", **FAST).fit(X_IRIS, Y_IRIS)
+    table = pd.DataFrame(clf.history_)
+    assert {"epoch", "train_loss", "lr", "dur", "best"} <= set(table.columns)
+    assert table["lr"].is_monotonic_decreasing and len(table) == 4
+
+
+# -- regularisation ----------------------------------------------------------------------
+
+
+def test_l1_drives_uninformative_weights_towards_zero():
+    X, y = make_classification(
+        n_samples=400, n_features=20, n_informative=4, n_redundant=0, shuffle=False,
+        random_state=0,
+    )
+    params = dict(hidden_layer_sizes=(16,), max_iter=150, learning_rate_init=0.01, **FAST)
+    plain = MLPClassifier(**params).fit(X, y)
+    sparse = MLPClassifier(l1=3e-3, **params).fit(X, y)
+    noise = np.abs(sparse.coefs_[0][4:])  # shuffle=False puts the informative features first
+    assert noise.mean() < 0.2 * np.abs(plain.coefs_[0][4:]).mean()
+    assert (noise < 1e-2).mean() > 0.5  # most weights from noise features are near zero
+    assert np.abs(sparse.coefs_[0][:4]).mean() > 3 * noise.mean()
+    assert sparse.score(X, y) > 0.9
+
+
+def test_gradient_clipping_bounds_the_gradient_norm():
+    X, y = make_classification(n_samples=200, random_state=0)
+    X = X * 100  # large inputs give large gradients
+    free, clipped = _RecordGradNorm(), _RecordGradNorm()
+    MLPClassifier(max_iter=3, callbacks=[free], **FAST).fit(X, y)
+    MLPClassifier(max_iter=3, grad_clip=0.5, callbacks=[clipped], **FAST).fit(X, y)
+    assert max(free.norms) > 0.5
+    assert max(clipped.norms) <= 0.5 * (1 + 1e-5)
+
+
+def test_label_smoothing_makes_the_classifier_less_confident():
+    params = dict(max_iter=200, learning_rate_init=0.01, **FAST)
+    sharp = MLPClassifier(**params).fit(X_IRIS, Y_IRIS)
+    smooth = MLPClassifier(label_smoothing=0.2, **params).fit(X_IRIS, Y_IRIS)
+    assert smooth.predict_proba(X_IRIS).max(axis=1).mean() < (
+        sharp.predict_proba(X_IRIS).max(axis=1).mean() - 0.05
+    )
+
+
+def test_adamw_weight_decay_shrinks_weights():
+    params = dict(solver="adamw", alpha=0.0, max_iter=100, learning_rate_init=0.01, **FAST)
+    none = MLPClassifier(weight_decay=0.0, **params).fit(X_IRIS, Y_IRIS)
+    decayed = MLPClassifier(weight_decay=1.0, **params).fit(X_IRIS, Y_IRIS)
+    assert np.abs(decayed.coefs_[0]).mean() < np.abs(none.coefs_[0]).mean()
+
+
+# -- restarts and ensembles --------------------------------------------------------------
+
+
+def test_n_init_keeps_the_run_with_the_best_validation_score():
+    clf = MLPClassifier(n_init=4, early_stopping=True, max_iter=15, **FAST).fit(X_IRIS, Y_IRIS)
+    assert len(clf.init_scores_) == 4
+    assert clf.best_init_ == int(np.argmax(clf.init_scores_))
+    assert clf.best_validation_score_ == max(clf.init_scores_)
+    assert len(set(clf.init_scores_)) > 1  # the runs really differ
+    assert clf.runs_ is None
+
+
+def test_n_init_average_averages_the_runs_predictions():
+    clf = MLPClassifier(n_init=3, ensemble="average", max_iter=10, **FAST).fit(X_IRIS, Y_IRIS)
+    proba = clf.predict_proba(X_IRIS)
+    members = [run.predict_proba(X_IRIS) for run in clf.runs_]
+    np.testing.assert_allclose(proba, np.mean(members, axis=0))
+    assert not np.allclose(proba, members[clf.best_init_])
+    reg = MLPRegressor(n_init=2, ensemble="average", max_iter=5, **FAST).fit(X_IRIS, Y_IRIS)
+    np.testing.assert_allclose(
+        reg.predict(X_IRIS), np.mean([r.predict(X_IRIS) for r in reg.runs_], axis=0)
+    )
+
+
+def test_n_init_refuses_incremental_use():
+    with pytest.raises(ValueError, match="n_init > 1"):
+        MLPClassifier(n_init=2, **FAST).partial_fit(X_IRIS, Y_IRIS, classes=[0, 1, 2])
+
+
+# -- progress, pictures, checkpoints -----------------------------------------------------
+
+
+def test_verbose_1_shows_a_progress_bar(capsys):
+    MLPClassifier(max_iter=3, verbose=1, **FAST).fit(X_IRIS, Y_IRIS)
+    err = capsys.readouterr().err
+    assert "MLPClassifier" in err and "3/3" in err and "loss=" in err
+
+
+def test_verbose_2_prints_sklearn_messages(capsys):
+    MLPClassifier(max_iter=2, verbose=2, **FAST).fit(X_IRIS, Y_IRIS)
+    assert "Iteration 2, loss = " in capsys.readouterr().out
+
+
+def test_loss_curve_display_draws_a_picture(tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    clf = MLPClassifier(early_stopping=True, max_iter=30, **FAST).fit(X_IRIS, Y_IRIS)
+    display = LossCurveDisplay.from_estimator(clf)
+    assert len(display.lines_) == 2
+    np.testing.assert_allclose(display.lines_[0].get_ydata(), clf.loss_curve_, rtol=1e-3)
+    assert display.best_epoch == int(np.argmax(clf.validation_scores_)) + 1
+    path = tmp_path / "curve.png"
+    display.figure_.savefig(path)
+    plt.close(display.figure_)
+    pixels = plt.imread(path)
+    assert pixels.std() > 0.01  # not a blank canvas
+
+
+def test_checkpoint_then_resume_continues_from_the_checkpoints_epoch(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    params = dict(n_iter_no_change=np.inf, **FAST)
+    first = MLPClassifier(max_iter=5, checkpoint=path, **params).fit(X_IRIS, Y_IRIS)
+    assert path.exists()
+    resumed = MLPClassifier(max_iter=8, resume_from=path, **params).fit(X_IRIS, Y_IRIS)
+    assert resumed.n_iter_ == 8 and len(resumed.loss_curve_) == 8
+    assert resumed.loss_curve_[:5] == first.loss_curve_
+    assert resumed.t_ == 8 * len(X_IRIS)
+    # the resumed run picks up the weights: its 6th epoch equals an uninterrupted run's
+    straight = MLPClassifier(max_iter=8, **params).fit(X_IRIS, Y_IRIS)
+    assert resumed.loss_curve_[5] == pytest.approx(straight.loss_curve_[5], rel=1e-3)
+    assert len(pd.DataFrame(resumed.history_)) == 8
+
+
+# -- precision and compilation -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_trains_on_the_cpu_path(precision):
+    full = MLPClassifier(max_iter=60, learning_rate_init=0.01, **FAST).fit(X_IRIS, Y_IRIS)
+    mixed = MLPClassifier(
+        max_iter=60, learning_rate_init=0.01, precision=precision, **FAST
+    ).fit(X_IRIS, Y_IRIS)
+    assert abs(mixed.score(X_IRIS, Y_IRIS) - full.score(X_IRIS, Y_IRIS)) < 0.05
+    assert not np.array_equal(mixed.coefs_[0], full.coefs_[0])  # autocast really ran
+
+
+def test_torch_compile_trains_and_pickles():
+    import pickle
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), batch_size=50, max_iter=2, compile=True, **FAST
+    ).fit(X_IRIS, Y_IRIS)
+    eager = MLPClassifier(hidden_layer_sizes=(8,), batch_size=50, max_iter=2, **FAST).fit(
+        X_IRIS, Y_IRIS
+    )
+    np.testing.assert_allclose(clf.coefs_[0], eager.coefs_[0], atol=1e-5)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X_IRIS), clf.predict(X_IRIS))
+
+
+# -- search spaces -----------------------------------------------------------------------
+
+
+def test_search_space_drives_a_randomized_search():
+    space = param_distributions(MLPClassifier())
+    assert space["learning_rate_init"].support() == (1e-5, 1e-3)
+    search = RandomizedSearchCV(
+        MLPClassifier(max_iter=5, **FAST), space, n_iter=3, cv=2, random_state=0
+    ).fit(X_IRIS, Y_IRIS)
+    assert len(search.cv_results_["params"]) == 3
+    assert set(param_distributions(MLPRegressor())) <= set(MLPRegressor().get_params())
+    assert "label_smoothing" not in param_distributions(MLPRegressor())
