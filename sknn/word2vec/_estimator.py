@@ -1,0 +1,392 @@
+"""The scikit-learn face of word2vec: a text transformer with gensim's word-vector queries."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._device import resolve_device
+from .._random import draw_seed, make_generator, torch_seed_scope
+from ..text import word_tokenize
+from ._keyed_vectors import WordVectors
+from ._training import NegativeSamplingTrainer, flatten_corpus
+from ._vocab import build_vocabulary
+
+_SKIP_GRAM = {"skipgram": True, "cbow": False}
+
+
+class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Word2vec word embeddings, and document vectors built from them.
+
+    ``fit`` learns one vector per frequent word with the skip-gram (or CBOW) model of
+    Mikolov et al., trained by negative sampling with frequent-word subsampling, a window
+    shrunk at random per position and a linearly decaying learning rate, in batches on
+    the GPU when there is one. ``transform`` maps each document to the mean of its word
+    vectors (optionally TF-IDF weighted). The fitted ``wv_`` answers gensim's queries
+    (``most_similar``, ``similarity``, the WordSim and analogy evaluations) and reads and
+    writes the word2vec text and binary formats.
+
+    Parameters
+    ----------
+    vector_size : int, default=100
+        Dimension of the word vectors, and of the document vectors.
+    window : int, default=5
+        Maximum distance between a word and its context words. Each position uses a
+        radius drawn uniformly in ``[1, window]``.
+    min_count : int, default=5
+        Words seen fewer times in the corpus are ignored.
+    max_vocab_size : int, default=None
+        Keep at most this many words, the most frequent. ``None`` keeps all.
+    sample : float, default=1e-3
+        Subsampling threshold: occurrences of words more frequent than this are randomly
+        dropped at each epoch. ``0`` disables it.
+    architecture : {"skipgram", "cbow"}, default="skipgram"
+        Skip-gram predicts the centre word from each context word (gensim's ``sg=1``);
+        CBOW predicts it from the mean of the context vectors (``sg=0, cbow_mean=1``).
+    negative : int, default=5
+        Noise words drawn per positive example.
+    ns_exponent : float, default=0.75
+        Negatives are drawn from the unigram distribution raised to this power.
+    alpha : float, default=0.025
+        Initial learning rate.
+    min_alpha : float, default=0.0001
+        Final learning rate, reached linearly over all epochs.
+    epochs : int, default=5
+        Passes over the corpus.
+    batch_size : int, default=4096
+        (Context, centre) pairs per SGD step. Updates within a step are summed, so larger
+        values are faster on a GPU but drift further from sequential SGD.
+    batch_words : int, default=50_000
+        Tokens turned into training pairs at once; bounds the memory used.
+    weighting : {"mean", "tfidf"}, default="mean"
+        How ``transform`` combines the vectors of a document's words: plain mean over its
+        tokens, or a mean weighted by TF-IDF (term count times the smoothed inverse
+        document frequency learnt on the training corpus).
+    tokenizer : callable, default=None
+        Turns a raw string into a list of tokens; ``None`` uses
+        :func:`sknn.text.word_tokenize`, which lower-cases. Documents given as lists of
+        tokens are used as they are.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, subsampling, windows and negatives. An int gives identical
+        fits on the CPU.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    verbose : int, default=0
+        Print the loss and speed of each epoch when positive.
+
+    Attributes
+    ----------
+    wv_ : WordVectors
+        The learnt word vectors, with ``most_similar``, ``similarity``,
+        ``evaluate_word_pairs``, ``evaluate_word_analogies`` and
+        ``save_word2vec_format``.
+    vocabulary_ : dict of str to int
+        Row of each word in ``wv_.vectors``, most frequent word first.
+    word_counts_ : ndarray of shape (n_words,)
+        Corpus count of each word.
+    idf_ : ndarray of shape (n_words,)
+        Smoothed inverse document frequency of each word.
+    loss_curve_ : list of float
+        Mean negative-sampling loss per positive example, one entry per epoch: for each
+        (context, centre) pair, ``-log σ(u_centre·v_context) - Σ log σ(-u_noise·v_context)``.
+    n_iter_ : int
+        Epochs run.
+    corpus_total_words_ : int
+        Tokens in the training corpus, known words or not.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.TfidfVectorizer : Sparse bag-of-words features.
+
+    Notes
+    -----
+    A document with no word in the vocabulary is mapped to the zero vector.
+
+    The noise words of a window are shared by its context words (Ji et al., 2016), and
+    the updates of one SGD step are summed: both make the update a few matrix products
+    and are the only departures from the reference C code. ``loss_curve_`` is the true
+    per-epoch mean, unlike gensim's ``get_latest_training_loss``, a running tally.
+
+    References
+    ----------
+    T. Mikolov, I. Sutskever, K. Chen, G. Corrado and J. Dean. "Distributed
+    Representations of Words and Phrases and their Compositionality". NeurIPS 2013.
+
+    S. Ji, N. Satish, S. Li and P. Dubey. "Parallelizing Word2Vec in Shared and
+    Distributed Memory". arXiv:1604.04661, 2016.
+
+    Examples
+    --------
+    >>> from sknn.word2vec import Word2Vec
+    >>> docs = ["the cat sat on the mat", "the dog sat on the log"] * 50
+    >>> model = Word2Vec(vector_size=8, min_count=1, epochs=2, random_state=0)
+    >>> model.fit_transform(docs).shape
+    (100, 8)
+    >>> model.wv_["cat"].shape
+    (8,)
+    >>> [word for word, _ in model.most_similar("cat", topn=3)]  # doctest: +SKIP
+    ['dog', ...]
+    """
+
+    _parameter_constraints: dict = {
+        "vector_size": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "max_vocab_size": [Interval(Integral, 1, None, closed="left"), None],
+        "sample": [Interval(Real, 0, None, closed="left")],
+        "architecture": [StrOptions(set(_SKIP_GRAM))],
+        "negative": [Interval(Integral, 1, None, closed="left")],
+        "ns_exponent": [Interval(Real, None, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "min_alpha": [Interval(Real, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_words": [Interval(Integral, 1, None, closed="left")],
+        "weighting": [StrOptions({"mean", "tfidf"})],
+        "tokenizer": [callable, None],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        vector_size=100,
+        window=5,
+        min_count=5,
+        max_vocab_size=None,
+        sample=1e-3,
+        architecture="skipgram",
+        negative=5,
+        ns_exponent=0.75,
+        alpha=0.025,
+        min_alpha=0.0001,
+        epochs=5,
+        batch_size=4096,
+        batch_words=50_000,
+        weighting="mean",
+        tokenizer=None,
+        random_state=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab_size = max_vocab_size
+        self.sample = sample
+        self.architecture = architecture
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.batch_words = batch_words
+        self.weighting = weighting
+        self.tokenizer = tokenizer
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
+
+    def _tokenize(self, X):
+        """Lists of tokens from raw strings or token sequences."""
+        if isinstance(X, (str, bytes)):
+            raise ValueError(
+                "Iterable over raw text documents or token lists expected, string object received."
+            )
+        if hasattr(X, "ndim") and X.ndim != 1:
+            raise ValueError(
+                f"Expected a 1-D collection of documents, got an array of shape {X.shape}."
+            )
+        tokenizer = self.tokenizer if self.tokenizer is not None else word_tokenize
+        documents = []
+        for document in X:
+            if isinstance(document, str):
+                documents.append(list(tokenizer(document)))
+            elif isinstance(document, (list, tuple, np.ndarray)) and all(
+                isinstance(token, str) for token in document
+            ):
+                documents.append(list(document))
+            else:
+                raise TypeError(
+                    "Each document must be a string or a list of string tokens; got "
+                    f"{type(document).__name__}."
+                )
+        return documents
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the vocabulary and the word vectors.
+
+        Parameters
+        ----------
+        X : iterable of str or of list of str
+            Raw documents, or documents already split into tokens (sentences work best:
+            windows never cross a document boundary).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Word2Vec
+            The fitted estimator.
+        """
+        if self.min_alpha > self.alpha:
+            raise ValueError(
+                f"min_alpha={self.min_alpha} must not exceed alpha={self.alpha}: the "
+                "learning rate decays from alpha to min_alpha."
+            )
+        documents = self._tokenize(X)
+        if not documents or not any(documents):
+            raise ValueError("Cannot fit Word2Vec on an empty corpus: no token was found.")
+        vocabulary = build_vocabulary(documents, self.min_count, self.max_vocab_size)
+        if len(vocabulary) == 0:
+            raise ValueError(
+                f"The vocabulary is empty: no word occurs at least min_count={self.min_count} "
+                "times. Lower min_count or provide more text."
+            )
+        device = resolve_device(self.device)
+        seed = draw_seed(self.random_state)
+        with torch_seed_scope(seed, device):
+            tokens, sentence_ids = flatten_corpus(
+                [vocabulary.encode(doc) for doc in documents], device
+            )
+            trainer = NegativeSamplingTrainer(
+                len(vocabulary),
+                self.vector_size,
+                vocabulary.keep_probabilities(self.sample),
+                vocabulary.noise_distribution(self.ns_exponent),
+                sg=_SKIP_GRAM[self.architecture],
+                window=self.window,
+                negative=self.negative,
+                alpha=self.alpha,
+                min_alpha=self.min_alpha,
+                batch_words=self.batch_words,
+                batch_size=self.batch_size,
+                device=device,
+                generator=make_generator(seed, device),
+            )
+            self.loss_curve_ = trainer.train(
+                tokens, sentence_ids, self.epochs, callback=self._report if self.verbose else None
+            )
+            vectors = trainer.input_vectors.cpu().numpy()
+        self.wv_ = WordVectors(vocabulary.index_to_key, vectors)
+        self.vocabulary_ = dict(vocabulary.key_to_index)
+        self.word_counts_ = vocabulary.counts
+        self.idf_ = vocabulary.idf()
+        self.n_iter_ = self.epochs
+        self.corpus_total_words_ = sum(len(doc) for doc in documents)
+        self._n_features_out = self.vector_size
+        return self
+
+    def _report(self, epoch, loss):
+        print(f"Word2Vec epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}")
+
+    def transform(self, X):
+        """Map each document to the (weighted) mean of its known word vectors.
+
+        Parameters
+        ----------
+        X : iterable of str or of list of str
+
+        Returns
+        -------
+        ndarray of shape (n_documents, vector_size)
+            Documents with no word in the vocabulary get the zero vector.
+        """
+        check_is_fitted(self)
+        documents = self._tokenize(X)
+        rows, columns = [], []
+        for i, document in enumerate(documents):
+            encoded = [self.vocabulary_[t] for t in document if t in self.vocabulary_]
+            rows.extend([i] * len(encoded))
+            columns.extend(encoded)
+        counts = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float64), (rows, columns)),
+            shape=(len(documents), len(self.vocabulary_)),
+        )
+        if self.weighting == "tfidf":
+            counts = counts @ sp.diags(self.idf_)
+        totals = np.asarray(counts.sum(axis=1)).ravel()
+        # Empty documents keep a zero row instead of dividing by zero.
+        scale = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
+        weights = sp.diags(scale) @ counts
+        return np.asarray(weights @ self.wv_.vectors, dtype=np.float32)
+
+    @classmethod
+    def from_word2vec_format(cls, path, binary=False, **params):
+        """A fitted ``Word2Vec`` from vectors in word2vec format (e.g. saved by gensim).
+
+        The result transforms documents and answers queries; its ``idf_`` is all ones (no
+        corpus was seen) and ``loss_curve_`` is empty. ``fit`` would train from scratch.
+
+        Parameters
+        ----------
+        path : str or path-like
+        binary : bool, default=False
+        **params
+            Other parameters of the estimator, such as ``tokenizer``.
+
+        Returns
+        -------
+        Word2Vec
+        """
+        wv = WordVectors.load_word2vec_format(path, binary=binary)
+        model = cls(vector_size=wv.vector_size, **params)
+        model.wv_ = wv
+        model.vocabulary_ = dict(wv.key_to_index)
+        model.word_counts_ = np.zeros(len(wv), dtype=np.int64)
+        model.idf_ = np.ones(len(wv))
+        model.loss_curve_ = []
+        model.n_iter_ = 0
+        model.corpus_total_words_ = 0
+        model._n_features_out = wv.vector_size
+        return model
+
+    def get_vector(self, word, norm=False):
+        """The vector of ``word``; see :meth:`WordVectors.get_vector`."""
+        check_is_fitted(self)
+        return self.wv_.get_vector(word, norm=norm)
+
+    def most_similar(self, positive=None, negative=None, topn=10):
+        """Nearest words by cosine; see :meth:`WordVectors.most_similar`."""
+        check_is_fitted(self)
+        return self.wv_.most_similar(positive, negative, topn)
+
+    def similarity(self, w1, w2):
+        """Cosine similarity of two words."""
+        check_is_fitted(self)
+        return self.wv_.similarity(w1, w2)
+
+    def evaluate_word_pairs(self, pairs, delimiter="\t", case_insensitive=True):
+        """Correlation with human similarity scores; see
+        :meth:`WordVectors.evaluate_word_pairs`."""
+        check_is_fitted(self)
+        return self.wv_.evaluate_word_pairs(pairs, delimiter, case_insensitive)
+
+    def evaluate_word_analogies(self, analogies, restrict_vocab=300_000, case_insensitive=True):
+        """Analogy accuracy; see :meth:`WordVectors.evaluate_word_analogies`."""
+        check_is_fitted(self)
+        return self.wv_.evaluate_word_analogies(analogies, restrict_vocab, case_insensitive)
+
+    def save_word2vec_format(self, path, binary=False):
+        """Write the word vectors in word2vec text or binary format, readable by gensim."""
+        check_is_fitted(self)
+        self.wv_.save_word2vec_format(path, binary=binary)

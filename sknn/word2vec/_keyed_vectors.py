@@ -1,0 +1,242 @@
+"""Trained word vectors and the gensim-style queries on them (no torch, no training)."""
+
+import numpy as np
+from scipy import stats
+
+from ._formats import load_word2vec_format, save_word2vec_format
+
+
+class WordVectors:
+    """A read-only mapping from words to vectors, with gensim's ``KeyedVectors`` queries.
+
+    Parameters
+    ----------
+    index_to_key : list of str
+        The words, in row order.
+    vectors : array-like of shape (n_words, vector_size)
+
+    Attributes
+    ----------
+    index_to_key : list of str
+    key_to_index : dict of str to int
+    vectors : ndarray of shape (n_words, vector_size)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.word2vec import WordVectors
+    >>> wv = WordVectors(["cat", "dog", "car"], np.array([[1, 0], [0.9, 0.1], [0, 1]]))
+    >>> wv.most_similar("cat", topn=1)
+    [('dog', 0.99...)]
+    >>> wv["car"]
+    array([0., 1.], dtype=float32)
+    """
+
+    def __init__(self, index_to_key, vectors):
+        self.index_to_key = list(index_to_key)
+        self.key_to_index = {key: i for i, key in enumerate(self.index_to_key)}
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+        if self.vectors.ndim != 2 or len(self.vectors) != len(self.index_to_key):
+            raise ValueError(
+                f"vectors must have shape (n_words, vector_size) with n_words="
+                f"{len(self.index_to_key)}; got shape {self.vectors.shape}."
+            )
+
+    @property
+    def vector_size(self):
+        return self.vectors.shape[1]
+
+    def __len__(self):
+        return len(self.index_to_key)
+
+    def __contains__(self, key):
+        return key in self.key_to_index
+
+    def __getitem__(self, keys):
+        if isinstance(keys, str):
+            return self.get_vector(keys)
+        return np.stack([self.get_vector(key) for key in keys])
+
+    def _index(self, key):
+        try:
+            return self.key_to_index[key]
+        except KeyError:
+            raise KeyError(f"Word {key!r} is not in the vocabulary.") from None
+
+    def get_vector(self, key, norm=False):
+        """The vector of ``key``, scaled to unit length when ``norm`` is true."""
+        vector = self.vectors[self._index(key)]
+        return vector / max(np.linalg.norm(vector), 1e-12) if norm else vector.copy()
+
+    def get_normed_vectors(self):
+        """All vectors scaled to unit length, shape (n_words, vector_size)."""
+        norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+        return self.vectors / np.maximum(norms, 1e-12)
+
+    def similarity(self, w1, w2):
+        """Cosine similarity of two words."""
+        return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
+
+    def most_similar(self, positive=None, negative=None, topn=10):
+        """Words closest, by cosine, to the mean of ``positive`` minus ``negative``.
+
+        As in gensim, each word (or vector) enters as a unit vector, and the query words
+        themselves are left out of the answer.
+
+        Parameters
+        ----------
+        positive, negative : str, array-like or list of those, default=None
+        topn : int, default=10
+
+        Returns
+        -------
+        list of (str, float)
+        """
+        positive = _as_list(positive)
+        negative = _as_list(negative)
+        if not positive and not negative:
+            raise ValueError("most_similar needs at least one positive or negative word.")
+        terms, exclude = [], set()
+        for sign, items in ((1.0, positive), (-1.0, negative)):
+            for item in items:
+                if isinstance(item, str):
+                    terms.append(sign * self.get_vector(item, norm=True))
+                    exclude.add(self.key_to_index[item])
+                else:
+                    vector = np.asarray(item, dtype=np.float32)
+                    terms.append(sign * vector / max(np.linalg.norm(vector), 1e-12))
+        query = np.mean(terms, axis=0)
+        query /= max(np.linalg.norm(query), 1e-12)
+        similarities = self.get_normed_vectors() @ query
+        order = np.argsort(-similarities, kind="stable")
+        best = [i for i in order[: topn + len(exclude)] if i not in exclude][:topn]
+        return [(self.index_to_key[i], float(similarities[i])) for i in best]
+
+    def _lookup(self, case_insensitive, restrict_vocab=None):
+        """Key to row, lower-cased when asked; the most frequent spelling wins."""
+        keys = self.index_to_key[:restrict_vocab]
+        if not case_insensitive:
+            return {key: i for i, key in enumerate(keys)}
+        lookup = {}
+        for i, key in enumerate(keys):
+            lookup.setdefault(key.lower(), i)
+        return lookup
+
+    def evaluate_word_pairs(self, pairs, delimiter="\t", case_insensitive=True):
+        """Correlate cosine similarities with human judgements (WordSim-353 format).
+
+        Parameters
+        ----------
+        pairs : str or path-like
+            A file of ``word1<delimiter>word2<delimiter>score`` lines; lines starting with
+            ``#`` are comments.
+        delimiter : str, default="\\t"
+        case_insensitive : bool, default=True
+
+        Returns
+        -------
+        pearson : scipy.stats.PearsonRResult
+        spearman : scipy.stats.SignificanceResult
+        oov_ratio : float
+            Percentage of pairs skipped because a word is out of the vocabulary.
+        """
+        lookup = self._lookup(case_insensitive)
+        normed = self.get_normed_vectors()
+        human, model, n_oov, n_pairs = [], [], 0, 0
+        with open(pairs, encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("#") or not line.strip():
+                    continue
+                parts = line.rstrip("\n").split(delimiter)
+                if len(parts) != 3:
+                    raise ValueError(f"Malformed word-pair line: {line!r}.")
+                w1, w2 = (w.lower() if case_insensitive else w for w in parts[:2])
+                n_pairs += 1
+                if w1 not in lookup or w2 not in lookup:
+                    n_oov += 1
+                    continue
+                human.append(float(parts[2]))
+                model.append(float(normed[lookup[w1]] @ normed[lookup[w2]]))
+        if len(human) < 2:
+            raise ValueError("Fewer than two word pairs are in the vocabulary.")
+        oov_ratio = 100.0 * n_oov / n_pairs
+        return stats.pearsonr(human, model), stats.spearmanr(human, model), oov_ratio
+
+    def evaluate_word_analogies(self, analogies, restrict_vocab=300_000, case_insensitive=True):
+        """Accuracy on ``a : b :: c : d`` questions (questions-words format).
+
+        A question counts when its four words are among the ``restrict_vocab`` most
+        frequent ones; the answer is the nearest word to ``b - a + c`` other than ``a``,
+        ``b`` and ``c``, as in gensim.
+
+        Parameters
+        ----------
+        analogies : str or path-like
+            Lines ``a b c d``, grouped under ``: section`` headers.
+        restrict_vocab : int, default=300_000
+        case_insensitive : bool, default=True
+
+        Returns
+        -------
+        score : float
+            Overall accuracy on the questions that count.
+        sections : list of dict
+            Per section ``{"section", "correct", "incorrect"}`` with lists of 4-tuples,
+            ending with a ``"Total accuracy"`` section.
+        """
+        lookup = self._lookup(case_insensitive, restrict_vocab)
+        sections, questions = [], []
+        with open(analogies, encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith(":"):
+                    sections.append({"section": line[1:].strip(), "correct": [], "incorrect": []})
+                    continue
+                words = [w.lower() if case_insensitive else w for w in line.split()]
+                if len(words) != 4:
+                    continue
+                if not sections:
+                    raise ValueError("Analogy file must start with a ': section' line.")
+                if all(w in lookup for w in words):
+                    questions.append((len(sections) - 1, tuple(words)))
+        if questions:
+            rows = np.array([[lookup[w] for w in q] for _, q in questions])
+            normed = self.get_normed_vectors()[:restrict_vocab]
+            # One matrix product for all questions instead of one query per question.
+            for start in range(0, len(rows), 1024):
+                block = rows[start : start + 1024]
+                query = normed[block[:, 1]] - normed[block[:, 0]] + normed[block[:, 2]]
+                scores = query @ normed.T
+                np.put_along_axis(scores, block[:, :3], -np.inf, axis=1)
+                predicted = scores.argmax(1)
+                for (section, words), guess, answer in zip(
+                    questions[start : start + 1024], predicted, block[:, 3], strict=True
+                ):
+                    key = "correct" if guess == answer else "incorrect"
+                    sections[section][key].append(words)
+        total = {
+            "section": "Total accuracy",
+            "correct": [q for s in sections for q in s["correct"]],
+            "incorrect": [q for s in sections for q in s["incorrect"]],
+        }
+        sections = [s for s in sections if s["correct"] or s["incorrect"]] + [total]
+        n_total = len(total["correct"]) + len(total["incorrect"])
+        score = len(total["correct"]) / n_total if n_total else 0.0
+        return score, sections
+
+    def save_word2vec_format(self, path, binary=False):
+        """Write the vectors in the word2vec text (or binary) format, readable by gensim."""
+        save_word2vec_format(path, self.index_to_key, self.vectors, binary=binary)
+
+    @classmethod
+    def load_word2vec_format(cls, path, binary=False):
+        """Read vectors in the word2vec text (or binary) format, e.g. written by gensim."""
+        keys, vectors = load_word2vec_format(path, binary=binary)
+        return cls(keys, vectors)
+
+
+def _as_list(items):
+    if items is None:
+        return []
+    if isinstance(items, str) or (isinstance(items, np.ndarray) and items.ndim == 1):
+        return [items]
+    return list(items)
