@@ -4,7 +4,8 @@ Importing sknn never touches CUDA: devices are resolved when an estimator is fit
 """
 
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
+from sknn.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["MLPClassifier", "MLPRegressor", "Word2Vec", "__version__"]

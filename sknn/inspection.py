@@ -65,7 +65,7 @@ class LossCurveDisplay:
             train_loss=train,
             valid_loss=valid,
             best_epoch=best,
-            estimator_name=name or type(estimator).__name__,
+            estimator_name=type(estimator).__name__ if name is None else name,
         )
         return display.plot(ax=ax)
 

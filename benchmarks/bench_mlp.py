@@ -1,0 +1,194 @@
+"""MLP training speed, side by side in one run: sknn against scikit-learn, skorch and raw torch.
+
+Every contender trains the same network (two hidden layers of 256 ReLU units, Adam,
+lr 1e-3, no L2 penalty) for the same number of epochs at the same batch size on
+``make_classification(n_features=50, n_informative=30, n_classes=5)``, and reports the
+time per epoch (whole fit time, data transfer included, divided by the epochs), the test
+accuracy, and the ratio of its time to the raw loop's.
+
+- raw: a minimal hand-written PyTorch loop, data as tensors on the device, batches by
+  index, one ``loss.item()`` per epoch;
+- sknn: ``sknn.MLPClassifier``;
+- skorch: ``skorch.NeuralNetClassifier`` with its defaults (DataLoader batches);
+- sklearn: ``sklearn.neural_network.MLPClassifier`` (CPU only, NumPy).
+
+Usage::
+
+    python benchmarks/bench_mlp.py                       # CPU: 80k rows, batch 256 and 4096
+    python benchmarks/bench_mlp.py --device cuda --n-samples 1000000
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+HIDDEN = (256, 256)
+
+
+def make_module(n_features, n_classes):
+    return torch.nn.Sequential(
+        torch.nn.Linear(n_features, HIDDEN[0]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[0], HIDDEN[1]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[1], n_classes),
+    )
+
+
+def _sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def run_raw(X, y, X_test, y_test, epochs, batch_size, device, seed):
+    torch.manual_seed(seed)
+    start = time.perf_counter()
+    Xt = torch.as_tensor(X, device=device)
+    yt = torch.as_tensor(y, device=device)
+    module = make_module(X.shape[1], int(y.max()) + 1).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = len(Xt)
+    for _ in range(epochs):
+        order = torch.randperm(n, device=device)
+        total = torch.zeros((), device=device)
+        for i in range(0, n, batch_size):
+            idx = order[i : i + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(module(Xt[idx]), yt[idx])
+            loss.backward()
+            optimizer.step()
+            total += loss.detach()
+        total.item()
+    _sync(device)
+    elapsed = time.perf_counter() - start
+    with torch.no_grad():
+        pred = module(torch.as_tensor(X_test, device=device)).argmax(1).cpu().numpy()
+    return elapsed, (pred == y_test).mean()
+
+
+def run_sknn(X, y, X_test, y_test, epochs, batch_size, device, seed):
+    from sknn import MLPClassifier
+
+    clf = MLPClassifier(
+        HIDDEN,
+        alpha=0.0,
+        batch_size=batch_size,
+        max_iter=epochs,
+        n_iter_no_change=np.inf,
+        random_state=seed,
+        device=device,
+    )
+    start = time.perf_counter()
+    clf.fit(X, y)
+    _sync(device)
+    elapsed = time.perf_counter() - start
+    return elapsed, clf.score(X_test, y_test)
+
+
+def run_skorch(X, y, X_test, y_test, epochs, batch_size, device, seed):
+    from skorch import NeuralNetClassifier
+
+    torch.manual_seed(seed)
+    net = NeuralNetClassifier(
+        make_module(X.shape[1], int(y.max()) + 1),
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=epochs,
+        batch_size=batch_size,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device=device,
+        verbose=0,
+    )
+    start = time.perf_counter()
+    net.fit(X, y)
+    _sync(device)
+    elapsed = time.perf_counter() - start
+    return elapsed, (net.predict(X_test) == y_test).mean()
+
+
+def run_sklearn(X, y, X_test, y_test, epochs, batch_size, device, seed):
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        HIDDEN,
+        alpha=0.0,
+        batch_size=batch_size,
+        max_iter=epochs,
+        n_iter_no_change=epochs + 1,
+        random_state=seed,
+    )
+    start = time.perf_counter()
+    clf.fit(X, y)
+    elapsed = time.perf_counter() - start
+    return elapsed, clf.score(X_test, y_test)
+
+
+CONTENDERS = {"raw": run_raw, "sknn": run_sknn, "skorch": run_skorch, "sklearn": run_sklearn}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--n-samples", type=int, default=80_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[256, 4096])
+    parser.add_argument("--only", nargs="+", choices=list(CONTENDERS), default=list(CONTENDERS))
+    parser.add_argument("--repeats", type=int, default=1, help="best of N runs per cell")
+    args = parser.parse_args(argv)
+
+    X, y = make_classification(
+        n_samples=args.n_samples + 20_000,
+        n_features=50,
+        n_informative=30,
+        n_classes=5,
+        random_state=0,
+    )
+    X = X.astype(np.float32)
+    X, X_test, y, y_test = train_test_split(X, y, test_size=20_000, random_state=0)
+    print(
+        f"device={args.device}  rows={len(X):,}  epochs={args.epochs}  "
+        f"torch threads={torch.get_num_threads()}"
+    )
+    if args.device.startswith("cuda"):
+        print(torch.cuda.get_device_name())
+    rows = []
+    for batch_size in args.batch_sizes:
+        for name in args.only:
+            if name == "sklearn" and args.device.startswith("cuda") and len(X) > 200_000:
+                pass  # still run: the issue's reference figure is sklearn on the host CPU
+            best = None
+            for _ in range(args.repeats):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    result = CONTENDERS[name](
+                        X, y, X_test, y_test, args.epochs, batch_size, args.device, 0
+                    )
+                best = result if best is None or result[0] < best[0] else best
+            rows.append(
+                {
+                    "batch": batch_size,
+                    "contender": name,
+                    "s/epoch": best[0] / args.epochs,
+                    "accuracy": best[1],
+                }
+            )
+            print(f"  batch {batch_size:>5} {name:>8}: {best[0] / args.epochs:8.3f} s/epoch")
+    table = pd.DataFrame(rows)
+    raw = table[table.contender == "raw"].set_index("batch")["s/epoch"]
+    table["x raw"] = table["s/epoch"] / table["batch"].map(raw)
+    print()
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()
