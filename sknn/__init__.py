@@ -3,9 +3,10 @@
 Importing sknn never touches CUDA: devices are resolved when an estimator is fitted.
 """
 
+from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
 from sknn.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "Word2Vec", "__version__"]
+__all__ = ["ConvNetClassifier", "MLPClassifier", "MLPRegressor", "Word2Vec", "__version__"]

@@ -203,9 +203,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
             clone(self).set_params(n_init=1, random_state=int(seed)).fit(X, y, sample_weight)
             for seed in seeds
         ]
-        scores = [
-            run.best_validation_score_ if run.early_stopping else -run.loss_ for run in runs
-        ]
+        scores = [run.best_validation_score_ if run.early_stopping else -run.loss_ for run in runs]
         best = int(np.argmax(scores))
         params = self.get_params(deep=False)
         self.__dict__.update({k: v for k, v in runs[best].__dict__.items() if k not in params})
@@ -304,7 +302,9 @@ class BaseNeuralNet(BaseEstimator, ABC):
         if self.solver != "lbfgs":
             total_steps = self.max_iter * -(-n_train // batch_size)
             warmup = self.warmup
-            warmup_steps = warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
+            warmup_steps = (
+                warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
+            )
             rule = EpochRule(self, score_fn, n_train, total_steps, warmup_steps)
         net.set_params(
             batch_size=batch_size,
@@ -401,24 +401,29 @@ class BaseNeuralNet(BaseEstimator, ABC):
         return DeviceData(Xt, put(y_train), w)
 
     # -- prediction -------------------------------------------------------------------------
-    def _raw_outputs(self, X):
-        """Validated X -> raw module outputs as a float tensor on the CPU."""
+    def _predict_batch_rows(self, X):
+        """Rows per forward pass when predicting; estimators with large rows lower it."""
+        return PREDICT_BATCH_SIZE
+
+    def _raw_outputs(self, X, forward=None):
+        """Validated X -> ``forward``'s outputs (the module's by default), CPU float tensor."""
         module = self.net_.module_
         if module.training:
             module.eval()
+        forward = module if forward is None else forward
         device = next(module.parameters()).device
         n = _num_samples(X)
+        step = self._predict_batch_rows(X)
         outputs = []
         with torch.inference_mode(), _few_rows_on_one_thread(n, device):
-            for start in range(0, n, PREDICT_BATCH_SIZE):
-                rows = slice(start, start + PREDICT_BATCH_SIZE)
+            for start in range(0, n, step):
+                rows = slice(start, start + step)
                 if isinstance(X, dict):
-                    out = module(**{k: _as_tensor(v[rows], device) for k, v in X.items()})
+                    out = forward(**{k: _as_tensor(v[rows], device) for k, v in X.items()})
                 else:
-                    out = module(_as_tensor(X[rows], device))
-                outputs.append(out.float())
-        out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
-        return out.cpu()
+                    out = forward(_as_tensor(X[rows], device))
+                outputs.append(out.float().cpu())
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
 
     def _activated_outputs(self, X):
         """Validated X -> outputs after the output activation, as float64 NumPy.
@@ -722,4 +727,3 @@ def _optimizer_to(optimizer, device):
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 state[key] = value.to(device)
-

@@ -34,6 +34,13 @@ def _channels_last(shape: tuple[int, ...], data_format: str) -> bool:
     )
 
 
+def _shape_matches(image_shape: Sequence[int], shape: tuple[int, ...]) -> bool:
+    """Whether ``image_shape`` (where -1 matches any size) describes ``shape``."""
+    return len(image_shape) == len(shape) and all(
+        int(want) in (-1, got) for want, got in zip(image_shape, shape, strict=True)
+    )
+
+
 def _as_float32(X: np.ndarray) -> np.ndarray:
     # uint8 is the one dtype with an agreed meaning (0-255 pixel levels); wider integers
     # may be labels or counts, so they keep their values.
@@ -56,11 +63,27 @@ def _image_shape_of_flat(
             )
         return (side, side), False
     image_shape = tuple(int(size) for size in image_shape)
-    if len(image_shape) not in (2, 3) or min(image_shape) < 1:
+    known = [size for size in image_shape if size != -1]
+    if (
+        len(image_shape) not in (2, 3)
+        or not known
+        or min(known) < 1
+        or len(known) < len(image_shape) - 1
+    ):
         raise ValueError(
-            "image_shape must be (H, W), (H, W, C) or (C, H, W) with positive sizes, got "
-            f"{image_shape}."
+            "image_shape must be (H, W), (H, W, C) or (C, H, W) with positive sizes (one "
+            f"of them may be -1), got {image_shape}."
         )
+    if len(known) < len(image_shape):
+        # One -1 is inferred from the row length, as in numpy.reshape: image_shape=(1, -1)
+        # reads any row as a one-pixel-high strip, whatever the number of features.
+        if n_features % math.prod(known):
+            raise ValueError(
+                f"X has {n_features} features, but image_shape={image_shape} needs a "
+                f"multiple of {math.prod(known)} features."
+            )
+        inferred = n_features // math.prod(known)
+        image_shape = tuple(inferred if size == -1 else size for size in image_shape)
     if math.prod(image_shape) != n_features:
         raise ValueError(
             f"X has {n_features} features, but image_shape={image_shape} needs "
@@ -88,9 +111,10 @@ def to_image_batch(
         rejected.
     image_shape : tuple of int, default=None
         How to read each row of a 2D ``X``: ``(H, W)`` for grey images, ``(H, W, C)`` or
-        ``(C, H, W)`` (decided by ``data_format``) otherwise. If None, a 2D ``X`` must
-        hold square grey images. For 3D or 4D ``X`` it must be None or equal to
-        ``X.shape[1:]``.
+        ``(C, H, W)`` (decided by ``data_format``) otherwise. One entry may be -1, to be
+        inferred from the row length as in :func:`numpy.reshape`. If None, a 2D ``X``
+        must hold square grey images. For 3D or 4D ``X`` it must be None or equal to
+        ``X.shape[1:]``, where -1 matches any size.
     data_format : {'auto', 'first', 'last'}, default='auto'
         Whether the channel axis comes first, ``(C, H, W)``, or last, ``(H, W, C)``, in
         a 4D ``X`` or a 3-element ``image_shape``. 'auto' decides when exactly one of the
@@ -132,7 +156,7 @@ def to_image_batch(
         sample_shape, channels_last = _image_shape_of_flat(X.shape[1], image_shape, data_format)
         X = X.reshape(n_samples, *sample_shape)
     elif X.ndim in (3, 4):
-        if image_shape is not None and tuple(image_shape) != X.shape[1:]:
+        if image_shape is not None and not _shape_matches(image_shape, X.shape[1:]):
             raise ValueError(
                 f"image_shape={tuple(image_shape)} does not match the shape {X.shape[1:]} "
                 "of the images in X; image_shape is for reading 2D X and can be left out."

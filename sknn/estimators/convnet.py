@@ -1,0 +1,411 @@
+"""Convolutional network classifier for images, usable as a feature extractor too."""
+
+from collections import OrderedDict
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+from sknn._docstrings import fill_doc
+from sknn.base import (
+    BaseNeuralNet,
+    NeuralNetClassifierMixin,
+)
+from sknn.data.augment import RandomShiftFlip
+from sknn.data.images import DATA_FORMATS, to_image_batch
+from sknn.modules.convnet import ACTIVATIONS, ConvNetModule
+
+#: Pixels (N * H * W) per forward pass when predicting: the base's 65536 rows are fine for
+#: an MLP but, as images, would make activation maps of many gigabytes.
+PREDICT_PIXELS = 2**22
+
+
+def _ndim(X):
+    # Arrays and DataFrames know their ndim; lists and other array-likes only once converted.
+    return X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+
+
+def _positive_sizes(value, name, allow_empty):
+    sizes = list(value) if hasattr(value, "__iter__") else [value]
+    if not allow_empty and not sizes:
+        raise ValueError(f"{name} must have at least one entry, got {value!r}.")
+    if any(not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes):
+        raise ValueError(f"{name} must hold positive ints, got {value!r}.")
+    return tuple(int(s) for s in sizes)
+
+
+@fill_doc
+class ConvNetClassifier(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNetClassifierMixin, BaseNeuralNet
+):
+    """Convolutional neural network classifier for images, on the GPU when there is one.
+
+    Takes images as NumPy arrays of shape ``(n_samples, H, W)``, ``(n_samples, C, H, W)``
+    or ``(n_samples, H, W, C)`` (uint8 pixels are scaled to [0, 1]), or flattened to
+    ``(n_samples, n_features)`` with ``image_shape``, so it also works after scikit-learn
+    transformers. The network is built from the parameters below, its sizes worked out
+    from the images seen in ``fit``: convolution blocks (plain or residual) with optional
+    batch norm, pooling and dropout, optional global average pooling, hidden dense layers,
+    and a final linear layer to the classes. :meth:`transform` returns the activations
+    before that final layer, so a fitted network is a learned feature extractor in a
+    :class:`~sklearn.pipeline.Pipeline`.
+
+    Read more in the :ref:`User Guide <images>`.
+
+    Parameters
+    ----------
+    %(training_parameters)s
+
+    channels : int or tuple of int, default=(32, 64)
+        Output channels of each convolution block; the number of entries is the number of
+        blocks.
+
+    kernel_size : int, default=3
+        Side of the square convolution kernels.
+
+    stride : int, default=1
+        Stride of the first convolution of each block.
+
+    padding : {'same', 'valid'} or int, default='same'
+        'same' pads so each convolution gives ``ceil(size / stride)``; 'valid' does not
+        pad; an int pads that many zeros on every side.
+
+    pooling : {'max', 'avg'} or None, default='max'
+        Pooling after each block, with window and stride ``pool_size``; None for none.
+
+    pool_size : int, default=2
+        Window and stride of the pooling.
+
+    batch_norm : bool, default=False
+        Batch normalisation after every convolution.
+
+    dropout : float, default=0.0
+        Dropout probability after each block and each hidden dense layer.
+
+    residual : bool, default=False
+        Make each block a ResNet basic block (two convolutions and a skip connection);
+        needs a size-keeping ``padding`` such as 'same'.
+
+    global_pool : bool, default=False
+        Average each channel of the last block over its positions before the dense
+        layers, instead of flattening the maps.
+
+    dense_sizes : int or tuple of int, default=(128,)
+        Sizes of the hidden dense layers after the blocks; ``()`` for a linear head.
+
+    activation : {'relu', 'gelu', 'leaky_relu', 'elu', 'silu', 'tanh'}, default='relu'
+        Activation after every convolution block and hidden dense layer.
+
+    image_shape : tuple of int, default=None
+        How to read each row of a 2-D ``X``: ``(H, W)`` for grey images, ``(H, W, C)`` or
+        ``(C, H, W)`` (see ``data_format``). One entry may be -1, inferred from the row
+        length as in :func:`numpy.reshape`. None reads 2-D rows as square grey images.
+        Not needed for 3-D or 4-D ``X``.
+
+    data_format : {'auto', 'first', 'last'}, default='auto'
+        Whether channels come first ``(C, H, W)`` or last ``(H, W, C)`` in 4-D ``X`` or a
+        3-entry ``image_shape``; 'auto' decides when exactly one end axis has 1, 3 or 4
+        entries and raises otherwise.
+
+    augment_shift : int, default=0
+        Data augmentation: shift each training image by up to this many pixels along
+        each axis (zero padded); 0 for none.
+
+    augment_flip : bool, default=False
+        Data augmentation: mirror each training image left to right with probability 0.5.
+        Right for photographs, wrong for digits and text.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied with ``sample_weight``.
+
+    label_smoothing : float, default=0.0
+        Label smoothing of the classification loss: the target puts
+        ``1 - label_smoothing`` on the true class and spreads the rest uniformly.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels, in the order of :meth:`predict_proba`'s columns.
+
+    %(training_attributes)s
+
+    input_shape_ : tuple of int
+        Shape ``(C, H, W)`` of one image as the network reads it, channels first.
+
+    n_features_out_ : int
+        Number of features :meth:`transform` returns per image.
+
+    See Also
+    --------
+    MLPClassifier : Fully connected network classifier on flat features.
+
+    Notes
+    -----
+    The module is ``nn.Sequential(augment=RandomShiftFlip, convnet=ConvNetModule)``. The
+    augmentation is on the training device and only in training mode, so predictions,
+    validation scores and :meth:`transform` see the images as given; it draws from torch's
+    generator seeded by ``random_state``, so seeded fits stay reproducible. Augmentation
+    needs a stochastic solver: it is refused with ``solver='lbfgs'``, whose line search
+    needs the same loss at every evaluation.
+
+    Unlike :class:`MLPClassifier`, the default ``max_iter`` is 20 epochs: a
+    convolutional network's training loss keeps falling long after its test accuracy
+    has levelled off, so scikit-learn's stopping rule would rarely end training sooner.
+    Use ``early_stopping=True`` to stop on a held-out score instead.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sknn.estimators.convnet import ConvNetClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> images = X.reshape(-1, 8, 8) / 16
+    >>> clf = ConvNetClassifier(channels=(8,), dense_sizes=(), max_iter=10,
+    ...                         learning_rate_init=0.01, random_state=0, device="cpu")
+    >>> clf.fit(images[:500], y[:500]).predict_proba(images[500:502]).shape
+    (2, 10)
+    >>> bool(clf.score(images[500:], y[500:]) > 0.7)
+    True
+    >>> clf.transform(images[:3]).shape
+    (3, 128)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralNet._parameter_constraints,
+        "channels": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "stride": [Interval(Integral, 1, None, closed="left")],
+        "padding": [
+            StrOptions({"same", "valid"}),
+            Interval(Integral, 0, None, closed="left"),
+        ],
+        "pooling": [StrOptions({"max", "avg"}), None],
+        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "residual": ["boolean"],
+        "global_pool": ["boolean"],
+        "dense_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "image_shape": ["array-like", None],
+        "data_format": [StrOptions(set(DATA_FORMATS))],
+        "augment_shift": [Interval(Integral, 0, None, closed="left")],
+        "augment_flip": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=20,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        weight_decay=0.0,
+        device="auto",
+        callbacks=None,
+        warmup=0,
+        min_lr=0.0,
+        l1=0.0,
+        grad_clip=None,
+        n_init=1,
+        ensemble="best",
+        precision="float32",
+        compile=False,
+        checkpoint=None,
+        resume_from=None,
+        channels=(32, 64),
+        kernel_size=3,
+        stride=1,
+        padding="same",
+        pooling="max",
+        pool_size=2,
+        batch_norm=False,
+        dropout=0.0,
+        residual=False,
+        global_pool=False,
+        dense_sizes=(128,),
+        activation="relu",
+        image_shape=None,
+        data_format="auto",
+        augment_shift=0,
+        augment_flip=False,
+        class_weight=None,
+        label_smoothing=0.0,
+    ):
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.weight_decay = weight_decay
+        self.device = device
+        self.callbacks = callbacks
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.l1 = l1
+        self.grad_clip = grad_clip
+        self.n_init = n_init
+        self.ensemble = ensemble
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.resume_from = resume_from
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.pooling = pooling
+        self.pool_size = pool_size
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.residual = residual
+        self.global_pool = global_pool
+        self.dense_sizes = dense_sizes
+        self.activation = activation
+        self.image_shape = image_shape
+        self.data_format = data_format
+        self.augment_shift = augment_shift
+        self.augment_flip = augment_flip
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    # -- hooks of the base --------------------------------------------------------------
+    def _validate_X_y(self, X, y, reset):
+        _positive_sizes(self.channels, "channels", allow_empty=False)
+        _positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
+        if self.solver == "lbfgs" and (self.augment_shift or self.augment_flip):
+            raise ValueError(
+                "Data augmentation (augment_shift, augment_flip) needs a stochastic solver; "
+                "solver='lbfgs' line-searches on a loss that must not change between "
+                "evaluations."
+            )
+        expected = None if reset else self.input_shape_
+        if _ndim(X) <= 2:
+            # The flat form: scikit-learn's own checks (feature count, feature names).
+            X, y = validate_data(self, X, y, multi_output=True, dtype="numeric", reset=reset)
+            images, shape = self._to_images(X, expected)
+        else:
+            images, shape = self._to_images(X, expected)
+            _, y = validate_data(
+                self, images.reshape(len(images), -1), y, multi_output=True, reset=reset
+            )
+        if reset:
+            self.input_shape_ = shape
+        return images, self._validate_targets(y)
+
+    def _validate_X(self, X):
+        if _ndim(X) <= 2:
+            X = validate_data(self, X, dtype="numeric", reset=False)
+        return self._to_images(X, self.input_shape_)[0]
+
+    def _to_images(self, X, expected_shape):
+        return to_image_batch(
+            X,
+            image_shape=self.image_shape,
+            data_format=self.data_format,
+            expected_shape=expected_shape,
+        )
+
+    def _build_module(self, X, n_outputs):
+        convnet = ConvNetModule(
+            X.shape[1:],
+            n_outputs,
+            channels=_positive_sizes(self.channels, "channels", allow_empty=False),
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            pooling=self.pooling,
+            pool_size=self.pool_size,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+            residual=self.residual,
+            global_pool=self.global_pool,
+            dense_sizes=_positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True),
+            activation=self.activation,
+        )
+        # Part of the module, so it runs on the training device, only in training mode,
+        # and draws from the torch generator the base seeds for the fit.
+        augment = RandomShiftFlip(int(self.augment_shift), bool(self.augment_flip))
+        return nn.Sequential(OrderedDict(augment=augment, convnet=convnet))
+
+    # -- prediction -----------------------------------------------------------------------
+    def _predict_batch_rows(self, X):
+        # A batch of ~4M pixels: 65,536 whole images at once would need gigabytes of
+        # activation maps.
+        return max(1, PREDICT_PIXELS // (X.shape[2] * X.shape[3]))
+
+    def transform(self, X):
+        """Learned features: the activations before the final linear layer.
+
+        With the default head these are the outputs of the last hidden dense layer; with
+        ``dense_sizes=()`` the flattened (or, with ``global_pool``, averaged) maps of the
+        last convolution block. In a :class:`~sklearn.pipeline.Pipeline` the network is
+        fitted on the labels, then its features feed the next step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W), (n_samples, C, H, W), \
+(n_samples, H, W, C) or (n_samples, n_features)
+            The images, in the form used in ``fit``.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out_), dtype float32
+            The features of each image.
+        """
+        check_is_fitted(self)
+        images = self._validate_X(X)
+        return self._raw_outputs(images, forward=self.net_.module_.convnet.features).numpy()
+
+    @property
+    def n_features_out_(self):
+        """Number of features :meth:`transform` returns per image."""
+        check_is_fitted(self)
+        return self.net_.module_.convnet.n_features
+
+    @property
+    def _n_features_out(self):
+        # Read by ClassNamePrefixFeaturesOutMixin.get_feature_names_out.
+        return self.n_features_out_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

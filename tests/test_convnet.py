@@ -1,0 +1,331 @@
+"""Tests for ConvNetClassifier on its image forms (the flat form also runs test_common)."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import sknn.estimators.convnet as convnet_module
+from sknn.data.images import to_image_batch
+from sknn.estimators.convnet import ConvNetClassifier
+
+# Tiny network and few epochs: these tests check behaviour, not accuracy.
+FAST = dict(
+    channels=(4,),
+    dense_sizes=(8,),
+    max_iter=3,
+    learning_rate_init=0.01,
+    batch_size=32,
+    device="cpu",
+    random_state=0,
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    # On a busy two-core machine torch's intra-op threads wait on each other: a tiny fit
+    # then takes seconds instead of a tenth of one.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """120 grey 8x8 digit images in [0, 1] and their labels."""
+    X, y = load_digits(return_X_y=True)
+    return (X[:120] / 16).reshape(-1, 8, 8).astype(np.float32), y[:120]
+
+
+def _fit(X, y, **params):
+    return ConvNetClassifier(**{**FAST, **params}).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    """A classifier fitted on the grey digits with FAST settings; do not modify it."""
+    return _fit(*digits)
+
+
+# --- input forms ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "form, params",
+    [
+        (lambda X: X[:, None], {}),
+        (lambda X: X[..., None], {}),
+        (lambda X: X.reshape(len(X), -1), {}),
+        (lambda X: X.reshape(len(X), -1), {"image_shape": (8, 8)}),
+    ],
+    ids=["channels_first", "channels_last", "flat_square", "flat_image_shape"],
+)
+def test_every_form_of_the_same_images_gives_the_same_model(digits, fitted, form, params):
+    X, y = digits
+    clf = _fit(form(X), y, **params)
+    assert clf.input_shape_ == (1, 8, 8) and clf.n_features_in_ == 64
+    np.testing.assert_array_equal(clf.predict_proba(form(X)), fitted.predict_proba(X))
+    # Any form is accepted at predict time once the image shape matches.
+    np.testing.assert_array_equal(clf.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_uint8_is_scaled_to_unit_range(digits):
+    X, y = digits
+    X8 = np.round(X * 255).astype(np.uint8)
+    clf = _fit(X8, y)
+    np.testing.assert_array_equal(clf.predict_proba(X8), clf.predict_proba(X8 / np.float32(255)))
+    assert not np.allclose(clf.predict_proba(X8), clf.predict_proba(X8.astype(np.float32)))
+
+
+def test_rgb_channels_last_and_first(digits):
+    X, y = digits
+    rgb_last = np.stack([X, X[:, ::-1], X.transpose(0, 2, 1)], axis=-1)
+    clf = _fit(rgb_last, y)
+    assert clf.input_shape_ == (3, 8, 8)
+    assert clf.n_features_in_ == 192
+    np.testing.assert_array_equal(
+        clf.predict_proba(rgb_last), clf.predict_proba(rgb_last.transpose(0, 3, 1, 2))
+    )
+
+
+def test_flat_rows_with_inferred_image_side(digits):
+    # image_shape=(1, -1) reads any row as a strip: what test_common relies on.
+    X, y = digits
+    clf = _fit(X.reshape(len(X), -1)[:, :10], y, image_shape=(1, -1), pooling=None)
+    assert clf.input_shape_ == (1, 1, 10)
+    assert clf.predict(X.reshape(len(X), -1)[:5, :10]).shape == (5,)
+
+
+@pytest.mark.parametrize(
+    "X, image_shape, shape",
+    [
+        (np.zeros((2, 12)), (1, -1), (1, 1, 12)),
+        (np.zeros((2, 12)), (-1, 2, 3), (3, 2, 2)),
+        (np.zeros((2, 4, 6)), (-1, 6), (1, 4, 6)),
+    ],
+)
+def test_to_image_batch_infers_one_minus_one(X, image_shape, shape):
+    assert to_image_batch(X, image_shape=image_shape, data_format="last")[1] == shape
+
+
+@pytest.mark.parametrize(
+    "image_shape, match",
+    [((-1, -1), "image_shape must be"), ((5, -1), "needs a multiple of 5 features")],
+)
+def test_to_image_batch_rejects_bad_minus_one(image_shape, match):
+    with pytest.raises(ValueError, match=match):
+        to_image_batch(np.zeros((2, 12)), image_shape=image_shape)
+
+
+def test_flat_rgb_with_image_shape(digits):
+    X, y = digits
+    rgb = np.stack([X] * 3, axis=-1)
+    clf = _fit(rgb.reshape(len(X), -1), y, image_shape=(8, 8, 3))
+    assert clf.input_shape_ == (3, 8, 8)
+    np.testing.assert_array_equal(
+        clf.predict_proba(rgb.reshape(len(X), -1)), clf.predict_proba(rgb)
+    )
+
+
+# --- clear errors for wrong shapes --------------------------------------------------------
+
+
+def test_predict_with_other_image_shape(fitted):
+    clf = fitted
+    with pytest.raises(ValueError, match=r"\(1, 8, 9\), but the estimator is expecting"):
+        clf.predict(np.zeros((2, 8, 9), dtype=np.float32))
+    with pytest.raises(ValueError, match="X has 81 features, but ConvNetClassifier is expecting"):
+        clf.predict(np.zeros((2, 81)))
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros((10, 1, 1, 8, 8)), "Found array with dim 5"),
+        (np.zeros((10, 15)), "not a square grey image"),
+        (np.zeros((10, 5, 8, 8)), "Cannot tell which axis"),
+        (np.zeros(10), "Expected 2D array"),
+    ],
+)
+def test_fit_rejects_unreadable_images(X, match):
+    with pytest.raises(ValueError, match=match):
+        ConvNetClassifier(**FAST).fit(X, np.arange(10) % 2)
+
+
+def test_architecture_that_shrinks_images_to_nothing(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="shrinks to zero"):
+        _fit(X, y, channels=(4, 4, 4, 4))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"channels": ()}, "channels must have at least one entry"),
+        ({"channels": (4, 0)}, "channels must hold positive ints"),
+        ({"dense_sizes": (-1,)}, "dense_sizes must hold positive ints"),
+        ({"padding": "full"}, "'padding' parameter"),
+        ({"augment_shift": -1}, "'augment_shift' parameter"),
+        ({"solver": "lbfgs", "augment_flip": True}, "augmentation .* stochastic solver"),
+    ],
+)
+def test_invalid_parameters(digits, params, match):
+    X, y = digits
+    with pytest.raises(ValueError, match=match):
+        _fit(X, y, **params)
+
+
+# --- the API checks, on 3-D input ---------------------------------------------------------
+
+
+def test_init_stores_parameters_and_nothing_else():
+    clf = ConvNetClassifier(channels=(3, 5), augment_shift=2)
+    assert vars(clf) == clf.get_params(deep=False)
+    assert not [name for name in vars(clf) if name.endswith("_")]
+
+
+def test_clone_and_set_params(fitted):
+    clf = fitted
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params()
+    assert not hasattr(copy, "classes_")
+    assert copy.set_params(channels=(2,), dropout=0.5) is copy
+    assert copy.get_params()["channels"] == (2,) and copy.dropout == 0.5
+
+
+def test_fit_returns_self_and_unfitted_raises(digits):
+    X, y = digits
+    clf = ConvNetClassifier(**FAST)
+    for method in ("predict", "predict_proba", "predict_log_proba", "transform"):
+        with pytest.raises(NotFittedError):
+            getattr(clf, method)(X)
+    assert clf.fit(X, y) is clf
+
+
+def test_pickle_round_trip(digits):
+    X, y = digits
+    clf = _fit(X, y, augment_shift=1, batch_norm=True)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.transform(X), clf.transform(X))
+
+
+def test_refit_with_seed_is_bitwise_identical(digits):
+    X, y = digits
+    clf = ConvNetClassifier(**FAST, augment_shift=1, augment_flip=True, dropout=0.2)
+    first = clf.fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X), first)
+    other = clone(clf).set_params(random_state=1).fit(X, y).predict_proba(X)
+    assert not np.array_equal(other, first)
+
+
+# --- classification semantics --------------------------------------------------------------
+
+
+def test_string_labels_binary_and_proba(digits):
+    X, y = digits
+    labels = np.where(y % 2, "odd", "even")
+    clf = _fit(X, labels)
+    assert list(clf.classes_) == ["even", "odd"]
+    assert set(clf.predict(X)) <= {"even", "odd"}
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_class_weight_changes_the_fit(digits, fitted):
+    X, y = digits
+    plain = fitted.predict_proba(X)
+    weighted = _fit(X, y, class_weight={0: 10.0}).predict_proba(X)
+    assert not np.allclose(plain, weighted)
+
+
+def test_partial_fit_and_early_stopping(digits):
+    X, y = digits
+    clf = ConvNetClassifier(**FAST)
+    clf.partial_fit(X[:60], y[:60], classes=np.arange(10))
+    clf.partial_fit(X[60:], y[60:])
+    assert clf.t_ == len(X)
+    stopped = _fit(X, y, early_stopping=True, validation_fraction=0.2)
+    assert len(stopped.validation_scores_) == stopped.n_iter_
+
+
+def test_predictions_do_not_depend_on_the_batching(digits, fitted, monkeypatch):
+    X, _ = digits
+    clf = fitted
+    full = clf.predict_proba(X)
+    monkeypatch.setattr(convnet_module, "PREDICT_PIXELS", 7 * 64)
+    np.testing.assert_allclose(clf.predict_proba(X), full, rtol=1e-6)
+
+
+# --- augmentation -------------------------------------------------------------------------
+
+
+def test_augmentation_acts_on_training_batches_only(digits, fitted):
+    X, y = digits
+    clf = _fit(X, y, augment_shift=2, augment_flip=True)
+    # Predictions see the images as given: the same twice in a row...
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    augment = clf.module_.augment
+    assert not augment.training
+    images = torch.from_numpy(X[:, None])
+    assert torch.equal(augment(images), images)
+    # ...while training saw other images than a fit without augmentation did.
+    assert not np.array_equal(clf.predict_proba(X), fitted.predict_proba(X))
+
+
+# --- learned features -----------------------------------------------------------------------
+
+
+def test_transform_returns_features_before_the_head(digits, fitted):
+    X, _ = digits
+    clf = fitted
+    features = clf.transform(X)
+    assert features.shape == (len(X), 8) == (len(X), clf.n_features_out_)
+    assert features.dtype == np.float32
+    with torch.no_grad():
+        logits = clf.module_.convnet.output(torch.from_numpy(features))
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).numpy(), clf.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
+    assert list(clf.get_feature_names_out()) == [f"convnetclassifier{i}" for i in range(8)]
+
+
+def test_features_in_a_pipeline(digits):
+    X, y = digits
+    flat = X.reshape(len(X), -1)
+    pipe = make_pipeline(
+        StandardScaler(), ConvNetClassifier(**FAST), LogisticRegression(max_iter=200)
+    )
+    assert pipe.fit(flat, y).predict(flat).shape == y.shape
+    assert pipe[:-1].transform(flat).shape == (len(X), 8)
+
+
+# --- devices --------------------------------------------------------------------------------
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_fit_matches_cpu_api(digits):
+    X, y = digits
+    clf = _fit(X, y, device="cuda", augment_shift=1, augment_flip=True)
+    assert clf.device_.startswith("cuda")
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    assert clf.transform(X).shape == (len(X), 8)
