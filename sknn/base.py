@@ -185,6 +185,10 @@ class BaseNeuralNet(BaseEstimator, ABC):
 
         device = resolve_device(self.device)
         seed = draw_seed(self.random_state)
+        if not first_pass:
+            # Continuing calls (partial_fit, warm_start) must not replay the first call's
+            # shuffle order and dropout masks: offset the seed by the samples seen so far.
+            seed = (seed + getattr(self, "t_", 0)) % np.iinfo(np.int32).max
         resume = first_pass and not incremental and self.resume_from is not None
         with torch_seed_scope(seed, device):
             if first_pass:
@@ -325,6 +329,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 tail.append(("sknn_progress", ProgressBar(epochs, type(self).__name__)))
             tail.append(("sknn_stop", StopWhenRuleSays(rule)))
         net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
+        lbfgs_state = net.optimizer_.state.get(net.optimizer_.param_groups[0]["params"][0], {})
+        lbfgs_iterations_before = int(lbfgs_state.get("n_iter", 0))
         try:
             if epochs:
                 net.partial_fit(train, valid, epochs=epochs)
@@ -333,7 +339,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
             net.callbacks_ = user
 
         if rule is None:
-            self._finish_lbfgs(train)
+            self._finish_lbfgs(train, lbfgs_iterations_before)
         elif epochs == 0:
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
@@ -353,10 +359,11 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 "contain large values and need to be preprocessed."
             )
 
-    def _finish_lbfgs(self, train):
+    def _finish_lbfgs(self, train, iterations_before):
         net = self.net_
         state = net.optimizer_.state[net.optimizer_.param_groups[0]["params"][0]]
-        self.n_iter_ = int(state.get("n_iter", 0))
+        # torch's L-BFGS counts iterations across calls (warm_start); report this call's.
+        self.n_iter_ = int(state.get("n_iter", 0)) - iterations_before
         with torch.no_grad():
             X, target = train.take(slice(None))
             net.module_.train()
@@ -370,7 +377,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 ConvergenceWarning,
             )
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
-        del self.loss_curve_, self.best_loss_, self.t_
+        for name in ("loss_curve_", "best_loss_", "t_"):
+            self.__dict__.pop(name, None)
 
     def _validation_split(self, y, y_train, seed):
         stratify = y if self._stratify_validation() else None

@@ -583,3 +583,37 @@ def test_in_a_pipeline_with_grid_search():
     pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=30, device="cpu"))
     search = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-1]}, cv=3).fit(X, y)
     assert search.best_score_ > 0.8
+
+
+class _FirstBatch(Callback):
+    def initialize(self):
+        self.first = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._seen = False
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        if training and not self._seen:
+            self.first.append(batch[0][:5].clone())
+            self._seen = True
+
+
+def test_partial_fit_calls_do_not_replay_the_same_shuffle():
+    record = _FirstBatch()
+    clf = MLPClassifier(batch_size=20, random_state=0, device="cpu", callbacks=[record])
+    clf.partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
+    clf.partial_fit(X_OK, Y_OK)
+    assert not torch.equal(record.first[0], record.first[1])
+    again = MLPClassifier(batch_size=20, random_state=0, device="cpu", callbacks=[_FirstBatch()])
+    again.partial_fit(X_OK, Y_OK, classes=[0, 1, 2]).partial_fit(X_OK, Y_OK)
+    np.testing.assert_array_equal(again.coefs_[0], clf.coefs_[0])  # still reproducible
+
+
+def test_lbfgs_warm_start_counts_this_calls_iterations():
+    clf = MLPClassifier(solver="lbfgs", warm_start=True, max_iter=15, device="cpu")
+    clf.fit(X_OK, Y_OK)
+    first_loss = clf.loss_
+    clf.fit(X_OK, Y_OK)
+    assert 0 < clf.n_iter_ <= 15
+    assert clf.loss_ <= first_loss
