@@ -1,0 +1,249 @@
+"""The ``sknn`` command (also ``python -m sknn``): a thin front end to :mod:`sknn.compare`.
+
+``sknn compare [DATA]`` cross-validates sknn's networks against a random forest, gradient
+boosting, an RBF SVM and a linear model, prints a leaderboard and saves it as CSV with a
+PNG of the scores per fold. ``sknn`` alone runs ``sknn compare`` on a built-in dataset.
+"""
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from sknn import __version__
+from sknn._device import resolve_device
+from sknn.compare import (
+    BUILTIN_DATASETS,
+    DEFAULT_DATASET,
+    CompareError,
+    check_scoring_name,
+    cross_validate_models,
+    default_models,
+    format_leaderboard,
+    leaderboard,
+    load_table,
+    make_splitter,
+    plot_fold_scores,
+)
+
+VERBS = ("compare", "datasets")
+
+#: Exit status for bad input, as argparse uses for bad arguments.
+EXIT_USAGE = 2
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="sknn",
+        description="Neural networks for scikit-learn on PyTorch. With no verb, runs "
+        f"'sknn compare' on the built-in {DEFAULT_DATASET!r} dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"sknn {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{compare,datasets}")
+
+    compare = verbs.add_parser(
+        "compare",
+        help="cross-validate sknn's networks against classical models",
+        description="Cross-validate sknn's networks against a random forest, histogram "
+        "gradient boosting, an RBF SVM and a linear model; print a leaderboard, save it as "
+        "CSV and draw the scores per fold as PNG.",
+    )
+    compare.add_argument(
+        "data",
+        nargs="?",
+        default=DEFAULT_DATASET,
+        help=f"a built-in dataset ({', '.join(BUILTIN_DATASETS)}; default: %(default)s) "
+        "or a CSV file with a header row",
+    )
+    compare.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    compare.add_argument(
+        "--task",
+        choices=("auto", "classification", "regression"),
+        default="auto",
+        help="what the target asks for (default: guessed from its values)",
+    )
+    compare.add_argument(
+        "--drop", metavar="COLUMN", action="append", default=[], help="leave out a column"
+    )
+    compare.add_argument(
+        "--time-series",
+        action="store_true",
+        help="rows are ordered in time: validate with TimeSeriesSplit (train on the past, "
+        "test on the future) instead of shuffled K-fold",
+    )
+    compare.add_argument(
+        "--folds", type=int, default=None, help="number of folds (default: 5, 3 with --quick)"
+    )
+    compare.add_argument(
+        "--scoring",
+        default=None,
+        help="a scikit-learn scorer name (default: accuracy, or R^2 for regression)",
+    )
+    compare.add_argument(
+        "--quick", action="store_true", help="fewer folds, epochs and trees (tests, CI)"
+    )
+    compare.add_argument(
+        "--device", default="auto", help="device of the networks: auto, cpu, cuda, cuda:N"
+    )
+    compare.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    compare.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for PyTorch and scikit-learn (default: their own choice); 1 is "
+        "often fastest for small data on a busy machine",
+    )
+    compare.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("."),
+        help="where the CSV and PNG files go (default: the current directory)",
+    )
+    compare.add_argument("--no-plot", action="store_true", help="do not draw the PNG chart")
+    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    compare.set_defaults(run=run_compare)
+
+    listing = verbs.add_parser("datasets", help="list the built-in datasets")
+    listing.set_defaults(run=run_datasets)
+    return parser
+
+
+def run_datasets(args):
+    for name, (_, task) in BUILTIN_DATASETS.items():
+        print(f"{name:15} {task}")
+
+
+def run_compare(args):
+    folds = args.folds if args.folds is not None else (3 if args.quick else 5)
+    if folds < 2:
+        raise CompareError(f"--folds must be at least 2, got {folds}")
+    if args.threads is not None and args.threads < 1:
+        raise CompareError(f"--threads must be at least 1, got {args.threads}")
+    table = load_table(
+        args.data,
+        target=args.target,
+        task=args.task,
+        drop=args.drop,
+        time_series=args.time_series,
+    )
+    _check_folds(table, folds, args.time_series)
+    check_scoring_name(args.scoring)
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
+    metric = args.scoring or ("accuracy" if table.task == "classification" else "R^2")
+    validation = "TimeSeriesSplit" if args.time_series else "K-fold"
+    if table.task == "classification" and not args.time_series:
+        validation = "stratified K-fold"
+    print(
+        f"{table.name}: {table.X.shape[0]} rows, {table.X.shape[1]} feature column(s), "
+        f"{table.task}; {folds}-fold {validation}, scored by {metric}; sknn's networks "
+        f"train on {device}"
+    )
+    for note in table.notes:
+        print(f"note: {note}")
+
+    models = default_models(
+        table.task,
+        categorical=table.categorical,
+        quick=args.quick,
+        device=args.device,
+        random_state=args.random_state,
+    )
+    cv = make_splitter(
+        table.task, folds, time_series=args.time_series, random_state=args.random_state
+    )
+    notes = []
+    with _thread_limit(args.threads):
+        fold_scores = cross_validate_models(
+            models,
+            table.X,
+            table.y,
+            cv,
+            scoring=args.scoring,
+            progress=not args.no_progress,
+            notes=notes,
+        )
+    board = leaderboard(fold_scores)
+    print()
+    print(format_leaderboard(board, metric))
+    print()
+    for note in notes:
+        print(f"note: {note}")
+
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"sknn_compare_{table.name}"
+    board_path = args.out_dir / f"{stem}_leaderboard.csv"
+    folds_path = args.out_dir / f"{stem}_folds.csv"
+    board.to_csv(board_path, index=False)
+    fold_scores.to_csv(folds_path, index=False)
+    print(f"leaderboard saved to {board_path}")
+    print(f"scores per fold saved to {folds_path}")
+    if not args.no_plot:
+        png = plot_fold_scores(
+            fold_scores,
+            args.out_dir / f"{stem}_scores.png",
+            metric=metric,
+            title=f"{table.name}: {metric} per fold ({validation}; dotted: mean)",
+        )
+        if png is None:
+            print("note: matplotlib is not installed: no chart (pip install matplotlib)")
+        else:
+            print(f"chart saved to {png}")
+
+
+@contextmanager
+def _thread_limit(threads):
+    if threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_folds(table, folds, time_series):
+    n_samples = len(table.y)
+    if time_series and n_samples <= folds:
+        raise CompareError(f"{n_samples} rows cannot make {folds} time-ordered folds")
+    if not time_series and table.task == "classification":
+        _, counts = np.unique(table.y, return_counts=True)
+        if counts.min() < folds:
+            raise CompareError(
+                f"the rarest class has {counts.min()} row(s), fewer than the {folds} folds: "
+                "use --folds with a smaller number"
+            )
+    elif n_samples < folds:
+        raise CompareError(f"{n_samples} rows cannot make {folds} folds")
+
+
+def main(argv=None):
+    """Run the command; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # A bare 'sknn' or 'sknn data.csv --target y' means 'sknn compare ...'.
+    if not argv or (argv[0] not in VERBS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "compare")
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except CompareError as exc:
+        print(f"sknn {args.verb}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sknn: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,577 @@
+"""Cross-validated comparison of sknn's networks against classical scikit-learn models.
+
+The logic behind the ``sknn compare`` command, usable from Python: :func:`load_table` reads
+a built-in dataset or a CSV file, :func:`default_models` lists the contenders for a task,
+:func:`cross_validate_models` scores each of them on the same folds, :func:`leaderboard`
+summarises the folds and :func:`plot_fold_scores` draws them. Every problem with the user's
+data raises :class:`CompareError`, whose message is written for the command line.
+"""
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import check_scoring, get_scorer
+from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.svm import SVC, SVR
+
+from sknn import MLPClassifier, MLPRegressor
+
+#: Datasets bundled with scikit-learn (no download): name -> (loader, task).
+BUILTIN_DATASETS = {
+    "digits": (datasets.load_digits, "classification"),
+    "breast_cancer": (datasets.load_breast_cancer, "classification"),
+    "wine": (datasets.load_wine, "classification"),
+    "iris": (datasets.load_iris, "classification"),
+    "diabetes": (datasets.load_diabetes, "regression"),
+}
+
+DEFAULT_DATASET = "digits"
+
+#: A non-numeric column with more distinct values than this is not one-hot encoded: it is
+#: most likely free text or an identifier, and thousands of indicator columns would hide it.
+MAX_CATEGORIES = 50
+
+#: An integer target with at most this many distinct values is read as class labels.
+MAX_INTEGER_CLASSES = 20
+
+
+class CompareError(ValueError):
+    """A problem with the data or the options, with a one-line message for the user."""
+
+
+@dataclass
+class Table:
+    """A dataset ready for comparison.
+
+    Attributes
+    ----------
+    X : pandas.DataFrame
+        The features, numeric and categorical columns as read.
+    y : numpy.ndarray
+        The target.
+    task : {'classification', 'regression'}
+        What ``y`` asks for.
+    name : str
+        The dataset's name, for titles and file names.
+    categorical : list of str
+        The columns one-hot encoded by the models' preprocessing.
+    notes : list of str
+        What was done to the data on the way (encoded, dropped, imputed), for the user.
+    """
+
+    X: pd.DataFrame
+    y: np.ndarray
+    task: str
+    name: str
+    categorical: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), time_series=False):
+    """Load a built-in dataset by name, or a CSV file by path.
+
+    Parameters
+    ----------
+    source : str or path-like, default='digits'
+        One of :data:`BUILTIN_DATASETS`, or the path of a CSV file with a header row.
+    target : str, default=None
+        The CSV column to predict. Required for a CSV file; for a built-in dataset it must
+        be None.
+    task : {'auto', 'classification', 'regression'}, default='auto'
+        'auto' reads non-numeric, boolean and integer targets with at most
+        :data:`MAX_INTEGER_CLASSES` distinct values as classes, anything else as a
+        regression target.
+    drop : sequence of str, default=()
+        CSV columns to leave out (identifiers, leaks).
+    time_series : bool, default=False
+        The rows are ordered in time. A column of dates is then used to sort them; without
+        one, the file order is kept.
+
+    Returns
+    -------
+    table : Table
+
+    Raises
+    ------
+    CompareError
+        For a missing file, an unknown dataset, a missing column, a target with one class
+        or one value, or a non-numeric column that cannot be one-hot encoded.
+
+    Examples
+    --------
+    >>> from sknn.compare import load_table
+    >>> table = load_table("iris")
+    >>> table.X.shape, table.task
+    ((150, 4), 'classification')
+    """
+    if task not in ("auto", "classification", "regression"):
+        raise CompareError(f"unknown task {task!r}: use 'auto', 'classification' or 'regression'")
+    path = Path(source)
+    if str(source) in BUILTIN_DATASETS and not path.exists():
+        if target is not None:
+            raise CompareError(f"--target applies to CSV files, not the built-in {source!r}")
+        loader, builtin_task = BUILTIN_DATASETS[str(source)]
+        bunch = loader(as_frame=True)
+        table = Table(bunch.data, np.asarray(bunch.target), builtin_task, str(source))
+        if task != "auto" and task != builtin_task:
+            raise CompareError(f"the built-in {source!r} is a {builtin_task} dataset")
+        _check_target(table.y, table.task)
+        return table
+    if not path.exists():
+        if path.suffix.lower() != ".csv" and os.sep not in str(source):
+            names = ", ".join(BUILTIN_DATASETS)
+            raise CompareError(f"{source!r} is neither a file nor a built-in dataset ({names})")
+        raise CompareError(f"file not found: {source}")
+    if path.is_dir():
+        raise CompareError(f"{source} is a directory, not a CSV file")
+    if target is None:
+        raise CompareError(f"name the column to predict in {path.name} with --target COLUMN")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CompareError(f"cannot read {path.name} as CSV: {first_line}") from None
+    return _table_from_frame(frame, target, task, drop, time_series, path.stem)
+
+
+def _table_from_frame(frame, target, task, drop, time_series, name):
+    notes = []
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise CompareError(f"no column {target!r} in the file; its columns are: {columns}")
+    missing = [c for c in drop if c not in frame.columns]
+    if missing:
+        raise CompareError(f"cannot drop {missing[0]!r}: no such column")
+    frame = frame.drop(columns=list(drop))
+    if drop:
+        notes.append(f"dropped column(s) {', '.join(drop)} as asked")
+
+    n_missing_y = int(frame[target].isna().sum())
+    if n_missing_y:
+        frame = frame[frame[target].notna()]
+        notes.append(f"dropped {n_missing_y} row(s) with no {target!r} value")
+    if len(frame) == 0:
+        raise CompareError("the file has no rows with a target value")
+
+    X = frame.drop(columns=[target]).copy()
+    date_columns = [c for c in X.columns if _is_date_column(X[c])]
+    if date_columns:
+        if time_series:
+            order = pd.to_datetime(X[date_columns[0]], format="mixed")
+            X = X.loc[order.sort_values(kind="stable").index]
+            frame = frame.loc[X.index]
+            notes.append(f"rows sorted by the dates in {date_columns[0]!r}")
+        X = X.drop(columns=date_columns)
+        notes.append(f"date column(s) {', '.join(map(str, date_columns))} not used as features")
+    if X.shape[1] == 0:
+        raise CompareError(f"no feature columns left besides the target {target!r}")
+
+    categorical = []
+    for column in X.columns:
+        values = X[column]
+        if pd.api.types.is_bool_dtype(values):
+            X[column] = values.astype(float)
+        elif not pd.api.types.is_numeric_dtype(values):
+            n_values = values.nunique()
+            if n_values > MAX_CATEGORIES:
+                raise CompareError(
+                    f"column {column!r} is not numeric and has {n_values} distinct values, "
+                    f"too many to one-hot encode (at most {MAX_CATEGORIES}); leave it out "
+                    f"with --drop {column}"
+                )
+            X[column] = values.astype(str).where(values.notna(), np.nan)
+            categorical.append(column)
+    if categorical:
+        names = ", ".join(map(str, categorical))
+        notes.append(f"one-hot encoded the categorical column(s) {names}")
+    n_nan = int(X.drop(columns=categorical).isna().sum().sum())
+    if n_nan:
+        notes.append(f"{n_nan} missing numeric value(s) filled with the column median")
+
+    y_frame = frame[target]
+    task = _infer_task(y_frame) if task == "auto" else task
+    if task == "regression" and not pd.api.types.is_numeric_dtype(y_frame):
+        raise CompareError(f"target {target!r} is not numeric: it cannot be a regression target")
+    y = y_frame.to_numpy()
+    if task == "classification" and y.dtype == object:
+        y = y.astype(str)
+    _check_target(y, task, target)
+    return Table(X.reset_index(drop=True), y, task, name, categorical, notes)
+
+
+def _is_date_column(values):
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    sample = values.dropna().astype(str).head(50)
+    if sample.empty or not sample.str.contains(r"\d").all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pd.to_datetime(sample, format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return False
+    return True
+
+
+def _infer_task(y):
+    if pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
+        return "classification"
+    values = y.to_numpy(dtype=float)
+    is_integer = np.all(values == np.round(values))
+    if is_integer and len(np.unique(values)) <= MAX_INTEGER_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def _check_target(y, task, name="the target"):
+    n_values = len(pd.unique(y))
+    if task == "classification" and n_values < 2:
+        raise CompareError(f"{name!r} has a single class ({y[0]!r}): nothing to classify")
+    if task == "regression" and n_values < 2:
+        raise CompareError(f"{name!r} is constant: nothing to predict")
+
+
+def default_models(task, *, categorical=(), quick=False, device="auto", random_state=0):
+    """The contenders for a task, each a full pipeline from the raw table.
+
+    Parameters
+    ----------
+    task : {'classification', 'regression'}
+        The task.
+    categorical : sequence of str, default=()
+        Columns to one-hot encode. Numeric columns are median-imputed and, for every model
+        but the trees, standardised.
+    quick : bool, default=False
+        Fewer epochs and trees, for tests and CI.
+    device : str, default='auto'
+        The device of sknn's networks.
+    random_state : int, default=0
+        Seed of every randomised model.
+
+    Returns
+    -------
+    models : dict of str to estimator
+        Unfitted estimators by display name, sknn's first.
+
+    Examples
+    --------
+    >>> from sknn.compare import default_models
+    >>> list(default_models("classification"))  # doctest: +NORMALIZE_WHITESPACE
+    ['sknn MLPClassifier', 'random forest', 'hist gradient boosting', 'RBF SVM',
+     'logistic regression']
+    """
+    epochs, trees = (40, 30) if quick else (200, 200)
+    net = dict(max_iter=epochs, device=device, random_state=random_state)
+    if task == "classification":
+        models = {
+            "sknn MLPClassifier": MLPClassifier(learning_rate_init=0.003, **net),
+            "random forest": RandomForestClassifier(trees, random_state=random_state),
+            "hist gradient boosting": HistGradientBoostingClassifier(
+                max_iter=trees // 2, random_state=random_state
+            ),
+            "RBF SVM": SVC(kernel="rbf"),
+            "logistic regression": LogisticRegression(max_iter=1000),
+        }
+    elif task == "regression":
+        # The network and the SVR fit a standardised target: their step sizes and epsilon
+        # assume unit scale.
+        models = {
+            "sknn MLPRegressor": _scaled_target(MLPRegressor(learning_rate_init=0.003, **net)),
+            "random forest": RandomForestRegressor(trees, random_state=random_state),
+            "hist gradient boosting": HistGradientBoostingRegressor(
+                max_iter=trees // 2, random_state=random_state
+            ),
+            "RBF SVM": _scaled_target(SVR(kernel="rbf")),
+            "ridge": Ridge(),
+        }
+    else:
+        raise CompareError(f"unknown task {task!r}")
+    trees_names = {"random forest", "hist gradient boosting"}
+    return {
+        name: make_pipeline(_preprocessor(categorical, scale=name not in trees_names), model)
+        for name, model in models.items()
+    }
+
+
+def _scaled_target(regressor):
+    return TransformedTargetRegressor(regressor, transformer=StandardScaler())
+
+
+def _preprocessor(categorical, scale):
+    numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
+    encoder = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
+    return ColumnTransformer(
+        [("categorical", encoder, list(categorical))],
+        remainder=make_pipeline(*numeric),
+        verbose_feature_names_out=False,
+    )
+
+
+def make_splitter(task, n_splits=5, *, time_series=False, random_state=0):
+    """K-fold (stratified for classification, shuffled) or ``TimeSeriesSplit`` for ordered data.
+
+    Examples
+    --------
+    >>> from sknn.compare import make_splitter
+    >>> make_splitter("classification", 3)
+    StratifiedKFold(n_splits=3, random_state=0, shuffle=True)
+    """
+    if time_series:
+        return TimeSeriesSplit(n_splits=n_splits)
+    if task == "classification":
+        return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    return KFold(n_splits, shuffle=True, random_state=random_state)
+
+
+def cross_validate_models(
+    models, X, y, cv, *, scoring=None, progress=True, stream=None, notes=None
+):
+    """Fit and score every model on the same folds.
+
+    Parameters
+    ----------
+    models : dict of str to estimator
+        The contenders, by display name.
+    X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        The features.
+    y : array-like of shape (n_samples,)
+        The target.
+    cv : cross-validation splitter
+        Used once: every model sees the same folds.
+    scoring : str or None, default=None
+        A scikit-learn scorer name; None is the models' ``score`` (accuracy or R^2).
+    progress : bool, default=True
+        Show a progress bar on ``stream``: tqdm's when it is installed, else one line per
+        fit.
+    stream : file-like, default=None
+        Where progress goes; None is ``sys.stderr``.
+    notes : list, default=None
+        Where to append what the user should know (failed fits, unconverged networks).
+
+    Raises
+    ------
+    CompareError
+        For an unknown ``scoring`` name.
+
+    Returns
+    -------
+    folds : pandas.DataFrame
+        One row per model and fold: ``model``, ``fold``, ``score``, ``fit_time`` and
+        ``predict_time`` (seconds). A fit that raised scores NaN and is reported in
+        ``notes``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sknn.compare import cross_validate_models, leaderboard, make_splitter
+    >>> X, y = load_iris(return_X_y=True)
+    >>> folds = cross_validate_models({"logistic": LogisticRegression(max_iter=500)},
+    ...                               X, y, make_splitter("classification", 3),
+    ...                               progress=False)
+    >>> folds[["model", "fold"]].values.tolist()
+    [['logistic', 0], ['logistic', 1], ['logistic', 2]]
+    >>> bool(leaderboard(folds).loc[0, "mean_score"] > 0.9)
+    True
+    """
+    notes = [] if notes is None else notes
+    check_scoring_name(scoring)
+    X = X if isinstance(X, pd.DataFrame) else np.asarray(X)
+    y = np.asarray(y)
+    splits = list(cv.split(X, y))
+    bar = _Progress(len(models) * len(splits), progress, stream or sys.stderr)
+    rows = []
+    try:
+        for name, model in models.items():
+            unconverged = 0
+            for fold, (train, test) in enumerate(splits):
+                bar.describe(f"{name}, fold {fold + 1}/{len(splits)}")
+                row = {"model": name, "fold": fold}
+                estimator = clone(model)
+                try:
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", ConvergenceWarning)
+                        start = time.perf_counter()
+                        estimator.fit(_rows(X, train), y[train])
+                        row["fit_time"] = time.perf_counter() - start
+                    unconverged += any(issubclass(w.category, ConvergenceWarning) for w in caught)
+                    scorer = check_scoring(estimator, scoring=scoring)
+                    start = time.perf_counter()
+                    row["score"] = scorer(estimator, _rows(X, test), y[test])
+                    row["predict_time"] = time.perf_counter() - start
+                except Exception as exc:  # a model that fails must not hide the others
+                    row.update(score=np.nan, fit_time=np.nan, predict_time=np.nan)
+                    message = str(exc).strip().splitlines()
+                    notes.append(
+                        f"{name} failed on fold {fold + 1}: "
+                        f"{type(exc).__name__}: {message[0] if message else ''}"
+                    )
+                rows.append(row)
+                bar.update()
+            if unconverged:
+                notes.append(
+                    f"{name} reached its iteration limit before converging in {unconverged} "
+                    f"of {len(splits)} fold(s)"
+                )
+    finally:
+        bar.close()
+    return pd.DataFrame(rows, columns=["model", "fold", "score", "fit_time", "predict_time"])
+
+
+def check_scoring_name(scoring):
+    """Raise :class:`CompareError` unless ``scoring`` is None or a scikit-learn scorer name."""
+    if scoring is None:
+        return
+    try:
+        get_scorer(scoring)
+    except ValueError:
+        raise CompareError(
+            f"unknown scoring {scoring!r}: use a name from "
+            "sklearn.metrics.get_scorer_names(), such as 'accuracy' or 'r2'"
+        ) from None
+
+
+def _rows(X, index):
+    return X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
+
+
+class _Progress:
+    """tqdm when it is installed, else one plain line per step."""
+
+    def __init__(self, total, enabled, stream):
+        self.total, self.enabled, self.stream = total, enabled, stream
+        self.done, self.description, self.bar = 0, "", None
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.bar = tqdm(total=total, file=stream, unit="fit", leave=False)
+
+    def describe(self, text):
+        self.description = text
+        if self.bar is not None:
+            self.bar.set_description(text)
+
+    def update(self):
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update()
+        elif self.enabled:
+            print(f"[{self.done}/{self.total}] {self.description}", file=self.stream, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def leaderboard(folds):
+    """Summarise per-fold scores: one row per model, best mean score first.
+
+    Parameters
+    ----------
+    folds : pandas.DataFrame
+        The output of :func:`cross_validate_models`.
+
+    Returns
+    -------
+    board : pandas.DataFrame
+        Columns ``model``, ``mean_score``, ``std_score`` (spread across folds),
+        ``min_score``, ``max_score``, ``fit_time`` and ``predict_time`` (mean seconds per
+        fold), ranked by ``mean_score``; models that failed on every fold come last.
+    """
+    grouped = folds.groupby("model", sort=False)
+    board = pd.DataFrame(
+        {
+            "mean_score": grouped["score"].mean(),
+            "std_score": grouped["score"].std(ddof=0),
+            "min_score": grouped["score"].min(),
+            "max_score": grouped["score"].max(),
+            "fit_time": grouped["fit_time"].mean(),
+            "predict_time": grouped["predict_time"].mean(),
+        }
+    )
+    board = board.sort_values("mean_score", ascending=False, na_position="last", kind="stable")
+    return board.rename_axis("model").reset_index()
+
+
+def format_leaderboard(board, metric="score"):
+    """The leaderboard as a fixed-width text table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sknn.compare import format_leaderboard
+    >>> board = pd.DataFrame({"model": ["a"], "mean_score": [0.9], "std_score": [0.01],
+    ...                       "min_score": [0.89], "max_score": [0.91],
+    ...                       "fit_time": [1.5], "predict_time": [0.01]})
+    >>> print(format_leaderboard(board, "accuracy"))
+     rank model accuracy (mean ± std) fit s predict s
+        1     a       0.9000 ± 0.0100 1.500     0.010
+    """
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(board) + 1),
+            "model": board["model"],
+            f"{metric} (mean ± std)": [
+                f"{mean:.4f} ± {std:.4f}"
+                for mean, std in zip(board["mean_score"], board["std_score"], strict=True)
+            ],
+            "fit s": board["fit_time"].map("{:.3f}".format),
+            "predict s": board["predict_time"].map("{:.3f}".format),
+        }
+    )
+    return table.to_string(index=False)
+
+
+def plot_fold_scores(folds, path, *, metric="score", title=None):
+    """Save a PNG of each model's score on each fold; return its path, or None.
+
+    None means matplotlib is not installed: the chart is optional.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    for name, rows in folds.groupby("model", sort=False):
+        (line,) = ax.plot(rows["fold"] + 1, rows["score"], marker="o", label=name)
+        ax.axhline(rows["score"].mean(), color=line.get_color(), lw=0.8, ls=":")
+    ax.set_xticks(sorted(folds["fold"].unique() + 1))
+    ax.set_xlabel("fold")
+    ax.set_ylabel(metric)
+    ax.set_title(title or f"{metric} per fold (dotted: mean)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,200 @@
+"""The ``sknn`` command end to end, on tiny data, and its one-line errors."""
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from sknn.__main__ import main
+from sknn.compare import cross_validate_models, make_splitter
+
+pytest.importorskip("matplotlib")
+from matplotlib.image import imread  # noqa: E402
+
+COLUMNS = ["model", "mean_score", "std_score", "min_score", "max_score", "fit_time"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Two cores shared by several jobs: OpenMP's spinning threads (gradient boosting)
+    # otherwise make these tests many times slower.
+    with threadpool_limits(1):
+        yield
+
+
+def run(capsys, *args):
+    status = main([*args, "--no-progress"])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def check_outputs(out_dir, stem, n_models=5):
+    board = pd.read_csv(out_dir / f"sknn_compare_{stem}_leaderboard.csv")
+    assert list(board.columns[: len(COLUMNS)]) == COLUMNS
+    assert len(board) == n_models
+    assert board["mean_score"].is_monotonic_decreasing
+    folds = pd.read_csv(out_dir / f"sknn_compare_{stem}_folds.csv")
+    assert set(folds["model"]) == set(board["model"])
+    image = imread(out_dir / f"sknn_compare_{stem}_scores.png")
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    assert image[..., :3].std() > 0.05  # a drawn chart, not a blank canvas
+    return board
+
+
+def test_builtin_dataset_quick(tmp_path, capsys):
+    status, out, _ = run(
+        capsys, "compare", "iris", "--quick", "--threads", "1", "--out-dir", str(tmp_path)
+    )
+    assert status == 0
+    assert "3-fold stratified K-fold, scored by accuracy" in out
+    assert "accuracy (mean ± std)" in out and "sknn MLPClassifier" in out
+    board = check_outputs(tmp_path, "iris")
+    assert board["mean_score"].iloc[0] > 0.8
+    assert "chart saved to" in out
+
+
+def test_csv_with_categorical_column(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 60
+    colour = rng.choice(["red", "green", "blue"], n)
+    x = rng.normal(size=n)
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "colour": colour,
+            "flag": rng.random(n) > 0.5,
+            "label": np.where((colour == "red") ^ (x > 0), "yes", "no"),
+        }
+    )
+    frame.loc[3, "x"] = np.nan
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    status, out, _ = run(
+        capsys,
+        str(path),
+        "--target",
+        "label",
+        "--folds",
+        "2",
+        "--quick",
+        "--out-dir",
+        str(tmp_path / "out"),
+    )
+    assert status == 0, out
+    assert "one-hot encoded the categorical column(s) colour" in out
+    assert "missing numeric value(s) filled" in out
+    check_outputs(tmp_path / "out", "table")
+
+
+def test_time_ordered_csv(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 80
+    dates = pd.date_range("2024-01-01", periods=n, freq="D")
+    x = np.cumsum(rng.normal(size=n))
+    frame = pd.DataFrame({"date": dates.astype(str), "x": x, "y": 2 * x + rng.normal(size=n)})
+    path = tmp_path / "series.csv"
+    frame.sample(frac=1, random_state=0).to_csv(path, index=False)  # shuffled rows
+    status, out, _ = run(
+        capsys,
+        "compare",
+        str(path),
+        "--target",
+        "y",
+        "--time-series",
+        "--folds",
+        "3",
+        "--quick",
+        "--out-dir",
+        str(tmp_path),
+    )
+    assert status == 0, out
+    assert "regression; 3-fold TimeSeriesSplit, scored by R^2" in out
+    assert "rows sorted by the dates in 'date'" in out
+    board = check_outputs(tmp_path, "series")
+    assert board.loc[board["model"] == "ridge", "mean_score"].item() > 0.5
+
+
+def write_csv(tmp_path, **columns):
+    path = tmp_path / "data.csv"
+    pd.DataFrame(columns).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda p: [str(p / "missing.csv"), "--target", "y"], "file not found"),
+        (lambda p: ["no_such_dataset"], "neither a file nor a built-in dataset"),
+        (lambda p: [write_csv(p, a=[1, 2, 3, 4], y=[0, 1, 0, 1])], "--target COLUMN"),
+        (
+            lambda p: [write_csv(p, a=[1, 2, 3, 4], y=[0, 1, 0, 1]), "--target", "z"],
+            "no column 'z'",
+        ),
+        (
+            lambda p: [write_csv(p, a=[1, 2, 3, 4], y=["a"] * 4), "--target", "y"],
+            "single class",
+        ),
+        (
+            lambda p: [
+                write_csv(p, text=[f"word{i}" for i in range(60)], y=[0, 1] * 30),
+                "--target",
+                "y",
+            ],
+            "too many to one-hot encode",
+        ),
+        (
+            lambda p: [write_csv(p, a=[1, 2, 3, 4], y=[0, 1, 1, 1]), "--target", "y"],
+            "rarest class has 1 row",
+        ),
+        (lambda p: ["iris", "--scoring", "nope"], "unknown scoring 'nope'"),
+        (lambda p: ["iris", "--device", "tpu"], "'device' parameter"),
+    ],
+    ids=[
+        "missing-file",
+        "unknown-dataset",
+        "no-target",
+        "missing-column",
+        "one-class",
+        "free-text",
+        "tiny-class",
+        "bad-scoring",
+        "bad-device",
+    ],
+)
+def test_errors_are_one_line(tmp_path, capsys, make_args, message):
+    status, out, err = run(capsys, *make_args(tmp_path))
+    assert status == 2
+    assert err.count("\n") == 1 and message in err and err.startswith("sknn compare: error:")
+    assert "Traceback" not in err
+
+
+def test_python_dash_m(tmp_path):
+    # The real entry point in a fresh interpreter: exit status 2 and no traceback.
+    result = subprocess.run(
+        [sys.executable, "-m", "sknn", str(tmp_path / "nope.csv"), "--target", "y"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"sknn compare: error: file not found: {tmp_path / 'nope.csv'}"
+
+
+def test_plain_progress_lines_without_tqdm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails: no tqdm
+    X, y = np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 2
+    stream = io.StringIO()
+    models = {"logistic": LogisticRegression()}
+    cross_validate_models(models, X, y, make_splitter("classification", 3), stream=stream)
+    assert stream.getvalue().splitlines() == [f"[{i}/3] logistic, fold {i}/3" for i in (1, 2, 3)]
+
+
+def test_datasets_verb(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "diabetes        regression" in out
