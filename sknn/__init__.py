@@ -5,8 +5,14 @@ Importing sknn never touches CUDA: devices are resolved when an estimator is fit
 
 from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
+from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
 from sknn.word2vec import Word2Vec
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvNetClassifier", "MLPClassifier", "MLPRegressor", "Word2Vec", "__version__"]
+__all__ = [
+    "ConvNetClassifier",
+    "MLPClassifier", "MLPRegressor",
+    "SequenceClassifier",
+    "SequenceRegressor",
+    "Word2Vec", "__version__"]

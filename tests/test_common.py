@@ -2,7 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknn import ConvNetClassifier, MLPClassifier, MLPRegressor
+from sknn import (
+    ConvNetClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    SequenceClassifier,
+    SequenceRegressor,
+)
 
 # Fast settings: the checks fit dozens of times on tiny data.
 FAST = dict(
@@ -20,13 +26,34 @@ CONV_FAST = dict(
     random_state=0,
 )
 
-ESTIMATORS = [MLPClassifier(**FAST), MLPRegressor(**FAST), ConvNetClassifier(**CONV_FAST)]
+SEQUENCE_FAST = dict(
+    hidden_size=16,
+    pooling="mean",
+    batch_size=32,
+    learning_rate_init=0.01,
+    max_iter=50,
+    device="cpu",
+    random_state=0,
+)
+
+ESTIMATORS = [
+    MLPClassifier(**FAST),
+    MLPRegressor(**FAST),
+    ConvNetClassifier(**CONV_FAST),
+    SequenceClassifier(**SEQUENCE_FAST),
+    SequenceRegressor(**SEQUENCE_FAST),
+]
 
 # Checks that cannot pass, with the reason. Keys are check names.
 _FLOAT32 = (
     "sknn trains in float32: fitting with integer sample weights matches fitting on "
     "repeated rows only up to float32 rounding (relative differences up to 3e-6), and the "
     "check compares at rtol=1e-7, a float64 tolerance."
+)
+_PACKED = (
+    "sknn predicts in float32 and the packed recurrent kernels round differently with the "
+    "batch's composition: a subset's predictions differ from the full batch's by up to "
+    "~2e-7, over the check's atol=1e-7. Non-strict: it passes on some thread counts."
 )
 EXPECTED_FAILED_CHECKS = {
     "MLPClassifier": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
@@ -38,6 +65,10 @@ EXPECTED_FAILED_CHECKS = {
             "float32 convolution kernels choose their algorithm by batch size: an image's "
             "probabilities differ by ~1e-7 alone and among others; the check uses rtol=1e-7."
         ),
+    },
+    "SequenceClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32,
+        "check_methods_subset_invariance": _PACKED,
     },
 }
 

@@ -1,0 +1,695 @@
+"""Recurrent networks over sequences: SequenceClassifier and SequenceRegressor."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
+
+from sknn._docstrings import fill_doc
+from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
+from sknn.data.sequences import check_sequences
+from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
+from sknn.text import TextVectorizer
+from sknn.timeseries import last_fraction_split
+
+#: ``truncating`` of the numeric sequences -> ``truncation_side`` of the text front end.
+_TRUNCATION_SIDES = {"post": "right", "pre": "left"}
+
+
+class _BaseSequence(BaseNeuralNet):
+    """What the two sequence estimators share: sequence input and the recurrent module.
+
+    X reaches the module as ``{"x": padded, "lengths": lengths}``: float32
+    ``(n, T, d)`` for numeric sequences, int64 ``(n, T)`` vocabulary ids for text.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNeuralNet._parameter_constraints,
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "dense_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "input_kind": [StrOptions({"auto", "sequences", "text"})],
+        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "truncating": [StrOptions(set(_TRUNCATION_SIDES))],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [StrOptions({"last", "random"})],
+        "validation_gap": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    # -- data -------------------------------------------------------------------------------
+    def _validate_X_y(self, X, y, reset):
+        self._dense_sizes()
+        if not reset:
+            # warm_start and partial_fit keep the input kind, vocabulary and features of
+            # the first fit, exactly as predict does.
+            X = self._validate_X(X)
+            y = self._check_y(y)
+            check_consistent_length(X["lengths"], y)
+            return X, self._validate_targets(y)
+
+        if self._is_text(X):
+            self.input_kind_ = "text"
+            self.vectorizer_ = TextVectorizer(
+                max_vocab=self.max_vocab,
+                min_freq=self.min_freq,
+                max_len=self.max_len,
+                truncation_side=_TRUNCATION_SIDES[self.truncating],
+            )
+            ids = self.vectorizer_.fit_transform(X)
+            X = {"x": ids, "lengths": np.count_nonzero(ids, axis=1).astype(np.int64)}
+            y = self._check_y(y)
+            # One column of documents, as TransformerClassifier counts it.
+            self.n_features_in_ = 1
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            self.input_kind_ = "sequences"
+            self.vectorizer_ = None
+            X = _regular_array(X)
+            if _is_table(X):
+                # The 2-D form is a table whose columns are time steps: scikit-learn's
+                # contract applies (n_features_in_, feature names, same width on predict).
+                X, y = validate_data(
+                    self,
+                    X,
+                    y,
+                    multi_output=True,
+                    y_numeric=self._y_numeric,
+                    dtype=(np.float32, np.float64),
+                )
+                self._tabular = True
+            else:
+                y = self._check_y(y)
+                self._tabular = False
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            X = self._check_sequences(X)
+            self._n_step_features = X["x"].shape[2]
+            if not self._tabular:
+                self.n_features_in_ = self._n_step_features
+        check_consistent_length(X["lengths"], y)
+        return X, self._validate_targets(y)
+
+    def _validate_X(self, X):
+        if self.input_kind_ == "text":
+            ids, lengths = self.vectorizer_.transform_with_lengths(X)
+            return {"x": ids, "lengths": lengths}
+        X = _regular_array(X)
+        if self._tabular and _is_table(X):
+            X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        X = self._check_sequences(X)
+        n_step_features = X["x"].shape[2]
+        if n_step_features != self._n_step_features:
+            raise ValueError(
+                f"X has {n_step_features} features per time step, but "
+                f"{type(self).__name__} is expecting {self._n_step_features} features per "
+                "time step as input."
+            )
+        return X
+
+    def _check_sequences(self, X):
+        padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
+        return {"x": padded, "lengths": lengths}
+
+    def _check_y(self, y):
+        if y is None:
+            raise ValueError(
+                f"requires y to be passed, but the target y is None. {type(self).__name__} "
+                "is a supervised estimator."
+            )
+        return _check_y(y, multi_output=True, y_numeric=self._y_numeric, estimator=self)
+
+    def _is_text(self, X):
+        if self.input_kind != "auto":
+            return self.input_kind == "text"
+        return _looks_like_text(X)
+
+    def _dense_sizes(self):
+        sizes = self.dense_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+            raise ValueError(f"dense_sizes must be positive integers, got {sizes}.")
+        return tuple(int(s) for s in sizes)
+
+    # -- hooks of the base --------------------------------------------------------------
+    def _build_module(self, X, n_outputs):
+        text = self.input_kind_ == "text"
+        return RecurrentModule(
+            input_size=None if text else X["x"].shape[2],
+            n_outputs=n_outputs,
+            cell=self.cell,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            pooling=self.pooling,
+            dense_sizes=self._dense_sizes(),
+            activation=self.activation,
+            n_vocab=self.vectorizer_.n_vocab_ if text else None,
+            embedding_dim=self.embedding_dim,
+        )
+
+    def _validation_split(self, y, y_train, seed):
+        if self.validation_split == "random":
+            return super()._validation_split(y, y_train, seed)
+        # Rows are taken to be in time order: validating on the last ones, never on rows
+        # older than some training row, is what a forecast is later asked to do.
+        train_idx, valid_idx = last_fraction_split(
+            len(y_train), self.validation_fraction, gap=self.validation_gap
+        )
+        if len(valid_idx) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' "
+                "or the size of your dataset."
+            )
+        return train_idx, valid_idx
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.string = True
+        return tags
+
+
+def _is_table(X):
+    """True for the 2-D form: a DataFrame, or an array or list that NumPy reads as 2-D.
+
+    1-D arrays count too, so that they fail as scikit-learn's 1-D input fails.
+    """
+    if isinstance(X, pd.DataFrame):
+        return True
+    if not isinstance(X, np.ndarray):
+        return False
+    return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
+
+
+def _regular_array(X):
+    """A list of equal-length numeric rows as the array NumPy makes of it, else X.
+
+    A list that NumPy reads as a regular numeric array is that array for every purpose (as
+    in scikit-learn, ``X.tolist()`` is the same data as ``X``); only a ragged list is read as
+    sequences of different lengths.
+    """
+    if not isinstance(X, list | tuple):
+        return X
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError):  # ragged: NumPy refuses inhomogeneous shapes
+        return X
+    return array if array.dtype.kind in "biuf" and array.ndim in (2, 3) else X
+
+
+def _looks_like_text(X):
+    """True when X holds raw texts or string tokens rather than numbers."""
+    if isinstance(X, str | bytes):
+        return True
+    if sp.issparse(X):
+        return False
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            return False
+        X = X.iloc[:, 0]
+    if isinstance(X, pd.Series):
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind in "US":
+            return True
+        if X.dtype != object:
+            return False
+    if not hasattr(X, "__iter__") or isinstance(X, dict):
+        return False
+    for doc in X:
+        if isinstance(doc, str):
+            return True
+        if isinstance(doc, np.ndarray) and doc.dtype.kind in "US":
+            return True
+        if isinstance(doc, list | tuple | np.ndarray) and len(doc):
+            return isinstance(doc[0], str)
+        if np.ndim(doc) == 0:
+            return False
+    return False
+
+
+_SEQUENCE_PARAMETERS = """
+    %(training_parameters)s
+
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+
+    bidirectional : bool, default=False
+        Also read each sequence from its end to its start; the per-step outputs are then
+        the two directions concatenated (``2 * hidden_size`` values).
+
+    dropout : float, default=0.0
+        Dropout probability between stacked recurrent layers, on the pooled vector and
+        after each hidden dense layer.
+
+    pooling : {'last', 'mean', 'max', 'attention'}, default='last'
+        How the per-step outputs become one vector per sequence: the state at each
+        sequence's true last step, the mean or maximum over its steps, or a learned
+        attention-weighted sum. Padding never enters.
+
+    dense_sizes : array-like of int, default=()
+        Sizes of the hidden dense layers of the head, between the pooling and the output
+        layer.
+
+    activation : {'relu', 'tanh', 'logistic', 'identity'}, default='relu'
+        Activation of the hidden dense layers.
+
+    input_kind : {'auto', 'sequences', 'text'}, default='auto'
+        How X is read. 'auto' reads raw texts and lists of string tokens as text and
+        everything numeric as sequences; 'text' also sends lists of integer token ids
+        through the text front end (a vocabulary and an embedding) instead of reading
+        them as numbers.
+
+    max_len : int or None, default=None
+        Cut sequences (or documents, in tokens) longer than ``max_len``. None never cuts.
+
+    truncating : {'post', 'pre'}, default='post'
+        Which steps ``max_len`` keeps: 'post' the first ones, 'pre' the last ones.
+
+    embedding_dim : int, default=32
+        Size of the token embedding for text input.
+
+    max_vocab : int or None, default=20000
+        Keep only the ``max_vocab`` most frequent tokens of text input (None keeps all).
+
+    min_freq : int, default=1
+        Tokens of text input seen fewer times at fit map to the unknown-token id.
+
+    validation_split : {'last', 'random'}, default='last'
+        Which rows ``early_stopping`` holds out: 'last' takes the last
+        ``validation_fraction`` of the rows, in the order given, so the model is never
+        validated on rows older than the ones it trains on (right for time-ordered rows,
+        such as those of :func:`sknn.timeseries.make_windows`); 'random' draws them at
+        random (stratified for classification), as the other estimators do.
+
+    validation_gap : int, default=0
+        With ``validation_split='last'``, the number of rows dropped between the training
+        and the validation rows; ``ceil(horizon / stride) - 1`` keeps forecast windows that
+        share targets apart.
+"""
+
+_SEQUENCE_ATTRIBUTES = """
+    %(training_attributes)s
+
+    input_kind_ : {'sequences', 'text'}
+        How X was read at fit.
+
+    vectorizer_ : TextVectorizer or None
+        The text front end fitted on text input, else None.
+"""
+
+
+def _fill_sequence_doc(cls):
+    cls.__doc__ = cls.__doc__.replace(
+        "    %(sequence_parameters)s\n", _SEQUENCE_PARAMETERS.lstrip("\n")
+    ).replace("    %(sequence_attributes)s\n", _SEQUENCE_ATTRIBUTES.lstrip("\n"))
+    return fill_doc(cls)
+
+
+@_fill_sequence_doc
+class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
+    """Recurrent network classifier of sequences and texts (RNN, GRU or LSTM).
+
+    Each sample is a sequence of time steps: a recurrent network reads it, a pooling step
+    summarises it into one vector, and a dense head maps that vector to class scores.
+    Sequences may have different lengths (they are padded and packed inside, never cut
+    unless ``max_len`` says so), and raw texts or token lists go through
+    :class:`sknn.text.TextVectorizer` and an embedding, so a recurrent sentiment classifier
+    is one estimator. Trained with PyTorch on ``device``.
+
+    X may be:
+
+    - a 3-D array ``(n_samples, n_timesteps, n_features)``;
+    - a 2-D array or DataFrame ``(n_samples, n_timesteps)``: univariate sequences. This form
+      keeps scikit-learn's tabular contract: ``n_features_in_`` is ``n_timesteps`` and
+      predict needs the same number of columns;
+    - a list of arrays ``(T_i,)`` or ``(T_i, n_features)`` of different lengths;
+    - raw texts, or lists of string tokens (see ``input_kind``).
+
+    Parameters
+    ----------
+    cell : {'rnn', 'gru', 'lstm'}, default='lstm'
+        The recurrent layer: 'rnn' is the vanilla Elman network with tanh, whose gradients
+        vanish over long sequences; 'gru' and 'lstm' are gated and remember longer.
+
+    hidden_size : int, default=64
+        Number of hidden units of each recurrent layer and direction.
+
+    %(sequence_parameters)s
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's linear models; multiplied
+        with ``sample_weight``.
+
+    label_smoothing : float, default=0.0
+        Label smoothing of the classification loss: the target puts
+        ``1 - label_smoothing`` on the true class and spreads the rest uniformly.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels, in the order of :meth:`predict_proba`'s columns.
+
+    %(sequence_attributes)s
+
+    See Also
+    --------
+    SequenceRegressor : The regressor counterpart, for values and forecasts.
+    sknn.modules.recurrent.RecurrentModule : The network.
+    sknn.timeseries.make_windows : Rows of past windows and future values from a series.
+
+    Notes
+    -----
+    ``n_features_in_`` is the number of features per time step for 3-D and list input, the
+    number of columns (time steps) for the 2-D form, and 1 (one column of documents) for
+    text.
+
+    With ``early_stopping=True`` the validation rows are by default the *last* ones
+    (``validation_split='last'``). When the rows are not in time order (for example sorted
+    by class), pass ``validation_split='random'`` for a stratified random part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.estimators.sequence import SequenceClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 15, 2)).astype("float32")
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    >>> clf = SequenceClassifier("gru", hidden_size=16, learning_rate_init=0.01,
+    ...                          max_iter=30, random_state=0, device="cpu").fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 2)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    >>> texts = ["a good film", "a great film", "a bad film", "an awful film"] * 5
+    >>> clf = SequenceClassifier(hidden_size=8, max_iter=30, learning_rate_init=0.05,
+    ...                          random_state=0, device="cpu").fit(texts, [1, 1, 0, 0] * 5)
+    >>> clf.predict(["good", "awful"])
+    array([1, 0])
+    """
+
+    _y_numeric = False
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=64,
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        weight_decay=0.0,
+        device="auto",
+        callbacks=None,
+        warmup=0,
+        min_lr=0.0,
+        l1=0.0,
+        grad_clip=None,
+        n_init=1,
+        ensemble="best",
+        precision="float32",
+        compile=False,
+        checkpoint=None,
+        resume_from=None,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        dense_sizes=(),
+        activation="relu",
+        input_kind="auto",
+        max_len=None,
+        truncating="post",
+        embedding_dim=32,
+        max_vocab=20000,
+        min_freq=1,
+        validation_split="last",
+        validation_gap=0,
+        class_weight=None,
+        label_smoothing=0.0,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.weight_decay = weight_decay
+        self.device = device
+        self.callbacks = callbacks
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.l1 = l1
+        self.grad_clip = grad_clip
+        self.n_init = n_init
+        self.ensemble = ensemble
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.resume_from = resume_from
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.pooling = pooling
+        self.dense_sizes = dense_sizes
+        self.activation = activation
+        self.input_kind = input_kind
+        self.max_len = max_len
+        self.truncating = truncating
+        self.embedding_dim = embedding_dim
+        self.max_vocab = max_vocab
+        self.min_freq = min_freq
+        self.validation_split = validation_split
+        self.validation_gap = validation_gap
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    _parameter_constraints: dict = {
+        **_BaseSequence._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    }
+
+
+@_fill_sequence_doc
+class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
+    """Recurrent network regressor of sequences: one value or a horizon of values each.
+
+    Each sample is a sequence of time steps: a recurrent network reads it, a pooling step
+    summarises it into one vector, and a dense head maps that vector to the outputs. With a
+    2-D ``y`` of shape ``(n_samples, horizon)`` it forecasts several future steps at once,
+    as :func:`sknn.timeseries.make_windows` lays them out. Sequences may have different
+    lengths (padded and packed inside, never cut unless ``max_len`` says so); texts go
+    through :class:`sknn.text.TextVectorizer`. Trained with PyTorch on ``device``.
+
+    X takes the forms :class:`SequenceClassifier` takes: a 3-D array
+    ``(n_samples, n_timesteps, n_features)``, a 2-D array or DataFrame
+    ``(n_samples, n_timesteps)`` of univariate sequences (scikit-learn's tabular contract:
+    ``n_features_in_`` is ``n_timesteps``), a list of arrays of different lengths, or texts.
+
+    Parameters
+    ----------
+    cell : {'rnn', 'gru', 'lstm'}, default='lstm'
+        The recurrent layer: 'rnn' is the vanilla Elman network with tanh, whose gradients
+        vanish over long sequences; 'gru' and 'lstm' are gated and remember longer.
+
+    hidden_size : int, default=64
+        Number of hidden units of each recurrent layer and direction.
+
+    %(sequence_parameters)s
+
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        'squared_error' is half the squared error with an identity output; 'poisson' is half
+        the Poisson deviance with an exponential output (y must be non-negative).
+
+    Attributes
+    ----------
+    %(sequence_attributes)s
+
+    See Also
+    --------
+    SequenceClassifier : The classifier counterpart.
+    sknn.timeseries.make_windows : Rows of past windows and future values from a series.
+    sknn.timeseries.last_fraction_split : The split behind ``validation_split='last'``.
+
+    Notes
+    -----
+    The network's output is linear and trains best on targets of order one: scale a series
+    (for example with :class:`~sklearn.preprocessing.StandardScaler`, or by dividing it by
+    its training standard deviation) before cutting windows, or wrap the estimator in
+    :class:`~sklearn.compose.TransformedTargetRegressor`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.estimators.sequence import SequenceRegressor
+    >>> from sknn.timeseries import make_windows
+    >>> X, y = make_windows(np.sin(np.arange(300) / 5), window=10, horizon=2, flatten=False)
+    >>> reg = SequenceRegressor("gru", hidden_size=16, learning_rate_init=0.01,
+    ...                         max_iter=30, random_state=0, device="cpu").fit(X, y)
+    >>> reg.predict(X[-1:]).shape
+    (1, 2)
+    >>> bool(reg.score(X, y) > 0.9)
+    True
+    """
+
+    _y_numeric = True
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=64,
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        weight_decay=0.0,
+        device="auto",
+        callbacks=None,
+        warmup=0,
+        min_lr=0.0,
+        l1=0.0,
+        grad_clip=None,
+        n_init=1,
+        ensemble="best",
+        precision="float32",
+        compile=False,
+        checkpoint=None,
+        resume_from=None,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        dense_sizes=(),
+        activation="relu",
+        input_kind="auto",
+        max_len=None,
+        truncating="post",
+        embedding_dim=32,
+        max_vocab=20000,
+        min_freq=1,
+        validation_split="last",
+        validation_gap=0,
+        loss="squared_error",
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.weight_decay = weight_decay
+        self.device = device
+        self.callbacks = callbacks
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.l1 = l1
+        self.grad_clip = grad_clip
+        self.n_init = n_init
+        self.ensemble = ensemble
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.resume_from = resume_from
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.pooling = pooling
+        self.dense_sizes = dense_sizes
+        self.activation = activation
+        self.input_kind = input_kind
+        self.max_len = max_len
+        self.truncating = truncating
+        self.embedding_dim = embedding_dim
+        self.max_vocab = max_vocab
+        self.min_freq = min_freq
+        self.validation_split = validation_split
+        self.validation_gap = validation_gap
+        self.loss = loss
+
+    _parameter_constraints: dict = {
+        **_BaseSequence._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }

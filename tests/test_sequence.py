@@ -1,0 +1,276 @@
+"""SequenceClassifier and SequenceRegressor: the API checks on sequence input, then behaviour.
+
+scikit-learn's conformance suite covers the 2-D form in test_common.py; it cannot feed 3-D
+arrays, ragged lists or texts, so the checks that matter for those forms are repeated here.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
+
+from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
+from sknn.timeseries import make_windows
+
+FAST = dict(hidden_size=8, max_iter=5, learning_rate_init=0.01, device="cpu", random_state=0)
+ESTIMATORS = [SequenceClassifier, SequenceRegressor]
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _data(Estimator, n=40, T=6, d=3, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, T, d)).astype(np.float32)
+    signal = X[:, :, 0].sum(axis=1)
+    y = (signal > 0).astype(int) if Estimator is SequenceClassifier else signal
+    return X, y
+
+
+def _ragged(n=12, d=2, seed=0):
+    rng = np.random.RandomState(seed)
+    return [rng.normal(size=(rng.randint(1, 8), d)) for _ in range(n)]
+
+
+def _output(est, X):
+    return est.predict_proba(X) if is_classifier(est) else est.predict(X)
+
+
+# -- scikit-learn's API checks, on 3-D, ragged and text input ----------------------------------
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_init_stores_params_only_and_clone(Estimator):
+    est = Estimator(cell="gru", hidden_size=5, pooling="attention", validation_gap=2)
+    check_no_attributes_set_in_init(Estimator.__name__, est)
+    cloned = clone(est)
+    assert cloned.get_params() == est.get_params()
+    assert cloned.set_params(cell="rnn") is cloned and cloned.cell == "rnn"
+    assert est.cell == "gru"
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_returns_self_and_unfitted_raises(Estimator):
+    X, y = _data(Estimator)
+    est = Estimator(**FAST)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+    assert est.fit(X, y) is est
+    assert est.n_features_in_ == 3 and est.input_kind_ == "sequences"
+    assert est.vectorizer_ is None
+    assert _output(est, X).shape[0] == len(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_seeded_refit_is_identical_and_pickle_round_trips(Estimator):
+    X, y = _data(Estimator)
+    params = dict(FAST, dropout=0.2, num_layers=2)
+    first = _output(Estimator(**params).fit(X, y), X)
+    est = Estimator(**params).fit(X, y)
+    np.testing.assert_array_equal(_output(est, X), first)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(_output(restored, X), first)
+    # A clone fitted again is the same model too.
+    np.testing.assert_array_equal(_output(clone(est).fit(X, y), X), first)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_ragged_list_is_padded_not_truncated(Estimator):
+    X = _ragged()
+    y = np.arange(len(X)) % 2
+    est = Estimator(**FAST).fit(X, y)
+    assert est.n_features_in_ == 2
+    # A sequence predicts the same alone as in a batch padded to the longest one.
+    longest = max(range(len(X)), key=lambda i: len(X[i]))
+    shortest = min(range(len(X)), key=lambda i: len(X[i]))
+    batch = _output(est, X)
+    np.testing.assert_allclose(_output(est, [X[shortest]]), batch[[shortest]], atol=1e-6)
+    np.testing.assert_allclose(_output(est, [X[longest]]), batch[[longest]], atol=1e-6)
+    # Sequences longer than any seen at fit are read in full.
+    assert _output(est, [np.zeros((20, 2))]).shape[0] == 1
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        ([], "0 sample"),
+        (np.zeros((0, 4, 2)), "0 sample"),
+        ([np.zeros((3, 2)), np.zeros((0, 2))], "length 0"),
+        ([np.zeros((3, 2)), np.zeros((4, 3))], "inconsistent numbers of features"),
+        (np.zeros((2, 3, 4, 1)), "4-D"),
+        ([[1.0, np.nan, 2.0], [1.0]], "NaN"),
+    ],
+)
+def test_clear_errors_for_empty_and_ragged_input(Estimator, X, message):
+    with pytest.raises(ValueError, match=message):
+        Estimator(**FAST).fit(X, np.arange(max(len(X), 1)) % 2)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predict_checks_features_per_step(Estimator):
+    X, y = _data(Estimator)
+    est = Estimator(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="2 features per time step.*expecting 3"):
+        est.predict(X[:, :, :2])
+    with pytest.raises(ValueError, match="numbers of samples"):
+        Estimator(**FAST).fit(X, y[:-1])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_two_d_form_keeps_the_tabular_contract(Estimator):
+    X, y = _data(Estimator, d=1)
+    X2 = X[:, :, 0]
+    est = Estimator(**FAST).fit(X2, y)
+    assert est.n_features_in_ == X2.shape[1]
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        est.predict(X2[:, :4])
+    # The same univariate sequences in 3-D or list form give the same predictions.
+    np.testing.assert_allclose(_output(est, X), _output(est, X2), atol=1e-6)
+    np.testing.assert_array_equal(_output(est, X2.tolist()), _output(est, X2))
+
+
+# -- the time-aware validation split ------------------------------------------------------------
+class _RecordingRegressor(SequenceRegressor):
+    def _validation_split(self, y, y_train, seed):
+        self.split_ = super()._validation_split(y, y_train, seed)
+        return self.split_
+
+
+@pytest.mark.parametrize("gap", [0, 3])
+def test_validation_rows_all_come_after_training_rows(gap):
+    X, y = make_windows(np.sin(np.arange(80) / 4), window=5, flatten=False)
+    est = _RecordingRegressor(
+        **FAST, early_stopping=True, validation_fraction=0.25, validation_gap=gap
+    ).fit(X, y)
+    train_idx, valid_idx = est.split_
+    assert train_idx.max() + gap < valid_idx.min()
+    assert valid_idx.max() == len(X) - 1
+    assert len(train_idx) + gap + len(valid_idx) == len(X)
+    assert len(est.validation_scores_) == est.n_iter_
+
+
+def test_random_validation_split_is_stratified():
+    X, y = _data(SequenceClassifier, n=60)
+    y = np.sort(y)  # time order = class order: a 'last' split would see one class only
+    est = SequenceClassifier(**FAST, early_stopping=True, validation_split="random")
+    train_idx, valid_idx = est.fit(X, y)._validation_split(y, y, seed=0)
+    assert set(y[valid_idx]) == {0, 1}
+    assert not set(train_idx) & set(valid_idx)
+
+
+# -- architecture -----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(cell="rnn", pooling="last"),
+        dict(cell="gru", pooling="mean", bidirectional=True),
+        dict(cell="lstm", pooling="max", num_layers=2, dropout=0.1),
+        dict(cell="gru", pooling="attention", dense_sizes=(6,), activation="tanh"),
+    ],
+)
+def test_architecture_from_parameters(params):
+    X, y = _data(SequenceClassifier, n=20)
+    est = SequenceClassifier(**dict(FAST, max_iter=2), **params).fit(X, y)
+    rnn = est.module_.rnn
+    assert type(rnn).__name__ == params["cell"].upper()
+    assert rnn.num_layers == params.get("num_layers", 1)
+    assert rnn.bidirectional == params.get("bidirectional", False)
+    assert est.module_.pooling == params["pooling"]
+
+
+@pytest.mark.parametrize("bad", [dict(cell="transformer"), dict(dense_sizes=(4, 0))])
+def test_invalid_parameters_raise_at_fit(bad):
+    X, y = _data(SequenceClassifier, n=10)
+    est = SequenceClassifier(**FAST, **bad)
+    with pytest.raises(ValueError):
+        est.fit(X, y)
+
+
+# -- tasks ------------------------------------------------------------------------------------
+def test_classifier_learns_and_round_trips_string_labels():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 8, 2)).astype(np.float32)
+    y = np.where(X[:, :, 1].mean(axis=1) > 0, "up", "down")
+    clf = SequenceClassifier(**dict(FAST, max_iter=40, hidden_size=16), cell="gru")
+    clf.fit(X, y)
+    assert list(clf.classes_) == ["down", "up"]
+    assert clf.score(X, y) > 0.9
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+def test_classifier_multiclass_class_weight_and_sample_weight():
+    X, y = _data(SequenceClassifier, n=45)
+    y = np.arange(45) % 3
+    plain = SequenceClassifier(**FAST).fit(X, y)
+    assert plain.predict_proba(X).shape == (45, 3)
+    balanced = SequenceClassifier(**FAST, class_weight="balanced").fit(X[:40], y[:40])
+    weighted = SequenceClassifier(**FAST).fit(X[:40], y[:40], sample_weight=np.arange(40.0))
+    assert not np.allclose(balanced.predict_proba(X), weighted.predict_proba(X))
+
+
+def test_regressor_forecasts_a_horizon():
+    series = np.sin(np.arange(200) / 6)
+    X, y = make_windows(series, window=12, horizon=3, flatten=False)
+    reg = SequenceRegressor(**dict(FAST, max_iter=30, hidden_size=16), cell="gru").fit(X, y)
+    assert reg.n_outputs_ == 3
+    assert reg.predict(X[:4]).shape == (4, 3)
+    assert reg.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_warm_start_and_partial_fit_continue(Estimator):
+    X, y = _data(Estimator)
+    est = Estimator(**FAST, warm_start=True).fit(X, y)
+    n_iter = est.n_iter_
+    est.fit(X, y)
+    assert len(est.loss_curve_) == 2 * n_iter
+    inc = Estimator(**FAST)
+    kwargs = {"classes": np.unique(y)} if Estimator is SequenceClassifier else {}
+    inc.partial_fit(X, y, **kwargs).partial_fit(X, y)
+    assert len(inc.loss_curve_) == 2
+    with pytest.raises(ValueError, match="features per time step"):
+        inc.partial_fit(X[:, :, :1], y)
+
+
+# -- text -------------------------------------------------------------------------------------
+REVIEWS = ["a good film", "a great film", "good fun", "a bad film", "an awful film", "bad"] * 4
+LABELS = ["pos", "pos", "pos", "neg", "neg", "neg"] * 4
+
+
+def test_text_classifier_is_one_estimator():
+    clf = SequenceClassifier(**dict(FAST, max_iter=30, learning_rate_init=0.05))
+    clf.fit(REVIEWS, LABELS)
+    assert clf.input_kind_ == "text" and clf.vectorizer_.n_vocab_ > 3
+    assert clf.n_features_in_ == 1
+    assert clf.module_.embedding is not None
+    assert list(clf.predict(["a great film", "awful", "unseen words"])[:2]) == ["pos", "neg"]
+    tokens = [review.split() for review in REVIEWS]
+    assert clf.fit(tokens, LABELS).vectorizer_.input_kind_ == "tokens"
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(tokens), clf.predict_proba(tokens))
+
+
+def test_integer_ids_are_numbers_unless_input_kind_is_text():
+    ids = [[5, 9, 2], [7, 7], [3], [5, 9], [2, 2, 2, 2]] * 2
+    y = [1, 0, 1, 1, 0] * 2
+    as_numbers = SequenceClassifier(**FAST).fit(ids, y)
+    assert as_numbers.input_kind_ == "sequences" and as_numbers.n_features_in_ == 1
+    as_tokens = SequenceClassifier(**FAST, input_kind="text").fit(ids, y)
+    assert as_tokens.input_kind_ == "text" and as_tokens.vectorizer_.input_kind_ == "ids"
+
+
+def test_max_len_truncates_only_when_asked():
+    X = _ragged(n=10)
+    y = np.arange(10) % 2
+    est = SequenceRegressor(**FAST, max_len=3, truncating="pre").fit(X, y)
+    # The first steps are dropped: changing them changes nothing.
+    altered = [np.vstack([np.full((len(x) - 3, 2), 99.0), x[-3:]]) if len(x) > 3 else x for x in X]
+    np.testing.assert_allclose(est.predict(altered), est.predict(X), atol=1e-6)
