@@ -6,6 +6,7 @@ Importing sknn never touches CUDA: devices are resolved when an estimator is fit
 from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
+from sknn.estimators.transformer import TransformerClassifier
 from sknn.word2vec import Word2Vec
 
 __version__ = "0.1.0"
@@ -15,4 +16,5 @@ __all__ = [
     "MLPClassifier", "MLPRegressor",
     "SequenceClassifier",
     "SequenceRegressor",
+    "TransformerClassifier",
     "Word2Vec", "__version__"]

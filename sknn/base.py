@@ -319,6 +319,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
             precision=self.precision,
             compile=self.compile,
             generator=make_generator(seed, device),
+            valid_batch_size=self._validation_batch_size(batch_size),
         )
         user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
         tail = []
@@ -409,6 +410,14 @@ class BaseNeuralNet(BaseEstimator, ABC):
         return DeviceData(Xt, put(y_train), w)
 
     # -- prediction -------------------------------------------------------------------------
+    def _validation_batch_size(self, batch_size):
+        """Rows per forward pass over the early-stopping validation set.
+
+        The training batch size by default: a safe memory bound for images and long
+        sequences; small-row estimators raise it to cut per-batch overhead.
+        """
+        return batch_size
+
     def _predict_batch_rows(self, X):
         """Rows per forward pass when predicting; estimators with large rows lower it."""
         return PREDICT_BATCH_SIZE

@@ -42,6 +42,8 @@ class TrainingNet(NeuralNet):
         Source of the shuffling permutations.
     shuffle : bool
         Shuffle the training rows at each epoch.
+    valid_batch_size : int or None
+        Rows per forward pass over the validation set (None: ``batch_size``).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class TrainingNet(NeuralNet):
         compile=False,
         generator=None,
         shuffle=True,
+        valid_batch_size=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -66,6 +69,7 @@ class TrainingNet(NeuralNet):
         self.compile = compile
         self.generator = generator
         self.shuffle = shuffle
+        self.valid_batch_size = valid_batch_size
 
     # -- components -------------------------------------------------------------------
     @property
@@ -134,7 +138,7 @@ class TrainingNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         if training:
             return IndexBatches(dataset, self.batch_size, self.shuffle, self.generator)
-        return IndexBatches(dataset, max(self.batch_size, 4096), shuffle=False)
+        return IndexBatches(dataset, self.valid_batch_size or self.batch_size, shuffle=False)
 
     # -- loss and steps ---------------------------------------------------------------
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -47,6 +47,10 @@ class _BaseMLP(BaseNeuralNet):
         X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
         return X.astype(np.float32, copy=False)
 
+    def _validation_batch_size(self, batch_size):
+        # Rows of a table are small: score the validation set in few large passes.
+        return max(batch_size, 4096)
+
     def _build_module(self, X, n_outputs):
         return MLPModule(
             X.shape[1],

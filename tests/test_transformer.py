@@ -1,0 +1,267 @@
+"""TransformerClassifier: scikit-learn's API contract on text input, padding, embeddings."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+import sknn.estimators.transformer as transformer_module
+from sknn.estimators.transformer import TransformerClassifier
+from sknn.word2vec import Word2Vec, WordVectors
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# Tiny settings: every fit here takes well under a second.
+FAST = dict(
+    d_model=8,
+    n_heads=2,
+    n_layers=1,
+    max_iter=5,
+    batch_size=8,
+    early_stopping=False,
+    learning_rate_init=0.01,
+    device="cpu",
+    random_state=0,
+)
+
+POSITIVE = ["a great film", "wonderful acting", "a moving and great story", "loved it"]
+NEGATIVE = ["a dull film", "boring acting", "a tedious and dull story", "hated it"]
+TEXTS = (POSITIVE + NEGATIVE) * 4
+LABELS = np.array((["fresh"] * 4 + ["rotten"] * 4) * 4)
+
+
+def make(**params):
+    return TransformerClassifier(**{**FAST, **params})
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return make(max_iter=15).fit(TEXTS, LABELS)
+
+
+# -- scikit-learn's API checks, for text input --------------------------------------------
+def test_init_stores_parameters_unchanged_and_sets_nothing_else():
+    params = dict(FAST, tokenizer=str.split, embeddings={"a": np.zeros(3)})
+    clf = TransformerClassifier(**params)
+    assert vars(clf) == {**TransformerClassifier().get_params(), **params}
+    assert not [name for name in vars(clf) if name.endswith("_")]
+
+
+def test_clone_and_set_params():
+    clf = make(n_heads=4, d_model=16)
+    twin = clone(clf)
+    assert twin is not clf and twin.get_params() == clf.get_params()
+    assert twin.set_params(n_layers=3).n_layers == 3
+
+
+def test_fit_returns_self_and_round_trips_labels(fitted):
+    assert isinstance(fitted, TransformerClassifier)
+    assert list(fitted.classes_) == ["fresh", "rotten"]
+    assert fitted.n_features_in_ == 1
+    assert set(fitted.predict(TEXTS)) <= {"fresh", "rotten"}
+    assert fitted.score(TEXTS, LABELS) >= 0.9
+    proba = fitted.predict_proba(["a great film", "hated it", ""])
+    assert proba.shape == (3, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "container",
+    [list, np.array, pd.Series, lambda t: pd.DataFrame({"review": t})],
+    ids=["list", "ndarray", "Series", "DataFrame"],
+)
+def test_text_containers(container):
+    clf = make(max_iter=1).fit(container(TEXTS), LABELS)
+    assert clf.predict(container(TEXTS[:3])).shape == (3,)
+
+
+def test_one_column_dataframe_keeps_its_feature_name():
+    clf = make(max_iter=1).fit(pd.DataFrame({"review": TEXTS}), LABELS)
+    assert list(clf.feature_names_in_) == ["review"]
+
+
+def test_pickle_round_trip_keeps_vocabulary_and_predictions(fitted):
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert restored.vectorizer_.vocabulary_ == fitted.vectorizer_.vocabulary_
+    np.testing.assert_array_equal(restored.predict_proba(TEXTS), fitted.predict_proba(TEXTS))
+
+
+def test_seeded_refit_is_identical_and_leaves_global_rng_alone():
+    torch_state = torch.random.get_rng_state()
+    first = make(dropout=0.3).fit(TEXTS, LABELS)
+    second = make(dropout=0.3).fit(TEXTS, LABELS)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert first.loss_curve_ == second.loss_curve_
+    np.testing.assert_array_equal(first.predict_proba(TEXTS), second.predict_proba(TEXTS))
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "attention_weights"])
+def test_not_fitted(method):
+    with pytest.raises(NotFittedError):
+        getattr(make(), method)(TEXTS)
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (["", "  "] * 4, ValueError, "Empty vocabulary"),
+        ([], ValueError, "empty X"),
+        ("a single text", TypeError, "single str"),
+        (np.ones((8, 3)), ValueError, "Numeric features are not text"),
+        (["a text", None] * 4, ValueError, "document 1 is NoneType"),
+        ([1.5, 2.5] * 4, ValueError, "document 0 is float"),
+    ],
+    ids=["empty-strings", "empty-corpus", "single-string", "float-array", "none", "numbers"],
+)
+def test_clear_errors_for_bad_text_input(X, error, match):
+    with pytest.raises(error, match=match):
+        make().fit(X, [0, 1] * 4)
+
+
+def test_y_length_mismatch():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        make().fit(TEXTS, LABELS[:-1])
+
+
+def test_empty_string_predicts():
+    # One empty document among real ones is fine: it maps to the out-of-vocabulary id.
+    clf = make(max_iter=1).fit(TEXTS + [""], list(LABELS) + ["fresh"])
+    assert clf.predict_proba([""]).shape == (1, 2)
+
+
+def test_predict_input_kind_must_match_fit(fitted):
+    with pytest.raises(ValueError, match="fitted on text input but transform got tokens"):
+        fitted.predict([["a", "great", "film"]])
+
+
+def test_invalid_parameters():
+    with pytest.raises(ValueError, match="divisible by n_heads"):
+        make(d_model=10, n_heads=3).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="pooling"):
+        make(pooling="max").fit(TEXTS, LABELS)
+
+
+# -- padding ------------------------------------------------------------------------------
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+@pytest.mark.parametrize("positional", ["sinusoidal", "learned"])
+def test_padding_never_changes_a_prediction(pooling, positional):
+    clf = make(pooling=pooling, positional=positional, dropout=0.3).fit(TEXTS, LABELS)
+    alone = clf.predict_proba(["a great film"])
+    longer = "a moving and great story with wonderful acting that i loved " * 3
+    batch = clf.predict_proba([longer, "a great film", "it", longer + longer])
+    np.testing.assert_allclose(batch[1:2], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_small_prediction_batches_give_the_same_outputs(fitted, monkeypatch):
+    expected = fitted.predict_proba(TEXTS)
+    monkeypatch.setattr(transformer_module, "PREDICT_ATTENTION_BUDGET", 1)
+    batches = list(fitted._predict_batches(fitted.vectorizer_.transform(TEXTS)))
+    assert len(batches) == len(TEXTS)
+    np.testing.assert_allclose(fitted.predict_proba(TEXTS), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_max_len_truncates_at_fit_and_predict():
+    clf = make(max_len=3, max_iter=1).fit(TEXTS, LABELS)
+    assert clf.module_.max_len == 3
+    long_text = "a great film " * 20
+    np.testing.assert_allclose(
+        clf.predict_proba([long_text]), clf.predict_proba(["a great film"]), rtol=1e-5
+    )
+
+
+# -- other inputs and targets -------------------------------------------------------------
+def test_pre_tokenized_and_id_input():
+    tokens = [text.split() for text in TEXTS]
+    assert make(max_iter=1).fit(tokens, LABELS).predict(tokens[:2]).shape == (2,)
+    ids = [[len(word) for word in doc] for doc in tokens]
+    assert make(max_iter=1).fit(ids, LABELS).predict(ids[:2]).shape == (2,)
+
+
+def test_user_tokenizer_is_used():
+    clf = make(max_iter=1, tokenizer=str.split).fit(["a,b c", "d,e f"] * 4, [0, 1] * 4)
+    assert "a,b" in clf.vectorizer_.vocabulary_
+
+
+def test_multiclass_class_weight_and_early_stopping():
+    y = np.array([0, 1, 2, 0] * 8)
+    clf = make(class_weight="balanced", early_stopping=True, validation_fraction=0.25)
+    clf.fit(TEXTS, y)
+    assert clf.out_activation_ == "softmax"
+    assert clf.predict_proba(TEXTS).shape == (32, 3)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_grid_search_in_a_pipeline():
+    search = GridSearchCV(
+        make_pipeline(make(max_iter=2)),
+        {"transformerclassifier__n_heads": [1, 2], "transformerclassifier__n_layers": [1, 2]},
+        cv=2,
+    )
+    search.fit(TEXTS, LABELS)
+    assert search.best_params_["transformerclassifier__n_heads"] in (1, 2)
+
+
+# -- attention ----------------------------------------------------------------------------
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_attention_weights(pooling):
+    clf = make(pooling=pooling, n_layers=2).fit(TEXTS, LABELS)
+    tokens, weights = clf.attention_weights(["a great unseen film", "it"])
+    prefix = ["[CLS]"] if pooling == "cls" else []
+    assert tokens == [prefix + ["a", "great", "[UNK]", "film"], prefix + ["it"]]
+    for doc_tokens, doc_weights in zip(tokens, weights, strict=True):
+        n = len(doc_tokens)
+        assert doc_weights.shape == (2, 2, n, n)
+        np.testing.assert_allclose(doc_weights.sum(axis=-1), 1, rtol=1e-5)
+
+
+# -- pretrained embeddings ----------------------------------------------------------------
+def _vocabulary_words():
+    return sorted({word for text in TEXTS for word in text.split()})
+
+
+def test_embeddings_from_a_dict_initialise_and_freeze():
+    rng = np.random.default_rng(0)
+    words = _vocabulary_words()
+    vectors = {word: rng.normal(size=8).astype(np.float32) for word in words[:-2]}
+    clf = make(embeddings=vectors, freeze_embeddings=True).fit(TEXTS, LABELS)
+    table = clf.module_.embedding.weight.detach().numpy()
+    vocabulary = clf.vectorizer_.vocabulary_
+    for word, vector in vectors.items():
+        np.testing.assert_array_equal(table[vocabulary[word]], vector)
+    assert not clf.module_.embedding.weight.requires_grad
+    assert clf.embedding_coverage_ == pytest.approx((len(words) - 2) / len(words))
+    # Words without a vector get random, non-zero vectors; padding stays zero.
+    assert np.all(table[vocabulary[words[-1]]] != 0)
+    assert np.all(table[0] == 0)
+
+
+def test_embeddings_of_another_size_are_projected():
+    vectors = WordVectors(_vocabulary_words(), np.eye(len(_vocabulary_words()), 5))
+    clf = make(embeddings=vectors).fit(TEXTS, LABELS)
+    assert clf.module_.embedding.embedding_dim == 5
+    assert clf.embedding_coverage_ == 1.0
+    assert isinstance(clf.module_.projection, torch.nn.Linear)
+
+
+def test_embeddings_from_a_fitted_word2vec_and_clone():
+    w2v = Word2Vec(vector_size=8, min_count=1, epochs=1, random_state=0, device="cpu")
+    w2v.fit(TEXTS)
+    clf = make(embeddings=w2v).fit(TEXTS, LABELS)
+    assert clf.embedding_coverage_ == 1.0
+    # clone() re-creates an estimator parameter unfitted: the error says what to pass.
+    with pytest.raises(ValueError, match=r"unfitted Word2Vec.*model.wv_"):
+        clone(clf).fit(TEXTS, LABELS)
+    assert clone(make(embeddings=w2v.wv_)).fit(TEXTS, LABELS).embedding_coverage_ == 1.0
+
+
+def test_bad_embeddings():
+    with pytest.raises(TypeError, match="embeddings must be"):
+        make(embeddings=42).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="None of the vocabulary's tokens"):
+        make(embeddings={"zzz": np.ones(4)}).fit(TEXTS, LABELS)
