@@ -4,6 +4,9 @@ Estimator docstrings write ``%(training_parameters)s`` (and the other keys below
 the shared parameters go; :func:`fill_doc` substitutes them at class creation.
 """
 
+import ast
+import inspect
+import re
 import textwrap
 
 _DOCS = {
@@ -203,10 +206,38 @@ runs_ : list of estimators or None
 }
 
 
+def _with_class_defaults(text, cls):
+    """Rewrite each ``name : type, default=value`` line to the class's own default."""
+    defaults = {
+        name: param.default
+        for name, param in inspect.signature(cls.__init__).parameters.items()
+        if param.default is not inspect.Parameter.empty
+    }
+
+    def fix(match):
+        name, documented = match.group(1), match.group(2)
+        if name not in defaults:
+            return match.group(0)
+        try:
+            same = ast.literal_eval(documented) == defaults[name]
+        except (ValueError, SyntaxError):
+            same = False
+        return match.group(0) if same else match.group(0).replace(
+            "default=" + documented, "default=" + repr(defaults[name])
+        )
+
+    return re.sub(r"^(\w+) : .*?default=([^\s\\]+)", fix, text, flags=re.MULTILINE)
+
+
 def fill_doc(cls):
-    """Class decorator substituting the shared parameter docs into ``cls.__doc__``."""
+    """Class decorator substituting the shared parameter docs into ``cls.__doc__``.
+
+    The shared texts state the base's defaults; where the class's signature differs (a
+    transformer's ``solver='adamw'``, say), the documented default is rewritten to match.
+    """
     doc = cls.__doc__
     for key, text in _DOCS.items():
+        text = _with_class_defaults(text, cls)
         marker = "%(" + key + ")s"
         if marker in doc:
             line = next(ln for ln in doc.splitlines() if marker in ln)
