@@ -216,6 +216,12 @@ class TrainingNet(NeuralNet):
         if self.l1_penalty:
             torch._foreach_add_(grads, torch._foreach_sign(params), alpha=self.l1_penalty)
 
+    def _set_training(self, training=True):
+        # skorch walks every submodule each step; only a change of mode needs that walk
+        # (~40 us a batch for a small MLP on the CPU).
+        if self.module_.training != training:
+            super()._set_training(training)
+
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         # skorch opens a per-batch history row here; sknn keeps per-epoch rows only.
         pass
@@ -228,7 +234,7 @@ class TrainingNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            total += step["loss"].detach() * len(batch[1][0])
+            total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
             n_batches += 1
         # One host synchronisation per epoch, not per batch.
