@@ -13,7 +13,6 @@ scikit-learn's MLPClassifier always runs on the CPU.
 """
 
 import argparse
-import gzip
 import sys
 import time
 import warnings
@@ -24,32 +23,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 
 from sknn import MLPClassifier
+from sknn.datasets import FASHION_MNIST_DIR, load_fashion_mnist
 from sknn.estimators.convnet import ConvNetClassifier
 
-DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
 MODELS = ("convnet", "sknn-mlp", "sklearn-mlp")
-
-
-def load_idx(path):
-    """An IDX file (the MNIST format, gzipped) as a NumPy array."""
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    n_dims = data[3]
-    shape = np.frombuffer(data, ">u4", n_dims, offset=4).astype(int)
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * n_dims).reshape(shape)
-
-
-def load_fashion_mnist(data_dir=DATA_DIR):
-    """``(X_train, y_train, X_test, y_test)``: uint8 images (n, 28, 28) and labels."""
-    return tuple(
-        load_idx(data_dir / f"{name}-ubyte.gz")
-        for name in (
-            "train-images-idx3",
-            "train-labels-idx1",
-            "t10k-images-idx3",
-            "t10k-labels-idx1",
-        )
-    )
 
 
 def make_models(device, epochs, seed):
@@ -149,7 +126,7 @@ def main(argv=None):
         type=lambda text: text.split(","),
         help=f"comma-separated subset of {','.join(MODELS)}",
     )
-    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--data-dir", type=Path, default=FASHION_MNIST_DIR)
     return run(parser.parse_args(argv))
 
 

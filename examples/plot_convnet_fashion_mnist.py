@@ -14,7 +14,6 @@ falls back to scikit-learn's 8x8 digits (and says so). Set ``SKNN_EXAMPLE_SMALL=
 run of a few seconds on a small subset.
 """
 
-import gzip
 import os
 from pathlib import Path
 
@@ -28,44 +27,21 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import train_test_split
 
-from sknn.estimators.convnet import ConvNetClassifier
+from sknn import ConvNetClassifier
+from sknn.datasets import FASHION_MNIST_DIR, FASHION_MNIST_LABELS, load_fashion_mnist
 
 SMALL = os.environ.get("SKNN_EXAMPLE_SMALL") == "1"
-DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
-FASHION_LABELS = [
-    "T-shirt", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
-
-
-def load_idx(path):
-    """An IDX file (the MNIST format, gzipped) as a NumPy array."""
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    n_dims = data[3]
-    shape = np.frombuffer(data, ">u4", n_dims, offset=4).astype(int)
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * n_dims).reshape(shape)
-
-
 # %%
 # The data
 # --------
 # Fashion-MNIST's official split: 60,000 training and 10,000 test images.
-if (DATA_DIR / "train-images-idx3-ubyte.gz").exists():
-    X_train, y_train, X_test, y_test = (
-        load_idx(DATA_DIR / f"{name}-ubyte.gz")
-        for name in (
-            "train-images-idx3",
-            "train-labels-idx1",
-            "t10k-images-idx3",
-            "t10k-labels-idx1",
-        )
-    )
-    labels = FASHION_LABELS
+try:
+    X_train, y_train, X_test, y_test = load_fashion_mnist()
+    labels = FASHION_MNIST_LABELS
     dataset = "Fashion-MNIST"
-else:
+except FileNotFoundError:
     print(
-        f"Notice: Fashion-MNIST not found in {DATA_DIR} (apt-get install -y "
+        f"Notice: Fashion-MNIST not found in {FASHION_MNIST_DIR} (apt-get install -y "
         "dataset-fashion-mnist); using scikit-learn's 8x8 digits instead."
     )
     X, y = load_digits(return_X_y=True)

@@ -58,8 +58,9 @@ runs = {
     ),
 }
 
-fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 3.6), sharey=True,
-                         layout="constrained")
+fig, axes = plt.subplots(
+    1, len(runs), figsize=(4 * len(runs), 3.6), sharey=True, layout="constrained"
+)
 print(f"{'run':32} best val. acc.  at epoch")
 for ax, (name, params) in zip(axes, runs.items(), strict=True):
     model = MLPClassifier(**shared, **params).fit(X, y)

