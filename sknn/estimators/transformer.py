@@ -134,13 +134,12 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     Notes
     -----
     The defaults are chosen for small transformers trained from scratch and differ from
-    :class:`MLPClassifier`'s: AdamW (``solver='adamw'``) with ``weight_decay=0.01`` in place of the L2 penalty
-    (``alpha=0``), ``learning_rate_init=1e-3`` reached after a linear warm-up over the
-    first 10% of the steps and then decayed linearly (``learning_rate='linear'``,
-    ``warmup=0.1``), gradients clipped to norm 1 (``grad_clip=1.0``), minibatches of 32,
-    and early stopping on a 10% validation split (``n_iter_no_change=3``, at most
-    ``max_iter=30`` epochs) with the best epoch's weights restored, because a transformer
-    overfits a small corpus within a few epochs.
+    :class:`MLPClassifier`'s, which the shared parameter descriptions above state:
+    AdamW (``solver='adamw'``) with ``weight_decay=0.01`` in place of the L2 penalty
+    (``alpha=0``), ``learning_rate_init=1e-3``, minibatches of 32, and early stopping
+    on a 10% validation split (``n_iter_no_change=3``, at most ``max_iter=30`` epochs)
+    with the best epoch's weights restored, because a transformer overfits a small
+    corpus within a few epochs.
 
     ``n_features_in_`` is 1: the input is one column of documents. A one-column pandas
     DataFrame is accepted and its column name kept in ``feature_names_in_``.
@@ -172,7 +171,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         solver="adamw",
         alpha=0.0,
         batch_size=32,
-        learning_rate="linear",
+        learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
         max_iter=30,
@@ -193,10 +192,10 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         weight_decay=0.01,
         device="auto",
         callbacks=None,
-        warmup=0.1,
+        warmup=0,
         min_lr=0.0,
         l1=0.0,
-        grad_clip=1.0,
+        grad_clip=None,
         n_init=1,
         ensemble="best",
         precision="float32",
