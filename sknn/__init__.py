@@ -13,8 +13,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvNetClassifier",
-    "MLPClassifier", "MLPRegressor",
+    "MLPClassifier",
+    "MLPRegressor",
     "SequenceClassifier",
     "SequenceRegressor",
     "TransformerClassifier",
-    "Word2Vec", "__version__"]
+    "Word2Vec",
+    "__version__",
+]

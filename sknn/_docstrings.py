@@ -222,8 +222,10 @@ def _with_class_defaults(text, cls):
             same = ast.literal_eval(documented) == defaults[name]
         except (ValueError, SyntaxError):
             same = False
-        return match.group(0) if same else match.group(0).replace(
-            "default=" + documented, "default=" + repr(defaults[name])
+        return (
+            match.group(0)
+            if same
+            else match.group(0).replace("default=" + documented, "default=" + repr(defaults[name]))
         )
 
     return re.sub(r"^(\w+) : .*?default=([^\s\\]+)", fix, text, flags=re.MULTILINE)

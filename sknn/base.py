@@ -270,7 +270,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
         if self.batch_size > n_train:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. "
-                "It is going to be clipped"
+                "It is going to be clipped",
+                stacklevel=5,
             )
         return int(np.clip(self.batch_size, 1, n_train))
 
@@ -344,12 +345,13 @@ class BaseNeuralNet(BaseEstimator, ABC):
         elif epochs == 0:
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
-            warnings.warn("Training interrupted by user.")
+            warnings.warn("Training interrupted by user.", stacklevel=4)
         elif not rule.stopped and not incremental:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % self.max_iter,
                 ConvergenceWarning,
+                stacklevel=4,
             )
         if self.early_stopping and not incremental and self._best_state is not None:
             net.module_.load_state_dict(self._best_state)
@@ -376,6 +378,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 "Increase the number of iterations to improve the convergence "
                 "(max_iter=%d)." % (self.n_iter_, self.max_iter),
                 ConvergenceWarning,
+                stacklevel=5,
             )
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
         for name in ("loss_curve_", "best_loss_", "t_"):

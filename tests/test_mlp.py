@@ -488,7 +488,11 @@ def test_sgd_schedules_follow_sklearn():
     expected = 0.001 / (inv.t_ + 1) ** 0.5
     assert inv.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(expected)
     ada = MLPClassifier(
-        solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=1, max_iter=6,
+        solver="sgd",
+        learning_rate="adaptive",
+        tol=10.0,
+        n_iter_no_change=1,
+        max_iter=6,
         device="cpu",
     ).fit(X, y)
     assert ada.history_[:, "lr"][-1] < 0.001  # divided by 5 when the loss stalls
@@ -548,9 +552,7 @@ class _InterruptAt(Callback):
 
 def test_ctrl_c_keeps_the_partly_trained_model_with_a_warning():
     with pytest.warns(UserWarning, match="interrupted by user"):
-        clf = MLPClassifier(max_iter=50, device="cpu", callbacks=[_InterruptAt(3)]).fit(
-            X_OK, Y_OK
-        )
+        clf = MLPClassifier(max_iter=50, device="cpu", callbacks=[_InterruptAt(3)]).fit(X_OK, Y_OK)
     assert clf.n_iter_ == 3
     assert clf.predict(X_OK).shape == Y_OK.shape
 

@@ -81,7 +81,9 @@ def test_learning_rate_follows_warmup_and_decay_per_batch(kind, warmup):
     ]
     np.testing.assert_allclose(record.lrs, expected, rtol=1e-12)
     assert record.lrs[0] < record.lrs[warmup_steps - 1] == pytest.approx(0.01)
-    assert record.lrs[-1] == pytest.approx(0.01 * (0.1 + 0.9 * (1 / (total - warmup_steps))), rel=0.5)
+    assert record.lrs[-1] == pytest.approx(
+        0.01 * (0.1 + 0.9 * (1 / (total - warmup_steps))), rel=0.5
+    )
     assert min(record.lrs[warmup_steps:]) >= 0.001 - 1e-12  # never below the floor
 
 
@@ -116,7 +118,11 @@ def test_learning_rate_is_recorded_per_epoch_in_history():
 
 def test_l1_drives_uninformative_weights_towards_zero():
     X, y = make_classification(
-        n_samples=400, n_features=20, n_informative=4, n_redundant=0, shuffle=False,
+        n_samples=400,
+        n_features=20,
+        n_informative=4,
+        n_redundant=0,
+        shuffle=False,
         random_state=0,
     )
     params = dict(hidden_layer_sizes=(16,), max_iter=150, learning_rate_init=0.01, **FAST)
@@ -236,9 +242,9 @@ def test_checkpoint_then_resume_continues_from_the_checkpoints_epoch(tmp_path):
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_trains_on_the_cpu_path(precision):
     full = MLPClassifier(max_iter=60, learning_rate_init=0.01, **FAST).fit(X_IRIS, Y_IRIS)
-    mixed = MLPClassifier(
-        max_iter=60, learning_rate_init=0.01, precision=precision, **FAST
-    ).fit(X_IRIS, Y_IRIS)
+    mixed = MLPClassifier(max_iter=60, learning_rate_init=0.01, precision=precision, **FAST).fit(
+        X_IRIS, Y_IRIS
+    )
     assert abs(mixed.score(X_IRIS, Y_IRIS) - full.score(X_IRIS, Y_IRIS)) < 0.05
     assert not np.array_equal(mixed.coefs_[0], full.coefs_[0])  # autocast really ran
 

@@ -59,9 +59,7 @@ class IndexBatches:
     def __iter__(self):
         n_samples = len(self.data)
         if self.shuffle:
-            order = torch.randperm(
-                n_samples, generator=self.generator, device=self.data.y.device
-            )
+            order = torch.randperm(n_samples, generator=self.generator, device=self.data.y.device)
             for start in range(0, n_samples, self.batch_size):
                 yield self.data.take(order[start : start + self.batch_size])
         else:

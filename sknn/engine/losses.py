@@ -21,9 +21,7 @@ def _squared_loss(output, target, label_smoothing):
 
 def _poisson_loss(output, target, label_smoothing):
     # Half Poisson deviance with a log link: exp(raw) - y * raw + (y log y - y).
-    return (torch.exp(output) - target * output + torch.xlogy(target, target) - target).sum(
-        dim=1
-    )
+    return (torch.exp(output) - target * output + torch.xlogy(target, target) - target).sum(dim=1)
 
 
 #: Output activation name (scikit-learn's ``out_activation_``) -> per-sample loss.

@@ -82,8 +82,7 @@ class _BaseMLP(BaseNeuralNet):
         """Bias vectors as NumPy arrays; element i has shape (units_i+1,)."""
         check_is_fitted(self)
         return [
-            layer.bias.detach().cpu().numpy().copy()
-            for layer in self.net_.module_.linear_layers()
+            layer.bias.detach().cpu().numpy().copy() for layer in self.net_.module_.linear_layers()
         ]
 
 

@@ -80,7 +80,7 @@ class MLPModule(nn.Module):
         super().__init__()
         layers = []
         sizes = [n_features, *hidden_layer_sizes]
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
             linear = nn.Linear(fan_in, fan_out)
             layers.append(linear)
             if batch_norm:
