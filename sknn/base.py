@@ -425,6 +425,18 @@ class BaseNeuralNet(BaseEstimator, ABC):
         """Rows per forward pass when predicting; estimators with large rows lower it."""
         return PREDICT_BATCH_SIZE
 
+    def _prediction_batches(self, X):
+        """Yield ``(rows, batch)`` pairs covering validated X for prediction.
+
+        ``rows`` (a slice or an index array) says where the batch's outputs go. Estimators
+        whose rows vary in cost override this (the transformer groups texts by length).
+        """
+        n = _num_samples(X)
+        step = self._predict_batch_rows(X)
+        for start in range(0, n, step):
+            rows = slice(start, start + step)
+            yield rows, ({k: v[rows] for k, v in X.items()} if isinstance(X, dict) else X[rows])
+
     def _raw_outputs(self, X, forward=None):
         """Validated X -> ``forward``'s outputs (the module's by default), CPU float tensor."""
         module = self.net_.module_
@@ -433,17 +445,18 @@ class BaseNeuralNet(BaseEstimator, ABC):
         forward = module if forward is None else forward
         device = next(module.parameters()).device
         n = _num_samples(X)
-        step = self._predict_batch_rows(X)
-        outputs = []
+        out = None
         with torch.inference_mode(), _few_rows_on_one_thread(n, device):
-            for start in range(0, n, step):
-                rows = slice(start, start + step)
-                if isinstance(X, dict):
-                    out = forward(**{k: _as_tensor(v[rows], device) for k, v in X.items()})
+            for rows, batch in self._prediction_batches(X):
+                if isinstance(batch, dict):
+                    result = forward(**{k: _as_tensor(v, device) for k, v in batch.items()})
                 else:
-                    out = forward(_as_tensor(X[rows], device))
-                outputs.append(out.float().cpu())
-        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+                    result = forward(_as_tensor(batch, device))
+                result = result.float().cpu()
+                if out is None:
+                    out = torch.empty((n, *result.shape[1:]), dtype=torch.float32)
+                out[rows if isinstance(rows, slice) else torch.as_tensor(rows)] = result
+        return out
 
     def _activated_outputs(self, X):
         """Validated X -> outputs after the output activation, as float64 NumPy.

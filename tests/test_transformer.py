@@ -161,7 +161,7 @@ def test_padding_never_changes_a_prediction(pooling, positional):
 def test_small_prediction_batches_give_the_same_outputs(fitted, monkeypatch):
     expected = fitted.predict_proba(TEXTS)
     monkeypatch.setattr(transformer_module, "PREDICT_ATTENTION_BUDGET", 1)
-    batches = list(fitted._predict_batches(fitted.vectorizer_.transform(TEXTS)))
+    batches = list(fitted._prediction_batches(fitted.vectorizer_.transform(TEXTS)))
     assert len(batches) == len(TEXTS)
     np.testing.assert_allclose(fitted.predict_proba(TEXTS), expected, rtol=1e-5, atol=1e-6)
 

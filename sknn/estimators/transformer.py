@@ -373,7 +373,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         return weights, len(rows) / max(len(tokens) - 3, 1)
 
     # -- prediction ------------------------------------------------------------------------
-    def _predict_batches(self, ids):
+    def _prediction_batches(self, ids):
         """Yield ``(rows, trimmed ids)`` batches, longest documents first.
 
         Sorting by length lets each batch drop the padding columns that none of its rows
@@ -391,19 +391,6 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
             rows = order[start : start + n_rows]
             yield rows, ids[rows, :width]
             start += n_rows
-
-    def _raw_outputs(self, X):
-        # Overrides the base's fixed 65536-row batches: those would materialise attention
-        # matrices of tens of GB for long documents.
-        module = self.net_.module_
-        module.eval()
-        device = next(module.parameters()).device
-        out = torch.empty((len(X), self.n_outputs_), dtype=torch.float32)
-        with torch.inference_mode():
-            for rows, ids in self._predict_batches(X):
-                logits = module(torch.as_tensor(ids, device=device))
-                out[torch.as_tensor(rows)] = logits.float().cpu()
-        return out
 
     def attention_weights(self, X):
         """Attention weights of every layer and head, with the tokens they are over.
@@ -433,7 +420,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         tokens = [prefix + doc for doc in vocabulary_tokens]
         weights = [None] * len(ids)
         with torch.inference_mode():
-            for rows, batch in self._predict_batches(ids):
+            for rows, batch in self._prediction_batches(ids):
                 _, layers = module(torch.as_tensor(batch, device=device), return_attention=True)
                 stacked = torch.stack(layers, dim=1).float().cpu().numpy()
                 for k, row in enumerate(rows):
