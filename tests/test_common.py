@@ -1,5 +1,10 @@
-"""scikit-learn's conformance suite over every sknn estimator that takes 2-D input."""
+"""scikit-learn's conformance suite over every sknn estimator that takes 2-D input, and
+checks of the API every network shares."""
 
+import ast
+import inspect
+
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknn import (
@@ -8,7 +13,9 @@ from sknn import (
     MLPRegressor,
     SequenceClassifier,
     SequenceRegressor,
+    TransformerClassifier,
 )
+from sknn.base import BaseNeuralNet
 
 # Fast settings: the checks fit dozens of times on tiny data.
 FAST = dict(
@@ -79,3 +86,34 @@ EXPECTED_FAILED_CHECKS = {
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+ALL_NETWORKS = [
+    MLPClassifier,
+    MLPRegressor,
+    ConvNetClassifier,
+    SequenceClassifier,
+    SequenceRegressor,
+    TransformerClassifier,
+]
+
+
+@pytest.mark.parametrize("Estimator", ALL_NETWORKS, ids=lambda cls: cls.__name__)
+def test_every_parameter_is_documented_with_its_own_default(Estimator):
+    doc = Estimator.__doc__
+    for name, param in inspect.signature(Estimator.__init__).parameters.items():
+        if name == "self":
+            continue
+        lines = [line.strip() for line in doc.splitlines() if line.strip().startswith(name + " :")]
+        assert lines, f"{Estimator.__name__}.{name} is not documented"
+        if "default=" in lines[0] and not lines[0].endswith("\\"):
+            documented = lines[0].split("default=")[1]
+            assert documented in (repr(param.default), str(param.default)) or (
+                ast.literal_eval(documented) == param.default
+            ), f"{Estimator.__name__}.{name}: documented {documented}, is {param.default!r}"
+
+
+@pytest.mark.parametrize("Estimator", ALL_NETWORKS, ids=lambda cls: cls.__name__)
+def test_shared_parameters_are_the_same_everywhere(Estimator):
+    shared = set(BaseNeuralNet._parameter_constraints)
+    assert shared <= set(inspect.signature(Estimator.__init__).parameters)
