@@ -71,7 +71,7 @@ autodoc_default_options = {
 autodoc_typehints = "none"  # the numpydoc "Parameters" section already types them
 
 templates_path = []
-exclude_patterns = ["_build", "generated/*.examples"]
+exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 default_role = "literal"
@@ -86,37 +86,19 @@ html_theme_options = {
 html_static_path = []
 
 
-# -- the examples page: one section per script of examples/, found at build time -------
-EXAMPLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
-EXAMPLES_MARKER = ".. sknn-examples-list"
-
-
-def _example_sections():
-    import ast
-
-    sections = []
-    for name in sorted(os.listdir(EXAMPLES_DIR)):
-        if not name.endswith(".py"):
-            continue
-        with open(os.path.join(EXAMPLES_DIR, name), encoding="utf-8") as f:
-            doc = ast.get_docstring(ast.parse(f.read())) or ""
-        summary = doc.strip().split("\n\n")[0].replace("\n", " ") or name
-        sections += [
-            name,
-            "=" * len(name),
-            "",
-            summary,
-            "",
-            f".. literalinclude:: ../examples/{name}",
-            "   :language: python",
-            "",
-        ]
-    return "\n".join(sections)
-
-
-def _list_examples(app, docname, source):
-    if docname == "examples":
-        source[0] = source[0].replace(EXAMPLES_MARKER, _example_sections())
+# -- the examples gallery: sphinx-gallery runs every script of examples/ in its small
+# setting (as the tests do) and renders its output and figures.
+os.environ.setdefault("SKNN_EXAMPLE_SMALL", "1")
+extensions.append("sphinx_gallery.gen_gallery")
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r".*\.py$",  # run every example, not only plot_*.py
+    "abort_on_example_error": True,
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "write_computation_times": False,
+}
 
 
 # numpydoc reads type lines as reST, where a bare ``name_`` is a hyperlink reference:
@@ -132,5 +114,4 @@ def _quote_shape_names(app, what, name, obj, options, lines):
 
 
 def setup(app):
-    app.connect("source-read", _list_examples)
     app.connect("autodoc-process-docstring", _quote_shape_names)

@@ -1,4 +1,6 @@
-"""sknn's MLPClassifier against scikit-learn's, a random forest and an RBF SVM.
+"""
+sknn's MLPClassifier against scikit-learn's, a random forest and an RBF SVM
+===========================================================================
 
 The first job of sknn: the same multi-layer perceptron as scikit-learn's, with the same
 parameters, trained with PyTorch (on the GPU when there is one). This script scores the

@@ -1,4 +1,6 @@
-"""Cross-validation and grid search of a network against trees and kernels.
+"""
+Cross-validation and grid search of a network against trees and kernels
+=======================================================================
 
 sknn's estimators are scikit-learn estimators, so the model-selection tools apply as they
 are: ``GridSearchCV`` tunes the network's width and L2 penalty inside a ``Pipeline`` with

@@ -1,4 +1,6 @@
-"""Non-linear decision boundaries: where a linear model fails and a small network succeeds.
+"""
+Non-linear decision boundaries: where a linear model fails and a small network succeeds
+=======================================================================================
 
 Logistic regression draws one straight line through the plane. On XOR (the label is the
 sign of ``x0 * x1``) and on two concentric circles no straight line separates the classes,

@@ -1,4 +1,6 @@
-"""Optimisers compared: SGD, SGD with momentum, RMSprop and Adam.
+"""
+Optimisers compared: SGD, SGD with momentum, RMSprop and Adam
+=============================================================
 
 The same network, started from the same weights (same ``random_state``), trained on the
 same data with four optimisers for the same number of epochs. Plain SGD takes the raw

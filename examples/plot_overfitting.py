@@ -1,4 +1,6 @@
-"""Overfitting, and three cures: dropout, an L2 penalty and early stopping.
+"""
+Overfitting, and three cures: dropout, an L2 penalty and early stopping
+=======================================================================
 
 A wide network trained long on few noisy samples memorises them: its training loss keeps
 falling while its accuracy on new data stops improving or drops. The script trains the

@@ -1,4 +1,6 @@
-"""Forecasting a series with SequenceRegressor under TimeSeriesSplit.
+"""
+Forecasting a series with SequenceRegressor under TimeSeriesSplit
+=================================================================
 
 One long series becomes supervised rows with :func:`sknn.timeseries.make_windows`: the last
 ``WINDOW`` values as a sequence, the next ``HORIZON`` values as targets. Each

@@ -1,4 +1,6 @@
-"""Learning-rate schedules and optimizers on one dataset, with their learning curves.
+"""
+Learning-rate schedules and optimizers on one dataset, with their learning curves
+=================================================================================
 
 The same network on the digits data, trained with scikit-learn's constant rate, with
 sknn's warm-up followed by linear or cosine decay, with the plateau schedule, and with

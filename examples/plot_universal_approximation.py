@@ -1,4 +1,6 @@
-"""Universal approximation: one hidden layer fits a curve better as it grows wider.
+"""
+Universal approximation: one hidden layer fits a curve better as it grows wider
+===============================================================================
 
 A network with a single hidden layer of ``tanh`` units is a sum of shifted, scaled
 S-shapes. The universal approximation theorem says enough of them fit any continuous

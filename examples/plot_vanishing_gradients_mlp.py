@@ -1,4 +1,6 @@
-"""Vanishing gradients: why deep sigmoid networks learn slowly and ReLU ones do not.
+"""
+Vanishing gradients: why deep sigmoid networks learn slowly and ReLU ones do not
+================================================================================
 
 Backpropagation multiplies the gradient by each layer's activation derivative on its way
 down. The logistic sigmoid's derivative is at most 0.25, so through ten sigmoid layers the

@@ -1,4 +1,6 @@
-"""Vanishing gradients through time: why an LSTM or a GRU trains where a vanilla RNN does not.
+"""
+Vanishing gradients through time: why an LSTM or a GRU trains where a vanilla RNN does not
+==========================================================================================
 
 A recurrent network is a very deep network unrolled over time: back-propagation multiplies
 the gradient by the recurrent Jacobian once per step. With the vanilla tanh RNN that factor

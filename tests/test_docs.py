@@ -33,14 +33,18 @@ def test_docs_build_without_warnings(tmp_path):
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-5000:]
     html = tmp_path / "html"
     api = (html / "api.html").read_text(encoding="utf-8")
     assert "sknn.MLPClassifier" in api and "predict_proba" in api
-    examples = (html / "examples.html").read_text(encoding="utf-8")
+    gallery = (html / "auto_examples" / "index.html").read_text(encoding="utf-8")
     for script in (ROOT / "examples").glob("*.py"):
-        assert script.name in examples
+        page = html / "auto_examples" / f"{script.stem}.html"
+        assert page.exists() and f"{script.stem}.html" in gallery
+    # every plotting example rendered at least one figure
+    for script in (ROOT / "examples").glob("plot_*.py"):
+        assert list((html / "_images").glob(f"sphx_glr_{script.stem}_*.png")), script.name
     assert (html / "user_guide" / "mlp.html").exists()
     assert not (ROOT / "docs" / "generated").exists()  # nothing written into the sources
