@@ -193,6 +193,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
         with torch_seed_scope(seed, device):
             if first_pass:
                 self._initialize_state(X, device)
+            elif not incremental:
+                self._restart_optimizer()
             if resume:
                 self._load_checkpoint(self.resume_from)
             self._train(X, y, y_train, sample_weight, device, seed, incremental, resume)
@@ -215,6 +217,17 @@ class BaseNeuralNet(BaseEstimator, ABC):
         self.best_init_ = best
         self.runs_ = runs if self.ensemble == "average" else None
         return self
+
+    def _restart_optimizer(self):
+        """A warm-started ``fit`` keeps the weights but starts a new optimizer and schedule.
+
+        As scikit-learn does: its solvers are rebuilt at every ``fit``, so a changed
+        ``learning_rate_init`` (or solver setting) takes effect; ``partial_fit`` keeps them.
+        """
+        self.net_.make_optimizer = OptimizerFactory(self)
+        self.net_.initialize_optimizer()
+        self._base_lr = self.learning_rate_init
+        self._optimizer_steps = 0
 
     def _resumable_state(self):
         """The scikit-learn bookkeeping a checkpoint saves and a resumed fit restores."""
@@ -278,7 +291,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
     def _train(self, X, y, y_train, sample_weight, device, seed, incremental, resume=False):
         net = self.net_
         if self.device_ != str(device):
-            net.set_params(device=str(device))
+            net.device = str(device)
             self.device_ = str(device)
             net.module_.to(device)
             _optimizer_to(net.optimizer_, device)
@@ -311,17 +324,17 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
             )
             rule = EpochRule(self, score_fn, n_train, total_steps, warmup_steps)
-        net.set_params(
-            batch_size=batch_size,
-            shuffle=self.shuffle and self.solver != "lbfgs",
-            l2_penalty=self.alpha,
-            l1_penalty=self.l1,
-            grad_clip=self.grad_clip,
-            precision=self.precision,
-            compile=self.compile,
-            generator=make_generator(seed, device),
-            valid_batch_size=self._validation_batch_size(batch_size),
-        )
+        # Plain attributes, not skorch's set_params: that re-initialises components (and
+        # so the optimizer's state) when it sees a parameter it treats as special.
+        net.batch_size = batch_size
+        net.shuffle = self.shuffle and self.solver != "lbfgs"
+        net.l2_penalty = self.alpha
+        net.l1_penalty = self.l1
+        net.grad_clip = self.grad_clip
+        net.precision = self.precision
+        net.jit_compile = self.compile
+        net.generator = make_generator(seed, device)
+        net.valid_batch_size = self._validation_batch_size(batch_size)
         user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
         tail = []
         if rule is not None:

@@ -619,3 +619,17 @@ def test_lbfgs_warm_start_counts_this_calls_iterations():
     clf.fit(X_OK, Y_OK)
     assert 0 < clf.n_iter_ <= 15
     assert clf.loss_ <= first_loss
+
+
+def test_warm_start_fit_rebuilds_the_optimizer_with_new_settings():
+    clf = MLPClassifier(max_iter=3, warm_start=True, random_state=0, device="cpu")
+    clf.fit(X_OK, Y_OK)
+    weights = clf.coefs_[0].copy()
+    clf.set_params(learning_rate_init=0.01, max_iter=2).fit(X_OK, Y_OK)
+    optimizer = clf.net_.optimizer_
+    assert optimizer.param_groups[0]["lr"] == 0.01
+    # Adam's step count restarted: this call's steps only, as scikit-learn rebuilds it
+    assert int(next(iter(optimizer.state.values()))["step"]) == 2
+    assert not np.array_equal(clf.coefs_[0], weights)  # and the weights continued
+    clf.partial_fit(X_OK, Y_OK)
+    assert int(next(iter(clf.net_.optimizer_.state.values()))["step"]) == 3

@@ -36,8 +36,9 @@ class TrainingNet(NeuralNet):
         Clip the gradients' global norm to this value before each step.
     precision : {'float32', 'bf16', 'fp16'}
         Autocast the forward pass to this dtype ('fp16' with a gradient scaler).
-    compile : bool
-        Run the forward pass through ``torch.compile``.
+    jit_compile : bool
+        Run the forward pass through ``torch.compile``. (Not skorch's own ``compile``,
+        whose ``set_params`` re-initialises the module and the optimizer.)
     generator : torch.Generator or None
         Source of the shuffling permutations.
     shuffle : bool
@@ -54,7 +55,7 @@ class TrainingNet(NeuralNet):
         l1_penalty=0.0,
         grad_clip=None,
         precision="float32",
-        compile=False,
+        jit_compile=False,
         generator=None,
         shuffle=True,
         valid_batch_size=None,
@@ -66,7 +67,7 @@ class TrainingNet(NeuralNet):
         self.l1_penalty = l1_penalty
         self.grad_clip = grad_clip
         self.precision = precision
-        self.compile = compile
+        self.jit_compile = jit_compile
         self.generator = generator
         self.shuffle = shuffle
         self.valid_batch_size = valid_batch_size
@@ -88,11 +89,12 @@ class TrainingNet(NeuralNet):
         return state
 
     def infer(self, x, **fit_params):
-        if not self.compile:
+        if not self.jit_compile:
             return super().infer(x, **fit_params)
-        forward = getattr(self, "_compiled_forward", None)
+        forward = self.__dict__.get("_compiled_forward")
         if forward is None:
-            forward = self._compiled_forward = torch.compile(self.module_)
+            # Kept out of skorch's attribute registry (it is derived state, never pickled).
+            forward = self.__dict__["_compiled_forward"] = torch.compile(self.module_)
         return forward(**x) if isinstance(x, dict) else forward(x)
 
     def _autocast(self):
