@@ -39,7 +39,7 @@ from sknn.engine.callbacks import (
     ProgressBar,
     SaveCheckpoint,
     StopWhenRuleSays,
-    _tqdm_available,
+    tqdm_available,
 )
 from sknn.engine.data import DeviceData
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
@@ -340,7 +340,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
         if rule is not None:
             if self.checkpoint is not None:
                 tail.append(("sknn_checkpoint", SaveCheckpoint(self, self.checkpoint)))
-            if self.verbose == 1 and _tqdm_available():
+            if self.verbose == 1 and tqdm_available():
                 tail.append(("sknn_progress", ProgressBar(epochs, type(self).__name__)))
             tail.append(("sknn_stop", StopWhenRuleSays(rule)))
         net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail

@@ -75,6 +75,8 @@ class EpochRule(Callback):
         # the per-batch warm-up and decay multiply it.
         self.base_lr = getattr(est, "_base_lr", est.learning_rate_init)
         self._plateau_count = 0
+        # scikit-learn's per-epoch lines: at verbose=2, or at verbose=1 without a bar.
+        self._print = est.verbose >= 2 or bool(est.verbose and not tqdm_available())
 
     def on_epoch_begin(self, net, **kwargs):
         self._valid_outputs = []
@@ -120,7 +122,7 @@ class EpochRule(Callback):
         est.loss_curve_.append(loss)
         lr = net.optimizer_.param_groups[0]["lr"]
         history.record("lr", lr)
-        if est.verbose >= 2 or (est.verbose and not _tqdm_available()):
+        if self._print:
             print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
 
         improved_best = False
@@ -128,7 +130,7 @@ class EpochRule(Callback):
             score = float(self.score_fn(torch.cat(self._valid_outputs)))
             est.validation_scores_.append(score)
             history.record("valid_score", score)
-            if est.verbose >= 2 or (est.verbose and not _tqdm_available()):
+            if self._print:
                 print("Validation score: %f" % score)
             improved = score >= est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
@@ -170,7 +172,7 @@ class EpochRule(Callback):
                 if est.verbose:
                     print(msg + " Setting learning rate to %f" % (lr / 5.0))
             else:
-                if est.verbose >= 2 or (est.verbose and not _tqdm_available()):
+                if self._print:
                     print(msg + " Stopping.")
                 self.stopped = True
         est._base_lr = self.base_lr
@@ -248,7 +250,7 @@ def _set_lr(net, lr):
         group["lr"] = lr
 
 
-def _tqdm_available():
+def tqdm_available():
     try:
         import tqdm  # noqa: F401
     except ImportError:
