@@ -8,7 +8,13 @@ accuracy, and the ratio of its time to the raw loop's.
 
 - raw: a minimal hand-written PyTorch loop, data as tensors on the device, batches by
   index, one ``loss.item()`` per epoch;
-- sknn: ``sknn.MLPClassifier``;
+- sknn: ``sknn.MLPClassifier`` with its defaults (on CUDA, the training step captured in a
+  CUDA graph; on the CPU the same as sknn-eager);
+- sknn-eager: ``cuda_graph=False``, the eager step;
+- sknn-stream: ``stream_data=True``, X left in host memory and sent batch by batch (from
+  pinned memory on CUDA, the next batch copied while the current one trains);
+- sknn-memmap: X saved with ``np.save`` and passed as ``np.load(..., mmap_mode='r')``
+  (streamed; the file is in the page cache after the first epoch);
 - skorch: ``skorch.NeuralNetClassifier`` with its defaults (DataLoader batches);
 - sklearn: ``sklearn.neural_network.MLPClassifier`` (CPU only, NumPy).
 
@@ -16,9 +22,12 @@ Usage::
 
     python benchmarks/bench_mlp.py                       # CPU: 80k rows, batch 256 and 4096
     python benchmarks/bench_mlp.py --device cuda --n-samples 1000000
+    python benchmarks/bench_mlp.py --only raw sknn sknn-eager     # a subset
 """
 
 import argparse
+import os
+import tempfile
 import time
 import warnings
 
@@ -74,7 +83,7 @@ def run_raw(X, y, X_test, y_test, epochs, batch_size, device, seed):
     return elapsed, (pred == y_test).mean()
 
 
-def run_sknn(X, y, X_test, y_test, epochs, batch_size, device, seed):
+def run_sknn(X, y, X_test, y_test, epochs, batch_size, device, seed, **params):
     from sknn import MLPClassifier
 
     clf = MLPClassifier(
@@ -85,12 +94,30 @@ def run_sknn(X, y, X_test, y_test, epochs, batch_size, device, seed):
         n_iter_no_change=np.inf,
         random_state=seed,
         device=device,
+        **params,
     )
     start = time.perf_counter()
     clf.fit(X, y)
     _sync(device)
     elapsed = time.perf_counter() - start
+    if params.get("cuda_graph") is True and not clf.cuda_graph_:
+        raise RuntimeError("the training step was not captured")
     return elapsed, clf.score(X_test, y_test)
+
+
+def run_sknn_eager(*args):
+    return run_sknn(*args, cuda_graph=False)
+
+
+def run_sknn_stream(*args):
+    return run_sknn(*args, stream_data=True)
+
+
+def run_sknn_memmap(X, *args):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "X.npy")
+        np.save(path, X)
+        return run_sknn(np.load(path, mmap_mode="r"), *args)
 
 
 def run_skorch(X, y, X_test, y_test, epochs, batch_size, device, seed):
@@ -133,7 +160,15 @@ def run_sklearn(X, y, X_test, y_test, epochs, batch_size, device, seed):
     return elapsed, clf.score(X_test, y_test)
 
 
-CONTENDERS = {"raw": run_raw, "sknn": run_sknn, "skorch": run_skorch, "sklearn": run_sklearn}
+CONTENDERS = {
+    "raw": run_raw,
+    "sknn": run_sknn,
+    "sknn-eager": run_sknn_eager,
+    "sknn-stream": run_sknn_stream,
+    "sknn-memmap": run_sknn_memmap,
+    "skorch": run_skorch,
+    "sklearn": run_sklearn,
+}
 
 
 def main(argv=None):
@@ -186,6 +221,9 @@ def main(argv=None):
     table = pd.DataFrame(rows)
     raw = table[table.contender == "raw"].set_index("batch")["s/epoch"]
     table["x raw"] = table["s/epoch"] / table["batch"].map(raw)
+    eager = table[table.contender == "sknn-eager"].set_index("batch")["s/epoch"]
+    if len(eager):
+        table["x sknn-eager"] = table["s/epoch"] / table["batch"].map(eager)
     print()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 

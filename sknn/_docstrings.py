@@ -132,12 +132,34 @@ ensemble : {'best', 'average'}, default='best'
     final training loss without ``early_stopping``), or average the predictions
     (probabilities for classifiers) of all runs.
 
-precision : {'float32', 'bf16', 'fp16'}, default='float32'
+precision : {'auto', 'float32', 'bf16', 'fp16'}, default='float32'
     Mixed precision: autocast the forward pass to bfloat16 or float16 (with a gradient
-    scaler). Meant for CUDA; also runs on the CPU where torch supports it.
+    scaler). Meant for CUDA; also runs on the CPU where torch supports it. 'auto' trains
+    in bfloat16 on CUDA GPUs that support it for the convolutional, transformer and (with
+    cuDNN 9.13 or later) recurrent networks, where it speeds up training, and in float32
+    everywhere else (the multi-layer perceptrons, the CPU).
 
 compile : bool, default=False
     Train through ``torch.compile`` (a one-off compilation cost per fit).
+
+cuda_graph : 'auto' or bool, default='auto'
+    On CUDA, record the whole training step (gather of the batch, forward, loss,
+    backward, optimizer update) once in a CUDA graph and replay it for every full batch,
+    which removes most of the per-step overhead of small networks. 'auto' does so when
+    the fit allows it (solver 'adam' or 'adamw', inputs of one shape, not 'fp16', not
+    ``compile``, no callback that runs per batch, data on the device) and otherwise
+    trains eagerly, saying why when ``verbose``; True raises a ValueError when it cannot;
+    False always trains eagerly. The last partial batch of each epoch runs eagerly, so
+    results match eager training up to floating-point rounding. ``cuda_graph_`` tells
+    whether the last fit was captured.
+
+stream_data : 'auto' or bool, default='auto'
+    Leave the training data in host memory and send it to the device one batch at a
+    time (the next batch is read, and on CUDA copied from pinned memory, while the
+    current one trains), instead of moving the whole training set to the device. 'auto'
+    streams a NumPy memory map (``np.load(..., mmap_mode='r')`` or ``np.memmap``), which
+    then trains without being read into memory whole, and data larger than half the free
+    memory of a CUDA device.
 
 checkpoint : str, path or None, default=None
     File to which the training state is saved after every epoch: the last epoch's full
@@ -184,6 +206,10 @@ out_activation_ : str
 
 device_ : str
     The device the model was trained on.
+
+cuda_graph_ : bool
+    Whether the last fit's training step was captured in a CUDA graph (see
+    ``cuda_graph``).
 
 module_ : torch.nn.Module
     The fitted network.

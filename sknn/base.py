@@ -41,7 +41,8 @@ from sknn.engine.callbacks import (
     StopWhenRuleSays,
     tqdm_available,
 )
-from sknn.engine.data import DeviceData
+from sknn.engine.data import DeviceData, HostData, is_memory_mapped
+from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, release_capturable
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
 from sknn.engine.optim import OPTIMIZERS, STOCHASTIC_SOLVERS, OptimizerFactory
@@ -65,6 +66,10 @@ _RESUMABLE = (
 
 #: Rows per forward pass when predicting.
 PREDICT_BATCH_SIZE = 65536
+
+#: With stream_data='auto', stream a training set larger than this fraction of the
+#: device's free memory.
+STREAM_DEVICE_FRACTION = 0.5
 
 #: Up to this many rows, a CPU prediction runs on one thread (see _few_rows_on_one_thread).
 SINGLE_THREAD_ROWS = 64
@@ -115,7 +120,9 @@ class BaseNeuralNet(BaseEstimator, ABC):
         "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "ensemble": [StrOptions({"best", "average"})],
-        "precision": [StrOptions({"float32", "bf16", "fp16"})],
+        "precision": [StrOptions({"auto", "float32", "bf16", "fp16"})],
+        "cuda_graph": [StrOptions({"auto"}), "boolean"],
+        "stream_data": [StrOptions({"auto"}), "boolean"],
         "compile": ["boolean"],
         "checkpoint": [str, os.PathLike, None],
         "resume_from": [str, os.PathLike, None],
@@ -133,6 +140,49 @@ class BaseNeuralNet(BaseEstimator, ABC):
     @abstractmethod
     def _build_module(self, X, n_outputs):
         """Return a freshly initialised ``torch.nn.Module`` for validated X."""
+
+    def _graph_blocker(self):
+        """Why this estimator's training step cannot be captured in a CUDA graph, or None.
+
+        Captured steps need inputs of one shape per batch; estimators whose batches vary
+        (padded to each batch's longest sequence, or sorted by length) say so here.
+        """
+        return "%s's batches vary in shape" % type(self).__name__
+
+    def _bf16_helps(self, device):
+        """Whether ``precision='auto'`` trains in bfloat16 on this (CUDA) device."""
+        return False
+
+    def _resolve_precision(self, device):
+        """``precision`` with 'auto' resolved: bf16 on CUDA GPUs with bfloat16 support
+        for the estimators where it pays (:meth:`_bf16_helps`), else float32."""
+        if self.precision != "auto":
+            return self.precision
+        if device.type == "cuda" and torch.cuda.is_bf16_supported() and self._bf16_helps(device):
+            return "bf16"
+        return "float32"
+
+    def _streams(self, X, device):
+        """Whether this fit streams X batch by batch from host memory (``stream_data``)."""
+        if self.stream_data is False:
+            return False
+        if self.solver == "lbfgs":
+            if self.stream_data is True:
+                raise ValueError(
+                    "stream_data=True needs a stochastic solver: solver='lbfgs' computes "
+                    "every step on the whole training set."
+                )
+            return False
+        if self.stream_data is True:
+            return True
+        arrays = list(X.values()) if isinstance(X, dict) else [X]
+        if any(is_memory_mapped(a) for a in arrays):
+            return True
+        if device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(device)
+            # Leave room for the network, its activations and the optimizer's state.
+            return sum(a.nbytes for a in arrays) > STREAM_DEVICE_FRACTION * free
+        return False
 
     def _label_smoothing(self):
         return getattr(self, "label_smoothing", 0.0)
@@ -237,6 +287,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
         state = torch.load(path, map_location=self.device_, weights_only=False)
         self.net_.module_.load_state_dict(state["module"])
         self.net_.optimizer_.load_state_dict(state["optimizer"])
+        release_capturable(self.net_.optimizer_)  # saved mid-fit by a captured step
         for name, value in state["estimator_state"].items():
             setattr(self, name, value)
         self._best_state = state["best_module"] if self.early_stopping else None
@@ -295,10 +346,12 @@ class BaseNeuralNet(BaseEstimator, ABC):
             self.device_ = str(device)
             net.module_.to(device)
             _optimizer_to(net.optimizer_, device)
+        streaming = self._streams(X, device)
+        dataset = self._host_data if streaming else self._device_data
         if self.early_stopping and not incremental:
             train_idx, valid_idx = self._validation_split(y, y_train, seed)
-            train = self._device_data(X, y_train, sample_weight, train_idx, device)
-            valid = self._device_data(X, y_train, sample_weight, valid_idx, device)
+            train = dataset(X, y_train, sample_weight, train_idx, device)
+            valid = dataset(X, y_train, sample_weight, valid_idx, device)
             y_valid = y[valid_idx]
             w_valid = None if sample_weight is None else sample_weight[valid_idx]
 
@@ -306,7 +359,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 return self._score_outputs(outputs, y_valid, w_valid)
 
         else:
-            train = self._device_data(X, y_train, sample_weight, None, device)
+            train = dataset(X, y_train, sample_weight, None, device)
             valid, score_fn = None, None
 
         n_train = len(train)
@@ -331,9 +384,10 @@ class BaseNeuralNet(BaseEstimator, ABC):
         net.l2_penalty = self.alpha
         net.l1_penalty = self.l1
         net.grad_clip = self.grad_clip
-        net.precision = self.precision
+        self._resolved_precision = self._resolve_precision(device)
+        net.precision = self._resolved_precision
         net.jit_compile = self.compile
-        net.generator = make_generator(seed, device)
+        net.generator = make_generator(seed, torch.device("cpu") if streaming else device)
         net.valid_batch_size = self._validation_batch_size(batch_size)
         user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
         tail = []
@@ -346,12 +400,25 @@ class BaseNeuralNet(BaseEstimator, ABC):
         net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
         lbfgs_state = net.optimizer_.state.get(net.optimizer_.param_groups[0]["params"][0], {})
         lbfgs_iterations_before = int(lbfgs_state.get("n_iter", 0))
+        static = None
+        if rule is not None and epochs:
+            static = self._static_step(net, train, batch_size, device, streaming)
+        net.static_step = static
         try:
             if epochs:
                 net.partial_fit(train, valid, epochs=epochs)
         finally:
             net.generator = None  # a torch.Generator does not pickle
             net.callbacks_ = user
+            net.static_step = None
+            if static is not None:
+                self.cuda_graph_ = static.graph is not None
+                static.close()
+                release_capturable(net.optimizer_)
+                if static.failure and self.verbose:
+                    print("Training step not captured in a CUDA graph: %s." % static.failure)
+            else:
+                self.cuda_graph_ = False
 
         if rule is None:
             self._finish_lbfgs(train, lbfgs_iterations_before)
@@ -374,6 +441,26 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
             )
+
+    def _static_step(self, net, train, batch_size, device, streaming):
+        """The fixed-buffer training step of this fit (captured on CUDA), or None."""
+        if self.cuda_graph is False:
+            return None
+        reasons = capture_blockers(self, device, len(train), batch_size, self.callbacks)
+        if streaming:
+            reasons.append("the training data streams from host memory")
+        if reasons:
+            if self.cuda_graph is True:
+                raise ValueError(
+                    "cuda_graph=True, but this fit's training step cannot be captured in a "
+                    "CUDA graph: %s. Use cuda_graph='auto' to train eagerly instead."
+                    % "; ".join(reasons)
+                )
+            if self.verbose and device.type == "cuda":
+                print("Training step not captured in a CUDA graph: %s." % "; ".join(reasons))
+            return None
+        make_capturable(net.optimizer_, device)
+        return StaticStep(net, train, batch_size, capture=device.type == "cuda")
 
     def _finish_lbfgs(self, train, iterations_before):
         net = self.net_
@@ -424,6 +511,10 @@ class BaseNeuralNet(BaseEstimator, ABC):
         Xt = {k: put(v) for k, v in X.items()} if isinstance(X, dict) else put(X)
         w = None if sample_weight is None else put(sample_weight.astype(np.float32))
         return DeviceData(Xt, put(y_train), w)
+
+    def _host_data(self, X, y_train, sample_weight, index, device):
+        w = None if sample_weight is None else sample_weight.astype(np.float32)
+        return HostData(X, np.asarray(y_train), w, index, device)
 
     # -- prediction -------------------------------------------------------------------------
     def _validation_batch_size(self, batch_size):

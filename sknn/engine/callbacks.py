@@ -120,7 +120,7 @@ class EpochRule(Callback):
             )
         est.loss_ = loss
         est.loss_curve_.append(loss)
-        lr = net.optimizer_.param_groups[0]["lr"]
+        lr = float(net.optimizer_.param_groups[0]["lr"])
         history.record("lr", lr)
         if self._print:
             print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
@@ -247,7 +247,10 @@ class ProgressBar(Callback):
 
 def _set_lr(net, lr):
     for group in net.optimizer_.param_groups:
-        group["lr"] = lr
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(lr)  # a captured step reads the rate from this tensor
+        else:
+            group["lr"] = lr
 
 
 def tqdm_available():

@@ -5,6 +5,10 @@ not shuffling) of rows that are already there. This replaces a per-sample ``Data
 whose Python overhead per row dominates the cost of small networks.
 """
 
+import mmap
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 import torch
 
 
@@ -29,6 +33,11 @@ class DeviceData:
 
     def __len__(self):
         return len(self.y)
+
+    @property
+    def index_device(self):
+        """Where batch indices are drawn: the data's own device."""
+        return self.y.device
 
     def take(self, index):
         """The batch at ``index`` (a slice or an index tensor) as ``(X, (y, weight))``."""
@@ -56,12 +65,185 @@ class IndexBatches:
     def __len__(self):
         return -(-len(self.data) // self.batch_size)
 
+    def indices(self):
+        """Yield each batch's row indices as a 1-D long tensor on the data's device."""
+        n_samples = len(self.data)
+        device = self.data.index_device
+        if self.shuffle:
+            order = torch.randperm(n_samples, generator=self.generator, device=device)
+        else:
+            order = torch.arange(n_samples, device=device)
+        for start in range(0, n_samples, self.batch_size):
+            yield order[start : start + self.batch_size]
+
     def __iter__(self):
         n_samples = len(self.data)
         if self.shuffle:
-            order = torch.randperm(n_samples, generator=self.generator, device=self.data.y.device)
+            device = self.data.index_device
+            order = torch.randperm(n_samples, generator=self.generator, device=device)
             for start in range(0, n_samples, self.batch_size):
                 yield self.data.take(order[start : start + self.batch_size])
         else:
             for start in range(0, n_samples, self.batch_size):
                 yield self.data.take(slice(start, start + self.batch_size))
+
+
+def is_memory_mapped(array):
+    """True if a NumPy array's memory is a memory-mapped file (``np.memmap``, ``np.load``'s
+    ``mmap_mode``), also after views such as scikit-learn's validation return."""
+    base = array
+    while base is not None:
+        if isinstance(base, (np.memmap, mmap.mmap)):
+            return True
+        base = getattr(base, "base", None)
+    return False
+
+
+class HostData:
+    """A dataset left in host memory (an array or a memory map), streamed batch by batch.
+
+    Only the rows of each batch are read and sent to the device, so data larger than the
+    device's memory (or than RAM, for a memory map) trains. Each batch's rows are read in
+    increasing order, which a memory map reads far faster than random rows; the order of
+    rows within a batch does not change a mean loss.
+
+    Parameters
+    ----------
+    X : ndarray or dict of str to ndarray
+        Inputs, first dimension ``n_samples``; left where they are (never copied whole).
+    y : ndarray
+        Encoded targets.
+    sample_weight : ndarray or None
+    rows : ndarray of int or None
+        The rows of X this dataset covers (the training or validation part), or None for
+        all of them.
+    device : torch.device
+        Where batches go.
+    """
+
+    index_device = torch.device("cpu")
+
+    def __init__(self, X, y, sample_weight, rows, device):
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+        self.rows = rows
+        self.device = device
+
+    def __len__(self):
+        return len(self.y) if self.rows is None else len(self.rows)
+
+    def _arrays(self):
+        X = list(self.X.values()) if isinstance(self.X, dict) else [self.X]
+        w = [] if self.sample_weight is None else [self.sample_weight]
+        return X + [self.y] + w
+
+    def _assemble(self, tensors):
+        """The tensors of :meth:`_arrays`' order -> ``(X, (y, weight))`` on the device."""
+        tensors = [t.float() if t.is_floating_point() else t for t in tensors]
+        if isinstance(self.X, dict):
+            X = dict(zip(self.X, tensors[: len(self.X)], strict=True))
+            rest = tensors[len(self.X) :]
+        else:
+            X, rest = tensors[0], tensors[1:]
+        return X, (rest[0], rest[1] if len(rest) > 1 else None)
+
+    def source_rows(self, index):
+        """Positions ``index`` (into this dataset) -> sorted row numbers of X."""
+        if isinstance(index, slice):
+            index = np.arange(len(self))[index]
+        else:
+            index = np.sort(np.asarray(index))
+        return index if self.rows is None else np.sort(self.rows[index])
+
+    def take(self, index):
+        """The batch at ``index`` (a slice or index array), read and moved to the device."""
+        tensors = _read(self._arrays(), self.source_rows(index))
+        return self._assemble([t.to(self.device) for t in tensors])
+
+
+class StreamBatches(IndexBatches):
+    """Iterate over a :class:`HostData` in batches, reading the next batch while the
+    current one trains.
+
+    A background thread gathers the next batch's rows; on CUDA it gathers them into one of
+    two pinned buffers, and the copy to the device runs on its own stream, overlapping the
+    step on the current batch. The shuffling order is drawn on the CPU.
+    """
+
+    def _positions(self):
+        return [index.numpy() for index in self.indices()]
+
+    def __iter__(self):
+        batches = self._positions()
+        if not batches:
+            return
+        device = self.data.device
+        cuda = device.type == "cuda"
+        arrays = self.data._arrays()
+        if cuda:
+            slots = [_PinnedSlot(arrays, self.batch_size) for _ in range(2)]
+            copy_stream = torch.cuda.Stream(device=device)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            if cuda:
+                pending = pool.submit(slots[0].fill, arrays, self.data.source_rows(batches[0]))
+            else:
+                pending = pool.submit(_read, arrays, self.data.source_rows(batches[0]))
+            for i in range(len(batches)):
+                host = pending.result()
+                if i + 1 < len(batches):
+                    rows = self.data.source_rows(batches[i + 1])
+                    if cuda:
+                        pending = pool.submit(slots[(i + 1) % 2].fill, arrays, rows)
+                    else:
+                        pending = pool.submit(_read, arrays, rows)
+                if cuda:
+                    tensors = slots[i % 2].to_device(host, device, copy_stream)
+                else:
+                    tensors = host
+                yield self.data._assemble(tensors)
+
+
+def _read(arrays, rows):
+    """Rows of each array as tensors, floating point cast to float32 on the host."""
+    return [
+        torch.from_numpy(np.asarray(a[rows], dtype=np.float32 if a.dtype.kind == "f" else None))
+        for a in arrays
+    ]
+
+
+class _PinnedSlot:
+    """Pinned host buffers for one batch of each array, reused batch after batch."""
+
+    def __init__(self, arrays, batch_size):
+        self.buffers = [
+            torch.empty((batch_size, *a.shape[1:]), dtype=_torch_dtype(a.dtype), pin_memory=True)
+            for a in arrays
+        ]
+        self.copied = None  # CUDA event: the last copy out of these buffers is done
+
+    def fill(self, arrays, rows):
+        if self.copied is not None:
+            self.copied.synchronize()  # never overwrite a batch still being copied
+        n = len(rows)
+        for buffer, a in zip(self.buffers, arrays, strict=True):
+            buffer.numpy()[:n] = a[rows]
+        return [buffer[:n] for buffer in self.buffers]
+
+    def to_device(self, host, device, copy_stream):
+        current = torch.cuda.current_stream(device)
+        with torch.cuda.stream(copy_stream):
+            tensors = [t.to(device, non_blocking=True) for t in host]
+            self.copied = torch.cuda.Event()
+            self.copied.record(copy_stream)
+        current.wait_stream(copy_stream)
+        for t in tensors:
+            t.record_stream(current)  # the allocator must not reuse them before the step
+        return tensors
+
+
+def _torch_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return torch.float32  # cast on the host: half the bytes to copy for float64
+    return torch.from_numpy(np.empty(0, dtype=dtype)).dtype

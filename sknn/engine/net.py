@@ -14,7 +14,7 @@ import torch
 from skorch import NeuralNet
 from skorch.utils import TeeGenerator
 
-from sknn.engine.data import IndexBatches
+from sknn.engine.data import HostData, IndexBatches, StreamBatches
 
 #: ``precision`` parameter -> autocast dtype.
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -45,6 +45,9 @@ class TrainingNet(NeuralNet):
         Shuffle the training rows at each epoch.
     valid_batch_size : int or None
         Rows per forward pass over the validation set (None: ``batch_size``).
+    static_step : StaticStep or None
+        When set, training epochs run through this fixed-buffer step (a CUDA graph on
+        CUDA) instead of skorch's per-batch ``train_step``.
     """
 
     def __init__(
@@ -71,6 +74,7 @@ class TrainingNet(NeuralNet):
         self.generator = generator
         self.shuffle = shuffle
         self.valid_batch_size = valid_batch_size
+        self.static_step = None
 
     # -- components -------------------------------------------------------------------
     @property
@@ -86,6 +90,7 @@ class TrainingNet(NeuralNet):
         # Compiled graphs and gradient scalers are rebuilt on demand, never pickled.
         state.pop("_compiled_forward", None)
         state.pop("_grad_scaler", None)
+        state.pop("static_step", None)
         return state
 
     def infer(self, x, **fit_params):
@@ -97,11 +102,14 @@ class TrainingNet(NeuralNet):
             forward = self.__dict__["_compiled_forward"] = torch.compile(self.module_)
         return forward(**x) if isinstance(x, dict) else forward(x)
 
-    def _autocast(self):
+    def _autocast(self, cache_enabled=True):
+        # A CUDA graph must not capture autocast's cast-weight cache (cache_enabled=False).
         if self.precision == "float32":
             return contextlib.nullcontext()
         dtype = AUTOCAST_DTYPES[self.precision]
-        return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
+        return torch.autocast(
+            device_type=torch.device(self.device).type, dtype=dtype, cache_enabled=cache_enabled
+        )
 
     def _scaler(self):
         # float16 gradients underflow without loss scaling; bfloat16's range needs none.
@@ -138,9 +146,10 @@ class TrainingNet(NeuralNet):
         return X, y
 
     def get_iterator(self, dataset, training=False):
+        batches = StreamBatches if isinstance(dataset, HostData) else IndexBatches
         if training:
-            return IndexBatches(dataset, self.batch_size, self.shuffle, self.generator)
-        return IndexBatches(dataset, self.valid_batch_size or self.batch_size, shuffle=False)
+            return batches(dataset, self.batch_size, self.shuffle, self.generator)
+        return batches(dataset, self.valid_batch_size or self.batch_size, shuffle=False)
 
     # -- loss and steps ---------------------------------------------------------------
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -230,6 +239,11 @@ class TrainingNet(NeuralNet):
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
+            return
+        if training and self.static_step is not None:
+            total, n_batches = self.static_step.run_epoch(iterator)
+            self.history.record(prefix + "_loss", total.item() / len(iterator.data))
+            self.history.record(prefix + "_batch_count", n_batches)
             return
         total = torch.zeros((), device=self.device, dtype=torch.float64)
         n_batches = 0

@@ -230,8 +230,10 @@ class ConvNetClassifier(
         grad_clip=None,
         n_init=1,
         ensemble="best",
-        precision="float32",
+        precision="auto",
         compile=False,
+        cuda_graph="auto",
+        stream_data="auto",
         checkpoint=None,
         resume_from=None,
         channels=(32, 64),
@@ -285,6 +287,8 @@ class ConvNetClassifier(
         self.ensemble = ensemble
         self.precision = precision
         self.compile = compile
+        self.cuda_graph = cuda_graph
+        self.stream_data = stream_data
         self.checkpoint = checkpoint
         self.resume_from = resume_from
         self.channels = channels
@@ -342,6 +346,12 @@ class ConvNetClassifier(
             data_format=self.data_format,
             expected_shape=expected_shape,
         )
+
+    def _graph_blocker(self):
+        return None  # images of one shape; augmentation draws from the graph-safe RNG
+
+    def _bf16_helps(self, device):
+        return True  # convolutions run on bfloat16 tensor cores
 
     def _build_module(self, X, n_outputs):
         convnet = ConvNetModule(

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
+from sknn.engine.data import is_memory_mapped
 from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
 
 
@@ -41,7 +42,12 @@ class _BaseMLP(BaseNeuralNet):
             dtype=(np.float32, np.float64),
             reset=reset,
         )
-        return X.astype(np.float32, copy=False), self._validate_targets(y)
+        if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
+            X = X.astype(np.float32, copy=False)
+        return X, self._validate_targets(y)
+
+    def _graph_blocker(self):
+        return None  # fixed-width rows: every full batch has one shape
 
     def _validate_X(self, X):
         X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
@@ -201,6 +207,8 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         ensemble="best",
         precision="float32",
         compile=False,
+        cuda_graph="auto",
+        stream_data="auto",
         checkpoint=None,
         resume_from=None,
         dropout=0.0,
@@ -243,6 +251,8 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         self.ensemble = ensemble
         self.precision = precision
         self.compile = compile
+        self.cuda_graph = cuda_graph
+        self.stream_data = stream_data
         self.checkpoint = checkpoint
         self.resume_from = resume_from
         self.dropout = dropout
@@ -359,6 +369,8 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         ensemble="best",
         precision="float32",
         compile=False,
+        cuda_graph="auto",
+        stream_data="auto",
         checkpoint=None,
         resume_from=None,
         dropout=0.0,
@@ -400,6 +412,8 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         self.ensemble = ensemble
         self.precision = precision
         self.compile = compile
+        self.cuda_graph = cuda_graph
+        self.stream_data = stream_data
         self.checkpoint = checkpoint
         self.resume_from = resume_from
         self.dropout = dropout

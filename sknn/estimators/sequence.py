@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
@@ -142,6 +143,12 @@ class _BaseSequence(BaseNeuralNet):
         return tuple(int(s) for s in sizes)
 
     # -- hooks of the base --------------------------------------------------------------
+    def _bf16_helps(self, device):
+        # cuDNN's recurrent kernels take bfloat16 from cuDNN 9.13 on; before, torch has no
+        # bfloat16 recurrent kernel on CUDA and autocast would fail.
+        version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+        return version is not None and version >= 91300
+
     def _build_module(self, X, n_outputs):
         text = self.input_kind_ == "text"
         return RecurrentModule(
@@ -437,8 +444,10 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         grad_clip=None,
         n_init=1,
         ensemble="best",
-        precision="float32",
+        precision="auto",
         compile=False,
+        cuda_graph="auto",
+        stream_data="auto",
         checkpoint=None,
         resume_from=None,
         num_layers=1,
@@ -492,6 +501,8 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         self.ensemble = ensemble
         self.precision = precision
         self.compile = compile
+        self.cuda_graph = cuda_graph
+        self.stream_data = stream_data
         self.checkpoint = checkpoint
         self.resume_from = resume_from
         self.num_layers = num_layers
@@ -617,8 +628,10 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         grad_clip=None,
         n_init=1,
         ensemble="best",
-        precision="float32",
+        precision="auto",
         compile=False,
+        cuda_graph="auto",
+        stream_data="auto",
         checkpoint=None,
         resume_from=None,
         num_layers=1,
@@ -671,6 +684,8 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         self.ensemble = ensemble
         self.precision = precision
         self.compile = compile
+        self.cuda_graph = cuda_graph
+        self.stream_data = stream_data
         self.checkpoint = checkpoint
         self.resume_from = resume_from
         self.num_layers = num_layers

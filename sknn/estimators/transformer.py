@@ -201,8 +201,10 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         grad_clip=None,
         n_init=1,
         ensemble="best",
-        precision="float32",
+        precision="auto",
         compile=False,
+        cuda_graph="auto",
+        stream_data="auto",
         checkpoint=None,
         resume_from=None,
         tokenizer=None,
@@ -255,6 +257,8 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         self.ensemble = ensemble
         self.precision = precision
         self.compile = compile
+        self.cuda_graph = cuda_graph
+        self.stream_data = stream_data
         self.checkpoint = checkpoint
         self.resume_from = resume_from
         self.tokenizer = tokenizer
@@ -322,6 +326,9 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     def _validate_X(self, X):
         _check_feature_names(self, X, reset=False)
         return self.vectorizer_.transform(X)
+
+    def _bf16_helps(self, device):
+        return True  # attention and feed-forward matmuls run on bfloat16 tensor cores
 
     # -- module -----------------------------------------------------------------------------
     def _build_module(self, X, n_outputs):

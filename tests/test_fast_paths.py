@@ -1,0 +1,458 @@
+"""The fast training paths: the fixed-buffer (CUDA-graph) step, streamed data, bf16 'auto'.
+
+The captured step's recording and replay need CUDA; everything around them (the static
+index buffer, persistent gradients, the eager last batch, the device learning rate, the
+loss summed on the device) runs on the CPU with ``STATIC_STEP_ON_CPU`` and must give the
+eager loop's results.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification, make_regression
+from skorch.callbacks import Callback
+
+import sknn.engine.graph as graph
+from sknn import (
+    ConvNetClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    SequenceClassifier,
+    TransformerClassifier,
+)
+from sknn.engine.data import HostData, StreamBatches, is_memory_mapped
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.fixture
+def static_on_cpu(monkeypatch):
+    monkeypatch.setattr(graph, "STATIC_STEP_ON_CPU", True)
+    calls = {"steps": 0}
+    body = graph.StaticStep._body
+
+    def counted(self, index):
+        calls["steps"] += 1
+        return body(self, index)
+
+    monkeypatch.setattr(graph.StaticStep, "_body", counted)
+    return calls
+
+
+def _data(n=503, n_features=12, seed=0):
+    return make_classification(
+        n_samples=n, n_features=n_features, n_informative=6, n_classes=3, random_state=seed
+    )
+
+
+STATIC_CONFIGS = {
+    "adam": dict(),
+    "adamw-cosine-warmup-clip": dict(
+        solver="adamw", weight_decay=0.01, learning_rate="cosine", warmup=7, grad_clip=0.5
+    ),
+    "l1-l2-dropout-batchnorm": dict(alpha=1e-2, l1=1e-4, dropout=0.2, batch_norm=True),
+    "early-stopping": dict(early_stopping=True, n_iter_no_change=3),
+    "bf16": dict(precision="bf16"),
+}
+
+
+@pytest.mark.parametrize("config", STATIC_CONFIGS.values(), ids=STATIC_CONFIGS.keys())
+def test_static_step_gives_the_eager_results(config, static_on_cpu):
+    X, y = _data()
+    sample_weight = np.random.RandomState(1).uniform(0.5, 2.0, len(y))
+    params = dict(hidden_layer_sizes=(32, 16), batch_size=64, max_iter=6, random_state=0)
+    params.update(config, device="cpu")
+    eager = MLPClassifier(cuda_graph=False, **params).fit(X, y, sample_weight)
+    assert static_on_cpu["steps"] == 0
+    static = MLPClassifier(cuda_graph=True, **params).fit(X, y, sample_weight)
+    # 503 rows minus any validation part: every batch went through the static step.
+    n_train = len(y) - (round(0.1 * len(y)) if static.early_stopping else 0)
+    assert static_on_cpu["steps"] == static.n_iter_ * -(-n_train // 64)
+    # The same operations in the same order: on the CPU the results are identical.
+    assert static.n_iter_ == eager.n_iter_
+    np.testing.assert_array_equal(static.loss_curve_, eager.loss_curve_)
+    for a, b in zip(
+        static.coefs_ + static.intercepts_, eager.coefs_ + eager.intercepts_, strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(static.predict_proba(X), eager.predict_proba(X))
+    # The learning rate went back to a float, and the history recorded floats.
+    assert isinstance(static.net_.optimizer_.param_groups[0]["lr"], float)
+    assert all(isinstance(row["lr"], float) for row in static.history_)
+    assert static.cuda_graph_ is False  # nothing was recorded: this is the CPU
+
+
+def test_static_step_follows_the_per_batch_schedule(static_on_cpu):
+    """The schedule writes into the device learning rate the step reads."""
+    X, y = _data()
+    seen = []
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(float(net.optimizer_.param_groups[0]["lr"]))
+
+    params = dict(
+        hidden_layer_sizes=(16,),
+        batch_size=50,
+        max_iter=4,
+        learning_rate="linear",
+        random_state=0,
+        device="cpu",
+    )
+    static = MLPClassifier(callbacks=[Record()], **params).fit(X, y)
+    # 11 batches an epoch, 44 steps: after epoch e the rate is (1 - (11e - 1) / 44) lr0.
+    expected = [1e-3 * (1 - (11 * e - 1) / 44) for e in (1, 2, 3, 4)]
+    np.testing.assert_allclose(seen, expected, rtol=1e-6)
+    eager = MLPClassifier(cuda_graph=False, **params).fit(X, y)
+    np.testing.assert_array_equal(static.loss_curve_, eager.loss_curve_)
+
+
+def test_set_lr_writes_into_a_device_learning_rate():
+    """A captured step reads the rate from its tensor: schedules must update it in place."""
+    from sknn.engine.callbacks import _set_lr
+
+    rate = torch.tensor(0.1)
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=rate, foreach=False)
+
+    class Net:
+        optimizer_ = optimizer
+
+    _set_lr(Net, 0.25)
+    assert optimizer.param_groups[0]["lr"] is rate
+    assert float(rate) == 0.25
+    graph.release_capturable(optimizer)
+    assert optimizer.param_groups[0]["lr"] == 0.25
+
+
+def test_static_step_then_partial_fit_and_warm_start(static_on_cpu):
+    X, y = _data()
+    params = dict(hidden_layer_sizes=(16,), batch_size=64, max_iter=3, random_state=0)
+    results = []
+    for cuda_graph in (False, True):
+        est = MLPClassifier(cuda_graph=cuda_graph, device="cpu", warm_start=True, **params)
+        est.fit(X, y).fit(X, y).partial_fit(X, y)
+        results.append(est.coefs_[0])
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_static_step_for_regression_and_images(static_on_cpu):
+    X, y = make_regression(n_samples=400, n_features=8, random_state=0)
+    y = y / y.std()
+    params = dict(hidden_layer_sizes=(16,), batch_size=64, max_iter=4, random_state=0)
+    a = MLPRegressor(cuda_graph=False, **params, device="cpu").fit(X, y)
+    b = MLPRegressor(cuda_graph=True, **params, device="cpu").fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, size=(300, 8, 8)).astype(np.uint8)
+    labels = (images[:, :4].mean(axis=(1, 2)) > images[:, 4:].mean(axis=(1, 2))).astype(int)
+    params = dict(
+        channels=(4,), dense_sizes=(), batch_size=32, max_iter=2, random_state=0, device="cpu"
+    )
+    a = ConvNetClassifier(cuda_graph=False, **params).fit(images, labels)
+    steps = static_on_cpu["steps"]
+    b = ConvNetClassifier(cuda_graph=True, **params).fit(images, labels)
+    assert static_on_cpu["steps"] - steps == 2 * 10
+    np.testing.assert_array_equal(a.predict_proba(images), b.predict_proba(images))
+
+
+class _PerBatch(Callback):
+    def on_batch_end(self, net, **kwargs):
+        pass
+
+
+BLOCKERS = [
+    ("the device is not a CUDA device", MLPClassifier, {}, False),
+    ("solver='sgd' reads its learning rate on the host", MLPClassifier, {"solver": "sgd"}, True),
+    ("precision='fp16'", MLPClassifier, {"precision": "fp16"}, True),
+    ("compile=True", MLPClassifier, {"compile": True}, True),
+    ("callback _PerBatch runs per batch", MLPClassifier, {"callbacks": [_PerBatch()]}, True),
+    ("fewer than 4 full batches", MLPClassifier, {"batch_size": 200}, True),
+    ("batches vary in shape", SequenceClassifier, {}, True),
+    ("the training data streams from host memory", MLPClassifier, {"stream_data": True}, True),
+]
+
+
+@pytest.mark.parametrize("reason, cls, params, static", BLOCKERS, ids=[b[0] for b in BLOCKERS])
+def test_cuda_graph_true_says_why_it_cannot_capture(reason, cls, params, static, monkeypatch):
+    monkeypatch.setattr(graph, "STATIC_STEP_ON_CPU", static)
+    X, y = _data(n=600)
+    if cls is SequenceClassifier:
+        X = X.reshape(len(X), 4, 3)
+    est = cls(cuda_graph=True, max_iter=1, device="cpu", **params)
+    with pytest.raises(ValueError, match="cannot be captured.*" + re.escape(reason)):
+        est.fit(X, y)
+    # 'auto' trains eagerly instead, whatever the reason.
+    est.set_params(cuda_graph="auto").fit(X, y)
+    assert est.cuda_graph_ is False
+
+
+@needs_cuda
+@pytest.mark.parametrize("config", STATIC_CONFIGS.values(), ids=STATIC_CONFIGS.keys())
+def test_captured_step_matches_eager_on_cuda(config):
+    X, y = _data(n=2003)
+    params = dict(hidden_layer_sizes=(64, 64), batch_size=128, max_iter=5, random_state=0)
+    params.update(config, device="cuda")
+    if "dropout" in params:
+        params["dropout"] = 0.0  # the graph draws its own dropout masks
+    eager = MLPClassifier(cuda_graph=False, **params).fit(X, y)
+    captured = MLPClassifier(cuda_graph=True, **params).fit(X, y)
+    assert captured.cuda_graph_ is True
+    np.testing.assert_allclose(captured.loss_curve_, eager.loss_curve_, rtol=1e-3)
+    np.testing.assert_allclose(captured.predict_proba(X), eager.predict_proba(X), atol=1e-3)
+
+
+@needs_cuda
+def test_captured_step_with_dropout_learns_as_well():
+    X, y = _data(n=4000)
+    params = dict(hidden_layer_sizes=(64,), dropout=0.3, batch_size=128, max_iter=20)
+    eager = MLPClassifier(cuda_graph=False, random_state=0, **params).fit(X, y)
+    captured = MLPClassifier(cuda_graph=True, random_state=0, **params).fit(X, y)
+    assert captured.cuda_graph_ is True
+    assert abs(captured.score(X, y) - eager.score(X, y)) < 0.03
+
+
+# -- streaming ---------------------------------------------------------------------------
+
+
+def _memmap(tmp_path, array, name="X.npy"):
+    path = Path(tmp_path) / name
+    np.save(path, array)
+    return np.load(path, mmap_mode="r")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_memory_map_streams_and_gives_the_in_memory_results(
+    tmp_path, monkeypatch, dtype, early_stopping
+):
+    X, y = _data(n=700)
+    X_map = _memmap(tmp_path, X.astype(dtype))
+    assert is_memory_mapped(X_map)
+    rows_read = []
+    source_rows = HostData.source_rows
+
+    def spy(self, index):
+        rows = source_rows(self, index)
+        rows_read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(HostData, "source_rows", spy)
+    params = dict(
+        hidden_layer_sizes=(16,),
+        batch_size=64,
+        max_iter=4,
+        early_stopping=early_stopping,
+        random_state=0,
+        device="cpu",
+    )
+    in_memory = MLPClassifier(**params).fit(np.array(X_map), y)
+    assert rows_read == []
+    streamed = MLPClassifier(**params).fit(X_map, y)
+    # Every training row of every epoch (and the validation rows) was read in batches.
+    n_train = len(y) - (70 if early_stopping else 0)
+    assert sum(rows_read) == streamed.n_iter_ * (n_train + (70 if early_stopping else 0))
+    assert max(rows_read) <= max(64, 4096 if early_stopping else 64)
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-5)
+    np.testing.assert_allclose(streamed.coefs_[0], in_memory.coefs_[0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(streamed.predict(X_map), in_memory.predict(X))
+
+
+def test_stream_data_true_streams_any_array_and_false_never(tmp_path, monkeypatch):
+    X, y = _data(n=300)
+    iterated = []
+    original = StreamBatches.__iter__
+
+    def spy(self):
+        iterated.append(len(self.data))
+        return original(self)
+
+    monkeypatch.setattr(StreamBatches, "__iter__", spy)
+    MLPClassifier(stream_data=True, max_iter=2, device="cpu", random_state=0).fit(X, y)
+    assert iterated == [300, 300]
+    iterated.clear()
+    X_map = _memmap(tmp_path, X.astype(np.float32))
+    MLPClassifier(stream_data=False, max_iter=2, device="cpu", random_state=0).fit(X_map, y)
+    assert iterated == []
+    with pytest.raises(ValueError, match="stream_data=True needs a stochastic solver"):
+        MLPClassifier(stream_data=True, solver="lbfgs", device="cpu").fit(X, y)
+
+
+def test_stream_batches_read_the_next_batch_ahead():
+    """The batches come out whole and in order, prefetched by the worker thread."""
+    X = np.arange(50, dtype=np.float64).reshape(25, 2)
+    y = np.arange(25)
+    data = HostData(X, y, None, np.arange(3, 25), torch.device("cpu"))
+    batches = list(StreamBatches(data, 10, shuffle=False))
+    assert [len(b[1][0]) for b in batches] == [10, 10, 2]
+    np.testing.assert_array_equal(torch.cat([b[1][0] for b in batches]).numpy(), y[3:])
+    assert batches[0][0].dtype == torch.float32
+    np.testing.assert_array_equal(batches[2][0].numpy(), X[23:25])
+    shuffled = list(StreamBatches(data, 10, shuffle=True, generator=torch.Generator()))
+    seen = torch.cat([b[1][0] for b in shuffled]).numpy()
+    np.testing.assert_array_equal(np.sort(seen), y[3:])
+    for X_batch, (y_batch, _) in shuffled:  # rows and targets stay paired
+        np.testing.assert_array_equal(X_batch.numpy()[:, 0], 2 * y_batch.numpy())
+
+
+def _anonymous_memory_kib():
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    match = re.search(r"RssAnon:\s+(\d+) kB", status.read_text())
+    return int(match.group(1)) if match else None
+
+
+@pytest.mark.skipif(_anonymous_memory_kib() is None, reason="needs Linux's /proc/self/status")
+def test_memory_map_trains_without_being_loaded_whole(tmp_path):
+    """Private memory grows by far less than the data when a memory map streams.
+
+    A float64 map of 50k x 256 is 102 MB; the in-memory path casts it to a 51 MB float32
+    copy, which this measurement sees, so it can fail. (What does grow when streaming is
+    a few arrays of one number per row: targets, the shuffling order.)
+    """
+    path = tmp_path / "X.npy"
+    X_map = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(50_000, 256))
+    rng = np.random.RandomState(0)
+    for start in range(0, len(X_map), 10_000):
+        X_map[start : start + 10_000] = rng.standard_normal((10_000, 256))
+    X_map.flush()
+    X_map = np.load(path, mmap_mode="r")
+    y = (np.asarray(X_map[:, 0]) > 0).astype(int)
+    float32_mb = X_map.size * 4 / 2**20
+
+    def growth_mb(**params):
+        est = MLPClassifier(hidden_layer_sizes=(8,), batch_size=256, max_iter=1, **params)
+        import threading
+
+        peak = [0]
+        before = _anonymous_memory_kib()
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], _anonymous_memory_kib() - before)
+                done.wait(0.002)
+
+        thread = threading.Thread(target=sample)
+        thread.start()
+        try:
+            est.fit(X_map, y)
+        finally:
+            done.set()
+            thread.join()
+        return peak[0] / 1024
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        streamed = growth_mb(device="cpu", random_state=0)
+        loaded = growth_mb(device="cpu", random_state=0, stream_data=False)
+    assert loaded > 0.8 * float32_mb  # the measurement sees a copy
+    assert streamed < 0.25 * float32_mb
+
+
+# -- precision='auto' ----------------------------------------------------------------------
+
+
+def test_precision_auto_is_float32_on_the_cpu():
+    X, y = _data(n=200)
+    for est in (MLPClassifier(max_iter=2, device="cpu"),):
+        est.fit(X, y)
+        assert est.net_.precision == "float32"
+    assert ConvNetClassifier().precision == "auto"
+    assert MLPClassifier().precision == "float32"
+
+
+def test_precision_auto_picks_bf16_where_it_helps_on_cuda(monkeypatch):
+    cuda = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert ConvNetClassifier()._resolve_precision(cuda) == "bf16"
+    assert TransformerClassifier()._resolve_precision(cuda) == "bf16"
+    assert MLPClassifier(precision="auto")._resolve_precision(cuda) == "float32"
+    assert ConvNetClassifier(precision="float32")._resolve_precision(cuda) == "float32"
+    assert ConvNetClassifier()._resolve_precision(torch.device("cpu")) == "float32"
+    monkeypatch.setattr(torch.backends.cudnn, "is_available", lambda: True)
+    for version, expected in ((91300, "bf16"), (90100, "float32")):
+        monkeypatch.setattr(torch.backends.cudnn, "version", lambda v=version: v)
+        assert SequenceClassifier()._resolve_precision(cuda) == expected
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert ConvNetClassifier()._resolve_precision(cuda) == "float32"
+
+
+def _bars(n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    images = rng.uniform(0, 0.3, size=(n, 10, 10)).astype(np.float32)
+    labels = rng.randint(0, 2, n)
+    for image, label in zip(images, labels, strict=True):
+        if label:
+            image[:, rng.randint(10)] += 0.7
+        else:
+            image[rng.randint(10), :] += 0.7
+    return images, labels
+
+
+@pytest.mark.parametrize(
+    "make, data",
+    [
+        (lambda p: ConvNetClassifier(channels=(8,), dense_sizes=(), max_iter=8, **p), "images"),
+        (lambda p: SequenceClassifier(cell="gru", hidden_size=16, max_iter=15, **p), "images"),
+        (
+            lambda p: TransformerClassifier(
+                d_model=16, n_heads=2, n_layers=1, max_iter=15, batch_size=32, **p
+            ),
+            "tokens",
+        ),
+    ],
+    ids=["convnet", "gru", "transformer"],
+)
+def test_bf16_training_is_as_accurate_as_float32(make, data):
+    if data == "images":
+        X, y = _bars()
+        X_test, y_test = _bars(seed=1)
+    else:
+        rng = np.random.RandomState(0)
+        X = rng.randint(1, 30, size=(600, 12))
+        y = (X == 7).any(axis=1).astype(int)
+        X_test, y_test = X[400:], y[400:]
+        X, y = X[:400], y[:400]
+    scores = {}
+    for precision in ("float32", "bf16"):
+        est = make(
+            dict(precision=precision, random_state=0, device="cpu", learning_rate_init=0.01)
+        )
+        scores[precision] = est.fit(X, y).score(X_test, y_test)
+    assert scores["float32"] > 0.8
+    assert scores["bf16"] >= scores["float32"] - 0.05
+
+
+@pytest.mark.parametrize("kind", ["convnet-uint8", "sequence", "transformer-text"])
+def test_every_estimator_streams(kind):
+    rng = np.random.RandomState(0)
+    if kind == "convnet-uint8":
+        X = rng.randint(0, 256, size=(120, 6, 6)).astype(np.uint8)
+        y = (X[:, :3].mean(axis=(1, 2)) > X[:, 3:].mean(axis=(1, 2))).astype(int)
+        make = lambda **p: ConvNetClassifier(channels=(4,), dense_sizes=(), **p)  # noqa: E731
+    elif kind == "sequence":
+        X = rng.standard_normal((120, 7, 2)).astype(np.float32)
+        y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+        make = lambda **p: SequenceClassifier(hidden_size=8, **p)  # noqa: E731
+    else:
+        words = np.array(["good", "bad", "film", "plot", "the", "a", "great", "dull"])
+        X = [" ".join(rng.choice(words, size=rng.randint(2, 9))) for _ in range(120)]
+        y = np.array([int("good" in text or "great" in text) for text in X])
+        # No dropout: a streamed batch's rows are read in file order, so masks would land
+        # on other rows than in memory.
+        make = lambda **p: TransformerClassifier(  # noqa: E731
+            d_model=8, n_heads=2, n_layers=1, dropout=0.0, **p
+        )
+    params = dict(batch_size=16, max_iter=3, random_state=0, device="cpu")
+    in_memory = make(stream_data=False, **params).fit(X, y)
+    streamed = make(stream_data=True, **params).fit(X, y)
+    np.testing.assert_allclose(
+        streamed.predict_proba(X), in_memory.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
