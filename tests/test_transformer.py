@@ -144,7 +144,7 @@ def test_invalid_parameters():
     with pytest.raises(ValueError, match="divisible by n_heads"):
         make(d_model=10, n_heads=3).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="pooling"):
-        make(pooling="max").fit(TEXTS, LABELS)
+        make(pooling="maximum").fit(TEXTS, LABELS)
 
 
 # -- padding ------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_grid_search_in_a_pipeline():
 
 
 # -- attention ----------------------------------------------------------------------------
-@pytest.mark.parametrize("pooling", ["mean", "cls"])
+@pytest.mark.parametrize("pooling", ["mean", "cls", "max"])
 def test_attention_weights(pooling):
     clf = make(pooling=pooling, n_layers=2).fit(TEXTS, LABELS)
     tokens, weights = clf.attention_weights(["a great unseen film", "it"])

@@ -17,7 +17,7 @@ def test_default_cls_id_matches_the_vectorizer():
     assert TransformerEncoderModule(N_VOCAB, 2).cls_id == CLS_ID
 
 
-@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
 @pytest.mark.parametrize("positional", ["sinusoidal", "learned"])
 def test_output_shape_and_attention_shapes(pooling, positional):
     module = make_module(pooling=pooling, positional=positional, n_layers=3).eval()
@@ -33,7 +33,7 @@ def test_output_shape_and_attention_shapes(pooling, positional):
     torch.testing.assert_close(logits_explicit, logits, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
 @pytest.mark.parametrize("positional", ["sinusoidal", "learned"])
 def test_padding_invariance(pooling, positional):
     module = make_module(pooling=pooling, positional=positional, dropout=0.3).eval()
@@ -56,7 +56,7 @@ def test_padding_token_values_do_not_matter():
     torch.testing.assert_close(module(ids), before, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max"])
 def test_attention_weights_sum_to_one_over_non_pad_keys(pooling):
     module = make_module(pooling=pooling).eval()
     ids = torch.tensor([[5, 6, 7, 0, 0], [3, 4, 0, 0, 0]])
@@ -85,9 +85,18 @@ def test_cls_and_mean_pooling_differ_and_cls_uses_the_cls_id():
     torch.testing.assert_close(mean(ids), before_mean)
 
 
-def test_all_padding_row_stays_finite_with_mean_pooling():
-    module = make_module(pooling="mean").eval()
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_all_padding_row_stays_finite(pooling):
+    module = make_module(pooling=pooling).eval()
     assert torch.isfinite(module(torch.zeros(2, 4, dtype=torch.long))).all()
+
+
+def test_max_pooling_takes_each_features_maximum_over_tokens_only():
+    from sknn.modules.transformer import POOLINGS
+
+    hidden = torch.tensor([[[1.0, -5.0], [3.0, -2.0], [9.0, 9.0]]])
+    mask = torch.tensor([[True, True, False]])  # the third position is padding
+    torch.testing.assert_close(POOLINGS["max"](hidden, mask), torch.tensor([[3.0, -2.0]]))
 
 
 def test_frozen_embedding_is_not_updated():
@@ -143,7 +152,7 @@ def test_errors():
     with pytest.raises(ValueError, match="divisible"):
         make_module(d_model=10, n_heads=4)
     with pytest.raises(ValueError, match="pooling"):
-        make_module(pooling="max")
+        make_module(pooling="maximum")
     with pytest.raises(ValueError, match="positional"):
         make_module(positional="rotary")
     with pytest.raises(ValueError, match="embedding_weights"):

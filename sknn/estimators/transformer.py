@@ -83,9 +83,10 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     positional : {'sinusoidal', 'learned'}, default='sinusoidal'
         The positional encoding.
 
-    pooling : {'cls', 'mean'}, default='mean'
-        How a document becomes one vector: the masked mean of the final token states, or
-        the final state of a ``[CLS]`` token prepended to every document.
+    pooling : {'cls', 'mean', 'max'}, default='mean'
+        How a document becomes one vector: the masked mean of the final token states, their
+        masked maximum per feature (max-over-time, as convolutional text classifiers pool),
+        or the final state of a ``[CLS]`` token prepended to every document.
 
     embeddings : mapping of str to vector, word-vector object or None, default=None
         Pre-trained word vectors to initialise the token embedding with: a dict of

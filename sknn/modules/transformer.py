@@ -226,7 +226,15 @@ def _mean_pool(hidden: Tensor, key_mask: Tensor) -> Tensor:
     return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
 
 
-POOLINGS = {"cls": _cls_pool, "mean": _mean_pool}
+def _max_pool(hidden: Tensor, key_mask: Tensor) -> Tensor:
+    # Max over the tokens of each feature (max-over-time, as in convolutional text
+    # classifiers); padding never wins. A row with no token at all gives zeros.
+    masked = hidden.masked_fill(~key_mask.unsqueeze(-1), float("-inf"))
+    pooled = masked.max(dim=1).values
+    return torch.where(key_mask.any(dim=1, keepdim=True), pooled, torch.zeros_like(pooled))
+
+
+POOLINGS = {"cls": _cls_pool, "mean": _mean_pool, "max": _max_pool}
 
 
 class TransformerEncoderModule(nn.Module):
@@ -261,7 +269,7 @@ class TransformerEncoderModule(nn.Module):
         The longest input ``L`` accepted (the prepended ``[CLS]`` not counted).
     positional : {"sinusoidal", "learned"}, default="sinusoidal"
         The positional encoding.
-    pooling : {"cls", "mean"}, default="cls"
+    pooling : {"cls", "mean", "max"}, default="cls"
         ``"cls"`` prepends the token ``cls_id`` to every sequence and classifies from its
         final state; ``"mean"`` averages the final states of the non-padding tokens.
     cls_id : int, default=2
