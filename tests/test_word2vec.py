@@ -69,6 +69,33 @@ def test_loss_curve(fitted):
     assert fitted.loss_curve_[-1] < fitted.loss_curve_[0] < 6 * np.log(2) + 0.1
 
 
+def test_initial_vectors_as_gensim():
+    # gensim 4 draws input vectors uniformly in [-1, 1) / D, the C code in [-0.5, 0.5) / D.
+    from sknn.word2vec._training import NegativeSamplingTrainer
+
+    n_words, dim = 500, 20
+    trainer = NegativeSamplingTrainer(
+        n_words,
+        dim,
+        np.ones(n_words),
+        np.full(n_words, 1.0 / n_words),
+        sg=True,
+        window=2,
+        negative=2,
+        alpha=0.025,
+        min_alpha=0.0001,
+        batch_words=100,
+        batch_size=64,
+        device=torch.device("cpu"),
+        generator=torch.Generator().manual_seed(0),
+    )
+    scaled = trainer.input_vectors * dim
+    assert scaled.min() >= -1.0 and scaled.max() < 1.0
+    assert scaled.min() < -0.95 and scaled.max() > 0.95
+    assert scaled.abs().mean() == pytest.approx(0.5, abs=0.01)
+    assert not trainer.output_vectors.any()
+
+
 def test_init_stores_params_only():
     params = dict(vector_size=7, window=3, tokenizer=str.split, device="cpu")
     model = Word2Vec(**params)

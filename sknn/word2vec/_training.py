@@ -105,10 +105,12 @@ class NegativeSamplingTrainer:
         noise = torch.as_tensor(noise_distribution, dtype=torch.float64, device=device)
         self.noise_cdf = torch.cumsum(noise, 0).float()
         self.noise_cdf[-1] = 1.0
-        # The reference initialisation: input vectors uniform in [-0.5, 0.5) / D, output
-        # vectors zero, so that every score starts at 0.
+        # gensim 4's initialisation: input vectors uniform in [-1, 1) / D (twice the range
+        # of the original C code, which measurably helps on a small corpus: the output
+        # vectors, zero at first, grow from the input vectors), output vectors zero, so
+        # that every score starts at 0.
         self.input_vectors = (
-            torch.rand(n_words, vector_size, generator=generator, device=device) - 0.5
+            2.0 * torch.rand(n_words, vector_size, generator=generator, device=device) - 1.0
         ) / vector_size
         self.output_vectors = torch.zeros(n_words, vector_size, device=device)
         distances = torch.arange(1, window + 1, device=device)
