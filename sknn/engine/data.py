@@ -77,14 +77,11 @@ class IndexBatches:
             yield order[start : start + self.batch_size]
 
     def __iter__(self):
-        n_samples = len(self.data)
         if self.shuffle:
-            device = self.data.index_device
-            order = torch.randperm(n_samples, generator=self.generator, device=device)
-            for start in range(0, n_samples, self.batch_size):
-                yield self.data.take(order[start : start + self.batch_size])
-        else:
-            for start in range(0, n_samples, self.batch_size):
+            for index in self.indices():
+                yield self.data.take(index)
+        else:  # slices: views of the data, no gather
+            for start in range(0, len(self.data), self.batch_size):
                 yield self.data.take(slice(start, start + self.batch_size))
 
 
@@ -139,8 +136,7 @@ class HostData:
         return X + [self.y] + w
 
     def _assemble(self, tensors):
-        """The tensors of :meth:`_arrays`' order -> ``(X, (y, weight))`` on the device."""
-        tensors = [t.float() if t.is_floating_point() else t for t in tensors]
+        """The tensors of :meth:`_arrays`' order -> ``(X, (y, weight))``."""
         if isinstance(self.X, dict):
             X = dict(zip(self.X, tensors[: len(self.X)], strict=True))
             rest = tensors[len(self.X) :]
@@ -150,16 +146,8 @@ class HostData:
 
     def source_rows(self, index):
         """Positions ``index`` (into this dataset) -> sorted row numbers of X."""
-        if isinstance(index, slice):
-            index = np.arange(len(self))[index]
-        else:
-            index = np.sort(np.asarray(index))
+        index = np.sort(np.asarray(index))
         return index if self.rows is None else np.sort(self.rows[index])
-
-    def take(self, index):
-        """The batch at ``index`` (a slice or index array), read and moved to the device."""
-        tensors = _read(self._arrays(), self.source_rows(index))
-        return self._assemble([t.to(self.device) for t in tensors])
 
 
 class StreamBatches(IndexBatches):
@@ -179,29 +167,32 @@ class StreamBatches(IndexBatches):
         if not batches:
             return
         device = self.data.device
-        cuda = device.type == "cuda"
         arrays = self.data._arrays()
-        if cuda:
+        if device.type == "cuda":
             slots = [_PinnedSlot(arrays, self.batch_size) for _ in range(2)]
             copy_stream = torch.cuda.Stream(device=device)
+
+            def read(i):
+                return slots[i % 2].fill(arrays, self.data.source_rows(batches[i]))
+
+            def deliver(i, host):
+                return slots[i % 2].to_device(host, device, copy_stream)
+
+        else:
+
+            def read(i):
+                return _read(arrays, self.data.source_rows(batches[i]))
+
+            def deliver(i, host):
+                return [t.to(device) for t in host]  # a no-op on the CPU
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            if cuda:
-                pending = pool.submit(slots[0].fill, arrays, self.data.source_rows(batches[0]))
-            else:
-                pending = pool.submit(_read, arrays, self.data.source_rows(batches[0]))
+            pending = pool.submit(read, 0)
             for i in range(len(batches)):
                 host = pending.result()
                 if i + 1 < len(batches):
-                    rows = self.data.source_rows(batches[i + 1])
-                    if cuda:
-                        pending = pool.submit(slots[(i + 1) % 2].fill, arrays, rows)
-                    else:
-                        pending = pool.submit(_read, arrays, rows)
-                if cuda:
-                    tensors = slots[i % 2].to_device(host, device, copy_stream)
-                else:
-                    tensors = host
-                yield self.data._assemble(tensors)
+                    pending = pool.submit(read, i + 1)
+                yield self.data._assemble(deliver(i, host))
 
 
 def _read(arrays, rows):
