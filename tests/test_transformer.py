@@ -94,8 +94,8 @@ def test_pickle_round_trip_keeps_vocabulary_and_predictions(fitted):
 
 def test_seeded_refit_is_identical_and_leaves_global_rng_alone():
     torch_state = torch.random.get_rng_state()
-    first = make(dropout=0.3).fit(TEXTS, LABELS)
-    second = make(dropout=0.3).fit(TEXTS, LABELS)
+    first = make(dropout=0.3, token_dropout=0.2).fit(TEXTS, LABELS)
+    second = make(dropout=0.3, token_dropout=0.2).fit(TEXTS, LABELS)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert first.loss_curve_ == second.loss_curve_
     np.testing.assert_array_equal(first.predict_proba(TEXTS), second.predict_proba(TEXTS))
@@ -145,6 +145,17 @@ def test_invalid_parameters():
         make(d_model=10, n_heads=3).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="pooling"):
         make(pooling="maximum").fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="token_dropout"):
+        make(token_dropout=1.0).fit(TEXTS, LABELS)
+
+
+def test_token_dropout_changes_training_not_prediction():
+    plain = make(max_iter=15).fit(TEXTS, LABELS)
+    dropped = make(max_iter=15, token_dropout=0.3).fit(TEXTS, LABELS)
+    assert dropped.loss_curve_ != plain.loss_curve_
+    assert (dropped.predict(TEXTS) == LABELS).mean() >= 0.9
+    # Prediction runs in eval mode: repeated calls agree exactly.
+    np.testing.assert_array_equal(dropped.predict_proba(TEXTS), dropped.predict_proba(TEXTS))
 
 
 # -- padding ------------------------------------------------------------------------------

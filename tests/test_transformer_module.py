@@ -161,3 +161,36 @@ def test_errors():
     with pytest.raises(ValueError, match="max_len=4"):
         module(torch.ones(1, 5, dtype=torch.long))
     module(torch.ones(1, 4, dtype=torch.long))  # the prepended [CLS] is not counted
+    with pytest.raises(ValueError, match="token_dropout"):
+        make_module(token_dropout=1.0)
+    with pytest.raises(ValueError, match="oov_id"):
+        make_module(token_dropout=0.1, oov_id=N_VOCAB)
+
+
+def _ids_seen_by_the_embedding(module, ids):
+    seen = []
+    handle = module.embedding.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
+    module(ids)
+    handle.remove()
+    return seen[0]
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_token_dropout_replaces_tokens_by_oov_in_training_only(pooling):
+    oov = 1
+    module = make_module(token_dropout=0.3, oov_id=oov, pooling=pooling, max_len=50)
+    torch.manual_seed(1)
+    ids = torch.randint(3, N_VOCAB, (400, 50))
+    ids[:, 40:] = 0  # padding
+    offset = 1 if pooling == "cls" else 0
+    seen = _ids_seen_by_the_embedding(module.train(), ids)[:, offset:]
+    if pooling == "cls":
+        assert (_ids_seen_by_the_embedding(module, ids)[:, 0] == CLS_ID).all()
+    changed = seen != ids
+    assert (seen[changed] == oov).all()
+    assert not changed[:, 40:].any(), "padding must stay padding"
+    rate = changed[:, :40].float().mean().item()
+    assert abs(rate - 0.3) < 0.01, rate
+    # A fresh draw per batch, and none at all in eval mode.
+    assert not torch.equal(_ids_seen_by_the_embedding(module, ids)[:, offset:], seen)
+    assert torch.equal(_ids_seen_by_the_embedding(module.eval(), ids)[:, offset:], ids)

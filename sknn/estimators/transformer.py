@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
-from sknn.text import CLS_ID, PAD_ID, TextVectorizer, check_sequence_input
+from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
 from sknn.text._vectorizer import CLS_TOKEN
 
 #: Attention-matrix entries (rows x heads x S x S) per forward pass when predicting: the
@@ -79,6 +79,12 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
 
     attention_dropout : float, default=0.0
         Dropout on the attention weights.
+
+    token_dropout : float, default=0.0
+        Word dropout: while training, each token of a document is replaced by the
+        out-of-vocabulary token with this probability (a fresh draw every batch), so that
+        no single word decides a prediction and the out-of-vocabulary embedding learns
+        to stand for words never seen in training. Prediction is unaffected.
 
     positional : {'sinusoidal', 'learned'}, default='sinusoidal'
         The positional encoding.
@@ -216,6 +222,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         dim_feedforward=None,
         dropout=0.1,
         attention_dropout=0.0,
+        token_dropout=0.0,
         positional="sinusoidal",
         pooling="mean",
         embeddings=None,
@@ -270,6 +277,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         self.dim_feedforward = dim_feedforward
         self.dropout = dropout
         self.attention_dropout = attention_dropout
+        self.token_dropout = token_dropout
         self.positional = positional
         self.pooling = pooling
         self.embeddings = embeddings
@@ -290,6 +298,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         "dim_feedforward": [Interval(Integral, 1, None, closed="left"), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "attention_dropout": [Interval(Real, 0, 1, closed="left")],
+        "token_dropout": [Interval(Real, 0, 1, closed="left")],
         "positional": [StrOptions(set(POSITIONAL_ENCODINGS))],
         "pooling": [StrOptions(set(POOLINGS))],
         # Checked at fit by _word_vector_lookup, which accepts several duck types.
@@ -346,6 +355,8 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
             dim_feedforward=self.dim_feedforward,
             dropout=self.dropout,
             attention_dropout=self.attention_dropout,
+            token_dropout=self.token_dropout,
+            oov_id=OOV_ID,
             max_len=self.max_len,
             positional=self.positional,
             pooling=self.pooling,

@@ -265,6 +265,12 @@ class TransformerEncoderModule(nn.Module):
         before the head.
     attention_dropout : float, default=0.0
         Dropout on the attention weights.
+    token_dropout : float, default=0.0
+        Word dropout: in training, each token (padding and ``[CLS]`` excepted) is
+        replaced by ``oov_id`` with this probability, so the model cannot lean on single
+        words and the out-of-vocabulary embedding learns to stand for unseen ones.
+    oov_id : int, default=1
+        The id that dropped tokens become (``sknn.text.OOV_ID``).
     max_len : int, default=512
         The longest input ``L`` accepted (the prepended ``[CLS]`` not counted).
     positional : {"sinusoidal", "learned"}, default="sinusoidal"
@@ -323,6 +329,8 @@ class TransformerEncoderModule(nn.Module):
         dim_feedforward: int | None = None,
         dropout: float = 0.1,
         attention_dropout: float = 0.0,
+        token_dropout: float = 0.0,
+        oov_id: int = 1,
         max_len: int = 512,
         positional: str = "sinusoidal",
         pooling: str = "cls",
@@ -340,8 +348,14 @@ class TransformerEncoderModule(nn.Module):
             raise ValueError(f"pooling must be one of {sorted(POOLINGS)}; got {pooling!r}.")
         if pooling == "cls" and not 0 < cls_id < n_vocab:
             raise ValueError(f"cls_id must lie in [1, n_vocab={n_vocab}); got {cls_id}.")
+        if not 0.0 <= token_dropout < 1.0:
+            raise ValueError(f"token_dropout must lie in [0, 1); got {token_dropout}.")
+        if token_dropout and not 0 < oov_id < n_vocab:
+            raise ValueError(f"oov_id must lie in [1, n_vocab={n_vocab}); got {oov_id}.")
         self.pooling = pooling
         self.cls_id = cls_id
+        self.token_dropout = token_dropout
+        self.oov_id = oov_id
         self.max_len = max_len
         self.embedding = self._make_embedding(n_vocab, d_model, embedding_weights)
         self.embedding.weight.requires_grad_(not freeze_embedding)
@@ -400,6 +414,11 @@ class TransformerEncoderModule(nn.Module):
                 f"Sequences of length {ids.shape[1]} exceed max_len={self.max_len}; "
                 "truncate them or build the module with a larger max_len."
             )
+        if self.training and self.token_dropout > 0:
+            # Drawn from torch's global generator on the ids' device, like dropout, so
+            # seeded fits stay reproducible and the step can be captured.
+            dropped = torch.rand(ids.shape, device=ids.device) < self.token_dropout
+            ids = torch.where(dropped & (ids != PAD_ID), self.oov_id, ids)
         if self.pooling == "cls":
             cls = torch.full((ids.shape[0], 1), self.cls_id, dtype=ids.dtype, device=ids.device)
             ids = torch.cat([cls, ids], dim=1)
