@@ -445,10 +445,10 @@ def test_every_estimator_streams(kind):
         words = np.array(["good", "bad", "film", "plot", "the", "a", "great", "dull"])
         X = [" ".join(rng.choice(words, size=rng.randint(2, 9))) for _ in range(120)]
         y = np.array([int("good" in text or "great" in text) for text in X])
-        # No dropout: a streamed batch's rows are read in file order, so masks would land
-        # on other rows than in memory.
+        # No dropout of either kind: a streamed batch's rows are read in file order, so
+        # masks would land on other rows than in memory.
         make = lambda **p: TransformerClassifier(  # noqa: E731
-            d_model=8, n_heads=2, n_layers=1, dropout=0.0, **p
+            d_model=8, n_heads=2, n_layers=1, dropout=0.0, token_dropout=0.0, **p
         )
     params = dict(batch_size=16, max_iter=3, random_state=0, device="cpu")
     in_memory = make(stream_data=False, **params).fit(X, y)
