@@ -141,21 +141,20 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     Notes
     -----
     The defaults are chosen for small transformers trained from scratch and differ from
-    :class:`MLPClassifier`'s: AdamW (``solver='adamw'``) with ``weight_decay=0.01`` in
-    place of the L2 penalty (``alpha=0``), ``learning_rate_init=1e-3``, minibatches of 32,
-    and early stopping on a 10% validation split (``n_iter_no_change=3``, at most
-    ``max_iter=30`` epochs) with the best epoch's weights restored, because a
-    transformer overfits a small corpus within a few epochs. For the same reason the
-    regularisation is strong: ``dropout=0.3`` and ``token_dropout=0.1``. On the Rotten
-    Tomatoes snippets (3-fold CV, CPU; TF-IDF + logistic regression 0.745 on the same
-    folds) ``dropout=0.1`` without word dropout scored 0.722, ``dropout=0.3``
-    0.738, adding ``token_dropout=0.1`` 0.744, and adding ``min_freq=2`` too 0.753;
-    ``min_freq=2`` is not the default because it empties the vocabulary of a corpus
-    whose words all occur once. The usual recipe of a
+    :class:`MLPClassifier`'s: AdamW (``solver='adamw'``) with ``weight_decay=0.01`` in place
+    of the L2 penalty (``alpha=0``), ``learning_rate_init=1e-3``, minibatches of 32, and
+    early stopping on a 10% validation split (``n_iter_no_change=3``, at most
+    ``max_iter=30`` epochs) with the best epoch's weights restored, because a transformer
+    overfits a small corpus within a few epochs. For the same reason the regularisation is
+    strong: ``dropout=0.3`` and ``token_dropout=0.1``. On the Rotten Tomatoes snippets
+    (3-fold CV, CPU; TF-IDF + logistic regression 0.745 on the same folds) ``dropout=0.1``
+    without word dropout scored 0.722, ``dropout=0.3`` 0.738, adding ``token_dropout=0.1``
+    0.744, and adding ``min_freq=2`` too 0.753; ``min_freq=2`` is not the default because it
+    empties the vocabulary of a corpus whose words all occur once. The usual recipe of a
     warm-up, a decaying rate and gradient clipping is one parameter each
-    (``learning_rate='linear'``, ``warmup=0.1``, ``grad_clip=1.0``); on the Rotten
-    Tomatoes snippets (3-fold CV, at most 6 epochs, CPU, ``dropout=0.1``) it scored 0.686
-    against the constant rate's 0.721, so it is not the default.
+    (``learning_rate='linear'``, ``warmup=0.1``, ``grad_clip=1.0``); on the Rotten Tomatoes
+    snippets (3-fold CV, at most 6 epochs, CPU, ``dropout=0.1``) it scored 0.686 against the
+    constant rate's 0.721, so it is not the default.
 
     ``n_features_in_`` is 1: the input is one column of documents. A one-column pandas
     DataFrame is accepted and its column name kept in ``feature_names_in_``.
