@@ -563,15 +563,18 @@ class BaseNeuralNet(BaseEstimator, ABC):
         return out
 
     def _activated_outputs(self, X):
-        """Validated X -> outputs after the output activation, as float64 NumPy.
+        """Validated X -> outputs after the output activation, as float32 NumPy.
 
+        float32 is the precision the network computes in: returned as float64, they would
+        claim digits that BLAS kernels choose freely (a row's prediction can differ in the
+        last float32 digit between predicting it alone and among others, by CPU model).
         With ``n_init > 1`` and ``ensemble='average'``, the mean over every run.
         """
         runs = getattr(self, "runs_", None)
         if runs:
             return np.mean([run._activated_outputs(X) for run in runs], axis=0)
         raw = self._raw_outputs(X)
-        return OUTPUT_ACTIVATIONS[self.out_activation_](raw).double().numpy()
+        return OUTPUT_ACTIVATIONS[self.out_activation_](raw).numpy()
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -57,26 +57,12 @@ _FLOAT32 = (
     "repeated rows only up to float32 rounding (relative differences up to 3e-6), and the "
     "check compares at rtol=1e-7, a float64 tolerance."
 )
-_PACKED = (
-    "sknn predicts in float32 and the packed recurrent kernels round differently with the "
-    "batch's composition: a subset's predictions differ from the full batch's by up to "
-    "~2e-7, over the check's atol=1e-7. Non-strict: it passes on some thread counts."
-)
 EXPECTED_FAILED_CHECKS = {
     "MLPClassifier": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
     "MLPRegressor": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
-    "ConvNetClassifier": {
-        "check_sample_weight_equivalence_on_dense_data": _FLOAT32,
-        # Non-strict: passes or fails with the thread count.
-        "check_methods_subset_invariance": (
-            "float32 convolution kernels choose their algorithm by batch size: an image's "
-            "probabilities differ by ~1e-7 alone and among others; the check uses rtol=1e-7."
-        ),
-    },
-    "SequenceClassifier": {
-        "check_sample_weight_equivalence_on_dense_data": _FLOAT32,
-        "check_methods_subset_invariance": _PACKED,
-    },
+    "ConvNetClassifier": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
+    "SequenceClassifier": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
+    "SequenceRegressor": {"check_sample_weight_equivalence_on_dense_data": _FLOAT32},
 }
 
 

@@ -247,6 +247,21 @@ def test_numeric_dtypes_and_lists(dtype):
     np.testing.assert_array_equal(clf.predict_proba(X), clf_list.predict_proba(X.tolist()))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_outputs_are_float32_and_batch_invariant_to_float32_precision(dtype):
+    # The network computes in float32, and BLAS may round a row differently alone and
+    # among others: outputs say so by their dtype, whatever the input's.
+    X, y = make_regression(n_samples=60, n_features=5, random_state=0)
+    X = X.astype(dtype)
+    reg = MLPRegressor(max_iter=30, random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(max_iter=30, random_state=0, device="cpu").fit(X, y > 0)
+    for method in (reg.predict, clf.predict_proba, clf.predict_log_proba):
+        full = method(X)
+        assert full.dtype == np.float32
+        alone = np.concatenate([method(X[i : i + 1]) for i in range(len(X))])
+        np.testing.assert_allclose(alone, full, rtol=1e-5, atol=1e-6)
+
+
 def test_multilabel_and_multioutput():
     X, Y = make_multilabel_classification(n_samples=100, n_classes=3, random_state=0)
     clf = MLPClassifier(max_iter=50, random_state=0, device="cpu").fit(X, Y)
