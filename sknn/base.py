@@ -709,7 +709,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        y_prob : ndarray of shape (n_samples, n_classes)
+        y_prob : ndarray of shape (n_samples, n_classes), float32
             The probability of each class, columns ordered as in ``classes_``.
         """
         check_is_fitted(self)
@@ -728,7 +728,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        log_y_prob : ndarray of shape (n_samples, n_classes)
+        log_y_prob : ndarray of shape (n_samples, n_classes), float32
             Log-probabilities, columns ordered as in ``classes_``.
         """
         proba = self.predict_proba(X)
@@ -804,8 +804,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs), float32
+            The predicted values, in the float32 precision the network computes in.
         """
         check_is_fitted(self)
         pred = self._activated_outputs(self._validate_X(X))
