@@ -111,7 +111,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="sknn's device (default: cuda)")
     parser.add_argument(
-        "--epochs", type=int, default=20, help="maximum epochs of every model (default: 20)"
+        "--epochs",
+        type=int,
+        default=30,
+        # 20 epochs scored 0.9209 on a CPU, 30 scored 0.9272: a margin over the 0.92 target.
+        help="maximum epochs of every model (default: 30)",
     )
     parser.add_argument(
         "--n-train",
