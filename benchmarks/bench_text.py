@@ -71,19 +71,19 @@ def make_models(args):
 
     models = {
         # The baseline first: the table always has it, however far a long run gets.
-        "TF-IDF + LogisticRegression": lambda texts: make_pipeline(
+        MODEL_KEYS["tfidf"]: lambda texts: make_pipeline(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             LogisticRegression(max_iter=1000),
         ),
         # min_freq=2 keeps the one-off words of a corpus this size out of the vocabulary
         # (they train nothing useful); the rest are the estimator's defaults.
-        "Transformer (scratch)": lambda texts: TransformerClassifier(min_freq=2, **neural),
+        MODEL_KEYS["scratch"]: lambda texts: TransformerClassifier(min_freq=2, **neural),
     }
 
     try:
         from sknn.word2vec import Word2Vec
     except ImportError:
-        models["Transformer (word2vec init)"] = "sknn.word2vec.Word2Vec does not exist yet"
+        models[MODEL_KEYS["w2v"]] = "sknn.word2vec.Word2Vec does not exist yet"
     else:
 
         def transformer_w2v(texts):
@@ -94,19 +94,19 @@ def make_models(args):
             ).fit(texts)
             return TransformerClassifier(embeddings=w2v.wv_, **neural)
 
-        models["Transformer (word2vec init)"] = transformer_w2v
+        models[MODEL_KEYS["w2v"]] = transformer_w2v
 
     try:
         from sknn.estimators.sequence import SequenceClassifier
     except ImportError:
-        models["SequenceClassifier (recurrent)"] = (
+        models[MODEL_KEYS["recurrent"]] = (
             "sknn.estimators.sequence.SequenceClassifier does not exist yet"
         )
     else:
         # The estimator's defaults suit numeric time series (200 epochs, no early
         # stopping); on short texts it is configured as one would a text classifier:
         # a bidirectional GRU over 64-d embeddings, max-pooled, stopped early.
-        models["SequenceClassifier (recurrent)"] = lambda texts: SequenceClassifier(
+        models[MODEL_KEYS["recurrent"]] = lambda texts: SequenceClassifier(
             cell="gru",
             hidden_size=64,
             bidirectional=True,
