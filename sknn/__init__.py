@@ -7,6 +7,7 @@ from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
 from sknn.estimators.transformer import TransformerClassifier
+from sknn.persistence import get_untrusted_types, load, save
 from sknn.word2vec import Word2Vec
 
 __version__ = "0.1.0"
@@ -20,4 +21,7 @@ __all__ = [
     "TransformerClassifier",
     "Word2Vec",
     "__version__",
+    "get_untrusted_types",
+    "load",
+    "save",
 ]

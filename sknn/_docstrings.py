@@ -163,7 +163,8 @@ stream_data : 'auto' or bool, default='auto'
 
 checkpoint : str, path or None, default=None
     File to which the training state is saved after every epoch: the last epoch's full
-    state (to resume from) and the best epoch's weights.
+    state (to resume from) and the best epoch's weights, in sknn's model file format
+    (safetensors and JSON; nothing pickled). Its folder must exist.
 
 resume_from : str, path or None, default=None
     Checkpoint file (written by ``checkpoint``) to resume from: ``fit`` restores its

@@ -14,6 +14,7 @@ import os
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ from sknn._random import draw_seed, make_generator, torch_seed_scope
 from sknn.engine.callbacks import (
     EpochRule,
     ProgressBar,
+    RuleSettings,
     SaveCheckpoint,
     StopWhenRuleSays,
     tqdm_available,
@@ -46,23 +48,24 @@ from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, rel
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
 from sknn.engine.optim import OPTIMIZERS, STOCHASTIC_SOLVERS, OptimizerFactory
+from sknn.engine.state import MISSING, TrainingState
+from sknn.persistence import SaveMixin
 
 #: Values of ``learning_rate``: scikit-learn's three, then sknn's.
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive", "linear", "cosine", "plateau")
 
-#: Fitted bookkeeping a checkpoint carries so that a resumed fit continues where it was.
-_RESUMABLE = (
-    "n_iter_",
-    "t_",
-    "loss_",
-    "loss_curve_",
-    "best_loss_",
-    "validation_scores_",
-    "best_validation_score_",
-    "_no_improvement_count",
-    "_optimizer_steps",
-    "_base_lr",
-)
+#: Fitted attributes that are fields of the engine's TrainingState: attribute -> field.
+_STATE_ATTRIBUTES = {
+    "n_iter_": "n_iter",
+    "t_": "t",
+    "loss_": "loss",
+    "loss_curve_": "loss_curve",
+    "best_loss_": "best_loss",
+    "validation_scores_": "validation_scores",
+    "best_validation_score_": "best_validation_score",
+    # scikit-learn's private name, read by its own tests of the stopping rule.
+    "_no_improvement_count": "no_improvement_count",
+}
 
 #: Rows per forward pass when predicting.
 PREDICT_BATCH_SIZE = 65536
@@ -75,7 +78,7 @@ STREAM_DEVICE_FRACTION = 0.5
 SINGLE_THREAD_ROWS = 64
 
 
-class BaseNeuralNet(BaseEstimator, ABC):
+class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     """Base class of every sknn network estimator. Not for direct use.
 
     Subclasses list every parameter in their own ``__init__`` (scikit-learn reads the
@@ -222,6 +225,13 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 "n_init > 1 fits several models from scratch: it cannot be combined with "
                 "partial_fit, warm_start=True or checkpoint."
             )
+        if self.checkpoint is not None:
+            folder = Path(os.fspath(self.checkpoint)).parent
+            if not folder.is_dir():
+                raise FileNotFoundError(
+                    f"checkpoint={os.fspath(self.checkpoint)!r}: the folder {folder} does not "
+                    "exist. Create it, or name a file in an existing folder."
+                )
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         if self.n_init > 1:
             return self._fit_restarts(X, y, sample_weight, classes)
@@ -276,44 +286,54 @@ class BaseNeuralNet(BaseEstimator, ABC):
         """
         self.net_.make_optimizer = OptimizerFactory(self)
         self.net_.initialize_optimizer()
-        self._base_lr = self.learning_rate_init
-        self._optimizer_steps = 0
-
-    def _resumable_state(self):
-        """The scikit-learn bookkeeping a checkpoint saves and a resumed fit restores."""
-        return {name: getattr(self, name) for name in _RESUMABLE}
+        state = self.net_.training_state_
+        state.base_lr = self.learning_rate_init
+        state.optimizer_steps = 0
 
     def _load_checkpoint(self, path):
-        state = torch.load(path, map_location=self.device_, weights_only=False)
-        self.net_.module_.load_state_dict(state["module"])
-        self.net_.optimizer_.load_state_dict(state["optimizer"])
-        release_capturable(self.net_.optimizer_)  # saved mid-fit by a captured step
-        for name, value in state["estimator_state"].items():
-            setattr(self, name, value)
-        self._best_state = state["best_module"] if self.early_stopping else None
-        for row in state["history"]:
-            self.net_.history.append(row)
+        from sknn.persistence import read_checkpoint
+
+        checkpoint = read_checkpoint(path)
+        owner = checkpoint["owner"].get("class") if isinstance(checkpoint["owner"], dict) else None
+        if owner != type(self).__name__:
+            raise ValueError(
+                f"{path} is a checkpoint of a {owner}, not of a {type(self).__name__}: "
+                "resume a fit with the estimator that wrote it."
+            )
+        net = self.net_
+        try:
+            net.module_.load_state_dict(checkpoint["module"])
+            net.optimizer_.load_state_dict(checkpoint["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
+            raise ValueError(
+                f"{path} does not fit this estimator's network: it was written by a fit with "
+                f"other parameters or data shapes ({type(error).__name__}: "
+                f"{str(error).splitlines()[0]})."
+            ) from None
+        release_capturable(net.optimizer_)  # saved mid-fit by a captured step
+        state = checkpoint["state"]
+        if self.early_stopping != isinstance(state.validation_scores, list):
+            raise ValueError(
+                f"{path} was written with early_stopping={not self.early_stopping}; resume "
+                f"with the same early_stopping as the fit that wrote it."
+            )
+        state.best_module = checkpoint["best_module"] if self.early_stopping else None
+        net.training_state_ = state
+        for row in checkpoint["history"]:
+            net.history.append(row)
 
     def _initialize_state(self, X, device):
-        """Build the module and the engine and reset scikit-learn's fitted attributes."""
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        self._best_state = None
-        self._optimizer_steps = 0
-        self._base_lr = self.learning_rate_init
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
+        """Build the module and the engine; start a fresh :class:`TrainingState`."""
         self.device_ = str(device)
-        module = self._build_module(X, self.n_outputs_)
-        self.net_ = TrainingNet(
+        self._module_input = _input_spec(X)
+        self.net_ = self._make_net(self._build_module(X, self.n_outputs_), self.device_)
+        self.net_.training_state_ = TrainingState.fresh(
+            early_stopping=self.early_stopping, learning_rate_init=self.learning_rate_init
+        )
+
+    def _make_net(self, module, device):
+        """The training engine around ``module``, initialised on ``device``."""
+        net = TrainingNet(
             module=module,
             criterion=TaskLoss(self.out_activation_, self._label_smoothing()),
             optimizer=torch.optim.Optimizer,  # unused: make_optimizer builds it
@@ -321,10 +341,41 @@ class BaseNeuralNet(BaseEstimator, ABC):
             lr=self.learning_rate_init,
             train_split=None,
             callbacks=list(self.callbacks or []),
-            device=self.device_,
+            device=str(device),
             verbose=0,
         )
-        self.net_.initialize()
+        return net.initialize()
+
+    # -- persistence ------------------------------------------------------------------------
+    def _restore_engine(
+        self, *, module_state, training_state, history, optimizer_state, saved_device, device
+    ):
+        """Rebuild ``net_`` from saved weights and state (:func:`sknn.load`)."""
+        from skorch.history import History
+
+        device = _loading_device(saved_device, device)
+        try:
+            module = _module_with_weights(
+                lambda: self._build_module(_empty_input(self._module_input), self.n_outputs_),
+                module_state,
+            )
+        except RuntimeError as error:
+            raise ValueError(
+                "the saved weights do not fit the network its parameters describe (%s)"
+                % str(error).splitlines()[0]
+            ) from None
+        self.device_ = str(device)
+        net = self._make_net(module, device)
+        net.training_state_ = TrainingState.from_document(training_state)
+        net.history_ = History(history)
+        if optimizer_state is not None:
+            try:
+                net.optimizer_.load_state_dict(optimizer_state)
+            except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
+                raise ValueError(
+                    "the saved optimizer state does not fit the network (%s)" % error
+                ) from None
+        self.net_ = net
 
     def _batch_size(self, n_train):
         if self.solver == "lbfgs":
@@ -365,10 +416,11 @@ class BaseNeuralNet(BaseEstimator, ABC):
         n_train = len(train)
         batch_size = self._batch_size(n_train)
         epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
+        state = net.training_state_
         if resume:
-            epochs = max(0, self.max_iter - self.n_iter_)
+            epochs = max(0, self.max_iter - state.n_iter)
         else:
-            self.n_iter_ = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
+            state.n_iter = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
         rule = None
         if self.solver != "lbfgs":
             total_steps = self.max_iter * -(-n_train // batch_size)
@@ -376,7 +428,9 @@ class BaseNeuralNet(BaseEstimator, ABC):
             warmup_steps = (
                 warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
             )
-            rule = EpochRule(self, score_fn, n_train, total_steps, warmup_steps)
+            rule = EpochRule(
+                RuleSettings(self), state, score_fn, n_train, total_steps, warmup_steps
+            )
         # Plain attributes, not skorch's set_params: that re-initialises components (and
         # so the optimizer's state) when it sees a parameter it treats as special.
         net.batch_size = batch_size
@@ -393,7 +447,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
         tail = []
         if rule is not None:
             if self.checkpoint is not None:
-                tail.append(("sknn_checkpoint", SaveCheckpoint(self, self.checkpoint)))
+                owner = {"class": type(self).__name__}
+                tail.append(("sknn_checkpoint", SaveCheckpoint(self.checkpoint, state, owner)))
             if self.verbose == 1 and tqdm_available():
                 tail.append(("sknn_progress", ProgressBar(epochs, type(self).__name__)))
             tail.append(("sknn_stop", StopWhenRuleSays(rule)))
@@ -404,10 +459,15 @@ class BaseNeuralNet(BaseEstimator, ABC):
         if rule is not None and epochs:
             static = self._static_step(net, train, batch_size, device, streaming)
         net.static_step = static
+        rows_before = len(net.history)
         try:
             if epochs:
                 net.partial_fit(train, valid, epochs=epochs)
         finally:
+            if rule is not None:
+                # An epoch interrupted or failed before its end leaves a history row that
+                # the loss curve does not have: keep the two in step.
+                del net.history[rows_before + rule.epochs_run :]
             net.generator = None  # a torch.Generator does not pickle
             net.callbacks_ = user
             net.static_step = None
@@ -433,9 +493,9 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        if self.early_stopping and not incremental and self._best_state is not None:
-            net.module_.load_state_dict(self._best_state)
-            self._best_state = None
+        if state.best_module is not None:
+            net.module_.load_state_dict(state.best_module)
+            state.best_module = None
         if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
@@ -464,25 +524,24 @@ class BaseNeuralNet(BaseEstimator, ABC):
 
     def _finish_lbfgs(self, train, iterations_before):
         net = self.net_
-        state = net.optimizer_.state[net.optimizer_.param_groups[0]["params"][0]]
+        lbfgs = net.optimizer_.state[net.optimizer_.param_groups[0]["params"][0]]
         # torch's L-BFGS counts iterations across calls (warm_start); report this call's.
-        self.n_iter_ = int(state.get("n_iter", 0)) - iterations_before
+        n_iter = int(lbfgs.get("n_iter", 0)) - iterations_before
         with torch.no_grad():
             X, target = train.take(slice(None))
             net.module_.train()
-            self.loss_ = float(net.get_loss(net.infer(X), target, training=True))
-        if self.n_iter_ >= self.max_iter:
+            loss = float(net.get_loss(net.infer(X), target, training=True))
+        # scikit-learn's lbfgs records neither a loss curve nor a best loss.
+        net.training_state_.finish_full_batch(n_iter, loss)
+        if n_iter >= self.max_iter:
             warnings.warn(
                 "lbfgs failed to converge after %d iteration(s) (status=1):\n"
                 "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\n"
                 "Increase the number of iterations to improve the convergence "
-                "(max_iter=%d)." % (self.n_iter_, self.max_iter),
+                "(max_iter=%d)." % (n_iter, self.max_iter),
                 ConvergenceWarning,
                 stacklevel=5,
             )
-        # scikit-learn's lbfgs records neither a loss curve nor a best loss.
-        for name in ("loss_curve_", "best_loss_", "t_"):
-            self.__dict__.pop(name, None)
 
     def _validation_split(self, y, y_train, seed):
         stratify = y if self._stratify_validation() else None
@@ -582,6 +641,8 @@ class BaseNeuralNet(BaseEstimator, ABC):
             # skorch maps a model fitted on CUDA to the CPU (with a warning) on a machine
             # without CUDA; record where the model actually is now.
             self.device_ = str(self.net_.device)
+            if not hasattr(self.net_, "training_state_"):
+                self.net_.training_state_ = _state_of_old_pickle(self.__dict__)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
@@ -590,6 +651,26 @@ class BaseNeuralNet(BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+    # -- fitted attributes held by the engine ----------------------------------------------
+    n_iter_ = property(lambda self: self._state_field("n_iter_"))
+    t_ = property(lambda self: self._state_field("t_"))
+    loss_ = property(lambda self: self._state_field("loss_"))
+    loss_curve_ = property(lambda self: self._state_field("loss_curve_"))
+    best_loss_ = property(lambda self: self._state_field("best_loss_"))
+    validation_scores_ = property(lambda self: self._state_field("validation_scores_"))
+    best_validation_score_ = property(lambda self: self._state_field("best_validation_score_"))
+    _no_improvement_count = property(lambda self: self._state_field("_no_improvement_count"))
+
+    def _state_field(self, attribute):
+        # An AttributeError (not NotFittedError) before fit and for attributes this fit
+        # does not define, so that hasattr() answers as for scikit-learn's MLP.
+        net = self.__dict__.get("net_")
+        state = None if net is None else net.training_state_
+        value = MISSING if state is None else getattr(state, _STATE_ATTRIBUTES[attribute])
+        if value is MISSING:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attribute}'")
+        return value
 
     # -- fitted attributes derived from the module -----------------------------------------
     @property
@@ -867,3 +948,70 @@ def _optimizer_to(optimizer, device):
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 state[key] = value.to(device)
+
+
+def _input_spec(X):
+    """Shape (without rows) and dtype of validated X: what the module was built for."""
+    if isinstance(X, dict):
+        return {k: _input_spec(v) for k, v in X.items()}
+    return {"shape": tuple(X.shape[1:]), "dtype": np.dtype(X.dtype).str}
+
+
+def _empty_input(spec):
+    """A zero-row input of ``spec``'s shape, to rebuild a fitted module without data."""
+    if "shape" not in spec:
+        return {k: _empty_input(v) for k, v in spec.items()}
+    return np.empty((0, *spec["shape"]), dtype=np.dtype(spec["dtype"]))
+
+
+def _module_with_weights(build, state_dict):
+    """``build()``'s module holding ``state_dict``'s weights, built without initialising.
+
+    The module is built on the meta device (no memory, no random draws) and takes the
+    saved tensors as its own; where that cannot be done (a build that needs real tensors,
+    buffers that a state dict does not carry) it is built on the CPU, in a seed scope
+    that leaves the global random state alone, and the weights are copied in.
+    """
+    try:
+        with torch.device("meta"):
+            module = build()
+    except Exception:  # noqa: BLE001 - any build that needs real tensors: use the CPU
+        module = None
+    if module is not None and not any(m._non_persistent_buffers_set for m in module.modules()):
+        module.load_state_dict(state_dict, assign=True)
+        return module
+    with torch_seed_scope(0, "cpu"):
+        module = build()
+    module.load_state_dict(state_dict)
+    return module
+
+
+def _loading_device(saved, requested):
+    """The device a loaded network goes to (see :func:`sknn.load`'s ``device``)."""
+    if requested is not None:
+        return resolve_device(requested)
+    saved = torch.device(saved)
+    if saved.type == "cuda" and (
+        not torch.cuda.is_available() or (saved.index or 0) >= torch.cuda.device_count()
+    ):
+        warnings.warn(
+            f"The model was fitted on {saved}, which this machine does not have; it is "
+            "loaded on the CPU. Pass device= to sknn.load to choose.",
+            UserWarning,
+            stacklevel=6,
+        )
+        return torch.device("cpu")
+    if saved.type not in ("cpu", "cuda"):
+        return torch.device("cpu")
+    return saved
+
+
+def _state_of_old_pickle(attributes):
+    """The TrainingState of an estimator pickled before the engine held it."""
+    state = TrainingState()
+    for attribute, field in _STATE_ATTRIBUTES.items():
+        setattr(state, field, attributes.pop(attribute, MISSING))
+    state.optimizer_steps = attributes.pop("_optimizer_steps", 0)
+    state.base_lr = attributes.pop("_base_lr", attributes.get("learning_rate_init", 0.001))
+    attributes.pop("_best_state", None)
+    return state

@@ -3,7 +3,8 @@
 # and the benchmarks need on an offline GPU machine that has Python 3.12, CUDA torch,
 # scikit-learn and pandas but nothing else:
 #
-#   BUNDLE/wheels/core     skorch and tabulate (for everything)
+#   BUNDLE/wheels/core     skorch, tabulate, safetensors, xxhash, skops and prettytable
+#                          (for everything)
 #   BUNDLE/wheels/gensim   gensim and its needs (bench_word2vec.py's comparison only)
 #   BUNDLE/data/...        Fashion-MNIST, the Brown corpus, Rotten Tomatoes, WordSim-353
 #
@@ -22,7 +23,9 @@ fetch() {  # fetch FOLDER NAME==VERSION...
 }
 version() { python3 -c "import importlib.metadata as m; print(m.version('$1'))"; }
 
-fetch "$bundle/wheels/core" "skorch==$(version skorch)" "tabulate==$(version tabulate)"
+fetch "$bundle/wheels/core" "skorch==$(version skorch)" "tabulate==$(version tabulate)" \
+    "safetensors==$(version safetensors)" "xxhash==$(version xxhash)" \
+    "skops==$(version skops)" "prettytable==$(version prettytable)" "wcwidth==$(version wcwidth)"
 fetch "$bundle/wheels/gensim" "gensim==$(version gensim)" "smart_open==$(version smart_open)" \
     "wrapt==$(version wrapt)"
 

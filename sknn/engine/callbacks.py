@@ -3,10 +3,11 @@
 :class:`EpochRule` is scikit-learn's end-of-epoch logic: the loss curve, the ``tol`` /
 ``n_iter_no_change`` stopping rule, early stopping on a validation score with the best
 weights kept, and scikit-learn's ``invscaling`` and ``adaptive`` learning rates, plus
-sknn's per-batch warm-up with linear or cosine decay and the plateau schedule. It writes
-the scikit-learn fitted attributes (``loss_curve_``, ``best_loss_``, ...) on the estimator.
-:class:`StopWhenRuleSays`, :class:`SaveCheckpoint` and :class:`ProgressBar` run after the
-user's callbacks.
+sknn's per-batch warm-up with linear or cosine decay and the plateau schedule. It reads a
+frozen :class:`RuleSettings` snapshot of the estimator's parameters and writes only the
+engine's :class:`~sknn.engine.state.TrainingState`, which the estimator exposes as its
+fitted attributes (``loss_curve_``, ``best_loss_``, ...). :class:`StopWhenRuleSays`,
+:class:`SaveCheckpoint` and :class:`ProgressBar` run after the user's callbacks.
 """
 
 import copy
@@ -40,14 +41,39 @@ def schedule_factor(kind, step, total_steps, warmup_steps, min_lr):
     return min_lr + (1.0 - min_lr) * shape
 
 
+_RULE_SETTINGS = (
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "solver",
+    "tol",
+    "n_iter_no_change",
+    "min_lr",
+    "verbose",
+)
+
+
+class RuleSettings:
+    """A snapshot of the estimator parameters :class:`EpochRule` reads.
+
+    As :class:`~sknn.engine.optim.OptimizerFactory` does for the optimizer: the engine
+    holds the values, not the estimator, so a ``set_params`` during a fit changes nothing.
+    """
+
+    def __init__(self, estimator):
+        for name in _RULE_SETTINGS:
+            setattr(self, name, getattr(estimator, name))
+
+
 class EpochRule(Callback):
     """sknn's per-batch learning rate and scikit-learn's per-epoch bookkeeping and stopping.
 
     Parameters
     ----------
-    estimator : sknn estimator
-        Provides the hyper-parameters and receives ``n_iter_``, ``t_``, ``loss_``,
-        ``loss_curve_``, ``best_loss_``, ``validation_scores_``, ``best_validation_score_``.
+    settings : RuleSettings
+        The hyper-parameters: schedule, ``tol``, ``n_iter_no_change``, ``verbose``.
+    state : TrainingState
+        The engine's state, updated after every batch and epoch.
     score_fn : callable or None
         ``score_fn(y_pred) -> float`` scores the concatenated module outputs on the
         validation set (early stopping); None when there is no validation set.
@@ -59,8 +85,9 @@ class EpochRule(Callback):
         Optimizer steps of linear warm-up.
     """
 
-    def __init__(self, estimator, score_fn, n_train, total_steps=1, warmup_steps=0):
-        self.estimator = estimator
+    def __init__(self, settings, state, score_fn, n_train, total_steps=1, warmup_steps=0):
+        self.settings = settings
+        self.state = state
         self.score_fn = score_fn
         self.n_train = n_train
         self.total_steps = total_steps
@@ -69,14 +96,14 @@ class EpochRule(Callback):
     def on_train_begin(self, net, **kwargs):
         self.stopped = False
         self.epochs_run = 0
-        est = self.estimator
-        self.per_batch = est.learning_rate in ("linear", "cosine") or self.warmup_steps > 0
+        settings = self.settings
+        self.per_batch = settings.learning_rate in ("linear", "cosine") or self.warmup_steps > 0
         # Epoch-level schedules (invscaling, adaptive, plateau) move this base rate;
         # the per-batch warm-up and decay multiply it.
-        self.base_lr = getattr(est, "_base_lr", est.learning_rate_init)
+        self.base_lr = self.state.base_lr
         self._plateau_count = 0
         # scikit-learn's per-epoch lines: at verbose=2, or at verbose=1 without a bar.
-        self._print = est.verbose >= 2 or bool(est.verbose and not tqdm_available())
+        self._print = settings.verbose >= 2 or bool(settings.verbose and not tqdm_available())
 
     def on_epoch_begin(self, net, **kwargs):
         self._valid_outputs = []
@@ -84,28 +111,24 @@ class EpochRule(Callback):
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if training and self.per_batch:
-            est = self.estimator
             factor = schedule_factor(
-                est.learning_rate,
-                est._optimizer_steps,
+                self.settings.learning_rate,
+                self.state.optimizer_steps,
                 self.total_steps,
                 self.warmup_steps,
-                est.min_lr,
+                self.settings.min_lr,
             )
             _set_lr(net, self.base_lr * factor)
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
         if training:
-            self.estimator._optimizer_steps += 1
+            self.state.optimizer_steps += 1
         elif self.score_fn is not None:
             self._valid_outputs.append(y_pred.detach())
 
     def on_epoch_end(self, net, **kwargs):
-        est = self.estimator
+        settings, state = self.settings, self.state
         history = net.history
-        self.epochs_run += 1
-        est.n_iter_ += 1
-        est.t_ += self.n_train
         loss = history[-1, "train_loss"]
         if not net.penalty_in_loss and (net.l2_penalty or net.l1_penalty):
             # The penalty added to each batch's loss, averaged over the epoch like the loss:
@@ -116,66 +139,71 @@ class EpochRule(Callback):
             raise ValueError(
                 "Solver produced non-finite loss at iteration %d. The input data may "
                 "contain large values and need to be preprocessed, or the learning rate "
-                "may be too high." % est.n_iter_
+                "may be too high." % (state.n_iter + 1)
             )
-        est.loss_ = loss
-        est.loss_curve_.append(loss)
+        # An epoch counts once it is complete and its loss is known: an interrupted or
+        # failed epoch leaves n_iter_, t_ and loss_curve_ in step with each other.
+        self.epochs_run += 1
+        state.n_iter += 1
+        state.t += self.n_train
+        state.loss = loss
+        state.loss_curve.append(loss)
         lr = float(net.optimizer_.param_groups[0]["lr"])
         history.record("lr", lr)
         if self._print:
-            print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
+            print("Iteration %d, loss = %.8f" % (state.n_iter, loss))
 
         improved_best = False
         if self.score_fn is not None:
             score = float(self.score_fn(torch.cat(self._valid_outputs)))
-            est.validation_scores_.append(score)
+            state.validation_scores.append(score)
             history.record("valid_score", score)
             if self._print:
                 print("Validation score: %f" % score)
-            improved = score >= est.best_validation_score_ + est.tol
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
-                est._best_state = copy.deepcopy(net.module_.state_dict())
+            improved = score >= state.best_validation_score + settings.tol
+            if score > state.best_validation_score:
+                state.best_validation_score = score
+                state.best_module = copy.deepcopy(net.module_.state_dict())
                 improved_best = True
         else:
-            improved = loss <= est.best_loss_ - est.tol
-            if loss < est.best_loss_:
-                est.best_loss_ = loss
+            improved = loss <= state.best_loss - settings.tol
+            if loss < state.best_loss:
+                state.best_loss = loss
                 improved_best = True
         history.record("best", improved_best)
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
         self._plateau_count = 0 if improved else self._plateau_count + 1
 
-        if est.learning_rate == "invscaling" and est.solver == "sgd":
-            self.base_lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+        if settings.learning_rate == "invscaling" and settings.solver == "sgd":
+            self.base_lr = settings.learning_rate_init / (state.t + 1) ** settings.power_t
             _set_lr(net, self.base_lr)
-        elif est.learning_rate == "plateau":
-            patience = max(1, int(min(est.n_iter_no_change, 1e9)) // 2)
-            floor = est.min_lr * est.learning_rate_init
+        elif settings.learning_rate == "plateau":
+            patience = max(1, int(min(settings.n_iter_no_change, 1e9)) // 2)
+            floor = settings.min_lr * settings.learning_rate_init
             if self._plateau_count >= patience and self.base_lr > floor:
                 self.base_lr = max(floor, self.base_lr / 2.0)
                 _set_lr(net, self.base_lr)
                 self._plateau_count = 0
         history.record("dur", time.perf_counter() - self._epoch_start)
 
-        if est._no_improvement_count > est.n_iter_no_change:
+        if state.no_improvement_count > settings.n_iter_no_change:
             what = "Validation score" if self.score_fn is not None else "Training loss"
             msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
                 what,
-                est.tol,
-                est.n_iter_no_change,
+                settings.tol,
+                settings.n_iter_no_change,
             )
-            if est.learning_rate == "adaptive" and est.solver == "sgd" and lr > 1e-6:
+            if settings.learning_rate == "adaptive" and settings.solver == "sgd" and lr > 1e-6:
                 self.base_lr = lr / 5.0
                 _set_lr(net, self.base_lr)
-                est._no_improvement_count = 0
-                if est.verbose:
+                state.no_improvement_count = 0
+                if settings.verbose:
                     print(msg + " Setting learning rate to %f" % (lr / 5.0))
             else:
                 if self._print:
                     print(msg + " Stopping.")
                 self.stopped = True
-        est._base_lr = self.base_lr
+        state.base_lr = self.base_lr
 
 
 class StopWhenRuleSays(Callback):
@@ -195,27 +223,36 @@ class StopWhenRuleSays(Callback):
 class SaveCheckpoint(Callback):
     """Writes the training state to ``path`` after every epoch.
 
-    The file holds the last epoch's full state (module, optimizer, scikit-learn
-    bookkeeping), from which a fit resumes, and the weights of the best epoch so far.
+    The file (:mod:`sknn.persistence`'s format: tensors in safetensors, the rest in JSON)
+    holds the last epoch's full state (module, optimizer, :class:`TrainingState`, history),
+    from which a fit resumes, and the weights of the best epoch so far. Each write goes to
+    a temporary file first, so an interruption never leaves a half-written checkpoint.
     """
 
-    def __init__(self, estimator, path):
-        self.estimator = estimator
+    def __init__(self, path, state, owner):
         self.path = path
+        self.state = state
+        self.owner = owner
+
+    def on_train_begin(self, net, **kwargs):
+        self._best = None
 
     def on_epoch_end(self, net, **kwargs):
-        est = self.estimator
-        if net.history[-1, "best"] or not hasattr(self, "_best"):
-            self._best = copy.deepcopy(net.module_.state_dict())
-        torch.save(
-            {
-                "module": net.module_.state_dict(),
-                "optimizer": net.optimizer_.state_dict(),
-                "best_module": self._best,
-                "estimator_state": est._resumable_state(),
-                "history": list(net.history),
-            },
+        from sknn.persistence import write_checkpoint
+
+        best = self.state.best_module
+        if best is None:  # without early stopping, keep the best-loss epoch's weights here
+            if net.history[-1, "best"] or self._best is None:
+                self._best = copy.deepcopy(net.module_.state_dict())
+            best = self._best
+        write_checkpoint(
             self.path,
+            owner=self.owner,
+            module=net.module_.state_dict(),
+            optimizer=net.optimizer_.state_dict(),
+            best_module=best,
+            state=self.state,
+            history=list(net.history),
         )
 
 

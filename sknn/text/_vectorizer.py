@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sknn.persistence import SaveMixin
 from sknn.text._input import IDS, TEXT, check_sequence_input
 from sknn.text._tokenize import word_tokenize
 
@@ -20,7 +21,7 @@ CLS_TOKEN = "[CLS]"
 N_SPECIAL = 3
 
 
-class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Map documents to padded sequences of integer vocabulary ids.
 
     The front end of the sequence estimators: it learns a vocabulary in :meth:`fit` and turns

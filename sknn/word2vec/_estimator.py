@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._device import resolve_device
 from .._random import draw_seed, make_generator, torch_seed_scope
+from ..persistence import SaveMixin
 from ..text import word_tokenize
 from ._keyed_vectors import WordVectors
 from ._training import NegativeSamplingTrainer, flatten_corpus
@@ -24,7 +25,7 @@ from ._vocab import build_vocabulary
 _SKIP_GRAM = {"skipgram": True, "cbow": False}
 
 
-class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Word2vec word embeddings, and document vectors built from them.
 
     ``fit`` learns one vector per frequent word with the skip-gram (or CBOW) model of

@@ -1,0 +1,645 @@
+"""Model files and checkpoints: ``save`` / ``sknn.load``, safe by construction.
+
+Every round trip runs with pickle's and torch's unpickling loaders patched to raise: a
+model file is data (safetensors and JSON), never code.
+"""
+
+import json
+import os
+import pickle
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import save_file
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
+from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+import sknn
+from sknn import (
+    ConvNetClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    SequenceClassifier,
+    SequenceRegressor,
+    TransformerClassifier,
+    Word2Vec,
+)
+from sknn.persistence import (
+    FORMAT_VERSION,
+    InconsistentVersionWarning,
+    UntrustedTypesError,
+    _container,
+)
+from sknn.text import TextVectorizer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+RNG = np.random.RandomState(0)
+X_TABLE = RNG.randn(80, 6).astype(np.float32)
+Y_CLASS = np.array(["no", "yes"])[(X_TABLE[:, 0] + X_TABLE[:, 1] > 0).astype(int)]
+Y_REG = X_TABLE[:, 0] - 2 * X_TABLE[:, 2]
+IMAGES = RNG.rand(60, 8, 8).astype(np.float32)
+Y_IMAGES = (IMAGES[:, :4].mean(axis=(1, 2)) > IMAGES[:, 4:].mean(axis=(1, 2))).astype(int)
+SEQUENCES = RNG.randn(60, 12, 2).astype(np.float32)
+Y_SEQUENCES = (SEQUENCES[:, :, 0].mean(axis=1) > 0).astype(int)
+TEXTS = [
+    "a wonderful film with a great cast",
+    "dull and far too long",
+    "great fun from start to finish",
+    "a boring mess of a movie",
+    "the cast is wonderful and the story great",
+    "long dull and boring",
+] * 8
+Y_TEXTS = np.array(["pos", "neg"] * 24)
+
+QUICK = dict(max_iter=3, device="cpu", random_state=0)
+
+# (estimator, X, y, output methods) for each of sknn's estimators.
+CASES = {
+    "MLPClassifier": (
+        MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, **QUICK),
+        X_TABLE,
+        Y_CLASS,
+        ("predict", "predict_proba"),
+    ),
+    "MLPRegressor": (MLPRegressor(hidden_layer_sizes=(8,), **QUICK), X_TABLE, Y_REG, ("predict",)),
+    "ConvNetClassifier": (
+        ConvNetClassifier(channels=(4,), dense_sizes=(8,), batch_norm=True, **QUICK),
+        IMAGES,
+        Y_IMAGES,
+        ("predict_proba", "transform"),
+    ),
+    "SequenceClassifier": (
+        SequenceClassifier(hidden_size=8, **QUICK),
+        SEQUENCES,
+        Y_SEQUENCES,
+        ("predict", "predict_proba"),
+    ),
+    "SequenceRegressor": (
+        SequenceRegressor(hidden_size=8, cell="gru", **QUICK),
+        SEQUENCES,
+        SEQUENCES[:, -1, 0],
+        ("predict",),
+    ),
+    "SequenceClassifier-text": (
+        SequenceClassifier(hidden_size=8, **QUICK),
+        TEXTS,
+        Y_TEXTS,
+        ("predict_proba",),
+    ),
+    "TransformerClassifier": (
+        TransformerClassifier(d_model=8, n_heads=2, n_layers=1, **QUICK),
+        TEXTS,
+        Y_TEXTS,
+        ("predict", "predict_proba"),
+    ),
+    "Word2Vec": (
+        Word2Vec(vector_size=8, min_count=1, epochs=2, sample=0, device="cpu", random_state=0),
+        TEXTS,
+        None,
+        ("transform",),
+    ),
+    "TextVectorizer": (TextVectorizer(max_len=6), TEXTS, None, ("transform",)),
+}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture
+def no_unpickling(monkeypatch):
+    """Make every unpickling loader raise for the duration of a test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model file was unpickled")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            name: (est.fit(X) if y is None else est.fit(X, y), X, methods)
+            for name, (est, X, y, methods) in CASES.items()
+        }
+
+
+def _outputs(est, X, methods):
+    return {m: np.asarray(getattr(est, m)(X)) for m in methods}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_round_trip_gives_identical_outputs(name, fitted, tmp_path, no_unpickling):
+    est, X, methods = fitted[name]
+    path = tmp_path / "model.sknn"
+    assert est.save(path) is est
+    restored = sknn.load(path)
+    assert type(restored) is type(est)
+    assert restored.get_params() == est.get_params()
+    for method, expected in _outputs(est, X, methods).items():
+        np.testing.assert_array_equal(np.asarray(getattr(restored, method)(X)), expected)
+        assert np.asarray(getattr(restored, method)(X)).dtype == expected.dtype
+    for attribute in ("classes_", "n_features_in_", "vocabulary_", "n_iter_", "loss_curve_"):
+        if hasattr(est, attribute):
+            np.testing.assert_array_equal(getattr(restored, attribute), getattr(est, attribute))
+    if hasattr(est, "history_"):
+        assert pd.DataFrame(restored.history_).equals(pd.DataFrame(est.history_))
+        assert restored.validation_scores_ == est.validation_scores_
+        assert restored.t_ == est.t_ and restored.loss_ == est.loss_
+
+
+def test_round_trip_keeps_parameter_types(tmp_path, no_unpickling):
+    est = MLPClassifier(
+        hidden_layer_sizes=(5, 3),
+        class_weight={0: 1.0, 1: 2.5},
+        random_state=np.random.RandomState(3),
+        device=torch.device("cpu"),
+        checkpoint=tmp_path / "ckpt.sknn",
+        n_iter_no_change=np.inf,
+        max_iter=2,
+    )
+    sknn.save(est, tmp_path / "m.sknn")
+    restored = sknn.load(tmp_path / "m.sknn")
+    params = restored.get_params()
+    assert params["hidden_layer_sizes"] == (5, 3)
+    assert params["class_weight"] == {0: 1.0, 1: 2.5}
+    assert params["device"] == torch.device("cpu")
+    assert params["checkpoint"] == tmp_path / "ckpt.sknn"
+    assert params["n_iter_no_change"] == np.inf
+    np.testing.assert_array_equal(
+        params["random_state"].randint(1000, size=5),
+        np.random.RandomState(3).randint(1000, size=5),
+    )
+    with pytest.raises(NotFittedError):
+        check_is_fitted(restored)
+
+
+def test_lbfgs_attributes_survive(tmp_path):
+    clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=(8,), **QUICK).fit(X_TABLE, Y_CLASS)
+    restored = sknn.load(clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn")
+    assert restored.n_iter_ == clf.n_iter_ and restored.loss_ == clf.loss_
+    assert not hasattr(restored, "loss_curve_") and not hasattr(clf, "loss_curve_")
+
+
+def test_averaged_restarts_round_trip(tmp_path, no_unpickling):
+    clf = MLPClassifier(hidden_layer_sizes=(4,), n_init=2, ensemble="average", **QUICK)
+    clf.fit(X_TABLE, Y_CLASS)
+    restored = sknn.load(clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn")
+    assert len(restored.runs_) == 2
+    np.testing.assert_array_equal(restored.predict_proba(X_TABLE), clf.predict_proba(X_TABLE))
+
+
+def test_transformer_with_pretrained_vectors_round_trips(tmp_path, fitted, no_unpickling):
+    word2vec = fitted["Word2Vec"][0]
+    clf = TransformerClassifier(
+        d_model=8, n_heads=2, n_layers=1, embeddings=word2vec.wv_, **QUICK
+    ).fit(TEXTS, Y_TEXTS)
+    restored = sknn.load(clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn")
+    np.testing.assert_array_equal(restored.predict_proba(TEXTS), clf.predict_proba(TEXTS))
+    assert restored.embedding_coverage_ == clf.embedding_coverage_
+
+
+def test_loading_leaves_global_random_state_alone(tmp_path, fitted):
+    fitted["TransformerClassifier"][0].save(tmp_path / "m.sknn")
+    torch_state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()
+    sknn.load(tmp_path / "m.sknn")
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+
+
+def test_partial_fit_after_load_continues_the_saved_optimizer(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **QUICK).fit(X_TABLE, Y_CLASS)
+    clf.save(tmp_path / "m.sknn", include_optimizer=True)
+    restored = sknn.load(tmp_path / "m.sknn")
+    clf.partial_fit(X_TABLE, Y_CLASS)
+    restored.partial_fit(X_TABLE, Y_CLASS)
+    np.testing.assert_array_equal(restored.predict_proba(X_TABLE), clf.predict_proba(X_TABLE))
+    assert restored.t_ == clf.t_
+
+
+def test_without_the_optimizer_the_file_is_the_size_of_the_weights(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(256, 256), **QUICK).fit(X_TABLE, Y_CLASS)
+    weights = sum(p.numel() * 4 for p in clf.module_.parameters())
+    clf.save(tmp_path / "small.sknn")
+    clf.save(tmp_path / "full.sknn", include_optimizer=True)
+    assert os.path.getsize(tmp_path / "small.sknn") < 1.05 * weights
+    assert os.path.getsize(tmp_path / "full.sknn") > 2.9 * weights  # Adam's two moments
+
+
+# -- pipelines ---------------------------------------------------------------------------
+
+TWO_D = {
+    "MLPClassifier": (MLPClassifier(hidden_layer_sizes=(8,), **QUICK), Y_CLASS),
+    "MLPRegressor": (MLPRegressor(hidden_layer_sizes=(8,), **QUICK), Y_REG),
+    "ConvNetClassifier": (
+        ConvNetClassifier(
+            image_shape=(1, -1), channels=(4,), pooling=None, dense_sizes=(), **QUICK
+        ),
+        Y_CLASS,
+    ),
+    "SequenceClassifier": (SequenceClassifier(hidden_size=8, **QUICK), Y_CLASS),
+    "SequenceRegressor": (SequenceRegressor(hidden_size=8, **QUICK), Y_REG),
+}
+
+
+@pytest.mark.parametrize("name", list(TWO_D))
+def test_pipeline_with_a_scaler_round_trips(name, tmp_path, no_unpickling):
+    est, y = TWO_D[name]
+    pipe = make_pipeline(StandardScaler(), est).fit(X_TABLE, y)
+    sknn.save(pipe, tmp_path / "pipe.sknn")
+    restored = sknn.load(tmp_path / "pipe.sknn")
+    assert [step for step, _ in restored.steps] == [step for step, _ in pipe.steps]
+    np.testing.assert_array_equal(restored.predict(X_TABLE), pipe.predict(X_TABLE))
+    assert sknn.get_untrusted_types(tmp_path / "pipe.sknn") == []
+
+
+def test_column_transformer_and_feature_union_round_trip(tmp_path, no_unpickling):
+    frame = pd.DataFrame(X_TABLE, columns=list("abcdef"))
+    frame["kind"] = np.where(X_TABLE[:, 3] > 0, "up", "down")
+    prep = ColumnTransformer(
+        [("num", StandardScaler(), list("abcdef")), ("cat", OneHotEncoder(), ["kind"])]
+    )
+    union = FeatureUnion([("scaled", StandardScaler()), ("raw", "passthrough")])
+    model = make_pipeline(prep, union, MLPClassifier(hidden_layer_sizes=(8,), **QUICK))
+    model.fit(frame, Y_CLASS)
+    sknn.save(model, tmp_path / "m.sknn")
+    restored = sknn.load(tmp_path / "m.sknn")
+    np.testing.assert_array_equal(restored.predict_proba(frame), model.predict_proba(frame))
+    assert isinstance(restored[-1], MLPClassifier)
+
+
+def test_a_container_of_models_round_trips_and_keeps_shared_objects_shared(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **QUICK).fit(X_TABLE, Y_CLASS)
+    sknn.save({"a": clf, "b": [clf, 3]}, tmp_path / "m.sknn")
+    restored = sknn.load(tmp_path / "m.sknn")
+    assert restored["a"] is restored["b"][0] and restored["b"][1] == 3
+
+
+def test_objects_of_untrusted_types_need_the_callers_trust(tmp_path):
+    from skorch.callbacks import EpochTimer
+
+    clf = MLPClassifier(hidden_layer_sizes=(4,), callbacks=[EpochTimer()], **QUICK)
+    clf.fit(X_TABLE, Y_CLASS)
+    path = clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn"
+    untrusted = sknn.get_untrusted_types(path)
+    assert untrusted == ["skorch.callbacks.logging.EpochTimer"]
+    with pytest.raises(UntrustedTypesError, match="EpochTimer"):
+        sknn.load(path)
+    restored = sknn.load(path, trusted=untrusted)
+    assert isinstance(restored.callbacks[0], EpochTimer)
+    np.testing.assert_array_equal(restored.predict(X_TABLE), clf.predict(X_TABLE))
+
+
+def test_an_sknn_estimator_inside_an_unknown_object_is_refused(tmp_path):
+    class Holder:
+        def __init__(self, model):
+            self.model = model
+
+    with pytest.raises(TypeError):
+        sknn.save(Holder(MLPClassifier()), tmp_path / "m.sknn")
+    with pytest.raises(TypeError, match="cannot be saved"):
+        sknn.save(torch.nn.Linear(2, 2), tmp_path / "m.sknn")
+
+
+# -- devices and versions ---------------------------------------------------------------
+
+
+def test_a_model_fitted_on_cuda_loads_on_the_cpu(tmp_path, monkeypatch):
+    # Stands in for a GPU-made file on machines without one: the engine records the
+    # device the model was fitted on, and loading maps a missing CUDA device to the CPU.
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **QUICK).fit(X_TABLE, Y_CLASS)
+    expected = clf.predict_proba(X_TABLE)
+    monkeypatch.setattr(clf.net_, "device", "cuda:0")
+    clf.save(tmp_path / "m.sknn")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored = sknn.load(tmp_path / "m.sknn")
+    assert restored.device_ == "cpu"
+    np.testing.assert_array_equal(restored.predict_proba(X_TABLE), expected)
+    assert sknn.load(tmp_path / "m.sknn", device="cpu").device_ == "cpu"
+
+
+@needs_cuda
+def test_a_model_fitted_on_the_gpu_loads_on_the_cpu(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0, device="cuda")
+    clf.fit(X_TABLE, Y_CLASS)
+    clf.save(tmp_path / "m.sknn")
+    restored = sknn.load(tmp_path / "m.sknn", device="cpu")
+    assert next(restored.module_.parameters()).device.type == "cpu"
+    np.testing.assert_allclose(
+        restored.predict_proba(X_TABLE), clf.predict_proba(X_TABLE), atol=1e-5
+    )
+
+
+def test_fixture_saved_on_gpu_predicts_on_cpu():
+    path = FIXTURES / "mlp_fitted_on_cuda.sknn"
+    if not path.exists():
+        pytest.skip(
+            "tests/fixtures/mlp_fitted_on_cuda.sknn not generated yet: it is made on a GPU "
+            "machine by `python tests/fixtures/make_cuda_fixture.py`"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf = sknn.load(path)
+    data = np.load(FIXTURES / "mlp_fitted_on_cuda_expected.npz")
+    np.testing.assert_allclose(clf.predict_proba(data["X"]), data["proba"], atol=1e-5)
+
+
+def test_other_versions_warn_as_scikit_learn_does(tmp_path, monkeypatch):
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **QUICK).fit(X_TABLE, Y_CLASS)
+    real = _container.current_versions
+    monkeypatch.setattr(
+        _container, "current_versions", lambda extra=(): {**real(extra), "sknn": "0.0.1"}
+    )
+    clf.save(tmp_path / "m.sknn")
+    monkeypatch.setattr(_container, "current_versions", real)
+    with pytest.warns(InconsistentVersionWarning, match="sknn 0.0.1") as record:
+        sknn.load(tmp_path / "m.sknn")
+    assert isinstance(record[0].message, SklearnVersionWarning)
+    assert record[0].message.original_version == "0.0.1"
+
+
+def test_a_torch_build_tag_alone_does_not_warn(tmp_path, monkeypatch):
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **QUICK).fit(X_TABLE, Y_CLASS)
+    real = _container.current_versions
+    release = torch.__version__.split("+")[0]
+    monkeypatch.setattr(
+        _container,
+        "current_versions",
+        lambda extra=(): {**real(extra), "torch": release + "+cu121"},
+    )
+    clf.save(tmp_path / "m.sknn")
+    monkeypatch.setattr(_container, "current_versions", real)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        sknn.load(tmp_path / "m.sknn")
+
+
+def test_a_newer_format_version_is_refused(tmp_path):
+    path = tmp_path / "m.sknn"
+    save_file(
+        {"x": torch.zeros(1)},
+        path,
+        metadata={"format": "sknn", "version": str(FORMAT_VERSION + 1), "kind": "model"},
+    )
+    with pytest.raises(ValueError, match="newer sknn.*Upgrade sknn"):
+        sknn.load(path)
+
+
+# -- damage and hostile files ------------------------------------------------------------
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **QUICK).fit(X_TABLE, Y_CLASS)
+    path = tmp_path / "m.sknn"
+    clf.save(path)
+    return path
+
+
+def _header_size(data):
+    return struct.unpack("<Q", data[:8])[0]
+
+
+@pytest.mark.parametrize("keep", [0, 5, 8, 100, "header", "half", -1])
+def test_a_truncated_file_raises_valueerror(saved_model, keep):
+    data = saved_model.read_bytes()
+    cut = {"header": 8 + _header_size(data), "half": len(data) // 2}.get(keep, keep)
+    saved_model.write_bytes(data[:cut])
+    with pytest.raises(ValueError, match=str(saved_model)):
+        sknn.load(saved_model)
+
+
+def test_every_bit_flip_is_caught(saved_model):
+    data = saved_model.read_bytes()
+    positions = np.random.RandomState(0).choice(len(data), size=60, replace=False)
+    positions = sorted(set(positions) | {0, 3, 8, 20, len(data) - 1, 8 + _header_size(data)})
+    for position in positions:
+        for bit in (0, 7):
+            damaged = bytearray(data)
+            damaged[position] ^= 1 << bit
+            saved_model.write_bytes(bytes(damaged))
+            with pytest.raises(ValueError, match=str(saved_model)):
+                sknn.load(saved_model)
+
+
+def _edit_metadata(path, edit):
+    data = path.read_bytes()
+    size = _header_size(data)
+    header = json.loads(data[8 : 8 + size])
+    edit(header["__metadata__"])
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + size :])
+
+
+def test_an_edited_file_is_refused(saved_model):
+    def more_layers(metadata):
+        document = json.loads(metadata["document"])
+        document["objects"][0]["params"]["$dict"]["max_iter"] = 999
+        metadata["document"] = json.dumps(document)
+
+    _edit_metadata(saved_model, more_layers)
+    with pytest.raises(ValueError, match="checksum"):
+        sknn.load(saved_model)
+
+
+def test_a_crafted_file_naming_a_foreign_class_builds_nothing(saved_model, monkeypatch):
+    # A file whose checksum was recomputed after naming another class: the class list is
+    # closed, so the name is refused whatever the checksum says.
+    def other_class(metadata):
+        document = json.loads(metadata["document"])
+        document["objects"][0]["class"] = "os.system"
+        metadata["document"] = json.dumps(document)
+        body = {k: v for k, v in metadata.items() if k != "checksum"}
+        from safetensors.torch import load_file
+
+        metadata["checksum"] = (
+            _container._CHECKSUM + ":" + _container._digest(body, load_file(saved_model))
+        )
+
+    _edit_metadata(saved_model, other_class)
+    with pytest.raises(ValueError, match="os.system"):
+        sknn.load(saved_model)
+
+
+class _CreatesAFile:
+    """Unpickling this creates a file: the payload of a hostile pickle."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.target),))
+
+
+def test_a_pickle_named_like_a_model_is_refused_without_running(tmp_path):
+    target = tmp_path / "pwned"
+    path = tmp_path / "m.sknn"
+    path.write_bytes(pickle.dumps(_CreatesAFile(target)))
+    with pytest.raises(ValueError, match="pickle"):
+        sknn.load(path)
+    assert not target.exists()
+
+
+def test_a_file_that_is_no_sknn_file_is_refused(tmp_path):
+    path = tmp_path / "weights.safetensors"
+    save_file({"w": torch.zeros(2)}, path)
+    with pytest.raises(ValueError, match="without sknn's metadata"):
+        sknn.load(path)
+    with pytest.raises(FileNotFoundError):
+        sknn.load(tmp_path / "missing.sknn")
+
+
+def test_saving_into_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        MLPClassifier().save(tmp_path / "no" / "m.sknn")
+
+
+# -- checkpoints -------------------------------------------------------------------------
+
+
+def _checkpointed(tmp_path, **params):
+    path = tmp_path / "run.ckpt"
+    MLPClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=3,
+        checkpoint=path,
+        device="cpu",
+        random_state=0,
+        **params,
+    ).fit(X_TABLE, Y_CLASS)
+    return path
+
+
+def test_a_crafted_pickle_checkpoint_runs_nothing(tmp_path):
+    target = tmp_path / "pwned"
+    path = tmp_path / "hostile.ckpt"
+    torch.save({"module": _CreatesAFile(target)}, path)
+    with pytest.raises(ValueError, match="zip archive"):
+        MLPClassifier(resume_from=path, **QUICK).fit(X_TABLE, Y_CLASS)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
+def test_a_damaged_checkpoint_raises_valueerror(tmp_path, damage):
+    path = _checkpointed(tmp_path)
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) - 10])
+    elif damage == "flip":
+        damaged = bytearray(data)
+        damaged[len(data) - 5] ^= 0x10
+        path.write_bytes(bytes(damaged))
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(ValueError, match=str(path)):
+        MLPClassifier(hidden_layer_sizes=(8,), resume_from=path, **QUICK).fit(X_TABLE, Y_CLASS)
+
+
+def test_checkpoints_and_model_files_are_not_confused(tmp_path, saved_model):
+    checkpoint = _checkpointed(tmp_path)
+    with pytest.raises(ValueError, match="training checkpoint"):
+        sknn.load(checkpoint)
+    with pytest.raises(ValueError, match="not a training checkpoint"):
+        MLPClassifier(hidden_layer_sizes=(8,), resume_from=saved_model, **QUICK).fit(
+            X_TABLE, Y_CLASS
+        )
+
+
+def test_a_checkpoint_of_another_network_is_refused(tmp_path):
+    checkpoint = _checkpointed(tmp_path)
+    with pytest.raises(ValueError, match="does not fit"):
+        MLPClassifier(hidden_layer_sizes=(9,), resume_from=checkpoint, **QUICK).fit(
+            X_TABLE, Y_CLASS
+        )
+    with pytest.raises(ValueError, match="checkpoint of a MLPClassifier"):
+        MLPRegressor(hidden_layer_sizes=(8,), resume_from=checkpoint, **QUICK).fit(X_TABLE, Y_REG)
+
+
+def test_early_stopping_checkpoint_resumes_with_its_best_weights(tmp_path):
+    path = tmp_path / "es.ckpt"
+    params = dict(
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        n_iter_no_change=50,
+        device="cpu",
+        random_state=0,
+    )
+    first = MLPClassifier(max_iter=4, checkpoint=path, **params).fit(X_TABLE, Y_CLASS)
+    resumed = MLPClassifier(max_iter=6, resume_from=path, **params).fit(X_TABLE, Y_CLASS)
+    straight = MLPClassifier(max_iter=6, **params).fit(X_TABLE, Y_CLASS)
+    assert resumed.validation_scores_[:4] == first.validation_scores_
+    np.testing.assert_allclose(resumed.validation_scores_, straight.validation_scores_)
+    np.testing.assert_allclose(
+        resumed.predict_proba(X_TABLE), straight.predict_proba(X_TABLE), atol=1e-5
+    )
+
+
+def test_a_checkpoint_into_a_missing_folder_fails_before_training(tmp_path):
+    clf = MLPClassifier(checkpoint=tmp_path / "no" / "run.ckpt", **QUICK)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        clf.fit(X_TABLE, Y_CLASS)
+    assert not hasattr(clf, "net_")
+
+
+def test_checkpoints_are_written_whole(tmp_path, monkeypatch):
+    # An interruption during a write leaves the previous checkpoint, not half a file.
+    path = _checkpointed(tmp_path)
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_container, "save_file", fail)
+    with pytest.raises(KeyboardInterrupt):
+        _container.write(path, "checkpoint", {}, {})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_a_pickle_from_before_the_engine_held_the_state_still_loads():
+    # Models pickled when n_iter_, loss_curve_, ... were the estimator's own attributes.
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **QUICK).fit(X_TABLE, Y_CLASS)
+    state = clf.net_.training_state_
+    old = dict(
+        n_iter_=state.n_iter,
+        t_=state.t,
+        loss_=state.loss,
+        loss_curve_=list(state.loss_curve),
+        best_loss_=state.best_loss,
+        validation_scores_=None,
+        best_validation_score_=None,
+        _no_improvement_count=state.no_improvement_count,
+        _optimizer_steps=7,
+        _base_lr=0.001,
+        _best_state=None,
+    )
+    del clf.net_.training_state_
+    clf.__dict__.update(old)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert restored.n_iter_ == old["n_iter_"] and restored.loss_curve_ == old["loss_curve_"]
+    assert restored.net_.training_state_.optimizer_steps == 7
+    assert "n_iter_" not in vars(restored)
+    restored.partial_fit(X_TABLE, Y_CLASS)
+    assert restored.t_ == old["t_"] + len(X_TABLE)
