@@ -9,6 +9,7 @@ A concrete estimator supplies only what depends on its input (``_validate_X_y``,
 """
 
 import contextlib
+import copy
 import math
 import os
 import warnings
@@ -76,6 +77,12 @@ STREAM_DEVICE_FRACTION = 0.5
 
 #: Up to this many rows, a CPU prediction runs on one thread (see _few_rows_on_one_thread).
 SINGLE_THREAD_ROWS = 64
+
+#: A fit whose training loss ends more than this many times above the loss of a network
+#: whose outputs are all zero (uniform probabilities, a regression predicting 0) failed:
+#: the divergence rule of the user guide's "Training health". A network that learned
+#: nothing ends near 1x; at 2x it predicts far worse than a constant.
+DIVERGENCE_FACTOR = 2
 
 
 class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
@@ -232,10 +239,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     f"checkpoint={os.fspath(self.checkpoint)!r}: the folder {folder} does not "
                     "exist. Create it, or name a file in an existing folder."
                 )
+        _check_callbacks(self.callbacks)
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
-        if self.n_init > 1:
-            return self._fit_restarts(X, y, sample_weight, classes)
+        # A fit or partial_fit that raises leaves the estimator exactly as it was.
+        with _unchanged_on_error(self, engine_too=not first_pass):
+            if self.n_init > 1:
+                return self._fit_restarts(X, y, sample_weight, classes)
+            return self._fit_once(X, y, sample_weight, incremental, classes, first_pass)
 
+    def _fit_once(self, X, y, sample_weight, incremental, classes, first_pass):
         X, y = self._validate_X_y(X, y, reset=first_pass)
         n_samples = _num_samples(X)
         if sample_weight is not None:
@@ -253,8 +265,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         with torch_seed_scope(seed, device):
             if first_pass:
                 self._initialize_state(X, device)
-            elif not incremental:
-                self._restart_optimizer()
+            else:
+                self._check_same_network()
+                if not incremental:
+                    self._restart_optimizer()
             if resume:
                 self._load_checkpoint(self.resume_from)
             self._train(X, y, y_train, sample_weight, device, seed, incremental, resume)
@@ -290,6 +304,34 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         state.base_lr = self.learning_rate_init
         state.optimizer_steps = 0
 
+    def _check_same_network(self):
+        """warm_start and partial_fit continue the fitted network: refuse parameters that
+        now describe another one (a changed ``hidden_layer_sizes``, ``activation``, ...)
+        instead of silently training the old one."""
+        attributes = dict(self.__dict__)  # a build may set fitted attributes
+        try:
+            with torch.device("meta"):
+                wanted = self._build_module(_empty_input(self._module_input), self.n_outputs_)
+        except Exception:  # noqa: BLE001 - a build that needs real tensors: cannot compare
+            return
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
+        if repr(wanted) == repr(self.net_.module_):
+            return
+        built_with = self._module_params
+        changed = [
+            f"{name}={value!r} (fitted with {built_with[name]!r})"
+            for name, value in self.get_params(deep=False).items()
+            if name in built_with and not _same_value(value, built_with[name])
+        ]
+        what = ": " + ", ".join(changed) if changed else ""
+        raise ValueError(
+            "warm_start=True and partial_fit continue training the fitted network, but the "
+            f"parameters now describe a different network{what}. Fit with warm_start=False "
+            "to train the new network, or set the parameters back."
+        )
+
     def _load_checkpoint(self, path):
         from sknn.persistence import read_checkpoint
 
@@ -317,7 +359,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 f"{path} was written with early_stopping={not self.early_stopping}; resume "
                 f"with the same early_stopping as the fit that wrote it."
             )
-        state.best_module = checkpoint["best_module"] if self.early_stopping else None
+        state.best_module = checkpoint["best_module"]
         net.training_state_ = state
         for row in checkpoint["history"]:
             net.history.append(row)
@@ -326,6 +368,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         """Build the module and the engine; start a fresh :class:`TrainingState`."""
         self.device_ = str(device)
         self._module_input = _input_spec(X)
+        # The plain parameter values the module was built with, to name what changed.
+        self._module_params = {
+            k: v for k, v in self.get_params(deep=False).items() if _is_plain(v)
+        }
         self.net_ = self._make_net(self._build_module(X, self.n_outputs_), self.device_)
         self.net_.training_state_ = TrainingState.fresh(
             early_stopping=self.early_stopping, learning_rate_init=self.learning_rate_init
@@ -386,7 +432,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. "
                 "It is going to be clipped",
-                stacklevel=5,
+                stacklevel=6,
             )
         return int(np.clip(self.batch_size, 1, n_train))
 
@@ -415,6 +461,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
         n_train = len(train)
         batch_size = self._batch_size(n_train)
+        # Batch normalisation cannot train on a one-row batch: with it, a last batch of one
+        # row joins the batch before it.
+        net.merge_single_row = _has_batch_norm(net.module_)
+        if net.merge_single_row and n_train < 2:
+            raise ValueError(f"batch_norm=True needs at least 2 training rows; got {n_train}.")
+        reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
         epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
         state = net.training_state_
         if resume:
@@ -462,7 +514,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         rows_before = len(net.history)
         try:
             if epochs:
-                net.partial_fit(train, valid, epochs=epochs)
+                with _out_of_memory_says_what_to_do("training", batch_size):
+                    net.partial_fit(train, valid, epochs=epochs)
         finally:
             if rule is not None:
                 # An epoch interrupted or failed before its end leaves a history row that
@@ -482,25 +535,65 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
         if rule is None:
             self._finish_lbfgs(train, lbfgs_iterations_before)
-        elif epochs == 0:
+        diverged = rule.diverged if rule is not None else None
+        if diverged is None and _far_above(state.loss, reference):
+            diverged = (
+                "The fit failed: the training loss ended at %.4g, more than %d times the "
+                "%.4g of a network whose outputs are all zero, which predicts better"
+                % (state.loss, DIVERGENCE_FACTOR, reference)
+            )
+        if rule is None or epochs == 0 or diverged is not None:
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
-            warnings.warn("Training interrupted by user.", stacklevel=4)
+            warnings.warn("Training interrupted by user.", stacklevel=5)
         elif not rule.stopped and not incremental:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % self.max_iter,
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
-        if state.best_module is not None:
-            net.module_.load_state_dict(state.best_module)
-            state.best_module = None
+        best = state.best_module
+        state.best_module = None
+        if diverged is not None:
+            self._after_divergence(diverged, best, state)
+        elif self.early_stopping and not incremental and best is not None:
+            net.module_.load_state_dict(best)
         if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
             )
+
+    def _after_divergence(self, what, best, state):
+        """Keep the best epoch's weights and say what happened and what to do.
+
+        Without any finite epoch to go back to, raise ValueError (the fit then leaves the
+        estimator as it was before it).
+        """
+        cause = (
+            "The input data may contain large values and need to be preprocessed (for "
+            "example with StandardScaler), or the learning rate (learning_rate_init=%g) "
+            "may be too high." % self.learning_rate_init
+        )
+        if best is None:
+            # scikit-learn's message word for word, then what sknn knows more.
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed. (%s; the learning rate, "
+                "learning_rate_init=%g, may also be too high.)" % (what, self.learning_rate_init)
+            )
+        self.net_.module_.load_state_dict(best)
+        epoch = (
+            int(np.nanargmax(state.validation_scores)) + 1
+            if self.early_stopping and np.isfinite(state.validation_scores).any()
+            else _best_epoch(state.loss_curve)
+        )
+        warnings.warn(
+            "%s. The weights of epoch %d, the best, were kept. %s" % (what, epoch, cause),
+            ConvergenceWarning,
+            stacklevel=6,
+        )
 
     def _static_step(self, net, train, batch_size, device, streaming):
         """The fixed-buffer training step of this fit (captured on CUDA), or None."""
@@ -540,7 +633,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "Increase the number of iterations to improve the convergence "
                 "(max_iter=%d)." % (n_iter, self.max_iter),
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
 
     def _validation_split(self, y, y_train, seed):
@@ -611,11 +704,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         out = None
         with torch.inference_mode(), _few_rows_on_one_thread(n, device):
             for rows, batch in self._prediction_batches(X):
-                if isinstance(batch, dict):
-                    result = forward(**{k: _as_tensor(v, device) for k, v in batch.items()})
-                else:
-                    result = forward(_as_tensor(batch, device))
-                result = result.float().cpu()
+                result = _forward_in_halves_on_oom(forward, batch, device)
                 if out is None:
                     out = torch.empty((n, *result.shape[1:]), dtype=torch.float32)
                 out[rows if isinstance(rows, slice) else torch.as_tensor(rows)] = result
@@ -752,9 +841,14 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
     def _score_outputs(self, outputs, y_true, sample_weight):
         proba = OUTPUT_ACTIVATIONS[self.out_activation_](outputs.float()).cpu().numpy()
+        if not np.isfinite(proba).all():
+            return np.nan  # as scikit-learn scores a diverged network
         return accuracy_score(y_true, self._decode(proba), sample_weight=sample_weight)
 
     def _decode(self, proba):
+        if len(self.classes_) == 1 and self._label_binarizer.y_type_ == "binary":
+            # Trained on one class (a fold of a rare class can be): it is the answer.
+            return np.repeat(self.classes_, len(proba))
         # The common cases directly (LabelBinarizer's inverse costs ~0.2 ms a call).
         if self.out_activation_ == "softmax":
             return self.classes_[proba.argmax(axis=1)]
@@ -795,6 +889,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         """
         check_is_fitted(self)
         proba = self._activated_outputs(self._validate_X(X))
+        if len(self.classes_) == 1 and self._label_binarizer.y_type_ == "binary":
+            return np.ones((len(proba), 1), dtype=np.float32)
         if proba.shape[1] == 1:
             return np.hstack([1 - proba, proba])
         return proba
@@ -1015,3 +1111,157 @@ def _state_of_old_pickle(attributes):
     state.base_lr = attributes.pop("_base_lr", attributes.get("learning_rate_init", 0.001))
     attributes.pop("_best_state", None)
     return state
+
+
+@contextlib.contextmanager
+def _unchanged_on_error(estimator, engine_too):
+    """On any exception, put back the estimator's attributes (and, for a fit that continues
+    the fitted network, its weights, optimizer, training state and history)."""
+    attributes = dict(estimator.__dict__)
+    net = attributes.get("net_")
+    engine = _EngineSnapshot(net) if engine_too and net is not None else None
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(attributes)
+        if engine is not None:
+            engine.restore()
+        raise
+
+
+class _EngineSnapshot:
+    """A copy of what training changes in place in an engine."""
+
+    def __init__(self, net):
+        self.net = net
+        self.module = copy.deepcopy(net.module_.state_dict())
+        self.optimizer = copy.deepcopy(net.optimizer_.state_dict())
+        self.state = copy.deepcopy(net.training_state_)
+        self.history_rows = len(net.history)
+        self.attributes = dict(net.__dict__)
+
+    def restore(self):
+        net = self.net
+        net.__dict__.clear()
+        net.__dict__.update(self.attributes)
+        net.module_.load_state_dict(self.module)
+        net.optimizer_.load_state_dict(self.optimizer)
+        net.training_state_ = self.state
+        del net.history[self.history_rows :]
+
+
+def _check_callbacks(callbacks):
+    from skorch.callbacks import Callback
+
+    for item in callbacks or []:
+        callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+        named_ok = not isinstance(item, tuple) or isinstance(item[0], str)
+        is_callback = isinstance(callback, Callback) or (
+            isinstance(callback, type) and issubclass(callback, Callback)
+        )
+        if not (is_callback and named_ok):
+            raise TypeError(
+                "callbacks must be a list of skorch callbacks (instances of "
+                "skorch.callbacks.Callback, or (name, callback) pairs); got %r." % (item,)
+            )
+
+
+def _has_batch_norm(module):
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+def _zero_output_loss(criterion, y_train, sample_weight, n_outputs, chunk=65536):
+    """The mean training loss of a network whose outputs are all zero: the yardstick of
+    the divergence rule (uniform probabilities; a regression predicting 0)."""
+    n = len(y_train)
+    total = 0.0
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            target = torch.as_tensor(np.asarray(y_train[start : start + chunk]))
+            zeros = torch.zeros((len(target), n_outputs))
+            losses = criterion(zeros, target).double().numpy()
+            if weights is None:
+                total += losses.sum()
+            else:
+                total += (losses * weights[start : start + chunk]).sum()
+    return total / (n if weights is None else max(weights.sum(), np.finfo(float).tiny))
+
+
+def _far_above(loss, reference):
+    return (
+        loss is not None
+        and np.isfinite(loss)
+        and loss > DIVERGENCE_FACTOR * max(reference, np.finfo(np.float32).tiny)
+    )
+
+
+def _best_epoch(loss_curve):
+    finite = [(v, i) for i, v in enumerate(loss_curve) if np.isfinite(v)]
+    return min(finite)[1] + 1 if finite else len(loss_curve)
+
+
+@contextlib.contextmanager
+def _out_of_memory_says_what_to_do(what, batch_size):
+    """Turn an out-of-memory error into a MemoryError that says which batch size to try."""
+    try:
+        yield
+    except (torch.OutOfMemoryError, RuntimeError) as error:
+        if not _is_out_of_memory(error):
+            raise
+        smaller = max(1, batch_size // 2)
+        raise MemoryError(
+            f"The device ran out of memory {what} with batch_size={batch_size}. Try "
+            f"batch_size={smaller}, a smaller network, precision='bf16' on a GPU that "
+            "supports it, or device='cpu'."
+        ) from error
+
+
+def _is_out_of_memory(error):
+    text = str(error)
+    return isinstance(error, torch.OutOfMemoryError) or (
+        "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+def _is_plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_is_plain(v) for v in value)
+    return False
+
+
+def _same_value(a, b):
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return list(a) == list(b)
+    return a == b
+
+
+def _forward_in_halves_on_oom(forward, batch, device):
+    """``forward`` on a prediction batch as a CPU float tensor; a batch that runs out of
+    device memory is split in halves (down to one row, then MemoryError)."""
+    try:
+        if isinstance(batch, dict):
+            result = forward(**{k: _as_tensor(v, device) for k, v in batch.items()})
+        else:
+            result = forward(_as_tensor(batch, device))
+        return result.float().cpu()
+    except (torch.OutOfMemoryError, RuntimeError) as error:
+        if not _is_out_of_memory(error):
+            raise
+        n = _num_samples(batch)
+        if n <= 1:
+            raise MemoryError(
+                "The device ran out of memory predicting a single row; predict on the CPU "
+                "(load or fit the model with device='cpu')."
+            ) from error
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    half = _num_samples(batch) // 2
+    parts = [
+        {k: v[rows] for k, v in batch.items()} if isinstance(batch, dict) else batch[rows]
+        for rows in (slice(0, half), slice(half, None))
+    ]
+    return torch.cat([_forward_in_halves_on_oom(forward, part, device) for part in parts])

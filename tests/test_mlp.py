@@ -548,12 +548,47 @@ def test_sample_weight_downweights_corrupted_rows():
     np.testing.assert_allclose(ones.predict_proba(X), uniform.predict_proba(X), atol=1e-5)
 
 
-def test_non_finite_training_raises_value_error():
+def test_a_loss_that_becomes_non_finite_stops_training_and_keeps_the_best_epoch():
     X, y = make_regression(n_samples=50, n_features=3, random_state=0)
-    with pytest.raises(ValueError, match="non-finite"):
-        MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, device="cpu").fit(
-            X * 1e6, y * 1e6
-        )
+    reg = MLPRegressor(
+        solver="sgd", learning_rate_init=10.0, max_iter=50, device="cpu", random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="Training diverged.*weights of epoch 1"):
+        reg.fit(X * 1e6, y * 1e6)
+    assert not np.isfinite(reg.loss_curve_[-1]) and len(reg.loss_curve_) == reg.n_iter_ < 50
+    assert np.isfinite(reg.predict(X * 1e6)).all()
+    assert all(np.isfinite(c).all() for c in reg.coefs_)
+
+
+def test_non_finite_from_the_first_epoch_raises_scikit_learns_error():
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float32).max * rng.uniform(size=(10, 2))
+    msg = (
+        "Solver produced non-finite parameter weights. The input data may contain large"
+        " values and need to be preprocessed."
+    )
+    with pytest.raises(ValueError, match=msg):
+        MLPRegressor(device="cpu").fit(X, rng.standard_normal(size=10))
+
+
+def test_a_loss_far_above_a_zero_output_network_warns():
+    # The loss stays finite but ends far above that of a network that outputs zeros: the
+    # fit failed, and the user is told why (it used to return silently: lr=10 on X*1e30).
+    X, y = _iris()
+    clf = MLPClassifier(learning_rate_init=10, max_iter=20, random_state=0, device="cpu")
+    with pytest.warns(ConvergenceWarning, match="fit failed.*more than 2 times.*StandardScaler"):
+        clf.fit(X * 1e30, y)
+    assert np.isfinite(clf.predict_proba(X * 1e30)).all()
+
+
+def test_a_sound_fit_on_unscaled_targets_does_not_warn_of_divergence():
+    # The yardstick is a network that predicts 0, so targets far from 0 do not trip it.
+    X, y = load_diabetes(return_X_y=True)
+    reg = MLPRegressor(learning_rate_init=0.1, max_iter=30, random_state=0, device="cpu")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reg.fit(X, y + 1e4)
+    assert not [w for w in caught if "fit failed" in str(w.message)]
 
 
 class _InterruptAt(Callback):

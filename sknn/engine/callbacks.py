@@ -14,7 +14,6 @@ import copy
 import math
 import time
 
-import numpy as np
 import torch
 from skorch.callbacks import Callback
 
@@ -95,6 +94,8 @@ class EpochRule(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.stopped = False
+        #: Why training diverged (the loss became NaN or infinite), or None.
+        self.diverged = None
         self.epochs_run = 0
         settings = self.settings
         self.per_batch = settings.learning_rate in ("linear", "cosine") or self.warmup_steps > 0
@@ -135,14 +136,8 @@ class EpochRule(Callback):
             # sum_b penalty(n_b) * n_b / n_train, with n_b ~ n_train / n_batches.
             n_batches = history[-1, "train_batch_count"]
             loss += net.penalty_term(self.n_train / n_batches).item()
-        if not np.isfinite(loss):
-            raise ValueError(
-                "Solver produced non-finite loss at iteration %d. The input data may "
-                "contain large values and need to be preprocessed, or the learning rate "
-                "may be too high." % (state.n_iter + 1)
-            )
-        # An epoch counts once it is complete and its loss is known: an interrupted or
-        # failed epoch leaves n_iter_, t_ and loss_curve_ in step with each other.
+        # An epoch counts once it is complete and its loss is known: an interrupted epoch
+        # leaves n_iter_, t_, loss_curve_ and the history in step with each other.
         self.epochs_run += 1
         state.n_iter += 1
         state.t += self.n_train
@@ -156,7 +151,7 @@ class EpochRule(Callback):
         improved_best = False
         if self.score_fn is not None:
             score = float(self.score_fn(torch.cat(self._valid_outputs)))
-            state.validation_scores.append(score)
+            state.validation_scores.append(score)  # NaN for a diverged network
             history.record("valid_score", score)
             if self._print:
                 print("Validation score: %f" % score)
@@ -169,8 +164,20 @@ class EpochRule(Callback):
             improved = loss <= state.best_loss - settings.tol
             if loss < state.best_loss:
                 state.best_loss = loss
+                # Kept so that a fit that diverges later can go back to it.
+                state.best_module = copy.deepcopy(net.module_.state_dict())
                 improved_best = True
         history.record("best", improved_best)
+        if not math.isfinite(loss):
+            # Nothing can come back from non-finite weights: stop here. The estimator keeps
+            # the best epoch's weights (or, with none, raises).
+            self.diverged = "Training diverged: the training loss became %s at iteration %d" % (
+                loss,
+                state.n_iter,
+            )
+            history.record("dur", time.perf_counter() - self._epoch_start)
+            self.stopped = True
+            return
         state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
         self._plateau_count = 0 if improved else self._plateau_count + 1
 
@@ -234,23 +241,15 @@ class SaveCheckpoint(Callback):
         self.state = state
         self.owner = owner
 
-    def on_train_begin(self, net, **kwargs):
-        self._best = None
-
     def on_epoch_end(self, net, **kwargs):
         from sknn.persistence import write_checkpoint
 
-        best = self.state.best_module
-        if best is None:  # without early stopping, keep the best-loss epoch's weights here
-            if net.history[-1, "best"] or self._best is None:
-                self._best = copy.deepcopy(net.module_.state_dict())
-            best = self._best
         write_checkpoint(
             self.path,
             owner=self.owner,
             module=net.module_.state_dict(),
             optimizer=net.optimizer_.state_dict(),
-            best_module=best,
+            best_module=self.state.best_module,
             state=self.state,
             history=list(net.history),
         )

@@ -54,16 +54,32 @@ class IndexBatches:
 
     A new permutation is drawn on the data's device from ``generator`` at every pass when
     ``shuffle`` is true, so shuffling costs no host-device transfer and is reproducible.
+    With ``merge_single_row``, a last batch of one row joins the batch before it (batch
+    normalisation cannot train on a single row).
     """
 
-    def __init__(self, data, batch_size, shuffle=False, generator=None):
+    def __init__(self, data, batch_size, shuffle=False, generator=None, merge_single_row=False):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.merge_single_row = merge_single_row
+
+    def bounds(self):
+        """``(start, stop)`` of each batch."""
+        n_samples = len(self.data)
+        starts = list(range(0, n_samples, self.batch_size))
+        if self.merge_single_row and len(starts) > 1 and n_samples - starts[-1] == 1:
+            starts.pop()
+        stops = starts[1:] + [n_samples]
+        return list(zip(starts, stops, strict=True))
+
+    @property
+    def max_batch_rows(self):
+        return max((stop - start for start, stop in self.bounds()), default=0)
 
     def __len__(self):
-        return -(-len(self.data) // self.batch_size)
+        return len(self.bounds())
 
     def indices(self):
         """Yield each batch's row indices as a 1-D long tensor on the data's device."""
@@ -73,16 +89,16 @@ class IndexBatches:
             order = torch.randperm(n_samples, generator=self.generator, device=device)
         else:
             order = torch.arange(n_samples, device=device)
-        for start in range(0, n_samples, self.batch_size):
-            yield order[start : start + self.batch_size]
+        for start, stop in self.bounds():
+            yield order[start:stop]
 
     def __iter__(self):
         if self.shuffle:
             for index in self.indices():
                 yield self.data.take(index)
         else:  # slices: views of the data, no gather
-            for start in range(0, len(self.data), self.batch_size):
-                yield self.data.take(slice(start, start + self.batch_size))
+            for start, stop in self.bounds():
+                yield self.data.take(slice(start, stop))
 
 
 def is_memory_mapped(array):
@@ -169,7 +185,7 @@ class StreamBatches(IndexBatches):
         device = self.data.device
         arrays = self.data._arrays()
         if device.type == "cuda":
-            slots = [_PinnedSlot(arrays, self.batch_size) for _ in range(2)]
+            slots = [_PinnedSlot(arrays, self.max_batch_rows) for _ in range(2)]
             copy_stream = torch.cuda.Stream(device=device)
 
             def read(i):

@@ -45,6 +45,9 @@ class TrainingNet(NeuralNet):
         Shuffle the training rows at each epoch.
     valid_batch_size : int or None
         Rows per forward pass over the validation set (None: ``batch_size``).
+    merge_single_row : bool
+        Let a last training batch of one row join the batch before it (batch
+        normalisation cannot train on one row).
     static_step : StaticStep or None
         When set, training epochs run through this fixed-buffer step (a CUDA graph on
         CUDA) instead of skorch's per-batch ``train_step``.
@@ -62,6 +65,7 @@ class TrainingNet(NeuralNet):
         generator=None,
         shuffle=True,
         valid_batch_size=None,
+        merge_single_row=False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -74,6 +78,7 @@ class TrainingNet(NeuralNet):
         self.generator = generator
         self.shuffle = shuffle
         self.valid_batch_size = valid_batch_size
+        self.merge_single_row = merge_single_row
         self.static_step = None
 
     # -- components -------------------------------------------------------------------
@@ -148,7 +153,13 @@ class TrainingNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         batches = StreamBatches if isinstance(dataset, HostData) else IndexBatches
         if training:
-            return batches(dataset, self.batch_size, self.shuffle, self.generator)
+            return batches(
+                dataset,
+                self.batch_size,
+                self.shuffle,
+                self.generator,
+                merge_single_row=getattr(self, "merge_single_row", False),
+            )
         return batches(dataset, self.valid_batch_size or self.batch_size, shuffle=False)
 
     # -- loss and steps ---------------------------------------------------------------

@@ -1,0 +1,279 @@
+"""Nothing silent, nothing lost: degenerate data, failed fits and bad parameters end in a
+clear scikit-learn error or warning, and a fit that raises changes nothing."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from sknn import (
+    ConvNetClassifier,
+    MLPClassifier,
+    SequenceClassifier,
+    TransformerClassifier,
+)
+from sknn.engine.net import TrainingNet
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+X_IRIS = StandardScaler().fit_transform(X_IRIS).astype(np.float32)
+FAST = dict(device="cpu", random_state=0, max_iter=5)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _outputs(est, X):
+    return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+
+
+# -- one class ---------------------------------------------------------------------------
+
+TEXTS = ["good fun", "a great film", "fine acting", "lovely story"] * 10
+ONE_CLASS = {
+    "MLPClassifier": (MLPClassifier(hidden_layer_sizes=(4,), **FAST), X_IRIS[:40]),
+    "ConvNetClassifier": (
+        ConvNetClassifier(channels=(2,), dense_sizes=(), **FAST),
+        np.random.RandomState(0).rand(40, 6, 6),
+    ),
+    "SequenceClassifier": (
+        SequenceClassifier(hidden_size=4, **FAST),
+        np.random.RandomState(0).rand(40, 5, 2),
+    ),
+    "TransformerClassifier": (
+        TransformerClassifier(d_model=8, n_heads=2, n_layers=1, **FAST),
+        TEXTS,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ONE_CLASS))
+@pytest.mark.parametrize("label", ["only", 7])
+def test_a_training_set_with_one_class_predicts_that_class(name, label):
+    # A cross-validation fold of a rare class can hold one class: predict it, as
+    # scikit-learn does, with probability 1.
+    est, X = ONE_CLASS[name]
+    y = np.full(len(X), label, dtype=object if isinstance(label, str) else type(label))
+    est.fit(X, y)
+    assert list(est.classes_) == [label]
+    np.testing.assert_array_equal(est.predict(X[:5]), np.full(5, label, dtype=y.dtype))
+    np.testing.assert_array_equal(est.predict_proba(X[:5]), np.ones((5, 1), np.float32))
+    assert est.score(X, y) == 1.0
+
+
+# -- a failed fit changes nothing --------------------------------------------------------
+
+
+class _FailAt(Callback):
+    """Raises RuntimeError at the end of epoch ``epoch`` (counting from 1 per call)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seen += 1
+        if self.seen == self.epoch:
+            raise RuntimeError("boom")
+
+
+def _fingerprint(est, X):
+    return (
+        _outputs(est, X).copy(),
+        est.n_iter_,
+        est.t_,
+        list(est.loss_curve_),
+        len(est.history_),
+        {
+            k: v
+            for k, v in vars(est).items()
+            if k != "net_" and k not in est.get_params() and not hasattr(v, "__array__")
+        },
+    )
+
+
+def _assert_same(a, b):
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[1:] == b[1:]
+
+
+@pytest.mark.parametrize("how", ["fit", "warm_start", "partial_fit"])
+def test_a_fit_that_fails_in_training_leaves_the_fitted_model_as_it_was(how):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, Y_IRIS)
+    before = _fingerprint(clf, X_IRIS)
+    clf.set_params(callbacks=[_FailAt(2)], warm_start=how == "warm_start")
+    with pytest.raises(RuntimeError, match="boom"):
+        if how == "partial_fit":
+            clf.set_params(callbacks=[_FailAt(1)]).partial_fit(X_IRIS, Y_IRIS)
+        else:
+            clf.fit(X_IRIS, Y_IRIS)
+    clf.set_params(callbacks=None, warm_start=False)
+    _assert_same(_fingerprint(clf, X_IRIS), before)
+    clf.partial_fit(X_IRIS, Y_IRIS)  # and it still trains
+    assert clf.t_ == before[2] + len(X_IRIS)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda X, y: (np.where(X > 1, np.nan, X), y),
+        lambda X, y: (X[:, :3], y),
+        lambda X, y: (X, np.r_[y[:-1], 99]),
+    ],
+    ids=["nan", "width", "new-class"],
+)
+def test_a_fit_refused_on_its_data_changes_nothing(bad):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), warm_start=True, **FAST).fit(X_IRIS, Y_IRIS)
+    before = _fingerprint(clf, X_IRIS)
+    X, y = bad(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError):
+        clf.fit(X, y)
+    _assert_same(_fingerprint(clf, X_IRIS), before)
+
+
+def test_an_interrupted_fit_keeps_its_counts_in_step():
+    class Interrupt(Callback):
+        def on_batch_end(self, net, training=False, **kwargs):
+            self.n = getattr(self, "n", 0) + training
+            if self.n == 8:  # 3 batches an epoch: the second batch of the third epoch
+                raise KeyboardInterrupt
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), batch_size=64, callbacks=[Interrupt()], **{**FAST, "max_iter": 10}
+    )
+    with pytest.warns(UserWarning, match="interrupted"):
+        clf.fit(X_IRIS, Y_IRIS)
+    assert clf.n_iter_ == len(clf.loss_curve_) == len(clf.history_) == 2
+    assert clf.t_ == 2 * len(X_IRIS)
+
+
+# -- warm_start and partial_fit continue the same network ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"hidden_layer_sizes": (7,)}, "hidden_layer_sizes=(7,) (fitted with (8,))"),
+        ({"activation": "tanh"}, "activation='tanh' (fitted with 'relu')"),
+        ({"batch_norm": True}, "batch_norm=True"),
+    ],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_a_fit_with_another_network_is_refused(change, named, how):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, Y_IRIS)
+    before = _fingerprint(clf, X_IRIS)
+    clf.set_params(**change, warm_start=how == "warm_start")
+    with pytest.raises(ValueError, match="different network.*" + _escape(named)):
+        if how == "partial_fit":
+            clf.partial_fit(X_IRIS, Y_IRIS)
+        else:
+            clf.fit(X_IRIS, Y_IRIS)
+    _assert_same(_fingerprint(clf, X_IRIS), before)
+    clf.set_params(warm_start=False).fit(X_IRIS, Y_IRIS)  # a fresh fit takes the change
+    if "hidden_layer_sizes" in change:
+        assert clf.coefs_[0].shape == (4, 7)
+
+
+def test_continuing_with_training_only_parameters_changed_is_allowed():
+    clf = MLPClassifier(hidden_layer_sizes=(8,), warm_start=True, **FAST).fit(X_IRIS, Y_IRIS)
+    clf.set_params(learning_rate_init=0.01, alpha=0.1, max_iter=2).fit(X_IRIS, Y_IRIS)
+    clf.partial_fit(X_IRIS, Y_IRIS)
+
+
+def _escape(text):
+    import re
+
+    return re.escape(text)
+
+
+# -- valid data that used to be refused ---------------------------------------------------
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_batch_norm_trains_when_the_last_batch_has_one_row(shuffle):
+    X = np.random.RandomState(0).randn(201, 4).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), batch_norm=True, shuffle=shuffle, **FAST)
+    clf.fit(X, y)
+    assert clf.history_[-1, "train_batch_count"] == 1  # 201 rows: one batch of 201
+    assert clf.t_ == 5 * 201
+    images = np.random.RandomState(0).rand(33, 6, 6)
+    ConvNetClassifier(channels=(2,), batch_norm=True, batch_size=16, **FAST).fit(
+        images, np.arange(33) % 2
+    )
+
+
+def test_without_batch_norm_the_last_batch_of_one_row_stays():
+    X = np.random.RandomState(0).randn(201, 4).astype(np.float32)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X, (X[:, 0] > 0).astype(int))
+    assert clf.history_[-1, "train_batch_count"] == 2
+
+
+# -- errors that say what to do -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("callbacks", [["x"], [3], [("name", "x")], [(1, Callback())]])
+def test_callbacks_that_are_not_callbacks_are_a_typeerror(callbacks):
+    with pytest.raises(TypeError, match="skorch callbacks"):
+        MLPClassifier(callbacks=callbacks, **FAST).fit(X_IRIS, Y_IRIS)
+
+
+def _oom(*args, **kwargs):
+    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def test_running_out_of_memory_in_training_says_which_batch_size_to_try(monkeypatch):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, Y_IRIS)
+    before = _fingerprint(clf, X_IRIS)
+    monkeypatch.setattr(TrainingNet, "train_step", _oom)
+    with pytest.raises(MemoryError, match="batch_size=100. Try batch_size=50"):
+        clf.set_params(batch_size=100).fit(X_IRIS, Y_IRIS)
+    monkeypatch.undo()
+    _assert_same(_fingerprint(clf.set_params(batch_size="auto"), X_IRIS), before)
+
+
+def test_running_out_of_memory_in_predict_splits_the_batch(monkeypatch):
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, Y_IRIS)
+    expected = clf.predict_proba(X_IRIS)
+    forward = clf.module_.forward
+    sizes = []
+
+    def small_only(x):
+        sizes.append(len(x))
+        if len(x) > 40:
+            _oom()
+        return forward(x)
+
+    monkeypatch.setattr(clf.module_, "forward", small_only)
+    np.testing.assert_allclose(clf.predict_proba(X_IRIS), expected, rtol=1e-6)
+    assert max(s for s in sizes if s <= 40) <= 40 and sizes[0] == 150
+    monkeypatch.setattr(clf.module_, "forward", _oom)
+    with pytest.raises(MemoryError, match="single row"):
+        clf.predict(X_IRIS[:3])
+
+
+def test_a_sound_fit_leaves_no_best_weights_behind():
+    # The best epoch's weights are kept during a fit (to go back to on divergence) and
+    # released at its end: a fitted model carries one copy of its weights.
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, Y_IRIS)
+    assert clf.net_.training_state_.best_module is None
+
+
+def test_history_and_pandas_agree_after_divergence():
+    X, y = load_digits(return_X_y=True)
+    clf = MLPClassifier(learning_rate_init=10, max_iter=10, random_state=0, device="cpu")
+    with pytest.warns(ConvergenceWarning, match="fit failed"):
+        clf.fit(X * 1e6, y)
+    assert len(pd.DataFrame(clf.history_)) == clf.n_iter_ == len(clf.loss_curve_)
+    assert np.isfinite(clf.predict_proba(X)).all()
