@@ -1,6 +1,5 @@
 """Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
 
-from collections import Counter
 from collections.abc import Callable
 from numbers import Integral
 
@@ -9,8 +8,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sknn.text._input import IDS, TEXT, check_sequence_input
-from sknn.text._tokenize import word_tokenize
+from sknn.text._input import check_sequence_input
+from sknn.text._tokenize import tokenize_documents
+from sknn.text._vocabulary import count_vocabulary
 
 PAD_ID = 0
 OOV_ID = 1
@@ -208,7 +208,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             The number of non-padding ids in each row, at least 1.
         """
         check_is_fitted(self)
-        sequences = self._lookup(self._tokenize(X, fitting=False))
+        sequences = self._lookup(self._tokenize_fitted(X))
         ids = self._pad(sequences)
         return ids, np.count_nonzero(ids, axis=1).astype(np.int64)
 
@@ -275,52 +275,33 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 f"oov_token must differ from {PAD_TOKEN!r} and {CLS_TOKEN!r}; "
                 f"got {self.oov_token!r}."
             )
-        documents = self._tokenize(X, fitting=True)
-        specials = {PAD_TOKEN, self.oov_token, CLS_TOKEN}
-        counts = Counter(token for doc in documents for token in doc)
-        kept = [
-            (token, n)
-            for token, n in counts.items()
-            if n >= self.min_freq and token not in specials
-        ]
-        if not kept:
-            raise ValueError(
-                "Empty vocabulary: no token occurs at least min_freq="
-                f"{self.min_freq} times. The documents may all be empty."
-            )
-        kept.sort(key=lambda item: (-item[1], item[0]))
-        if self.max_vocab is not None:
-            kept = kept[: self.max_vocab]
-        self._id_to_token = [PAD_TOKEN, self.oov_token, CLS_TOKEN] + [t for t, _ in kept]
+        documents, kind = self._tokenize(X)
+        vocabulary = count_vocabulary(
+            documents,
+            min_count=self.min_freq,
+            max_size=self.max_vocab,
+            exclude={PAD_TOKEN, self.oov_token, CLS_TOKEN},
+            min_count_name="min_freq",
+        )
+        self.input_kind_ = kind
+        self._id_to_token = [PAD_TOKEN, self.oov_token, CLS_TOKEN] + vocabulary.tokens
         self.vocabulary_ = {token: i for i, token in enumerate(self._id_to_token)}
         self.n_vocab_ = len(self.vocabulary_)
         return documents
 
-    def _tokenize(self, X, *, fitting):
+    def _tokenize(self, X):
         documents, kind = check_sequence_input(X)
-        if fitting:
-            self.input_kind_ = kind
-        elif kind != self.input_kind_ and any(documents):
+        tokens = tokenize_documents(
+            documents, kind, tokenizer=self.tokenizer, lowercase=self.lowercase
+        )
+        return tokens, kind
+
+    def _tokenize_fitted(self, X):
+        tokens, kind = self._tokenize(X)
+        if kind != self.input_kind_ and any(tokens):
             raise ValueError(
                 f"{type(self).__name__} was fitted on {self.input_kind_} input but "
                 f"transform got {kind} input."
-            )
-        if kind == IDS:
-            return documents
-        if kind == TEXT:
-            return [self._split(text) for text in documents]
-        if self.lowercase:
-            return [[token.lower() for token in doc] for doc in documents]
-        return documents
-
-    def _split(self, text):
-        if self.tokenizer is None:
-            return word_tokenize(text, lowercase=self.lowercase)
-        tokens = self.tokenizer(text.lower() if self.lowercase else text)
-        if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
-            raise TypeError(
-                f"The tokenizer must return a list of str; got {type(tokens).__name__} "
-                f"for {text[:40]!r}."
             )
         return tokens
 
