@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
 )
 
 from sknn._docstrings import fill_doc
+from sknn._sizes import check_module_size
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
@@ -351,24 +352,36 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         self.embedding_coverage_ = None
         if self.embeddings is not None:
             weights, self.embedding_coverage_ = self._pretrained_embedding()
-        return TransformerEncoderModule(
-            self.vectorizer_.n_vocab_,
-            n_outputs,
-            d_model=self.d_model,
-            n_heads=self.n_heads,
-            n_layers=self.n_layers,
-            dim_feedforward=self.dim_feedforward,
-            dropout=self.dropout,
-            attention_dropout=self.attention_dropout,
-            token_dropout=self.token_dropout,
-            oov_id=OOV_ID,
-            max_len=self.max_len,
-            positional=self.positional,
-            pooling=self.pooling,
-            cls_id=CLS_ID,
-            embedding_weights=weights,
-            freeze_embedding=self.freeze_embeddings,
-        )
+
+        def build():
+            return TransformerEncoderModule(
+                self.vectorizer_.n_vocab_,
+                n_outputs,
+                d_model=self.d_model,
+                n_heads=self.n_heads,
+                n_layers=self.n_layers,
+                dim_feedforward=self.dim_feedforward,
+                dropout=self.dropout,
+                attention_dropout=self.attention_dropout,
+                token_dropout=self.token_dropout,
+                oov_id=OOV_ID,
+                max_len=self.max_len,
+                positional=self.positional,
+                pooling=self.pooling,
+                cls_id=CLS_ID,
+                embedding_weights=weights,
+                freeze_embedding=self.freeze_embeddings,
+            )
+
+        sizes = {
+            "d_model": self.d_model,
+            "n_layers": self.n_layers,
+            "dim_feedforward": self.dim_feedforward,
+            "max_len": self.max_len,
+            "vectorizer_.n_vocab_": self.vectorizer_.n_vocab_,
+        }
+        check_module_size(build, sizes, owner=type(self).__name__, device=self.device_)
+        return build()
 
     def _pretrained_embedding(self):
         """The vocabulary's rows of ``embeddings``, random rows for the tokens it lacks."""
