@@ -380,3 +380,97 @@ def test_tokenizer_receives_lowercased_text_only_when_asked():
     assert "Cat" in model.fit(docs).wv_
     with pytest.raises(TypeError, match="tokenizer must return a list of str"):
         Word2Vec(min_count=1, tokenizer=len).fit(docs)
+
+
+# -- corrupted word2vec files (#16) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"2 2\ncat 1 nan\ndog 0 1\n", r"line 2: the vector of 'cat' holds NaN"),
+        (b"2 2\ncat 1 0\ndog inf 1\n", r"line 3: the vector of 'dog' holds NaN or infinite"),
+        (b"2 0\ncat\ndog\n", "vector size at least 1"),
+        (b"-2 2\ncat 1 0\n", "number of words must be at least 0"),
+        (
+            b"2 2\ncat 1 0\ncat 0 1\n",
+            r"line 3: the word 'cat' appears a second time \(first at line 2\)",
+        ),
+        (b"100000000000000 2\ncat 1 0\n", r"announces 100000000000000 words .* at most 1"),
+        (b"3 2\ncat 1.5 0.25\ndog 0.75 1.5\n", "announces 3 words in its header but holds 2"),
+        (b"2 2\ncat 1 zero\ndog 0 1\n", r"line 2: the values of 'cat' are not all numbers"),
+        (b"two 2\ncat 1 0\n", "must be two integers"),
+        (b"2 2\ncat 1 0 5\ndog 0 1\n", r"line 2: expected a word and 2 values"),
+        (b"1 2\ncat 1 0\ndog 0 1\n", r"line 3: more entries than the 1"),
+        (b"1 2\n 1 0\n", "the word is empty"),
+        (b"hello\n", "first line must be"),
+    ],
+    ids=[
+        "nan",
+        "inf",
+        "size-0",
+        "negative-count",
+        "duplicate",
+        "huge-header",
+        "truncated",
+        "non-numeric",
+        "bad-header",
+        "long-line",
+        "extra-line",
+        "empty-word",
+        "no-header",
+    ],
+)
+def test_corrupted_text_file_raises_value_error_naming_the_file(tmp_path, content, match):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as error:
+        WordVectors.load_word2vec_format(path)
+    assert str(path) in str(error.value)
+    with pytest.raises(ValueError, match=match):
+        Word2Vec.from_word2vec_format(path)
+
+
+def _binary_entry(word, values):
+    return word.encode() + b" " + np.asarray(values, dtype="<f4").tobytes() + b"\n"
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"2 2\n" + _binary_entry("cat", [1, np.nan]) + _binary_entry("dog", [0, 1]), "NaN"),
+        (
+            b"2 2\n" + _binary_entry("cat", [1, 0]) + _binary_entry("cat", [0, 1]),
+            r"entry 2: the word 'cat' appears a second time \(first at entry 1\)",
+        ),
+        (b"2 2\n" + _binary_entry("cat", [1, 0]) + b"dog " + bytes(7), r"entry 2 of 2: the file"),
+        (b"10000000000000 300\n" + _binary_entry("cat", [0] * 300), "can hold at most 1"),
+    ],
+    ids=["nan", "duplicate", "truncated", "huge-header"],
+)
+def test_corrupted_binary_file_raises_value_error_naming_the_file(tmp_path, content, match):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as error:
+        WordVectors.load_word2vec_format(path, binary=True)
+    assert str(path) in str(error.value)
+
+
+def test_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        Word2Vec.from_word2vec_format(tmp_path / "absent.txt")
+
+
+def test_file_without_words(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"0 3\n")
+    assert len(WordVectors.load_word2vec_format(path)) == 0
+    with pytest.raises(ValueError, match="holds no word vector"):
+        Word2Vec.from_word2vec_format(path)
+
+
+def test_word_vectors_refuse_what_would_break_transform():
+    with pytest.raises(ValueError, match="'cat' appears twice"):
+        WordVectors(["cat", "dog", "cat"], np.eye(3))
+    with pytest.raises(ValueError, match="'dog' holds NaN"):
+        WordVectors(["cat", "dog"], [[1.0, 0.0], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match="vector_size=0"):
+        WordVectors(["cat", "dog"], np.zeros((2, 0)))

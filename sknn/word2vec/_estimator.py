@@ -409,6 +409,8 @@ class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Word2Vec
         """
         wv = WordVectors.load_word2vec_format(path, binary=binary)
+        if len(wv) == 0:
+            raise ValueError(f"{path!s} holds no word vector: there is nothing to transform with.")
         model = cls(vector_size=wv.vector_size, **params)
         model.wv_ = wv
         model.vocabulary_ = dict(wv.key_to_index)

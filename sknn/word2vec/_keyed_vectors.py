@@ -41,6 +41,18 @@ class WordVectors:
                 f"vectors must have shape (n_words, vector_size) with n_words="
                 f"{len(self.index_to_key)}; got shape {self.vectors.shape}."
             )
+        if self.vectors.shape[1] == 0:
+            raise ValueError("vectors must have at least one column; got vector_size=0.")
+        if len(self.key_to_index) != len(self.index_to_key):
+            seen = set()
+            duplicate = next(k for k in self.index_to_key if k in seen or seen.add(k))
+            raise ValueError(f"Each word must appear once; {duplicate!r} appears twice.")
+        if not np.isfinite(self.vectors).all():
+            row = int(np.flatnonzero(~np.isfinite(self.vectors).all(axis=1))[0])
+            raise ValueError(
+                f"vectors must be finite; the vector of {self.index_to_key[row]!r} holds "
+                "NaN or infinite values."
+            )
 
     @property
     def vector_size(self):
