@@ -186,7 +186,7 @@ def test_init_does_nothing():
 @pytest.mark.parametrize(
     "X, error, match",
     [
-        ([], ValueError, "empty"),
+        ([], ValueError, r"Found X with 0 sample\(s\)"),
         (["", " "], ValueError, "Empty vocabulary"),
         ("a single text", TypeError, "single str"),
         (np.zeros((3, 2)), ValueError, "float64"),

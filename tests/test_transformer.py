@@ -111,7 +111,7 @@ def test_not_fitted(method):
     "X, error, match",
     [
         (["", "  "] * 4, ValueError, "Empty vocabulary"),
-        ([], ValueError, "empty X"),
+        ([], ValueError, r"Found X with 0 sample\(s\)"),
         ("a single text", TypeError, "single str"),
         (np.ones((8, 3)), ValueError, "Numeric features are not text"),
         (["a text", None] * 4, ValueError, "document 1 is NoneType"),

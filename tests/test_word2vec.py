@@ -141,7 +141,7 @@ def test_not_fitted():
 
 
 def test_empty_corpus():
-    with pytest.raises(ValueError, match="Found an empty X"):
+    with pytest.raises(ValueError, match=r"Found X with 0 sample\(s\)"):
         Word2Vec().fit([])
 
 

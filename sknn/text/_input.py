@@ -211,7 +211,8 @@ def check_sequence_input(
     """
     documents = _as_documents(X, input_name, kinds)
     if len(documents) == 0:
-        raise ValueError(f"Found an empty {input_name}: at least one document is required.")
+        # scikit-learn's words, which the sequence estimators also give for empty numeric input.
+        raise ValueError(f"Found {input_name} with 0 sample(s) while a minimum of 1 is required.")
     expected = _expected(kinds)
     found = set()
     for index, doc in enumerate(documents):
