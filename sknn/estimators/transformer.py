@@ -59,7 +59,9 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         model is to be pickled.
 
     lowercase : bool, default=True
-        Lower-case texts (and pre-tokenized string tokens) before looking them up.
+        Lower-case raw texts before tokenizing them (whatever the tokenizer) and
+        pre-tokenized string tokens before looking them up, as
+        :class:`sknn.text.TextVectorizer` does.
 
     max_vocab : int or None, default=20000
         Keep only the most frequent tokens; the others map to the out-of-vocabulary id.
@@ -156,6 +158,12 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     (``learning_rate='linear'``, ``warmup=0.1``, ``grad_clip=1.0``); on the Rotten Tomatoes
     snippets (3-fold CV, at most 6 epochs, CPU, ``dropout=0.1``) it scored 0.686 against the
     constant rate's 0.721, so it is not the default.
+
+    ``X`` is read by :func:`sknn.text.check_sequence_input`, as in every text-aware sknn
+    estimator: a single string, a dict or a set raises a ``TypeError``; numbers, ``None``
+    or a mix of kinds a ``ValueError``. A network too large for the memory of the machine
+    (or the GPU) is refused before it is built, with a ``ValueError`` naming ``d_model``,
+    ``n_layers``, ``dim_feedforward`` and ``max_len``.
 
     ``n_features_in_`` is 1: the input is one column of documents. A one-column pandas
     DataFrame is accepted and its column name kept in ``feature_names_in_``.

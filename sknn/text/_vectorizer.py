@@ -36,8 +36,9 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         :func:`sknn.text.word_tokenize`. Ignored for pre-tokenized and id input. A lambda
         works but makes the vectorizer unpicklable; use a module-level function.
     lowercase : bool, default=True
-        Lower-case raw texts before tokenizing them, and pre-tokenized string tokens before
-        looking them up.
+        Lower-case raw texts before tokenizing them (so a custom ``tokenizer`` receives
+        lower-cased text), and pre-tokenized string tokens before looking them up. The
+        same rule, and the same parameter, in every text-aware sknn estimator.
     max_vocab : int or None, default=None
         Keep only the ``max_vocab`` most frequent tokens (the special tokens come on top).
         Ties in frequency are broken by the token's sort order (string order for tokens,
@@ -77,12 +78,14 @@ class TextVectorizer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     Notes
     -----
     **Input kinds.** ``X`` may hold raw texts (``str``), pre-tokenized documents (sequences
-    of ``str``) or sequences of integer ids; see
-    :func:`sknn.text._input.check_sequence_input`. Integer ids are treated as opaque tokens:
-    the vocabulary is the set of ids seen in :meth:`fit`, remapped to ids from 3 on (most
-    frequent first) so that 0, 1 and 2 stay reserved. ``max_vocab`` and ``min_freq`` apply
-    to them as to words, and :meth:`inverse_transform` gives back the original ids. No input
-    id is taken for padding: pass ragged lists rather than a padded 2-d array.
+    of ``str``) or sequences of integer ids; see :func:`sknn.text.check_sequence_input`,
+    which raises a ``TypeError`` for a single string, a dict or a set and a ``ValueError``
+    for bad documents, as in every text-aware estimator. ``X`` is never modified. Integer
+    ids are treated as opaque tokens: the vocabulary is the set of ids seen in :meth:`fit`,
+    remapped to ids from 3 on (most frequent first) so that 0, 1 and 2 stay reserved.
+    ``max_vocab`` and ``min_freq`` apply to them as to words, and
+    :meth:`inverse_transform` gives back the original ids. No input id is taken for
+    padding: pass ragged lists rather than a padded 2-d array.
 
     **Empty documents.** A document with no tokens (``""``, ``"   "``, ``[]``) becomes the
     single OOV id, never an all-padding row: attention over a row whose keys are all masked

@@ -132,7 +132,9 @@ class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     Training stops with a ``ValueError`` when it could not learn anything: no document
     holds two words of the vocabulary, or subsampling left no pair to train on in any
-    epoch. Interrupting ``fit`` (Ctrl-C) keeps the partly trained model, with a warning.
+    epoch; and before anything is allocated when ``vector_size`` or ``negative`` asks for
+    more memory than the machine (or the GPU) has. Interrupting ``fit`` (Ctrl-C) keeps the
+    partly trained model, with a warning.
 
     The noise words of a window are shared by its context words (Ji et al., 2016), and
     the updates of one SGD step are summed: both make the update a few matrix products
@@ -407,6 +409,14 @@ class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         Returns
         -------
         Word2Vec
+
+        Raises
+        ------
+        OSError
+            If ``path`` cannot be read (``FileNotFoundError`` if it does not exist).
+        ValueError
+            If the file is not well-formed word2vec (a wrong header, NaN values, a word
+            seen twice, ...: the message names the line or entry) or holds no word.
         """
         wv = WordVectors.load_word2vec_format(path, binary=binary)
         if len(wv) == 0:

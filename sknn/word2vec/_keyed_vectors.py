@@ -12,8 +12,9 @@ class WordVectors:
     Parameters
     ----------
     index_to_key : list of str
-        The words, in row order.
+        The words, in row order, each once.
     vectors : array-like of shape (n_words, vector_size)
+        Finite values, ``vector_size >= 1``.
 
     Attributes
     ----------
@@ -241,7 +242,11 @@ class WordVectors:
 
     @classmethod
     def load_word2vec_format(cls, path, binary=False):
-        """Read vectors in the word2vec text (or binary) format, e.g. written by gensim."""
+        """Read vectors in the word2vec text (or binary) format, e.g. written by gensim.
+
+        Raises ``OSError`` if ``path`` cannot be read, and ``ValueError``, naming the file
+        and the line or entry, if it is not a well-formed word2vec file.
+        """
         keys, vectors = load_word2vec_format(path, binary=binary)
         return cls(keys, vectors)
 
