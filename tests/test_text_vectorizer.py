@@ -236,9 +236,10 @@ def test_check_sequence_input_normalises_documents():
         ({"a b", "c"}, r"got a set, which has no order"),
         (frozenset({"a b"}), r"got a frozenset, which has no order"),
         (sp.csr_matrix(np.eye(2)), r"got a sparse matrix"),
+        (sp.dok_array(np.eye(2)), r"got a sparse matrix"),  # a dict subclass
         (42, r"got int"),
     ],
-    ids=["str", "bytes", "dict", "set", "frozenset", "sparse", "int"],
+    ids=["str", "bytes", "dict", "set", "frozenset", "sparse", "dok", "int"],
 )
 def test_containers_that_are_not_a_corpus_raise_type_error(X, match):
     with pytest.raises(TypeError, match=match):

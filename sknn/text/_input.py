@@ -48,7 +48,8 @@ def check_corpus_container(X, *, input_name: str = "X", kinds: tuple[str, ...] =
     A bare string (iterating it gives characters), a mapping (iterating it gives its keys)
     and a set (it has no order, so its documents could not line up with ``y`` or with the
     rows of the output) are refused by every estimator that takes documents or sequences,
-    with the same message.
+    with the same message. Sparse matrices (even the DOK format, a dict) are left to the
+    caller, whose message says that sparse input is not supported.
 
     Parameters
     ----------
@@ -73,6 +74,9 @@ def check_corpus_container(X, *, input_name: str = "X", kinds: tuple[str, ...] =
     ...
     TypeError: Expected an iterable of documents, ... got a single str. Wrap it in a list: ...
     """
+    if sp.issparse(X):
+        # A sparse matrix in DOK format is a dict: leave it to the caller's sparse message.
+        return
     expected = _expected(kinds)
     if isinstance(X, (str, bytes)):
         raise TypeError(
