@@ -274,3 +274,58 @@ def test_max_len_truncates_only_when_asked():
     # The first steps are dropped: changing them changes nothing.
     altered = [np.vstack([np.full((len(x) - 3, 2), 99.0), x[-3:]]) if len(x) > 3 else x for x in X]
     np.testing.assert_allclose(est.predict(altered), est.predict(X), atol=1e-6)
+
+
+# -- input through the shared text front door, sizes (#16) -------------------------------------
+@pytest.mark.parametrize("input_kind", ["auto", "sequences", "text"])
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ("a text", "Wrap it in a list"),
+        ({"a good film": 1, "bad": 0}, "gives its keys"),
+        ({"a good film", "bad"}, "no order"),
+    ],
+    ids=["str", "dict", "set"],
+)
+def test_containers_that_are_not_a_corpus_raise_type_error(input_kind, X, match):
+    with pytest.raises(TypeError, match=match):
+        SequenceClassifier(**FAST, input_kind=input_kind).fit(X, [0, 1])
+
+
+def test_predict_refuses_the_same_containers():
+    X, y = _data(SequenceClassifier)
+    est = SequenceClassifier(**FAST).fit(X, y)
+    with pytest.raises(TypeError, match="gives its keys"):
+        est.predict({0: X[0]})
+    text = SequenceClassifier(**FAST).fit(REVIEWS, LABELS)
+    with pytest.raises(TypeError, match="Wrap it in a list"):
+        text.predict("a good film")
+
+
+def shouting_split(text):
+    return text.upper().split()
+
+
+def test_lowercase_and_tokenizer_mean_what_they_mean_in_text_vectorizer():
+    cased = ["A Good film", "a BAD film"] * 6
+    y = [1, 0] * 6
+    assert "good" in SequenceClassifier(**FAST).fit(cased, y).vectorizer_.vocabulary_
+    kept = SequenceClassifier(**FAST, lowercase=False).fit(cased, y).vectorizer_.vocabulary_
+    assert {"Good", "BAD", "A", "a"} <= set(kept)
+    custom = SequenceClassifier(**FAST, tokenizer=shouting_split, lowercase=False)
+    assert "GOOD" in custom.fit(cased, y).vectorizer_.vocabulary_
+
+
+@pytest.mark.parametrize(
+    "params, culprit",
+    [
+        (dict(hidden_size=10**12), "hidden_size=1000000000000"),
+        (dict(hidden_size=10**6), "hidden_size=1000000"),
+        (dict(embedding_dim=10**12), "embedding_dim=1000000000000"),
+        (dict(dense_sizes=(10**8, 10**8)), r"dense_sizes=\(100000000, 100000000\)"),
+    ],
+)
+def test_sizes_beyond_memory_raise_a_value_error_naming_them(params, culprit):
+    # Non-regression (#16): torch raised RuntimeError "can't allocate memory".
+    with pytest.raises(ValueError, match=rf"SequenceClassifier: the network .*{culprit}"):
+        SequenceClassifier(**{**FAST, **params}).fit(REVIEWS, LABELS)

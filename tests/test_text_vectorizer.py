@@ -3,10 +3,14 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
+from sknn.text._input import looks_like_text
+from sknn.text._tokenize import tokenize_documents
+from sknn.text._vocabulary import count_vocabulary
 
 CORPUS = ["The cat sat.", "The dog sat on the mat!", "A cat, a dog."]
 
@@ -182,7 +186,7 @@ def test_init_does_nothing():
 @pytest.mark.parametrize(
     "X, error, match",
     [
-        ([], ValueError, "empty"),
+        ([], ValueError, r"Found X with 0 sample\(s\)"),
         (["", " "], ValueError, "Empty vocabulary"),
         ("a single text", TypeError, "single str"),
         (np.zeros((3, 2)), ValueError, "float64"),
@@ -220,3 +224,101 @@ def test_check_sequence_input_normalises_documents():
     assert all(type(i) is int for i in docs[1])
     with pytest.raises(ValueError, match="document 0 is list"):
         check_sequence_input([[True, False]])
+
+
+# -- the one front door (#16) ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        ("one text", r"got a single str\. Wrap it in a list: X=\[text\]"),
+        (b"one text", r"got a single bytes\. Wrap it in a list"),
+        ({"a b": 0, "c": 1}, r"got a dict, whose iteration gives its keys"),
+        ({"a b", "c"}, r"got a set, which has no order"),
+        (frozenset({"a b"}), r"got a frozenset, which has no order"),
+        (sp.csr_matrix(np.eye(2)), r"got a sparse matrix"),
+        (sp.dok_array(np.eye(2)), r"got a sparse matrix"),  # a dict subclass
+        (42, r"got int"),
+    ],
+    ids=["str", "bytes", "dict", "set", "frozenset", "sparse", "dok", "int"],
+)
+def test_containers_that_are_not_a_corpus_raise_type_error(X, match):
+    with pytest.raises(TypeError, match=match):
+        check_sequence_input(X)
+    with pytest.raises(TypeError, match=match):
+        TextVectorizer().fit(X)
+
+
+def test_empty_sequence_among_texts_is_an_empty_document():
+    # Non-regression: it was read as the text "[]", i.e. the tokens "[" and "]".
+    docs, kind = check_sequence_input(["a film", [], np.array([], dtype=object)])
+    assert kind == "text" and docs == ["a film", "", ""]
+    vec = TextVectorizer().fit(["a film", []])
+    assert "[" not in vec.vocabulary_
+
+
+def test_kinds_restricts_the_accepted_documents():
+    assert check_sequence_input(["a b"], kinds=("text", "tokens"))[1] == "text"
+    with pytest.raises(ValueError, match="each a str .raw text. or a sequence of str"):
+        check_sequence_input([[1, 2]], kinds=("text", "tokens"))
+    with pytest.raises(
+        TypeError, match=r"each a str .raw text. or a sequence of str .tokens. for X; got a single"
+    ):
+        check_sequence_input("a b", kinds=("text", "tokens"))
+
+
+def test_input_is_not_modified():
+    tokens = [["The", "Cat"], ["A", "dog"]]
+    texts = np.array(["The cat", "A dog"], dtype=object)
+    before = [list(doc) for doc in tokens], texts.copy()
+    TextVectorizer().fit(tokens).transform(tokens)
+    TextVectorizer().fit(texts).transform(texts)
+    assert tokens == before[0]
+    np.testing.assert_array_equal(texts, before[1])
+
+
+@pytest.mark.parametrize(
+    "X, expected",
+    [
+        (["a film"], True),
+        ([["a", "film"]], True),
+        ([[], ["a"]], True),
+        (np.array(["a", "b"]), True),
+        (pd.Series(["a film"]), True),
+        (pd.DataFrame({"text": ["a film"]}), True),
+        ([np.array(["a", "b"])], True),
+        ([["a", 1.5]], True),  # text, so that the text checker says what is wrong
+        ([[0.5, 1.0], [2.0]], False),
+        ([[3, 4], [5]], False),
+        (np.zeros((2, 3)), False),
+        ([np.zeros((3, 2))], False),
+        (pd.DataFrame({"a": ["x"], "b": ["y"]}), False),
+        (sp.csr_matrix(np.eye(2)), False),
+    ],
+)
+def test_looks_like_text(X, expected):
+    assert looks_like_text(X) is expected
+
+
+def test_tokenize_documents_is_the_one_lowercase_rule():
+    assert tokenize_documents(["A Cat."], "text") == [["a", "cat", "."]]
+    assert tokenize_documents(["A Cat."], "text", lowercase=False) == [["A", "Cat", "."]]
+    assert tokenize_documents(["A Cat."], "text", tokenizer=str.split) == [["a", "cat."]]
+    assert tokenize_documents([["A", "Cat"]], "tokens") == [["a", "cat"]]
+    assert tokenize_documents([["A", "Cat"]], "tokens", lowercase=False) == [["A", "Cat"]]
+    assert tokenize_documents([[3, 1]], "ids") == [[3, 1]]
+
+
+def test_count_vocabulary_orders_by_count_then_token():
+    documents = [["b", "a", "c"], ["c", "b"], ["d", "c"]]
+    vocabulary = count_vocabulary(documents)
+    assert vocabulary.tokens == ["c", "b", "a", "d"]
+    assert vocabulary.counts.tolist() == [3, 2, 1, 1]
+    assert vocabulary.document_counts.tolist() == [3, 2, 1, 1]
+    assert vocabulary.n_documents == 3
+    assert count_vocabulary(documents[::-1]).tokens == vocabulary.tokens
+    assert count_vocabulary(documents, max_size=2, exclude={"c"}).tokens == ["b", "a"]
+    assert count_vocabulary(documents, min_count=2).tokens == ["c", "b"]
+    with pytest.raises(ValueError, match=r"no token occurs at least min_freq=4 times .the most"):
+        count_vocabulary(documents, min_count=4, min_count_name="min_freq")
+    with pytest.raises(ValueError, match="the documents hold no token"):
+        count_vocabulary([[], []])

@@ -111,7 +111,7 @@ def test_not_fitted(method):
     "X, error, match",
     [
         (["", "  "] * 4, ValueError, "Empty vocabulary"),
-        ([], ValueError, "empty X"),
+        ([], ValueError, r"Found X with 0 sample\(s\)"),
         ("a single text", TypeError, "single str"),
         (np.ones((8, 3)), ValueError, "Numeric features are not text"),
         (["a text", None] * 4, ValueError, "document 1 is NoneType"),
@@ -276,3 +276,29 @@ def test_bad_embeddings():
         make(embeddings=42).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="None of the vocabulary's tokens"):
         make(embeddings={"zzz": np.ones(4)}).fit(TEXTS, LABELS)
+
+
+# -- input through the shared text front door, sizes (#16) -------------------------------------
+@pytest.mark.parametrize(
+    "X, match",
+    [({"a great film": 1}, "gives its keys"), ({"a great film", "hated it"}, "no order")],
+    ids=["dict", "set"],
+)
+def test_containers_that_are_not_a_corpus_raise_type_error(X, match):
+    with pytest.raises(TypeError, match=match):
+        make().fit(X, [0, 1][: len(X)])
+
+
+@pytest.mark.parametrize(
+    "params, culprit",
+    [
+        (dict(d_model=10**12, n_heads=1), "d_model=1000000000000"),
+        (dict(d_model=10**6, n_heads=1), "d_model=1000000"),
+        (dict(dim_feedforward=10**12), "dim_feedforward=1000000000000"),
+        (dict(max_len=10**12, positional="learned"), "max_len=1000000000000"),
+    ],
+)
+def test_sizes_beyond_memory_raise_a_value_error_naming_them(params, culprit):
+    # Non-regression (#16): torch raised RuntimeError "can't allocate memory".
+    with pytest.raises(ValueError, match=rf"TransformerClassifier: the network .*{culprit}"):
+        make(**params).fit(TEXTS, LABELS)

@@ -140,9 +140,14 @@ def test_not_fitted():
             call(Word2Vec())
 
 
-@pytest.mark.parametrize("X", [[], [""], ["", "   "], [[]]])
-def test_empty_corpus(X):
-    with pytest.raises(ValueError, match="empty corpus"):
+def test_empty_corpus():
+    with pytest.raises(ValueError, match=r"Found X with 0 sample\(s\)"):
+        Word2Vec().fit([])
+
+
+@pytest.mark.parametrize("X", [[""], ["", "   "], [[]]])
+def test_corpus_of_empty_documents(X):
+    with pytest.raises(ValueError, match="Empty vocabulary: the documents hold no token"):
         Word2Vec().fit(X)
 
 
@@ -151,17 +156,40 @@ def test_min_count_empties_vocabulary():
         Word2Vec(min_count=5).fit(["one two three", "four five"])
 
 
-def test_bad_input_and_params():
-    with pytest.raises(ValueError, match="string object received"):
-        Word2Vec().fit("a single string")
-    with pytest.raises(TypeError, match="string or a list of string"):
-        Word2Vec().fit([1, 2, 3])
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        ("a single string", TypeError, r"single str\. Wrap it in a list"),
+        ({"a b": 1, "c d": 2}, TypeError, "gives its keys"),
+        ({"a b", "c d"}, TypeError, "no order"),
+        ([1, 2, 3], ValueError, "document 0 is int"),
+        ([[1, 2], [3]], ValueError, r"got documents that are each a sequence of int"),
+        (["a b", None], ValueError, "document 1 is NoneType"),
+        (["a b", ["c"]], ValueError, "mix"),
+    ],
+    ids=["str", "dict", "set", "numbers", "ids", "none", "mix"],
+)
+def test_bad_input(X, error, match):
+    # The shared checker (sknn.text.check_sequence_input) decides, so the types and
+    # messages are those of every text-aware estimator; ids are not words.
+    with pytest.raises(error, match=match):
+        Word2Vec(min_count=1).fit(X)
+
+
+def test_bad_params():
     with pytest.raises(InvalidParameterError):
         Word2Vec(architecture="glove").fit(["a b"])
     with pytest.raises(InvalidParameterError):
         Word2Vec(vector_size=0).fit(["a b"])
     with pytest.raises(ValueError, match="min_alpha"):
         Word2Vec(alpha=0.01, min_alpha=0.1, min_count=1).fit(["a b"])
+    # gensim reads sample >= 1 as an absolute count; here it is a frequency, so refuse it
+    # rather than silently turn subsampling off.
+    with pytest.raises(InvalidParameterError, match="sample"):
+        Word2Vec(sample=5).fit(["a b"])
+    for exponent in (np.inf, np.nan):
+        with pytest.raises(InvalidParameterError, match="ns_exponent"):
+            Word2Vec(ns_exponent=exponent).fit(["a b"])
 
 
 def test_token_lists_equal_strings(corpus):
@@ -244,3 +272,205 @@ def test_evaluations(tmp_path):
     assert score == 1.0
     assert sections[-1]["section"] == "Total accuracy"
     assert sections[0]["correct"] == [("man", "king", "woman", "queen")]
+
+
+# -- degenerate corpora and settings (#16) --------------------------------------------------
+TINY = ["the cat sat on the mat", "the dog sat on the log"]
+
+
+def test_default_sample_on_a_tiny_corpus_never_reports_a_fake_zero_loss():
+    # Non-regression (#16): sample=1e-3 keeps ~9% of these 12 tokens, so an epoch often has
+    # no (context, centre) pair; loss_curve_ used to say 0.0. gensim trains on the same
+    # corpus on 0 or 1 "effective words" per epoch, and logs it at INFO level only.
+    params = dict(vector_size=4, min_count=1, epochs=4, device="cpu")
+    with pytest.raises(ValueError, match=r"no \(context, centre\) pair in any of its 4 epoch"):
+        Word2Vec(random_state=0, **params).fit(TINY)
+    with pytest.warns(UserWarning, match=r"2 of the 4 epochs trained on no.*Lower sample"):
+        model = Word2Vec(random_state=3, **params).fit(TINY)
+    assert np.isnan(model.loss_curve_).sum() == 2
+    assert np.isfinite(model.loss_curve_[2:]).all() and 0.0 not in model.loss_curve_
+    # Without subsampling every epoch trains.
+    model = Word2Vec(random_state=0, sample=0, **params).fit(TINY)
+    assert np.isfinite(model.loss_curve_).all() and min(model.loss_curve_) > 0
+
+
+def test_no_document_with_two_known_words():
+    with pytest.raises(ValueError, match="No document holds two words of the vocabulary"):
+        Word2Vec(min_count=1, sample=0).fit(["cat", "dog", "cat", []])
+    with pytest.raises(ValueError, match="min_count=2"):
+        Word2Vec(min_count=2, sample=0).fit(["cat bird", "fish dog", "cat", "dog"])
+
+
+def test_noise_distribution_is_finite_for_any_exponent():
+    from sknn.word2vec._vocab import Vocabulary
+
+    counts = np.array([10**6, 5000, 30, 1])
+    vocabulary = Vocabulary(list("abcd"), counts, 1, np.ones(4))
+    np.testing.assert_array_equal(
+        vocabulary.noise_distribution(0.75), counts**0.75 / (counts**0.75).sum()
+    )
+    for exponent, mode in [(1000.0, 0), (-1000.0, 3), (1e300, 0), (-1e300, 3)]:
+        noise = vocabulary.noise_distribution(exponent)
+        assert np.isfinite(noise).all() and noise.sum() == pytest.approx(1.0)
+        assert noise[mode] == pytest.approx(1.0)
+    np.testing.assert_allclose(vocabulary.noise_distribution(0.0), 0.25)
+
+
+def test_extreme_ns_exponent_trains(corpus):
+    # Non-regression (#16): ns_exponent=1000 made a NaN noise distribution.
+    model = Word2Vec(**{**FAST, "ns_exponent": 1000, "epochs": 1}).fit(corpus[:100])
+    assert np.isfinite(model.loss_curve_).all() and np.isfinite(model.wv_.vectors).all()
+
+
+@pytest.mark.parametrize("param", ["vector_size", "negative"])
+def test_sizes_beyond_memory_name_the_parameter(param):
+    # Non-regression (#16): torch's "can't allocate memory" RuntimeError named nothing.
+    with pytest.raises(ValueError, match=rf"more than the .* of memory.*{param}=10{{15}}"):
+        Word2Vec(min_count=1, device="cpu", **{param: 10**15}).fit(TINY)
+
+
+def test_huge_window_is_the_whole_sentence(corpus):
+    # A window wider than every sentence reaches the same contexts as any other such window:
+    # it neither allocates nor loops over its width.
+    huge = Word2Vec(**{**FAST, "window": 10**12, "epochs": 1}).fit(corpus[:100])
+    wide = Word2Vec(**{**FAST, "window": 10**9, "epochs": 1}).fit(corpus[:100])
+    assert np.isfinite(huge.loss_curve_).all()
+    np.testing.assert_array_equal(huge.wv_.vectors, wide.wv_.vectors)
+
+
+def test_ctrl_c_keeps_the_partly_trained_model(corpus, monkeypatch):
+    from sknn.word2vec._training import NegativeSamplingTrainer
+
+    train_chunk = NegativeSamplingTrainer._train_chunk
+
+    def interrupt_in_third_epoch(self, *args):
+        if len(self.loss_curve) == 2:
+            raise KeyboardInterrupt
+        return train_chunk(self, *args)
+
+    monkeypatch.setattr(NegativeSamplingTrainer, "_train_chunk", interrupt_in_third_epoch)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        model = Word2Vec(**{**FAST, "epochs": 5}).fit(corpus)
+    assert model.n_iter_ == len(model.loss_curve_) == 2
+    assert model.transform(corpus[:3]).shape == (3, 16)
+    assert model.most_similar("cat", topn=1)
+
+
+def test_lowercase_is_the_text_vectorizer_s():
+    from sknn.text import TextVectorizer
+
+    docs = ["The Cat saw THE cat", "A cat, the DOG"]
+    tokens = [doc.split() for doc in docs]
+    for lowercase in (True, False):
+        for X in (docs, tokens):
+            words = Word2Vec(min_count=1, lowercase=lowercase, sample=0, epochs=1).fit(X)
+            vectorizer = TextVectorizer(lowercase=lowercase).fit(X)
+            assert list(words.vocabulary_) == list(vectorizer.vocabulary_)[3:]
+    assert "Cat" in Word2Vec(min_count=1, lowercase=False, sample=0, epochs=1).fit(docs).wv_
+
+
+def shouting_split(text):
+    return text.upper().split()
+
+
+def test_tokenizer_receives_lowercased_text_only_when_asked():
+    docs = ["a Cat", "the dog"]
+    assert "a" in Word2Vec(min_count=1, sample=0, epochs=1, tokenizer=str.split).fit(docs).wv_
+    model = Word2Vec(min_count=1, sample=0, epochs=1, tokenizer=str.split, lowercase=False)
+    assert "Cat" in model.fit(docs).wv_
+    with pytest.raises(TypeError, match="tokenizer must return a list of str"):
+        Word2Vec(min_count=1, tokenizer=len).fit(docs)
+
+
+# -- corrupted word2vec files (#16) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"2 2\ncat 1 nan\ndog 0 1\n", r"line 2: the vector of 'cat' holds NaN"),
+        (b"2 2\ncat 1 0\ndog inf 1\n", r"line 3: the vector of 'dog' holds NaN or infinite"),
+        (b"2 0\ncat\ndog\n", "vector size at least 1"),
+        (b"-2 2\ncat 1 0\n", "number of words must be at least 0"),
+        (
+            b"2 2\ncat 1 0\ncat 0 1\n",
+            r"line 3: the word 'cat' appears a second time \(first at line 2\)",
+        ),
+        (b"100000000000000 2\ncat 1 0\n", r"announces 100000000000000 words .* at most 1"),
+        (b"3 2\ncat 1.5 0.25\ndog 0.75 1.5\n", "announces 3 words in its header but holds 2"),
+        (b"2 2\ncat 1 zero\ndog 0 1\n", r"line 2: the values of 'cat' are not all numbers"),
+        (b"two 2\ncat 1 0\n", "must be two integers"),
+        (b"2 2\ncat 1 0 5\ndog 0 1\n", r"line 2: expected a word and 2 values"),
+        (b"1 2\ncat 1 0\ndog 0 1\n", r"line 3: more entries than the 1"),
+        (b"1 2\n 1 0\n", "the word is empty"),
+        (b"hello\n", "first line must be"),
+    ],
+    ids=[
+        "nan",
+        "inf",
+        "size-0",
+        "negative-count",
+        "duplicate",
+        "huge-header",
+        "truncated",
+        "non-numeric",
+        "bad-header",
+        "long-line",
+        "extra-line",
+        "empty-word",
+        "no-header",
+    ],
+)
+def test_corrupted_text_file_raises_value_error_naming_the_file(tmp_path, content, match):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as error:
+        WordVectors.load_word2vec_format(path)
+    assert str(path) in str(error.value)
+    with pytest.raises(ValueError, match=match):
+        Word2Vec.from_word2vec_format(path)
+
+
+def _binary_entry(word, values):
+    return word.encode() + b" " + np.asarray(values, dtype="<f4").tobytes() + b"\n"
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"2 2\n" + _binary_entry("cat", [1, np.nan]) + _binary_entry("dog", [0, 1]), "NaN"),
+        (
+            b"2 2\n" + _binary_entry("cat", [1, 0]) + _binary_entry("cat", [0, 1]),
+            r"entry 2: the word 'cat' appears a second time \(first at entry 1\)",
+        ),
+        (b"2 2\n" + _binary_entry("cat", [1, 0]) + b"dog " + bytes(7), r"entry 2 of 2: the file"),
+        (b"10000000000000 300\n" + _binary_entry("cat", [0] * 300), "can hold at most 1"),
+    ],
+    ids=["nan", "duplicate", "truncated", "huge-header"],
+)
+def test_corrupted_binary_file_raises_value_error_naming_the_file(tmp_path, content, match):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=match) as error:
+        WordVectors.load_word2vec_format(path, binary=True)
+    assert str(path) in str(error.value)
+
+
+def test_missing_file_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        Word2Vec.from_word2vec_format(tmp_path / "absent.txt")
+
+
+def test_file_without_words(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"0 3\n")
+    assert len(WordVectors.load_word2vec_format(path)) == 0
+    with pytest.raises(ValueError, match="holds no word vector"):
+        Word2Vec.from_word2vec_format(path)
+
+
+def test_word_vectors_refuse_what_would_break_transform():
+    with pytest.raises(ValueError, match="'cat' appears twice"):
+        WordVectors(["cat", "dog", "cat"], np.eye(3))
+    with pytest.raises(ValueError, match="'dog' holds NaN"):
+        WordVectors(["cat", "dog"], [[1.0, 0.0], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match="vector_size=0"):
+        WordVectors(["cat", "dog"], np.zeros((2, 0)))

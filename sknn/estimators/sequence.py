@@ -4,16 +4,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
 from sknn._docstrings import fill_doc
+from sknn._sizes import check_module_size
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.data.sequences import check_sequences
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
 from sknn.text import TextVectorizer
+from sknn.text._input import check_corpus_container, looks_like_text
 from sknn.timeseries import last_fraction_split
 
 #: ``truncating`` of the numeric sequences -> ``truncation_side`` of the text front end.
@@ -43,6 +44,8 @@ class _BaseSequence(BaseNeuralNet):
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
         "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "tokenizer": [callable, None],
+        "lowercase": ["boolean"],
         "validation_split": [StrOptions({"last", "random"})],
         "validation_gap": [Interval(Integral, 0, None, closed="left")],
     }
@@ -50,6 +53,7 @@ class _BaseSequence(BaseNeuralNet):
     # -- data -------------------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset):
         self._dense_sizes()
+        check_corpus_container(X)
         if not reset:
             # warm_start and partial_fit keep the input kind, vocabulary and features of
             # the first fit, exactly as predict does.
@@ -61,6 +65,8 @@ class _BaseSequence(BaseNeuralNet):
         if self._is_text(X):
             self.input_kind_ = "text"
             self.vectorizer_ = TextVectorizer(
+                tokenizer=self.tokenizer,
+                lowercase=self.lowercase,
                 max_vocab=self.max_vocab,
                 min_freq=self.min_freq,
                 max_len=self.max_len,
@@ -102,6 +108,7 @@ class _BaseSequence(BaseNeuralNet):
         return X, self._validate_targets(y)
 
     def _validate_X(self, X):
+        check_corpus_container(X)
         if self.input_kind_ == "text":
             ids, lengths = self.vectorizer_.transform_with_lengths(X)
             return {"x": ids, "lengths": lengths}
@@ -133,7 +140,7 @@ class _BaseSequence(BaseNeuralNet):
     def _is_text(self, X):
         if self.input_kind != "auto":
             return self.input_kind == "text"
-        return _looks_like_text(X)
+        return looks_like_text(X)
 
     def _dense_sizes(self):
         sizes = self.dense_sizes
@@ -151,20 +158,35 @@ class _BaseSequence(BaseNeuralNet):
 
     def _build_module(self, X, n_outputs):
         text = self.input_kind_ == "text"
-        return RecurrentModule(
-            input_size=None if text else X["x"].shape[2],
-            n_outputs=n_outputs,
-            cell=self.cell,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            dropout=self.dropout,
-            pooling=self.pooling,
-            dense_sizes=self._dense_sizes(),
-            activation=self.activation,
-            n_vocab=self.vectorizer_.n_vocab_ if text else None,
-            embedding_dim=self.embedding_dim,
-        )
+        dense_sizes = self._dense_sizes()
+
+        def build():
+            return RecurrentModule(
+                input_size=None if text else X["x"].shape[2],
+                n_outputs=n_outputs,
+                cell=self.cell,
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                bidirectional=self.bidirectional,
+                dropout=self.dropout,
+                pooling=self.pooling,
+                dense_sizes=dense_sizes,
+                activation=self.activation,
+                n_vocab=self.vectorizer_.n_vocab_ if text else None,
+                embedding_dim=self.embedding_dim,
+            )
+
+        sizes = {
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bidirectional": self.bidirectional,
+            "dense_sizes": dense_sizes,
+        }
+        if text:
+            sizes["embedding_dim"] = self.embedding_dim
+            sizes["vectorizer_.n_vocab_"] = self.vectorizer_.n_vocab_
+        check_module_size(build, sizes, owner=type(self).__name__, device=self.device_)
+        return build()
 
     def _validation_split(self, y, y_train, seed):
         if self.validation_split == "random":
@@ -216,37 +238,6 @@ def _regular_array(X):
     return array if array.dtype.kind in "biuf" and array.ndim in (2, 3) else X
 
 
-def _looks_like_text(X):
-    """True when X holds raw texts or string tokens rather than numbers."""
-    if isinstance(X, str | bytes):
-        return True
-    if sp.issparse(X):
-        return False
-    if isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            return False
-        X = X.iloc[:, 0]
-    if isinstance(X, pd.Series):
-        X = X.to_numpy()
-    if isinstance(X, np.ndarray):
-        if X.dtype.kind in "US":
-            return True
-        if X.dtype != object:
-            return False
-    if not hasattr(X, "__iter__") or isinstance(X, dict):
-        return False
-    for doc in X:
-        if isinstance(doc, str):
-            return True
-        if isinstance(doc, np.ndarray) and doc.dtype.kind in "US":
-            return True
-        if isinstance(doc, list | tuple | np.ndarray) and len(doc):
-            return isinstance(doc[0], str)
-        if np.ndim(doc) == 0:
-            return False
-    return False
-
-
 _SEQUENCE_PARAMETERS = """
     %(training_parameters)s
 
@@ -293,6 +284,15 @@ _SEQUENCE_PARAMETERS = """
 
     min_freq : int, default=1
         Tokens of text input seen fewer times at fit map to the unknown-token id.
+
+    tokenizer : callable or None, default=None
+        A function ``str -> list of str`` for raw texts; None uses
+        :func:`sknn.text.word_tokenize`. Use a module-level function, not a lambda, if the
+        model is to be pickled.
+
+    lowercase : bool, default=True
+        Lower-case raw texts before tokenizing them (whatever the tokenizer) and string
+        tokens before looking them up, as :class:`sknn.text.TextVectorizer` does.
 
     validation_split : {'last', 'random'}, default='last'
         Which rows ``early_stopping`` holds out: 'last' takes the last
@@ -462,6 +462,8 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         embedding_dim=32,
         max_vocab=20000,
         min_freq=1,
+        tokenizer=None,
+        lowercase=True,
         validation_split="last",
         validation_gap=0,
         class_weight=None,
@@ -517,6 +519,8 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         self.embedding_dim = embedding_dim
         self.max_vocab = max_vocab
         self.min_freq = min_freq
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
         self.validation_split = validation_split
         self.validation_gap = validation_gap
         self.class_weight = class_weight
@@ -646,6 +650,8 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         embedding_dim=32,
         max_vocab=20000,
         min_freq=1,
+        tokenizer=None,
+        lowercase=True,
         validation_split="last",
         validation_gap=0,
         loss="squared_error",
@@ -700,6 +706,8 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         self.embedding_dim = embedding_dim
         self.max_vocab = max_vocab
         self.min_freq = min_freq
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
         self.validation_split = validation_split
         self.validation_gap = validation_gap
         self.loss = loss

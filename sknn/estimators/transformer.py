@@ -14,6 +14,7 @@ from sklearn.utils.validation import (
 )
 
 from sknn._docstrings import fill_doc
+from sknn._sizes import check_module_size
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
@@ -58,7 +59,9 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         model is to be pickled.
 
     lowercase : bool, default=True
-        Lower-case texts (and pre-tokenized string tokens) before looking them up.
+        Lower-case raw texts before tokenizing them (whatever the tokenizer) and
+        pre-tokenized string tokens before looking them up, as
+        :class:`sknn.text.TextVectorizer` does.
 
     max_vocab : int or None, default=20000
         Keep only the most frequent tokens; the others map to the out-of-vocabulary id.
@@ -155,6 +158,12 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     (``learning_rate='linear'``, ``warmup=0.1``, ``grad_clip=1.0``); on the Rotten Tomatoes
     snippets (3-fold CV, at most 6 epochs, CPU, ``dropout=0.1``) it scored 0.686 against the
     constant rate's 0.721, so it is not the default.
+
+    ``X`` is read by :func:`sknn.text.check_sequence_input`, as in every text-aware sknn
+    estimator: a single string, a dict or a set raises a ``TypeError``; numbers, ``None``
+    or a mix of kinds a ``ValueError``. A network too large for the memory of the machine
+    (or the GPU) is refused before it is built, with a ``ValueError`` naming ``d_model``,
+    ``n_layers``, ``dim_feedforward`` and ``max_len``.
 
     ``n_features_in_`` is 1: the input is one column of documents. A one-column pandas
     DataFrame is accepted and its column name kept in ``feature_names_in_``.
@@ -351,24 +360,36 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         self.embedding_coverage_ = None
         if self.embeddings is not None:
             weights, self.embedding_coverage_ = self._pretrained_embedding()
-        return TransformerEncoderModule(
-            self.vectorizer_.n_vocab_,
-            n_outputs,
-            d_model=self.d_model,
-            n_heads=self.n_heads,
-            n_layers=self.n_layers,
-            dim_feedforward=self.dim_feedforward,
-            dropout=self.dropout,
-            attention_dropout=self.attention_dropout,
-            token_dropout=self.token_dropout,
-            oov_id=OOV_ID,
-            max_len=self.max_len,
-            positional=self.positional,
-            pooling=self.pooling,
-            cls_id=CLS_ID,
-            embedding_weights=weights,
-            freeze_embedding=self.freeze_embeddings,
-        )
+
+        def build():
+            return TransformerEncoderModule(
+                self.vectorizer_.n_vocab_,
+                n_outputs,
+                d_model=self.d_model,
+                n_heads=self.n_heads,
+                n_layers=self.n_layers,
+                dim_feedforward=self.dim_feedforward,
+                dropout=self.dropout,
+                attention_dropout=self.attention_dropout,
+                token_dropout=self.token_dropout,
+                oov_id=OOV_ID,
+                max_len=self.max_len,
+                positional=self.positional,
+                pooling=self.pooling,
+                cls_id=CLS_ID,
+                embedding_weights=weights,
+                freeze_embedding=self.freeze_embeddings,
+            )
+
+        sizes = {
+            "d_model": self.d_model,
+            "n_layers": self.n_layers,
+            "dim_feedforward": self.dim_feedforward,
+            "max_len": self.max_len,
+            "vectorizer_.n_vocab_": self.vectorizer_.n_vocab_,
+        }
+        check_module_size(build, sizes, owner=type(self).__name__, device=self.device_)
+        return build()
 
     def _pretrained_embedding(self):
         """The vocabulary's rows of ``embeddings``, random rows for the tokens it lacks."""

@@ -1,23 +1,40 @@
-"""Recognise what kind of sequence input an estimator was given.
+"""The one front door for text and sequence input.
 
 The text-aware estimators accept three kinds of ``X``: raw texts, pre-tokenized token lists,
 and sequences of integer ids. They all call :func:`check_sequence_input` so that every one of
-them accepts the same containers and fails with the same message.
+them accepts the same containers and fails with the same exception and message:
+:class:`TypeError` for a container that is not a corpus (a bare string, a dict, a set, a
+sparse matrix, a scalar), :class:`ValueError` for documents of the wrong kind. The sequence
+estimators, which also take numeric sequences, decide between the two readings with
+:func:`looks_like_text` after :func:`check_corpus_container`.
 """
 
+from collections.abc import Mapping, Set
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 TEXT = "text"
 TOKENS = "tokens"
 IDS = "ids"
 
-_EXPECTED = (
-    "an iterable of documents, each a str (raw text), a sequence of str (tokens) or a "
-    "sequence of int (token ids)"
-)
+KINDS = (TEXT, TOKENS, IDS)
+
+#: How each kind of document is named in error messages.
+_DESCRIPTIONS = {
+    TEXT: "a str (raw text)",
+    TOKENS: "a sequence of str (tokens)",
+    IDS: "a sequence of int (token ids)",
+}
+
+
+def _expected(kinds=KINDS):
+    described = [_DESCRIPTIONS[kind] for kind in kinds]
+    if len(described) > 1:
+        described = [", ".join(described[:-1]) + " or " + described[-1]]
+    return f"an iterable of documents, each {described[0]}"
 
 
 def _is_int(value):
@@ -25,16 +42,73 @@ def _is_int(value):
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def _as_documents(X, input_name):
+def check_corpus_container(X, *, input_name: str = "X", kinds: tuple[str, ...] = KINDS) -> None:
+    """Refuse, with a :class:`TypeError`, the containers that are never a corpus.
+
+    A bare string (iterating it gives characters), a mapping (iterating it gives its keys)
+    and a set (it has no order, so its documents could not line up with ``y`` or with the
+    rows of the output) are refused by every estimator that takes documents or sequences,
+    with the same message. Sparse matrices (even the DOK format, a dict) are left to the
+    caller, whose message says that sparse input is not supported.
+
+    Parameters
+    ----------
+    X : object
+        What the user passed as ``X``.
+    input_name : str, default="X"
+        The name used in error messages.
+    kinds : tuple of {"text", "tokens", "ids"}, default=("text", "tokens", "ids")
+        The kinds of document the caller accepts, for the message.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is a ``str``, ``bytes``, a mapping or a set.
+
+    Examples
+    --------
+    >>> from sknn.text._input import check_corpus_container
+    >>> check_corpus_container(["a film", "a book"])
+    >>> check_corpus_container("a film")
+    Traceback (most recent call last):
+    ...
+    TypeError: Expected an iterable of documents, ... got a single str. Wrap it in a list: ...
+    """
+    if sp.issparse(X):
+        # A sparse matrix in DOK format is a dict: leave it to the caller's sparse message.
+        return
+    expected = _expected(kinds)
     if isinstance(X, (str, bytes)):
         raise TypeError(
-            f"Expected {_EXPECTED} for {input_name}; got a single {type(X).__name__}. "
+            f"Expected {expected} for {input_name}; got a single {type(X).__name__}. "
             f"Wrap it in a list: {input_name}=[text]."
+        )
+    if isinstance(X, Mapping):
+        raise TypeError(
+            f"Expected {expected} for {input_name}; got a {type(X).__name__}, whose "
+            f"iteration gives its keys. Pass list({input_name}.values()) for its values, or "
+            f"list({input_name}) if the keys are the documents."
+        )
+    if isinstance(X, Set):
+        raise TypeError(
+            f"Expected {expected} for {input_name}; got a {type(X).__name__}, which has no "
+            "order: its documents could not line up with y or with the rows of the output. "
+            "Pass a list."
+        )
+
+
+def _as_documents(X, input_name, kinds):
+    check_corpus_container(X, input_name=input_name, kinds=kinds)
+    expected = _expected(kinds)
+    if sp.issparse(X):
+        raise TypeError(
+            f"Expected {expected} for {input_name}; got a sparse matrix. Sparse features "
+            "are not text; use a tabular estimator."
         )
     if isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:
             raise ValueError(
-                f"Expected {_EXPECTED} for {input_name}; got a DataFrame with "
+                f"Expected {expected} for {input_name}; got a DataFrame with "
                 f"{X.shape[1]} columns. Select the text column, e.g. df['text']."
             )
         X = X.iloc[:, 0]
@@ -42,12 +116,12 @@ def _as_documents(X, input_name):
         return X.tolist()
     if isinstance(X, np.ndarray):
         if X.ndim == 0:
-            raise TypeError(f"Expected {_EXPECTED} for {input_name}; got a 0-d array.")
+            raise TypeError(f"Expected {expected} for {input_name}; got a 0-d array.")
         if X.ndim > 2:
-            raise ValueError(f"Expected {_EXPECTED} for {input_name}; got a {X.ndim}-d array.")
+            raise ValueError(f"Expected {expected} for {input_name}; got a {X.ndim}-d array.")
         if X.dtype.kind in "fcbmMV":
             raise ValueError(
-                f"Expected {_EXPECTED} for {input_name}; got a {X.ndim}-d array of "
+                f"Expected {expected} for {input_name}; got a {X.ndim}-d array of "
                 f"{X.dtype}. Numeric features are not text; use a tabular estimator."
             )
         if X.ndim == 2 and X.dtype.kind in "US" and X.shape[1] == 1:
@@ -58,9 +132,9 @@ def _as_documents(X, input_name):
                 f"array of raw texts ({input_name}.ravel()), or a list of token lists."
             )
         return list(X)
-    if hasattr(X, "__iter__") and not isinstance(X, dict):
+    if hasattr(X, "__iter__"):
         return list(X)
-    raise TypeError(f"Expected {_EXPECTED} for {input_name}; got {type(X).__name__}.")
+    raise TypeError(f"Expected {expected} for {input_name}; got {type(X).__name__}.")
 
 
 def _document_kind(doc):
@@ -89,13 +163,16 @@ def _document_kind(doc):
 
 def _normalise(doc, kind):
     if kind == TEXT:
-        return str(doc)
+        # An empty sequence among texts is an empty document, not the text "[]".
+        return doc if isinstance(doc, str) else ""
     if kind == TOKENS:
         return [str(token) for token in doc]
     return [int(token) for token in doc]
 
 
-def check_sequence_input(X, *, input_name: str = "X") -> tuple[list, str]:
+def check_sequence_input(
+    X, *, input_name: str = "X", kinds: tuple[str, ...] = KINDS
+) -> tuple[list, str]:
     """Check that ``X`` holds sequence documents and tell which kind.
 
     Parameters
@@ -104,9 +181,11 @@ def check_sequence_input(X, *, input_name: str = "X") -> tuple[list, str]:
         A list, tuple, 1-d NumPy array, pandas Series or one-column DataFrame of documents.
         All documents must be of one kind: ``str`` (raw text); sequences of ``str`` (tokens);
         or sequences of ``int`` (token ids). A 2-d array is read row by row, each row being a
-        token or id sequence.
+        token or id sequence. ``X`` is not modified.
     input_name : str, default="X"
         The name used in error messages.
+    kinds : tuple of {"text", "tokens", "ids"}, default=("text", "tokens", "ids")
+        The kinds of document the caller accepts; another kind raises a ``ValueError``.
 
     Returns
     -------
@@ -119,9 +198,12 @@ def check_sequence_input(X, *, input_name: str = "X") -> tuple[list, str]:
     Raises
     ------
     TypeError
-        If ``X`` is a single string or not iterable.
+        If ``X`` is not a corpus: a single string, a mapping, a set, a sparse matrix or
+        something not iterable (see :func:`check_corpus_container`).
     ValueError
-        If ``X`` is empty, numeric (e.g. a 2-d float array), or mixes kinds of documents.
+        If ``X`` is empty, numeric (e.g. a 2-d float array), mixes kinds of documents, holds
+        a document that is none of the three kinds (``None``, a number, ``NaN``) or holds
+        documents of a kind not in ``kinds``.
 
     Examples
     --------
@@ -131,26 +213,89 @@ def check_sequence_input(X, *, input_name: str = "X") -> tuple[list, str]:
     >>> check_sequence_input([[3, 4], [5]])
     ([[3, 4], [5]], 'ids')
     """
-    documents = _as_documents(X, input_name)
+    documents = _as_documents(X, input_name, kinds)
     if len(documents) == 0:
-        raise ValueError(f"Found an empty {input_name}: at least one document is required.")
-    kinds = set()
+        # scikit-learn's words, which the sequence estimators also give for empty numeric input.
+        raise ValueError(f"Found {input_name} with 0 sample(s) while a minimum of 1 is required.")
+    expected = _expected(kinds)
+    found = set()
     for index, doc in enumerate(documents):
         kind = _document_kind(doc)
         if kind == "invalid":
             raise ValueError(
-                f"Expected {_EXPECTED} for {input_name}; document {index} is "
+                f"Expected {expected} for {input_name}; document {index} is "
                 f"{type(doc).__name__} {_preview(doc)}."
             )
         if kind is not None:
-            kinds.add(kind)
-    if len(kinds) > 1:
+            found.add(kind)
+    if len(found) > 1:
         raise ValueError(
             f"All documents in {input_name} must be of one kind; found a mix of "
-            f"{' and '.join(sorted(kinds))}."
+            f"{' and '.join(sorted(found))}."
         )
-    kind = kinds.pop() if kinds else TOKENS
+    kind = found.pop() if found else TOKENS
+    if kind not in kinds:
+        raise ValueError(
+            f"Expected {expected} for {input_name}; got documents that are each "
+            f"{_DESCRIPTIONS[kind]}."
+        )
     return [_normalise(doc, kind) for doc in documents], kind
+
+
+def looks_like_text(X) -> bool:
+    """Whether ``X`` holds raw texts or string tokens rather than numeric sequences.
+
+    For the estimators that take both (the sequence estimators with ``input_kind='auto'``):
+    ``X`` is text when its first non-empty document is a string or holds a string, then
+    :func:`check_sequence_input` checks every document. Integer sequences are numbers here;
+    those estimators read them as token ids only when told to.
+
+    Parameters
+    ----------
+    X : object
+        What the user passed, after :func:`check_corpus_container`.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sknn.text._input import looks_like_text
+    >>> looks_like_text(["a film", "a book"]), looks_like_text([["a", "film"]])
+    (True, True)
+    >>> looks_like_text([[0.5, 1.0], [2.0]]), looks_like_text([[3, 4], [5]])
+    (False, False)
+    """
+    if sp.issparse(X):
+        return False
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            return False
+        X = X.iloc[:, 0]
+    if isinstance(X, pd.Series):
+        X = X.to_numpy()
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind in "US":
+            return True
+        if X.dtype != object:
+            return False
+    if not hasattr(X, "__iter__"):
+        return False
+    for doc in X:
+        if isinstance(doc, str):
+            return True
+        if isinstance(doc, np.ndarray):
+            if doc.dtype.kind in "US":
+                return True
+            doc = doc.tolist() if doc.ndim == 1 and doc.dtype == object else doc
+        if isinstance(doc, (list, tuple)):
+            if len(doc) == 0:
+                continue
+            return any(isinstance(token, str) for token in doc)
+        if np.ndim(doc) != 1 or np.size(doc) > 0:
+            return False
+    return False
 
 
 def _preview(value, limit=60):

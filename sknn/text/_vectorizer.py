@@ -1,6 +1,5 @@
 """Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
 
-from collections import Counter
 from collections.abc import Callable
 from numbers import Integral
 
@@ -10,8 +9,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sknn.persistence import SaveMixin
-from sknn.text._input import IDS, TEXT, check_sequence_input
-from sknn.text._tokenize import word_tokenize
+from sknn.text._input import check_sequence_input
+from sknn.text._tokenize import tokenize_documents
+from sknn.text._vocabulary import count_vocabulary
 
 PAD_ID = 0
 OOV_ID = 1
@@ -37,8 +37,9 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         :func:`sknn.text.word_tokenize`. Ignored for pre-tokenized and id input. A lambda
         works but makes the vectorizer unpicklable; use a module-level function.
     lowercase : bool, default=True
-        Lower-case raw texts before tokenizing them, and pre-tokenized string tokens before
-        looking them up.
+        Lower-case raw texts before tokenizing them (so a custom ``tokenizer`` receives
+        lower-cased text), and pre-tokenized string tokens before looking them up. The
+        same rule, and the same parameter, in every text-aware sknn estimator.
     max_vocab : int or None, default=None
         Keep only the ``max_vocab`` most frequent tokens (the special tokens come on top).
         Ties in frequency are broken by the token's sort order (string order for tokens,
@@ -78,12 +79,14 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     Notes
     -----
     **Input kinds.** ``X`` may hold raw texts (``str``), pre-tokenized documents (sequences
-    of ``str``) or sequences of integer ids; see
-    :func:`sknn.text._input.check_sequence_input`. Integer ids are treated as opaque tokens:
-    the vocabulary is the set of ids seen in :meth:`fit`, remapped to ids from 3 on (most
-    frequent first) so that 0, 1 and 2 stay reserved. ``max_vocab`` and ``min_freq`` apply
-    to them as to words, and :meth:`inverse_transform` gives back the original ids. No input
-    id is taken for padding: pass ragged lists rather than a padded 2-d array.
+    of ``str``) or sequences of integer ids; see :func:`sknn.text.check_sequence_input`,
+    which raises a ``TypeError`` for a single string, a dict or a set and a ``ValueError``
+    for bad documents, as in every text-aware estimator. ``X`` is never modified. Integer
+    ids are treated as opaque tokens: the vocabulary is the set of ids seen in :meth:`fit`,
+    remapped to ids from 3 on (most frequent first) so that 0, 1 and 2 stay reserved.
+    ``max_vocab`` and ``min_freq`` apply to them as to words, and
+    :meth:`inverse_transform` gives back the original ids. No input id is taken for
+    padding: pass ragged lists rather than a padded 2-d array.
 
     **Empty documents.** A document with no tokens (``""``, ``"   "``, ``[]``) becomes the
     single OOV id, never an all-padding row: attention over a row whose keys are all masked
@@ -209,7 +212,7 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
             The number of non-padding ids in each row, at least 1.
         """
         check_is_fitted(self)
-        sequences = self._lookup(self._tokenize(X, fitting=False))
+        sequences = self._lookup(self._tokenize_fitted(X))
         ids = self._pad(sequences)
         return ids, np.count_nonzero(ids, axis=1).astype(np.int64)
 
@@ -276,52 +279,33 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
                 f"oov_token must differ from {PAD_TOKEN!r} and {CLS_TOKEN!r}; "
                 f"got {self.oov_token!r}."
             )
-        documents = self._tokenize(X, fitting=True)
-        specials = {PAD_TOKEN, self.oov_token, CLS_TOKEN}
-        counts = Counter(token for doc in documents for token in doc)
-        kept = [
-            (token, n)
-            for token, n in counts.items()
-            if n >= self.min_freq and token not in specials
-        ]
-        if not kept:
-            raise ValueError(
-                "Empty vocabulary: no token occurs at least min_freq="
-                f"{self.min_freq} times. The documents may all be empty."
-            )
-        kept.sort(key=lambda item: (-item[1], item[0]))
-        if self.max_vocab is not None:
-            kept = kept[: self.max_vocab]
-        self._id_to_token = [PAD_TOKEN, self.oov_token, CLS_TOKEN] + [t for t, _ in kept]
+        documents, kind = self._tokenize(X)
+        vocabulary = count_vocabulary(
+            documents,
+            min_count=self.min_freq,
+            max_size=self.max_vocab,
+            exclude={PAD_TOKEN, self.oov_token, CLS_TOKEN},
+            min_count_name="min_freq",
+        )
+        self.input_kind_ = kind
+        self._id_to_token = [PAD_TOKEN, self.oov_token, CLS_TOKEN] + vocabulary.tokens
         self.vocabulary_ = {token: i for i, token in enumerate(self._id_to_token)}
         self.n_vocab_ = len(self.vocabulary_)
         return documents
 
-    def _tokenize(self, X, *, fitting):
+    def _tokenize(self, X):
         documents, kind = check_sequence_input(X)
-        if fitting:
-            self.input_kind_ = kind
-        elif kind != self.input_kind_ and any(documents):
+        tokens = tokenize_documents(
+            documents, kind, tokenizer=self.tokenizer, lowercase=self.lowercase
+        )
+        return tokens, kind
+
+    def _tokenize_fitted(self, X):
+        tokens, kind = self._tokenize(X)
+        if kind != self.input_kind_ and any(tokens):
             raise ValueError(
                 f"{type(self).__name__} was fitted on {self.input_kind_} input but "
                 f"transform got {kind} input."
-            )
-        if kind == IDS:
-            return documents
-        if kind == TEXT:
-            return [self._split(text) for text in documents]
-        if self.lowercase:
-            return [[token.lower() for token in doc] for doc in documents]
-        return documents
-
-    def _split(self, text):
-        if self.tokenizer is None:
-            return word_tokenize(text, lowercase=self.lowercase)
-        tokens = self.tokenizer(text.lower() if self.lowercase else text)
-        if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
-            raise TypeError(
-                f"The tokenizer must return a list of str; got {type(tokens).__name__} "
-                f"for {text[:40]!r}."
             )
         return tokens
 

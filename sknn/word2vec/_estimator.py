@@ -1,5 +1,6 @@
 """The scikit-learn face of word2vec: a text transformer with gensim's word-vector queries."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,8 +17,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._device import resolve_device
 from .._random import draw_seed, make_generator, torch_seed_scope
+from .._sizes import check_memory
 from ..persistence import SaveMixin
-from ..text import word_tokenize
+from ..text._input import TEXT, TOKENS, check_sequence_input
+from ..text._tokenize import tokenize_documents
 from ._keyed_vectors import WordVectors
 from ._training import NegativeSamplingTrainer, flatten_corpus
 from ._vocab import build_vocabulary
@@ -48,15 +51,21 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     max_vocab_size : int, default=None
         Keep at most this many words, the most frequent. ``None`` keeps all.
     sample : float, default=1e-3
-        Subsampling threshold: occurrences of words more frequent than this are randomly
-        dropped at each epoch. ``0`` disables it.
+        Subsampling threshold, in ``[0, 1)``: occurrences of words whose frequency in the
+        corpus exceeds ``sample`` are randomly dropped at each epoch, the more the more
+        frequent. ``0`` disables it. On a small corpus most words exceed that frequency
+        and most of their occurrences are dropped: lower ``sample`` (or set it to 0)
+        there. An epoch left with no pair to train on gets a NaN loss and a warning; a
+        fit left with none at all raises a ``ValueError``.
     architecture : {"skipgram", "cbow"}, default="skipgram"
         Skip-gram predicts the centre word from each context word (gensim's ``sg=1``);
         CBOW predicts it from the mean of the context vectors (``sg=0, cbow_mean=1``).
     negative : int, default=5
         Noise words drawn per positive example.
     ns_exponent : float, default=0.75
-        Negatives are drawn from the unigram distribution raised to this power.
+        Negatives are drawn from the unigram distribution raised to this power (any finite
+        value: 0 draws them uniformly, 1 by frequency; large values send them all to the
+        most frequent word, large negative ones to the rarest).
     alpha : float, default=0.025
         Initial learning rate.
     min_alpha : float, default=0.0001
@@ -74,8 +83,12 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         document frequency learnt on the training corpus).
     tokenizer : callable, default=None
         Turns a raw string into a list of tokens; ``None`` uses
-        :func:`sknn.text.word_tokenize`, which lower-cases. Documents given as lists of
-        tokens are used as they are.
+        :func:`sknn.text.word_tokenize`. Documents given as lists of tokens are not split
+        again. Use a module-level function, not a lambda, if the model is to be pickled.
+    lowercase : bool, default=True
+        Lower-case raw texts before tokenizing them (whatever the tokenizer) and string
+        tokens of pre-tokenized documents, in ``fit`` and ``transform``, as
+        :class:`sknn.text.TextVectorizer` does. ``False`` keeps the case.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, subsampling, windows and negatives. An int gives identical
         fits on the CPU.
@@ -99,8 +112,9 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     loss_curve_ : list of float
         Mean negative-sampling loss per positive example, one entry per epoch: for each
         (context, centre) pair, ``-log σ(u_centre·v_context) - Σ log σ(-u_noise·v_context)``.
+        NaN for an epoch that trained on no pair (with a warning).
     n_iter_ : int
-        Epochs run.
+        Epochs run (fewer than ``epochs`` when training was interrupted).
     corpus_total_words_ : int
         Tokens in the training corpus, known words or not.
 
@@ -111,6 +125,17 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     Notes
     -----
     A document with no word in the vocabulary is mapped to the zero vector.
+
+    ``X`` is read by :func:`sknn.text.check_sequence_input`, as in every text-aware sknn
+    estimator: a list, array, pandas Series or one-column DataFrame of raw texts or of
+    token lists. A single string, a dict or a set raises a ``TypeError``; integer ids,
+    numbers, ``None`` or a mix of kinds a ``ValueError``.
+
+    Training stops with a ``ValueError`` when it could not learn anything: no document
+    holds two words of the vocabulary, or subsampling left no pair to train on in any
+    epoch; and before anything is allocated when ``vector_size`` or ``negative`` asks for
+    more memory than the machine (or the GPU) has. Interrupting ``fit`` (Ctrl-C) keeps the
+    partly trained model, with a warning.
 
     The noise words of a window are shared by its context words (Ji et al., 2016), and
     the updates of one SGD step are summed: both make the update a few matrix products
@@ -143,7 +168,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "window": [Interval(Integral, 1, None, closed="left")],
         "min_count": [Interval(Integral, 1, None, closed="left")],
         "max_vocab_size": [Interval(Integral, 1, None, closed="left"), None],
-        "sample": [Interval(Real, 0, None, closed="left")],
+        "sample": [Interval(Real, 0, 1, closed="left")],
         "architecture": [StrOptions(set(_SKIP_GRAM))],
         "negative": [Interval(Integral, 1, None, closed="left")],
         "ns_exponent": [Interval(Real, None, None, closed="neither")],
@@ -154,6 +179,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "batch_words": [Interval(Integral, 1, None, closed="left")],
         "weighting": [StrOptions({"mean", "tfidf"})],
         "tokenizer": [callable, None],
+        "lowercase": ["boolean"],
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "verbose": ["verbose"],
@@ -176,6 +202,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         batch_words=50_000,
         weighting="mean",
         tokenizer=None,
+        lowercase=True,
         random_state=None,
         device="auto",
         verbose=0,
@@ -195,6 +222,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.batch_words = batch_words
         self.weighting = weighting
         self.tokenizer = tokenizer
+        self.lowercase = lowercase
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -207,30 +235,11 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return tags
 
     def _tokenize(self, X):
-        """Lists of tokens from raw strings or token sequences."""
-        if isinstance(X, (str, bytes)):
-            raise ValueError(
-                "Iterable over raw text documents or token lists expected, string object received."
-            )
-        if hasattr(X, "ndim") and X.ndim != 1:
-            raise ValueError(
-                f"Expected a 1-D collection of documents, got an array of shape {X.shape}."
-            )
-        tokenizer = self.tokenizer if self.tokenizer is not None else word_tokenize
-        documents = []
-        for document in X:
-            if isinstance(document, str):
-                documents.append(list(tokenizer(document)))
-            elif isinstance(document, (list, tuple, np.ndarray)) and all(
-                isinstance(token, str) for token in document
-            ):
-                documents.append(list(document))
-            else:
-                raise TypeError(
-                    "Each document must be a string or a list of string tokens; got "
-                    f"{type(document).__name__}."
-                )
-        return documents
+        """Lists of tokens from raw strings or token sequences, through the shared checker."""
+        documents, kind = check_sequence_input(X, kinds=(TEXT, TOKENS))
+        return tokenize_documents(
+            documents, kind, tokenizer=self.tokenizer, lowercase=self.lowercase
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -255,20 +264,21 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 "learning rate decays from alpha to min_alpha."
             )
         documents = self._tokenize(X)
-        if not documents or not any(documents):
-            raise ValueError("Cannot fit Word2Vec on an empty corpus: no token was found.")
         vocabulary = build_vocabulary(documents, self.min_count, self.max_vocab_size)
-        if len(vocabulary) == 0:
+        encoded = [vocabulary.encode(doc) for doc in documents]
+        if not any(len(doc) > 1 for doc in encoded):
             raise ValueError(
-                f"The vocabulary is empty: no word occurs at least min_count={self.min_count} "
-                "times. Lower min_count or provide more text."
+                "No document holds two words of the vocabulary, so there is nothing to "
+                "learn: word2vec learns from words that occur near each other in one "
+                "document (windows never cross documents). Pass longer documents, or "
+                f"lower min_count={self.min_count}."
             )
         device = resolve_device(self.device)
+        self._check_memory(vocabulary, device)
         seed = draw_seed(self.random_state)
+        interrupted = False
         with torch_seed_scope(seed, device):
-            tokens, sentence_ids = flatten_corpus(
-                [vocabulary.encode(doc) for doc in documents], device
-            )
+            tokens, sentence_ids = flatten_corpus(encoded, device)
             trainer = NegativeSamplingTrainer(
                 len(vocabulary),
                 self.vector_size,
@@ -284,18 +294,70 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 device=device,
                 generator=make_generator(seed, device),
             )
-            self.loss_curve_ = trainer.train(
-                tokens, sentence_ids, self.epochs, callback=self._report if self.verbose else None
-            )
+            try:
+                trainer.train(
+                    tokens,
+                    sentence_ids,
+                    self.epochs,
+                    callback=self._report if self.verbose else None,
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+            if interrupted and not torch.isfinite(trainer.input_vectors).all():
+                raise ValueError(
+                    "Word2Vec training diverged (non-finite weights). Try a smaller 'alpha'."
+                )
             vectors = trainer.input_vectors.cpu().numpy()
+        self._check_pairs_trained(trainer.examples_per_epoch, vocabulary, len(tokens))
+        if interrupted:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
         self.wv_ = WordVectors(vocabulary.index_to_key, vectors)
         self.vocabulary_ = dict(vocabulary.key_to_index)
         self.word_counts_ = vocabulary.counts
         self.idf_ = vocabulary.idf()
-        self.n_iter_ = self.epochs
+        self.loss_curve_ = list(trainer.loss_curve)
+        self.n_iter_ = len(self.loss_curve_)
         self.corpus_total_words_ = sum(len(doc) for doc in documents)
         self._n_features_out = self.vector_size
         return self
+
+    def _check_memory(self, vocabulary, device):
+        """Refuse sizes whose vectors, or one SGD step, cannot fit in memory."""
+        # A sure lower bound: the two embedding matrices, and the output vectors that a
+        # step gathers for a single window (the centre word and its negatives).
+        n_values = (2 * len(vocabulary) + self.negative + 1) * self.vector_size
+        sizes = {
+            "vector_size": self.vector_size,
+            "negative": self.negative,
+            "len(vocabulary_)": len(vocabulary),
+        }
+        check_memory(n_values, sizes, owner=type(self).__name__, device=device, what="model")
+
+    def _check_pairs_trained(self, examples_per_epoch, vocabulary, n_tokens):
+        """Fail or warn when subsampling left epochs without a single training pair."""
+        n_empty = sum(1 for n in examples_per_epoch if n == 0)
+        if not n_empty:
+            return
+        kept = float(
+            (vocabulary.keep_probabilities(self.sample) * vocabulary.counts).sum()
+            / vocabulary.counts.sum()
+        )
+        advice = (
+            f"Frequent-word subsampling (sample={self.sample}) keeps an estimated "
+            f"{kept:.1%} of the {n_tokens} known tokens per epoch. Lower sample "
+            "(sample=0 turns subsampling off), lower min_count, or provide more text."
+        )
+        if n_empty == len(examples_per_epoch):
+            raise ValueError(
+                f"Word2Vec trained on no (context, centre) pair in any of its "
+                f"{n_empty} epoch(s): the vectors would be their random initialisation. " + advice
+            )
+        warnings.warn(
+            f"{n_empty} of the {len(examples_per_epoch)} epochs trained on no (context, "
+            "centre) pair; their loss_curve_ entries are NaN. " + advice,
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _report(self, epoch, loss):
         print(f"Word2Vec epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}")
@@ -348,8 +410,18 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         Word2Vec
+
+        Raises
+        ------
+        OSError
+            If ``path`` cannot be read (``FileNotFoundError`` if it does not exist).
+        ValueError
+            If the file is not well-formed word2vec (a wrong header, NaN values, a word
+            seen twice, ...: the message names the line or entry) or holds no word.
         """
         wv = WordVectors.load_word2vec_format(path, binary=binary)
+        if len(wv) == 0:
+            raise ValueError(f"{path!s} holds no word vector: there is nothing to transform with.")
         model = cls(vector_size=wv.vector_size, **params)
         model.wv_ = wv
         model.vocabulary_ = dict(wv.key_to_index)

@@ -12,8 +12,9 @@ class WordVectors:
     Parameters
     ----------
     index_to_key : list of str
-        The words, in row order.
+        The words, in row order, each once.
     vectors : array-like of shape (n_words, vector_size)
+        Finite values, ``vector_size >= 1``.
 
     Attributes
     ----------
@@ -40,6 +41,18 @@ class WordVectors:
             raise ValueError(
                 f"vectors must have shape (n_words, vector_size) with n_words="
                 f"{len(self.index_to_key)}; got shape {self.vectors.shape}."
+            )
+        if self.vectors.shape[1] == 0:
+            raise ValueError("vectors must have at least one column; got vector_size=0.")
+        if len(self.key_to_index) != len(self.index_to_key):
+            seen = set()
+            duplicate = next(k for k in self.index_to_key if k in seen or seen.add(k))
+            raise ValueError(f"Each word must appear once; {duplicate!r} appears twice.")
+        if not np.isfinite(self.vectors).all():
+            row = int(np.flatnonzero(~np.isfinite(self.vectors).all(axis=1))[0])
+            raise ValueError(
+                f"vectors must be finite; the vector of {self.index_to_key[row]!r} holds "
+                "NaN or infinite values."
             )
 
     @property
@@ -229,7 +242,11 @@ class WordVectors:
 
     @classmethod
     def load_word2vec_format(cls, path, binary=False):
-        """Read vectors in the word2vec text (or binary) format, e.g. written by gensim."""
+        """Read vectors in the word2vec text (or binary) format, e.g. written by gensim.
+
+        Raises ``OSError`` if ``path`` cannot be read, and ``ValueError``, naming the file
+        and the line or entry, if it is not a well-formed word2vec file.
+        """
         keys, vectors = load_word2vec_format(path, binary=binary)
         return cls(keys, vectors)
 

@@ -92,6 +92,10 @@ class NegativeSamplingTrainer:
         self.n_words = n_words
         self.sg = sg
         self.window = window
+        #: Mean loss and number of positive examples of each finished epoch; kept up to date
+        #: while training so that an interrupted fit still has them.
+        self.loss_curve = []
+        self.examples_per_epoch = []
         self.negative = negative
         self.alpha = alpha
         self.min_alpha = min_alpha
@@ -113,8 +117,8 @@ class NegativeSamplingTrainer:
             2.0 * torch.rand(n_words, vector_size, generator=generator, device=device) - 1.0
         ) / vector_size
         self.output_vectors = torch.zeros(n_words, vector_size, device=device)
-        distances = torch.arange(1, window + 1, device=device)
-        self._offsets = torch.stack([-distances, distances], 1).flatten()
+        self._longest_sentence = None  # set by train(); see _windows
+        self._offsets = None
 
     def _rand(self, *shape):
         return torch.rand(*shape, generator=self.generator, device=self.device)
@@ -164,7 +168,19 @@ class NegativeSamplingTrainer:
         """
         n = len(tokens)
         radius = self.window - torch.floor(self._rand(n) * self.window).long()
-        for r in range(1, self.window + 1):
+        largest = self.window
+        longest = self._longest_sentence or n
+        if self.window > max(longest - 1, n - 1):
+            # Every radius from min(longest - 1, n - 1) on reaches past both ends of every
+            # sentence of the chunk, so all give the same contexts: clamping them there
+            # makes a huge ``window`` cost nothing. Only then, so that a window shorter than
+            # the longest sentence or than the chunk gives exactly the same steps as ever.
+            largest = max(1, min(longest - 1, n - 1))
+            radius.clamp_(max=largest)
+        if self._offsets is None or len(self._offsets) < 2 * largest:
+            distances = torch.arange(1, largest + 1, device=self.device)
+            self._offsets = torch.stack([-distances, distances], 1).flatten()
+        for r in range(1, largest + 1):
             where = torch.nonzero(radius == r).flatten()
             if len(where) == 0:
                 continue
@@ -269,14 +285,19 @@ class NegativeSamplingTrainer:
     def train(self, tokens, sentence_ids, epochs, callback=None):
         """Run ``epochs`` passes over the corpus.
 
+        ``loss_curve`` and ``examples_per_epoch`` grow by one entry per finished epoch, so
+        that they are up to date if the caller interrupts training.
+
         Returns
         -------
         loss_curve : list of float
-            Mean loss per positive example, one entry per epoch.
+            Mean loss per positive example, one entry per epoch; NaN for an epoch that
+            had no positive example (subsampling left no two words in one window).
         """
-        loss_curve = []
         total = epochs * max(len(tokens), 1)
         done = 0
+        if len(sentence_ids):
+            self._longest_sentence = int(torch.bincount(sentence_ids).max())
         for epoch in range(epochs):
             kept_tokens, kept_ids = self._subsample(tokens, sentence_ids)
             bounds = self._chunk_bounds(kept_ids)
@@ -292,13 +313,16 @@ class NegativeSamplingTrainer:
                 epoch_loss += loss
                 epoch_examples += n_examples
             done += len(tokens)
-            mean_loss = epoch_loss.item() / max(epoch_examples, 1)
-            if not math.isfinite(mean_loss) or not torch.isfinite(self.input_vectors).all():
+            mean_loss = epoch_loss.item() / epoch_examples if epoch_examples else math.nan
+            if (epoch_examples and not math.isfinite(mean_loss)) or not torch.isfinite(
+                self.input_vectors
+            ).all():
                 raise ValueError(
                     f"Word2Vec training diverged at epoch {epoch + 1} (non-finite loss or "
                     "weights). Try a smaller 'alpha'."
                 )
-            loss_curve.append(mean_loss)
+            self.loss_curve.append(mean_loss)
+            self.examples_per_epoch.append(epoch_examples)
             if callback is not None:
                 callback(epoch, mean_loss)
-        return loss_curve
+        return self.loss_curve

@@ -1,11 +1,13 @@
-"""The vocabulary: word counts, pruning, subsampling and the negative-sampling table.
+"""Word2vec's view of the vocabulary: subsampling and the negative-sampling distribution.
 
-Knows numpy, not torch and not scikit-learn, so it can be tested and reused on its own.
+The words and their counts come from the shared builder,
+:func:`sknn.text._vocabulary.count_vocabulary`. Knows numpy, not torch and not
+scikit-learn, so it can be tested and reused on its own.
 """
 
-from collections import Counter
-
 import numpy as np
+
+from ..text._vocabulary import count_vocabulary
 
 
 class Vocabulary:
@@ -52,9 +54,24 @@ class Vocabulary:
         return np.minimum(keep, 1.0)
 
     def noise_distribution(self, exponent=0.75):
-        """The unigram distribution raised to ``exponent``, from which negatives are drawn."""
-        weights = self.counts.astype(np.float64) ** exponent
-        return weights / weights.sum()
+        """The unigram distribution raised to ``exponent``, from which negatives are drawn.
+
+        Any finite exponent gives a finite distribution. A large exponent sends all the
+        negatives to the most frequent word(s), a large negative one to the rarest; 0 is
+        uniform.
+        """
+        counts = self.counts.astype(np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            weights = counts**exponent
+            total = weights.sum()
+            if not (np.isfinite(total) and total > 0):
+                # The powers overflow (or all underflow): divide the counts by the one whose
+                # power is the largest first, so every weight lies in [0, 1] and that word's
+                # is 1. Only then, so that the usual exponents keep their exact values.
+                reference = counts.max() if exponent >= 0 else counts.min()
+                weights = (counts / reference) ** exponent
+                total = weights.sum()
+        return weights / total
 
     def idf(self):
         """Smoothed inverse document frequency, as ``TfidfVectorizer(smooth_idf=True)``."""
@@ -71,31 +88,22 @@ def build_vocabulary(documents, min_count, max_vocab_size):
     min_count : int
         Words seen fewer times are dropped.
     max_vocab_size : int or None
-        Keep at most this many words, the most frequent ones. Unlike gensim, which prunes
-        while it scans and so may lose words that were rare early in the corpus, the full
-        counts are taken first: the result does not depend on the order of the documents.
+        Keep at most this many words, the most frequent ones; see
+        :func:`sknn.text._vocabulary.count_vocabulary` for the order.
 
     Returns
     -------
     Vocabulary
+
+    Raises
+    ------
+    ValueError
+        If no word is kept.
     """
-    counts = Counter()
-    document_counts = Counter()
-    for tokens in documents:
-        counts.update(tokens)
-        document_counts.update(set(tokens))
-    # Ties are broken alphabetically so that the vocabulary, hence the fit, is the same for
-    # any hash seed.
-    kept = sorted(
-        (item for item in counts.items() if item[1] >= min_count),
-        key=lambda item: (-item[1], item[0]),
-    )
-    if max_vocab_size is not None:
-        kept = kept[:max_vocab_size]
-    words = [word for word, _ in kept]
+    counted = count_vocabulary(documents, min_count=min_count, max_size=max_vocab_size)
     return Vocabulary(
-        words,
-        [count for _, count in kept],
-        n_documents=len(documents),
-        document_frequency=[document_counts[word] for word in words],
+        counted.tokens,
+        counted.counts,
+        n_documents=counted.n_documents,
+        document_frequency=counted.document_counts,
     )
