@@ -12,6 +12,7 @@ needs already exceeds the whole memory of the machine (or of the GPU), never bec
 what happens to be free at the moment, so a model that fits is never refused.
 """
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 
@@ -84,15 +85,12 @@ def module_size(build: Callable[[], torch.nn.Module]) -> tuple[int, int] | None:
     ------
     OverflowError
         If a tensor of the module would have more elements than a 64-bit count holds.
-    Exception
-        Whatever ``build`` raises for its own arguments (a ``ValueError``, a ``TypeError``):
-        the real build would raise it too.
     """
     try:
         with torch.device("meta"):
             module = build()
-    except (RuntimeError, NotImplementedError) as error:
-        if "overflow" in str(error).lower():
+    except Exception as error:  # noqa: BLE001 - the real build that follows raises it again
+        if isinstance(error, RuntimeError) and "overflow" in str(error).lower():
             raise OverflowError(str(error)) from error
         return None
     n_parameters = sum(p.numel() for p in module.parameters())
@@ -216,3 +214,24 @@ def _format_bytes(n_bytes):
             return f"{n_bytes:.3g} {unit}"
         n_bytes /= 1000
     return f"{n_bytes:.3g} EB"
+
+
+def is_out_of_memory(error):
+    """Whether ``error`` is torch running out of memory (CUDA's or the CPU allocator's)."""
+    text = str(error)
+    return isinstance(error, torch.OutOfMemoryError) or (
+        isinstance(error, RuntimeError)
+        and ("out of memory" in text or "can't allocate memory" in text)
+    )
+
+
+@contextlib.contextmanager
+def out_of_memory_says(advice):
+    """Turn torch's out-of-memory errors in the block into a ``MemoryError`` that says what
+    to do (``advice``), chained to the original."""
+    try:
+        yield
+    except RuntimeError as error:  # torch.OutOfMemoryError is a RuntimeError
+        if not is_out_of_memory(error):
+            raise
+        raise MemoryError(advice) from error

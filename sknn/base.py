@@ -34,8 +34,10 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
+from sknn._constraints import Count
 from sknn._device import resolve_device
 from sknn._random import draw_seed, make_generator, torch_seed_scope
+from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
 from sknn.engine.callbacks import (
     EpochRule,
     ProgressBar,
@@ -78,6 +80,9 @@ STREAM_DEVICE_FRACTION = 0.5
 #: Up to this many rows, a CPU prediction runs on one thread (see _few_rows_on_one_thread).
 SINGLE_THREAD_ROWS = 64
 
+#: Training rows whose outputs must be finite at the end of a fit.
+FINITE_CHECK_ROWS = 256
+
 #: A fit whose training loss ends more than this many times above the loss of a network
 #: whose outputs are all zero (uniform probabilities, a regression predicting 0) failed:
 #: the divergence rule of the user guide's "Training health". A network that learned
@@ -96,11 +101,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     _parameter_constraints: dict = {
         "solver": [StrOptions(set(OPTIMIZERS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Count(1, None, closed="left")],
         "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Count(1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -114,21 +119,21 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
+            Count(1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Count(1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
         "callbacks": [list, None],
         "warmup": [
-            Interval(Integral, 0, None, closed="left"),
+            Count(0, None, closed="left"),
             Interval(Real, 0, 1, closed="neither"),
         ],
         "min_lr": [Interval(Real, 0, 1, closed="both")],
         "l1": [Interval(Real, 0, None, closed="left")],
         "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Count(1, None, closed="left")],
         "ensemble": [StrOptions({"best", "average"})],
         "precision": [StrOptions({"auto", "float32", "bf16", "fp16"})],
         "cuda_graph": [StrOptions({"auto"}), "boolean"],
@@ -150,6 +155,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     @abstractmethod
     def _build_module(self, X, n_outputs):
         """Return a freshly initialised ``torch.nn.Module`` for validated X."""
+
+    def _module_sizes(self):
+        """The parameters (and data sizes) that set the module's size, for the message of
+        the memory check that runs before it is built."""
+        return {}
 
     def _graph_blocker(self):
         """Why this estimator's training step cannot be captured in a CUDA graph, or None.
@@ -308,15 +318,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         """warm_start and partial_fit continue the fitted network: refuse parameters that
         now describe another one (a changed ``hidden_layer_sizes``, ``activation``, ...)
         instead of silently training the old one."""
-        attributes = dict(self.__dict__)  # a build may set fitted attributes
         try:
             with torch.device("meta"):
-                wanted = self._build_module(_empty_input(self._module_input), self.n_outputs_)
+                wanted = self._build_module_quietly(_empty_input(self._module_input))
         except Exception:  # noqa: BLE001 - a build that needs real tensors: cannot compare
             return
-        finally:
-            self.__dict__.clear()
-            self.__dict__.update(attributes)
         if repr(wanted) == repr(self.net_.module_):
             return
         built_with = self._module_params
@@ -372,10 +378,28 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self._module_params = {
             k: v for k, v in self.get_params(deep=False).items() if _is_plain(v)
         }
+        # A size set by mistake (hidden_layer_sizes=(10**12,)) is refused with an error
+        # naming it before anything is allocated.
+        check_module_size(
+            lambda: self._build_module_quietly(X),
+            self._module_sizes(),
+            owner=type(self).__name__,
+            device=self.device_,
+        )
         self.net_ = self._make_net(self._build_module(X, self.n_outputs_), self.device_)
         self.net_.training_state_ = TrainingState.fresh(
             early_stopping=self.early_stopping, learning_rate_init=self.learning_rate_init
         )
+
+    def _build_module_quietly(self, X):
+        """:meth:`_build_module` without its side effects on the estimator's attributes
+        (for the builds on the meta device that only look at the architecture)."""
+        attributes = dict(self.__dict__)
+        try:
+            return self._build_module(X, self.n_outputs_)
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
 
     def _make_net(self, module, device):
         """The training engine around ``module``, initialised on ``device``."""
@@ -514,7 +538,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         rows_before = len(net.history)
         try:
             if epochs:
-                with _out_of_memory_says_what_to_do("training", batch_size):
+                with out_of_memory_says(
+                    f"The device ran out of memory training with batch_size={batch_size}. "
+                    f"Try batch_size={max(1, batch_size // 2)}, a smaller network, "
+                    "precision='bf16' on a GPU that supports it, or device='cpu'."
+                ):
                     net.partial_fit(train, valid, epochs=epochs)
         finally:
             if rule is not None:
@@ -563,6 +591,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
+            )
+        # Finite weights can still be too large to compute with (a layer norm of 1e30s):
+        # the first training rows must give finite outputs.
+        if not torch.isfinite(self._raw_outputs(_first_rows(X, FINITE_CHECK_ROWS))).all():
+            raise ValueError(
+                "Solver produced a network whose outputs are not finite: its weights grew "
+                "too large. The input data may contain large values and need to be "
+                "preprocessed, or the learning rate (learning_rate_init=%g) may be too high."
+                % self.learning_rate_init
             )
 
     def _after_divergence(self, what, best, state):
@@ -1202,29 +1239,6 @@ def _best_epoch(loss_curve):
     return min(finite)[1] + 1 if finite else len(loss_curve)
 
 
-@contextlib.contextmanager
-def _out_of_memory_says_what_to_do(what, batch_size):
-    """Turn an out-of-memory error into a MemoryError that says which batch size to try."""
-    try:
-        yield
-    except (torch.OutOfMemoryError, RuntimeError) as error:
-        if not _is_out_of_memory(error):
-            raise
-        smaller = max(1, batch_size // 2)
-        raise MemoryError(
-            f"The device ran out of memory {what} with batch_size={batch_size}. Try "
-            f"batch_size={smaller}, a smaller network, precision='bf16' on a GPU that "
-            "supports it, or device='cpu'."
-        ) from error
-
-
-def _is_out_of_memory(error):
-    text = str(error)
-    return isinstance(error, torch.OutOfMemoryError) or (
-        "out of memory" in text or "can't allocate memory" in text
-    )
-
-
 def _is_plain(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
@@ -1248,8 +1262,8 @@ def _forward_in_halves_on_oom(forward, batch, device):
         else:
             result = forward(_as_tensor(batch, device))
         return result.float().cpu()
-    except (torch.OutOfMemoryError, RuntimeError) as error:
-        if not _is_out_of_memory(error):
+    except RuntimeError as error:
+        if not is_out_of_memory(error):
             raise
         n = _num_samples(batch)
         if n <= 1:
@@ -1265,3 +1279,9 @@ def _forward_in_halves_on_oom(forward, batch, device):
         for rows in (slice(0, half), slice(half, None))
     ]
     return torch.cat([_forward_in_halves_on_oom(forward, part, device) for part in parts])
+
+
+def _first_rows(X, n):
+    if isinstance(X, dict):
+        return {k: v[:n] for k, v in X.items()}
+    return X[:n]

@@ -178,8 +178,8 @@ def test_architecture_that_shrinks_images_to_nothing(digits):
     "params, match",
     [
         ({"channels": ()}, "channels must have at least one entry"),
-        ({"channels": (4, 0)}, "channels must hold positive ints"),
-        ({"dense_sizes": (-1,)}, "dense_sizes must hold positive ints"),
+        ({"channels": (4, 0)}, "channels must be > 0"),
+        ({"dense_sizes": (-1,)}, "dense_sizes must be > 0"),
         ({"padding": "full"}, "'padding' parameter"),
         ({"augment_shift": -1}, "'augment_shift' parameter"),
         ({"solver": "lbfgs", "augment_flip": True}, "augmentation .* stochastic solver"),

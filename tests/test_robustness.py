@@ -15,6 +15,7 @@ from skorch.callbacks import Callback
 from sknn import (
     ConvNetClassifier,
     MLPClassifier,
+    MLPRegressor,
     SequenceClassifier,
     TransformerClassifier,
 )
@@ -277,3 +278,69 @@ def test_history_and_pandas_agree_after_divergence():
         clf.fit(X * 1e6, y)
     assert len(pd.DataFrame(clf.history_)) == clf.n_iter_ == len(clf.loss_curve_)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+# -- parameters that used to be accepted but meaningless -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (2.5,)}, r"hidden_layer_sizes must hold positive integers"),
+        ({"hidden_layer_sizes": ("a",)}, r"hidden_layer_sizes must hold positive integers"),
+        ({"hidden_layer_sizes": (True,)}, r"hidden_layer_sizes must hold positive integers"),
+        ({"hidden_layer_sizes": (0,)}, r"hidden_layer_sizes must be > 0"),
+        ({"batch_size": True}, r"'batch_size' parameter .* Got True"),
+        ({"max_iter": True}, r"'max_iter' parameter .* Got True"),
+        ({"hidden_layer_sizes": (10**12,)}, r"hidden_layer_sizes=\(1000000000000,\)"),
+    ],
+)
+def test_mlp_parameters_that_mean_nothing_are_refused(params, match):
+    clf = MLPClassifier(**{**FAST, **params})
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X_IRIS, Y_IRIS)
+    assert not hasattr(clf, "net_")
+
+
+DIGITS = load_digits()
+IMAGES, IMAGE_LABELS = DIGITS.images[:60], DIGITS.target[:60]
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"padding": 1000}, r"padding=1000 must be between 0 and kernel_size - 1 = 2"),
+        ({"kernel_size": 100}, r"kernel_size=100 is too large for images of 8x8"),
+        ({"augment_shift": 1000}, r"augment_shift=1000 must be smaller than .* \(8x8\)"),
+        ({"augment_shift": 8}, r"augment_shift=8 must be smaller"),
+        ({"channels": (10**9,), "dense_sizes": (10**6,)}, r"channels=\(1000000000,\)"),
+    ],
+)
+def test_convnet_parameters_that_mean_nothing_are_refused(params, match):
+    with pytest.raises(ValueError, match=match):
+        ConvNetClassifier(**{**FAST, **params}).fit(IMAGES, IMAGE_LABELS)
+
+
+def test_convnet_parameters_at_their_limits_still_train():
+    ConvNetClassifier(padding=2, kernel_size=3, augment_shift=7, **FAST).fit(IMAGES, IMAGE_LABELS)
+    # A one-pixel image (a one-feature table read as images) takes any kernel.
+    ConvNetClassifier(image_shape=(1, 1), pooling=None, **FAST).fit(IMAGES[:, 0, :1], IMAGE_LABELS)
+
+
+@pytest.mark.parametrize("value", [1e39, -1e39, 1e308])
+def test_values_beyond_float32_are_refused_at_fit_and_at_predict(value):
+    message = r"Input X contains infinity or a value too large for dtype\('float32'\)"
+    clf = MLPClassifier(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, Y_IRIS)
+    bad = X_IRIS.astype(np.float64)
+    bad[0, 0] = value
+    for method in (clf.predict, clf.predict_proba):
+        with pytest.raises(ValueError, match=message):
+            method(bad)
+    with pytest.raises(ValueError, match=message):
+        MLPRegressor(**FAST).fit(bad, Y_IRIS)
+    conv = ConvNetClassifier(channels=(2,), **FAST).fit(IMAGES, IMAGE_LABELS)
+    images = IMAGES.astype(np.float64)
+    images[0, 0, 0] = value
+    for method in (conv.predict, conv.transform):
+        with pytest.raises(ValueError, match=message):
+            method(images)

@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_array
 
 # Grey, grey plus alpha is rare enough to leave out, RGB, RGBA: the channel counts that let
@@ -172,7 +173,11 @@ def to_image_batch(
         X = X[:, np.newaxis]
     elif channels_last:
         X = X.transpose(0, 3, 1, 2)
-    images = np.ascontiguousarray(_as_float32(X))
+    with np.errstate(over="ignore"):  # reported just below
+        images = np.ascontiguousarray(_as_float32(X))
+    # Values beyond float32's range become inf on the cast: refused as scikit-learn's
+    # check_array(dtype=np.float32) refuses them, at fit and at predict alike.
+    assert_all_finite(images, input_name="X")
     shape = tuple(int(size) for size in images.shape[1:])
 
     if expected_shape is not None and shape != tuple(expected_shape):

@@ -1,7 +1,7 @@
 """Convolutional network classifier for images, usable as a feature extractor too."""
 
 from collections import OrderedDict
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import (
     BaseNeuralNet,
@@ -26,15 +27,6 @@ PREDICT_PIXELS = 2**22
 def _ndim(X):
     # Arrays and DataFrames know their ndim; lists and other array-likes only once converted.
     return X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
-
-
-def _positive_sizes(value, name, allow_empty):
-    sizes = list(value) if hasattr(value, "__iter__") else [value]
-    if not allow_empty and not sizes:
-        raise ValueError(f"{name} must have at least one entry, got {value!r}.")
-    if any(not isinstance(s, Integral) or isinstance(s, bool) or s <= 0 for s in sizes):
-        raise ValueError(f"{name} must hold positive ints, got {value!r}.")
-    return tuple(int(s) for s in sizes)
 
 
 @fill_doc
@@ -174,24 +166,24 @@ class ConvNetClassifier(
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
-        "channels": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "stride": [Interval(Integral, 1, None, closed="left")],
+        "channels": ["array-like", Count(1, None, closed="left")],
+        "kernel_size": [Count(1, None, closed="left")],
+        "stride": [Count(1, None, closed="left")],
         "padding": [
             StrOptions({"same", "valid"}),
-            Interval(Integral, 0, None, closed="left"),
+            Count(0, None, closed="left"),
         ],
         "pooling": [StrOptions({"max", "avg"}), None],
-        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "pool_size": [Count(1, None, closed="left")],
         "batch_norm": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "residual": ["boolean"],
         "global_pool": ["boolean"],
-        "dense_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "dense_sizes": ["array-like", Count(1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "image_shape": ["array-like", None],
         "data_format": [StrOptions(set(DATA_FORMATS))],
-        "augment_shift": [Interval(Integral, 0, None, closed="left")],
+        "augment_shift": [Count(0, None, closed="left")],
         "augment_flip": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -312,8 +304,8 @@ class ConvNetClassifier(
 
     # -- hooks of the base --------------------------------------------------------------
     def _validate_X_y(self, X, y, reset):
-        _positive_sizes(self.channels, "channels", allow_empty=False)
-        _positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
+        positive_sizes(self.channels, "channels")
+        positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
         if self.solver == "lbfgs" and (self.augment_shift or self.augment_flip):
             raise ValueError(
                 "Data augmentation (augment_shift, augment_flip) needs a stochastic solver; "
@@ -357,7 +349,7 @@ class ConvNetClassifier(
         convnet = ConvNetModule(
             X.shape[1:],
             n_outputs,
-            channels=_positive_sizes(self.channels, "channels", allow_empty=False),
+            channels=positive_sizes(self.channels, "channels"),
             kernel_size=self.kernel_size,
             stride=self.stride,
             padding=self.padding,
@@ -367,13 +359,28 @@ class ConvNetClassifier(
             dropout=self.dropout,
             residual=self.residual,
             global_pool=self.global_pool,
-            dense_sizes=_positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True),
+            dense_sizes=positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True),
             activation=self.activation,
         )
+        height, width = X.shape[2:]
+        if self.augment_shift >= min(height, width):
+            raise ValueError(
+                f"augment_shift={self.augment_shift} must be smaller than the images' height "
+                f"and width ({height}x{width}): a larger shift moves the whole image out of "
+                "the frame."
+            )
         # Part of the module, so it runs on the training device, only in training mode,
         # and draws from the torch generator the base seeds for the fit.
         augment = RandomShiftFlip(int(self.augment_shift), bool(self.augment_flip))
         return nn.Sequential(OrderedDict(augment=augment, convnet=convnet))
+
+    def _module_sizes(self):
+        return {
+            "channels": self.channels,
+            "kernel_size": self.kernel_size,
+            "dense_sizes": self.dense_sizes,
+            "input_shape_": self.input_shape_,
+        }
 
     # -- prediction -----------------------------------------------------------------------
     def _predict_batch_rows(self, X):

@@ -1,11 +1,13 @@
 """Multi-layer perceptrons: drop-ins for scikit-learn's MLPClassifier and MLPRegressor."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.engine.data import is_memory_mapped
@@ -17,7 +19,7 @@ class _BaseMLP(BaseNeuralNet):
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Count(1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
@@ -25,11 +27,9 @@ class _BaseMLP(BaseNeuralNet):
     }
 
     def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if any(s <= 0 for s in sizes):
-            raise ValueError("hidden_layer_sizes must be > 0, got %s." % sizes)
-        return [int(s) for s in sizes]
+        return list(
+            positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True)
+        )
 
     def _validate_X_y(self, X, y, reset):
         self._hidden_sizes()
@@ -43,7 +43,7 @@ class _BaseMLP(BaseNeuralNet):
             reset=reset,
         )
         if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
-            X = X.astype(np.float32, copy=False)
+            X = _as_float32(X)
         return X, self._validate_targets(y)
 
     def _graph_blocker(self):
@@ -51,7 +51,7 @@ class _BaseMLP(BaseNeuralNet):
 
     def _validate_X(self, X):
         X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        return X.astype(np.float32, copy=False)
+        return _as_float32(X)
 
     def _validation_batch_size(self, batch_size):
         # Rows of a table are small: score the validation set in few large passes.
@@ -67,6 +67,12 @@ class _BaseMLP(BaseNeuralNet):
             batch_norm=self.batch_norm,
             init=self.init,
         )
+
+    def _module_sizes(self):
+        return {
+            "hidden_layer_sizes": self.hidden_layer_sizes,
+            "n_features_in_": self.n_features_in_,
+        }
 
     @property
     def n_layers_(self):
@@ -424,3 +430,14 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
+
+
+def _as_float32(X):
+    """Validated X in float32, the precision the network computes in; values beyond its
+    range are refused as scikit-learn's ``check_array(dtype=np.float32)`` refuses them."""
+    if X.dtype == np.float32:
+        return X
+    with np.errstate(over="ignore"):  # reported just below
+        X = X.astype(np.float32)
+    assert_all_finite(X, input_name="X")
+    return X

@@ -1,6 +1,6 @@
 """Recurrent networks over sequences: SequenceClassifier and SequenceRegressor."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -8,8 +8,8 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
+from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
-from sknn._sizes import check_module_size
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.data.sequences import check_sequences
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
@@ -31,23 +31,23 @@ class _BaseSequence(BaseNeuralNet):
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
         "cell": [StrOptions(set(CELLS))],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [Count(1, None, closed="left")],
+        "num_layers": [Count(1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": [StrOptions(set(POOLINGS))],
         "dense_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "input_kind": [StrOptions({"auto", "sequences", "text"})],
-        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "max_len": [Count(1, None, closed="left"), None],
         "truncating": [StrOptions(set(_TRUNCATION_SIDES))],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
-        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Count(1, None, closed="left")],
+        "max_vocab": [Count(1, None, closed="left"), None],
+        "min_freq": [Count(1, None, closed="left")],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
         "validation_split": [StrOptions({"last", "random"})],
-        "validation_gap": [Interval(Integral, 0, None, closed="left")],
+        "validation_gap": [Count(0, None, closed="left")],
     }
 
     # -- data -------------------------------------------------------------------------------
@@ -143,11 +143,7 @@ class _BaseSequence(BaseNeuralNet):
         return looks_like_text(X)
 
     def _dense_sizes(self):
-        sizes = self.dense_sizes
-        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
-            raise ValueError(f"dense_sizes must be positive integers, got {sizes}.")
-        return tuple(int(s) for s in sizes)
+        return positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
 
     # -- hooks of the base --------------------------------------------------------------
     def _bf16_helps(self, device):
@@ -176,17 +172,19 @@ class _BaseSequence(BaseNeuralNet):
                 embedding_dim=self.embedding_dim,
             )
 
+        return build()
+
+    def _module_sizes(self):
         sizes = {
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers,
             "bidirectional": self.bidirectional,
-            "dense_sizes": dense_sizes,
+            "dense_sizes": self._dense_sizes(),
         }
-        if text:
+        if self.input_kind_ == "text":
             sizes["embedding_dim"] = self.embedding_dim
             sizes["vectorizer_.n_vocab_"] = self.vectorizer_.n_vocab_
-        check_module_size(build, sizes, owner=type(self).__name__, device=self.device_)
-        return build()
+        return sizes
 
     def _validation_split(self, y, y_train, seed):
         if self.validation_split == "random":

@@ -1,7 +1,7 @@
 """A transformer text classifier: raw texts in, labels out, tokenizer and vocabulary inside."""
 
 from collections.abc import Mapping
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -13,8 +13,8 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from sknn._constraints import Count
 from sknn._docstrings import fill_doc
-from sknn._sizes import check_module_size
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
@@ -301,15 +301,15 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
-        "d_model": [Interval(Integral, 1, None, closed="left")],
-        "n_heads": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "d_model": [Count(1, None, closed="left")],
+        "n_heads": [Count(1, None, closed="left")],
+        "n_layers": [Count(1, None, closed="left")],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
-        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
-        "min_freq": [Interval(Integral, 1, None, closed="left")],
-        "max_len": [Interval(Integral, 1, None, closed="left")],
-        "dim_feedforward": [Interval(Integral, 1, None, closed="left"), None],
+        "max_vocab": [Count(1, None, closed="left"), None],
+        "min_freq": [Count(1, None, closed="left")],
+        "max_len": [Count(1, None, closed="left")],
+        "dim_feedforward": [Count(1, None, closed="left"), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "attention_dropout": [Interval(Real, 0, 1, closed="left")],
         "token_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -381,15 +381,16 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
                 freeze_embedding=self.freeze_embeddings,
             )
 
-        sizes = {
+        return build()
+
+    def _module_sizes(self):
+        return {
             "d_model": self.d_model,
             "n_layers": self.n_layers,
             "dim_feedforward": self.dim_feedforward,
             "max_len": self.max_len,
             "vectorizer_.n_vocab_": self.vectorizer_.n_vocab_,
         }
-        check_module_size(build, sizes, owner=type(self).__name__, device=self.device_)
-        return build()
 
     def _pretrained_embedding(self):
         """The vocabulary's rows of ``embeddings``, random rows for the tokens it lacks."""

@@ -235,12 +235,29 @@ class ConvNetModule(nn.Module):
             raise ValueError(f"input_shape must be (C, H, W), got {tuple(input_shape)}.")
         if not (isinstance(padding, int) or padding in PADDINGS):
             raise ValueError(f"padding must be 'same', 'valid' or an int, got {padding!r}.")
+        if isinstance(padding, int) and not 0 <= padding < kernel_size:
+            # More than kernel_size - 1 zeros on a side only adds outputs that see nothing
+            # but padding (and memory: padding=1000 on 8x8 images makes 2008x2008 maps).
+            raise ValueError(
+                f"padding={padding} must be between 0 and kernel_size - 1 = {kernel_size - 1}; "
+                "use padding='same' to keep the size of the maps."
+            )
         in_channels, height, width = (int(size) for size in input_shape)
         block_type = _ResidualBlock if residual else _PlainBlock
 
         layers = []
         for index, out_channels in enumerate(channels):
             number = index + 1
+            if number == 1 and height * width > 1 and kernel_size > 2 * max(height, width) - 1:
+                # Whatever the padding, such a kernel has weights that only ever see it: a
+                # mistake (kernel_size=100 on 8x8 images). One-pixel images (a table of one
+                # feature, read as images) stay allowed: any kernel sees their pixel.
+                raise ValueError(
+                    f"kernel_size={kernel_size} is too large for images of {height}x{width}: "
+                    f"beyond 2 x {max(height, width)} - 1 = {2 * max(height, width) - 1}, "
+                    "some of its weights would only ever see padding. Use a smaller "
+                    "kernel_size or larger images."
+                )
             block = block_type(
                 in_channels, out_channels, kernel_size, stride, padding, batch_norm, act
             )

@@ -1,13 +1,13 @@
 """Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
 
 from collections.abc import Callable
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sknn._constraints import Count
 from sknn.persistence import SaveMixin
 from sknn.text._input import check_sequence_input
 from sknn.text._tokenize import tokenize_documents
@@ -115,9 +115,9 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     _parameter_constraints: dict = {
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
-        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
-        "min_freq": [Interval(Integral, 1, None, closed="left")],
-        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "max_vocab": [Count(1, None, closed="left"), None],
+        "min_freq": [Count(1, None, closed="left")],
+        "max_len": [Count(1, None, closed="left"), None],
         "padding": [StrOptions({"longest", "max_len"})],
         "truncation_side": [StrOptions({"right", "left"})],
         "oov_token": [str],

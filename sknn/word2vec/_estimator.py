@@ -1,7 +1,7 @@
 """The scikit-learn face of word2vec: a text transformer with gensim's word-vector queries."""
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,9 +15,10 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._constraints import Count
 from .._device import resolve_device
 from .._random import draw_seed, make_generator, torch_seed_scope
-from .._sizes import check_memory
+from .._sizes import check_memory, out_of_memory_says
 from ..persistence import SaveMixin
 from ..text._input import TEXT, TOKENS, check_sequence_input
 from ..text._tokenize import tokenize_documents
@@ -164,19 +165,19 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     """
 
     _parameter_constraints: dict = {
-        "vector_size": [Interval(Integral, 1, None, closed="left")],
-        "window": [Interval(Integral, 1, None, closed="left")],
-        "min_count": [Interval(Integral, 1, None, closed="left")],
-        "max_vocab_size": [Interval(Integral, 1, None, closed="left"), None],
+        "vector_size": [Count(1, None, closed="left")],
+        "window": [Count(1, None, closed="left")],
+        "min_count": [Count(1, None, closed="left")],
+        "max_vocab_size": [Count(1, None, closed="left"), None],
         "sample": [Interval(Real, 0, 1, closed="left")],
         "architecture": [StrOptions(set(_SKIP_GRAM))],
-        "negative": [Interval(Integral, 1, None, closed="left")],
+        "negative": [Count(1, None, closed="left")],
         "ns_exponent": [Interval(Real, None, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "min_alpha": [Interval(Real, 0, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "batch_words": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Count(1, None, closed="left")],
+        "batch_size": [Count(1, None, closed="left")],
+        "batch_words": [Count(1, None, closed="left")],
         "weighting": [StrOptions({"mean", "tfidf"})],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
@@ -274,10 +275,15 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 f"lower min_count={self.min_count}."
             )
         device = resolve_device(self.device)
-        self._check_memory(vocabulary, device)
+        self._check_memory(vocabulary, device, sum(len(doc) for doc in encoded))
         seed = draw_seed(self.random_state)
         interrupted = False
-        with torch_seed_scope(seed, device):
+        advice = (
+            "The device ran out of memory training Word2Vec: lower batch_size "
+            f"(={self.batch_size}), negative (={self.negative}) or vector_size "
+            f"(={self.vector_size}), or use device='cpu'."
+        )
+        with torch_seed_scope(seed, device), out_of_memory_says(advice):
             tokens, sentence_ids = flatten_corpus(encoded, device)
             trainer = NegativeSamplingTrainer(
                 len(vocabulary),
@@ -321,11 +327,15 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self._n_features_out = self.vector_size
         return self
 
-    def _check_memory(self, vocabulary, device):
+    def _check_memory(self, vocabulary, device, n_tokens):
         """Refuse sizes whose vectors, or one SGD step, cannot fit in memory."""
-        # A sure lower bound: the two embedding matrices, and the output vectors that a
-        # step gathers for a single window (the centre word and its negatives).
-        n_values = (2 * len(vocabulary) + self.negative + 1) * self.vector_size
+        # A sure lower bound: the two embedding matrices, and what a step holds for each
+        # centre word: its negatives' output vectors, the draws and their indices (three
+        # values). A step takes about batch_size / (2 * window) centres; with subsampling
+        # there may be as few as one.
+        rows = 1 if self.sample else max(1, min(self.batch_size // (2 * self.window), n_tokens))
+        n_values = 2 * len(vocabulary) * self.vector_size
+        n_values += rows * (self.negative + 1) * (self.vector_size + 3)
         sizes = {
             "vector_size": self.vector_size,
             "negative": self.negative,
