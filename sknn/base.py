@@ -41,7 +41,7 @@ from sknn.engine.callbacks import (
     StopWhenRuleSays,
     tqdm_available,
 )
-from sknn.engine.data import DeviceData, HostData, is_memory_mapped
+from sknn.engine.data import DeviceData, HostData, is_memory_mapped, is_sparse, nbytes, to_tensor
 from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, release_capturable
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
@@ -181,7 +181,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
         if device.type == "cuda":
             free, _ = torch.cuda.mem_get_info(device)
             # Leave room for the network, its activations and the optimizer's state.
-            return sum(a.nbytes for a in arrays) > STREAM_DEVICE_FRACTION * free
+            return sum(nbytes(a) for a in arrays) > STREAM_DEVICE_FRACTION * free
         return False
 
     def _label_smoothing(self):
@@ -446,7 +446,9 @@ class BaseNeuralNet(BaseEstimator, ABC):
         """The fixed-buffer training step of this fit (captured on CUDA), or None."""
         if self.cuda_graph is False:
             return None
-        reasons = capture_blockers(self, device, len(train), batch_size, self.callbacks)
+        reasons = capture_blockers(
+            self, device, len(train), batch_size, self.callbacks, sparse=is_sparse(train.X)
+        )
         if streaming:
             reasons.append("the training data streams from host memory")
         if reasons:
@@ -852,14 +854,10 @@ def _few_rows_on_one_thread(n_rows, device):
 def _num_samples(X):
     if isinstance(X, dict):
         return len(next(iter(X.values())))
-    return len(X)
+    return X.shape[0] if is_sparse(X) else len(X)
 
 
-def _as_tensor(a, device):
-    t = torch.as_tensor(a)
-    if t.is_floating_point() and t.dtype != torch.float32:
-        t = t.float()
-    return t.to(device, non_blocking=True)
+_as_tensor = to_tensor
 
 
 def _optimizer_to(optimizer, device):

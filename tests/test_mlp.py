@@ -8,7 +8,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.datasets import (
@@ -197,11 +196,6 @@ def test_sknn_only_hyperparameters_are_validated_at_fit():
         est = MLPClassifier(max_iter=2, **params)  # __init__ accepts anything
         with pytest.raises(ValueError):
             est.fit(X_OK, Y_OK)
-
-
-def test_sparse_input_is_refused_with_a_message_saying_sparse():
-    with pytest.raises(TypeError, match="(?i)sparse"):
-        MLPClassifier(max_iter=2, device="cpu").fit(sp.csr_matrix(X_OK), Y_OK)
 
 
 # -- labels and input types --------------------------------------------------------------

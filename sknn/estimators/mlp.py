@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -13,7 +14,8 @@ from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
 
 
 class _BaseMLP(BaseNeuralNet):
-    """What the two MLP estimators share: 2-D input and the fully connected module."""
+    """What the two MLP estimators share: 2-D input, dense or sparse, and the fully
+    connected module."""
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
@@ -37,21 +39,24 @@ class _BaseMLP(BaseNeuralNet):
             self,
             X,
             y,
+            accept_sparse="csr",
             multi_output=True,
             y_numeric=not hasattr(self, "predict_proba"),
             dtype=(np.float32, np.float64),
             reset=reset,
         )
         if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
-            X = X.astype(np.float32, copy=False)
+            X = _as_float32(X)
         return X, self._validate_targets(y)
 
     def _graph_blocker(self):
         return None  # fixed-width rows: every full batch has one shape
 
     def _validate_X(self, X):
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
-        return X.astype(np.float32, copy=False)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False
+        )
+        return _as_float32(X)
 
     def _validation_batch_size(self, batch_size):
         # Rows of a table are small: score the validation set in few large passes.
@@ -66,7 +71,13 @@ class _BaseMLP(BaseNeuralNet):
             dropout=self.dropout,
             batch_norm=self.batch_norm,
             init=self.init,
+            sparse_input=sp.issparse(X),
         )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     @property
     def n_layers_(self):
@@ -90,6 +101,14 @@ class _BaseMLP(BaseNeuralNet):
         return [
             layer.bias.detach().cpu().numpy().copy() for layer in self.net_.module_.linear_layers()
         ]
+
+
+def _as_float32(X):
+    """X in float32, the precision the network computes in. A sparse matrix keeps its index
+    arrays (only its values are cast), so a float64 CSR matrix costs no second copy of them."""
+    if not sp.issparse(X) or X.dtype == np.float32:
+        return X.astype(np.float32, copy=False)
+    return type(X)((X.data.astype(np.float32), X.indices, X.indptr), shape=X.shape)
 
 
 @fill_doc

@@ -1,7 +1,10 @@
 """Fully connected feed-forward network."""
 
+import itertools
 import math
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 #: Hidden-layer activation name -> module class.
@@ -61,10 +64,17 @@ class MLPModule(nn.Module):
         Batch normalisation before each hidden activation.
     init : {'glorot', 'he'}, default='glorot'
         Weight initialisation of the linear layers.
+    sparse_input : bool, default=False
+        Lay the first layer's weight out for sparse input: stored input-major (the
+        ``(n_features, width)`` layout of an embedding table, seen through ``.t()`` as the
+        usual ``(width, n_features)``), so that a sparse batch reads, and its gradient
+        writes, whole contiguous rows of it. Only the memory layout differs: values,
+        ``state_dict`` keys and shapes are those of a dense network.
 
     Shape
     -----
-    Input (N, n_features); output (N, n_outputs).
+    Input (N, n_features), strided or sparse CSR (multiplied as sparse: never densified);
+    output (N, n_outputs).
     """
 
     def __init__(
@@ -76,6 +86,7 @@ class MLPModule(nn.Module):
         dropout=0.0,
         batch_norm=False,
         init="glorot",
+        sparse_input=False,
     ):
         super().__init__()
         layers = []
@@ -93,10 +104,28 @@ class MLPModule(nn.Module):
         for layer in self.layers:
             if isinstance(layer, nn.Linear):
                 INITIALIZERS[init](layer, activation)
+        if sparse_input:
+            first = self.layers[0]
+            first.weight = nn.Parameter(first.weight.detach().t().contiguous().t())
 
     def linear_layers(self):
         """The ``nn.Linear`` layers, input to output."""
         return [layer for layer in self.layers if isinstance(layer, nn.Linear)]
 
     def forward(self, x):
-        return self.layers(x)
+        if x.layout != torch.sparse_csr:
+            return self.layers(x)
+        # x @ W.T + b as a weighted sum of the weight columns of each row's stored features.
+        first = self.layers[0]
+        h = F.embedding_bag(
+            x.col_indices(),
+            first.weight.t(),
+            x.crow_indices(),
+            mode="sum",
+            per_sample_weights=x.values(),
+            include_last_offset=True,
+        )
+        h = h + first.bias
+        for layer in itertools.islice(self.layers, 1, None):
+            h = layer(h)
+        return h
