@@ -23,6 +23,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -35,6 +36,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 from sknn._device import resolve_device
 from sknn._random import draw_seed, make_generator, torch_seed_scope
 from sknn.engine.callbacks import (
+    NON_FINITE_WEIGHTS,
     EpochRule,
     ProgressBar,
     SaveCheckpoint,
@@ -187,6 +189,15 @@ class BaseNeuralNet(BaseEstimator, ABC):
     def _label_smoothing(self):
         return getattr(self, "label_smoothing", 0.0)
 
+    def _check_solver(self):
+        """True if ``partial_fit`` is available, else scikit-learn's AttributeError."""
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                "%s is not stochastic." % self.solver
+            )
+        return True
+
     # -- fit template -----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
@@ -210,11 +221,6 @@ class BaseNeuralNet(BaseEstimator, ABC):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._validate_params()
-        if incremental and self.solver not in STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers. "
-                "%s is not stochastic." % self.solver
-            )
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.n_init > 1 and (incremental or self.warm_start or self.checkpoint):
@@ -399,7 +405,10 @@ class BaseNeuralNet(BaseEstimator, ABC):
             tail.append(("sknn_stop", StopWhenRuleSays(rule)))
         net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
         lbfgs_state = net.optimizer_.state.get(net.optimizer_.param_groups[0]["params"][0], {})
-        lbfgs_iterations_before = int(lbfgs_state.get("n_iter", 0))
+        lbfgs_counts_before = (
+            int(lbfgs_state.get("n_iter", 0)),
+            int(lbfgs_state.get("func_evals", 0)),
+        )
         static = None
         if rule is not None and epochs:
             static = self._static_step(net, train, batch_size, device, streaming)
@@ -421,7 +430,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
                 self.cuda_graph_ = False
 
         if rule is None:
-            self._finish_lbfgs(train, lbfgs_iterations_before)
+            self._finish_lbfgs(train, *lbfgs_counts_before)
         elif epochs == 0:
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
@@ -437,10 +446,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
             net.module_.load_state_dict(self._best_state)
             self._best_state = None
         if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed."
-            )
+            raise ValueError(NON_FINITE_WEIGHTS)
 
     def _static_step(self, net, train, batch_size, device, streaming):
         """The fixed-buffer training step of this fit (captured on CUDA), or None."""
@@ -464,30 +470,45 @@ class BaseNeuralNet(BaseEstimator, ABC):
         make_capturable(net.optimizer_, device)
         return StaticStep(net, train, batch_size, capture=device.type == "cuda")
 
-    def _finish_lbfgs(self, train, iterations_before):
+    def _finish_lbfgs(self, train, iterations_before, evaluations_before):
         net = self.net_
         state = net.optimizer_.state[net.optimizer_.param_groups[0]["params"][0]]
-        # torch's L-BFGS counts iterations across calls (warm_start); report this call's.
+        # torch's L-BFGS counts iterations and function evaluations across calls
+        # (warm_start); report this call's.
         self.n_iter_ = int(state.get("n_iter", 0)) - iterations_before
+        evaluations = int(state.get("func_evals", 0)) - evaluations_before
         with torch.no_grad():
             X, target = train.take(slice(None))
             net.module_.train()
             self.loss_ = float(net.get_loss(net.infer(X), target, training=True))
-        if self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                "lbfgs failed to converge after %d iteration(s) (status=1):\n"
-                "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\n"
-                "Increase the number of iterations to improve the convergence "
-                "(max_iter=%d)." % (self.n_iter_, self.max_iter),
-                ConvergenceWarning,
-                stacklevel=5,
+        # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
+        if evaluations >= self.max_fun:
+            reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
+        elif self.n_iter_ >= self.max_iter:
+            reason = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+        else:
+            reason = None
+        if reason is not None:
+            message = "lbfgs failed to converge after %d iteration(s) (status=1):\n%s\n" % (
+                self.n_iter_,
+                reason,
             )
+            if self.n_iter_ == self.max_iter:
+                message += (
+                    "\nIncrease the number of iterations to improve the convergence "
+                    "(max_iter=%d)." % self.max_iter
+                )
+            message += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=5)
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
         for name in ("loss_curve_", "best_loss_", "t_"):
             self.__dict__.pop(name, None)
 
     def _validation_split(self, y, y_train, seed):
-        stratify = y if self._stratify_validation() else None
+        stratify = self._stratification_labels(y) if self._stratify_validation() else None
         idx = np.arange(len(y_train))
         train_idx, valid_idx = train_test_split(
             idx,
@@ -504,6 +525,10 @@ class BaseNeuralNet(BaseEstimator, ABC):
 
     def _stratify_validation(self):
         return False
+
+    def _stratification_labels(self, y):
+        """The labels the validation split is stratified on."""
+        return y
 
     def _device_data(self, X, y_train, sample_weight, index, device):
         def put(a):
@@ -623,7 +648,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        elif first_pass and not incremental:
+        if first_pass and not incremental:
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
@@ -671,6 +696,13 @@ class NeuralNetClassifierMixin(ClassifierMixin):
     def _stratify_validation(self):
         return self.n_outputs_ == 1 or self.out_activation_ == "softmax"
 
+    def _stratification_labels(self, y):
+        if self.out_activation_ == "softmax":
+            return y
+        # One logistic output: stratify on its binarised column as scikit-learn does, so
+        # that a too-rare class is reported in scikit-learn's words (['True']).
+        return self._label_binarizer.transform(y).astype(bool)
+
     def _score_outputs(self, outputs, y_true, sample_weight):
         proba = OUTPUT_ACTIVATIONS[self.out_activation_](outputs.float()).cpu().numpy()
         return accuracy_score(y_true, self._decode(proba), sample_weight=sample_weight)
@@ -679,7 +711,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         # The common cases directly (LabelBinarizer's inverse costs ~0.2 ms a call).
         if self.out_activation_ == "softmax":
             return self.classes_[proba.argmax(axis=1)]
-        if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
+        if proba.shape[1] == 1 and len(self.classes_) == 2:
             return self.classes_[(proba[:, 0] > 0.5).astype(np.intp)]
         if proba.shape[1] == 1:
             proba = proba.ravel()
@@ -737,8 +769,12 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         with np.errstate(divide="ignore"):
             return np.log(proba)
 
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
+        exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
 
         Parameters
         ----------
@@ -813,8 +849,11 @@ class NeuralNetRegressorMixin(RegressorMixin):
         pred = self._activated_outputs(self._validate_X(X))
         return pred.ravel() if pred.shape[1] == 1 else pred
 
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'), as in scikit-learn.
 
         Parameters
         ----------

@@ -1,6 +1,7 @@
 """MLPClassifier / MLPRegressor: parity with scikit-learn's MLP and the shared machinery."""
 
 import pickle
+import re
 import warnings
 from pathlib import Path
 
@@ -414,8 +415,10 @@ def test_partial_fit_is_one_epoch_and_needs_classes_first():
     assert clf.t_ == 200 and len(clf.loss_curve_) == 2
     with pytest.raises(ValueError, match="classes not in"):
         clf.partial_fit(X_OK, Y_OK + 5)
-    with pytest.raises(AttributeError, match="stochastic"):
+    # As in scikit-learn, lbfgs has no partial_fit; the cause says why.
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as error:
         MLPClassifier(solver="lbfgs").partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
+    assert "only available for stochastic optimizers" in str(error.value.__cause__)
     with pytest.raises(ValueError, match="early_stopping"):
         MLPClassifier(early_stopping=True).partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
 
@@ -548,6 +551,102 @@ def test_non_finite_training_raises_value_error():
         MLPRegressor(solver="sgd", learning_rate_init=10.0, max_iter=50, device="cpu").fit(
             X * 1e6, y * 1e6
         )
+
+
+# -- scikit-learn's behaviour and words (its own tests run in test_sklearn_mlp_suite.py) -------
+
+
+def _convergence_messages(estimator, X, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(X, y)
+    return [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize(
+    "budget, stop",
+    [
+        ({"max_fun": 10}, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"),
+        ({"max_iter": 3}, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"),
+    ],
+    ids=["max_fun", "max_iter"],
+)
+def test_lbfgs_budget_warnings_are_sklearns(budget, stop):
+    X, y = _iris()
+    params = dict(solver="lbfgs", random_state=0, **budget)
+    ours = MLPClassifier(device="cpu", **params)
+    theirs = SkMLPClassifier(**params)
+    [message] = _convergence_messages(ours, X, y)
+    [expected] = _convergence_messages(theirs, X, y)
+    assert stop in message
+    # Word for word, but for the iterations each ran before the budget was spent.
+    assert message == expected.replace(
+        "after %d iteration" % theirs.n_iter_, "after %d iteration" % ours.n_iter_
+    )
+    assert ours.n_iter_ <= budget.get("max_fun", budget.get("max_iter"))
+
+
+def test_partial_fit_checks_labels_against_classes_and_needs_a_stochastic_solver():
+    message = "`y` has classes not in `self.classes_`. `self.classes_` has [2]. 'y' has [0 1]."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        MLPClassifier(solver="sgd", device="cpu").partial_fit(
+            [[3, 2], [1, 6]], [1, 0], classes=[2]
+        )
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(MLPRegressor(solver="lbfgs"), "partial_fit")
+    assert hasattr(MLPRegressor(solver="sgd"), "partial_fit")
+
+
+def test_non_finite_weights_raise_sklearns_message():
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))  # inf in float32
+    y = rng.standard_normal(size=10)
+    message = (
+        "Solver produced non-finite parameter weights. The input data may contain large "
+        "values and need to be preprocessed."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow in the cast to float32
+        MLPRegressor(device="cpu").fit(X, y)
+
+
+def test_diverging_fit_with_early_stopping_records_nan_and_keeps_the_best_weights():
+    X, y = load_iris(return_X_y=True)  # unscaled: learning_rate_init=1 diverges
+    reg = MLPRegressor(
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+        device="cpu",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reg.fit(X, y)
+    scores = reg.validation_scores_
+    assert isinstance(scores[-1], float) and np.isnan(scores[-1])
+    assert reg.best_validation_score_ == np.nanmax(scores) > -np.inf
+    assert not np.isfinite(reg.loss_curve_[-1])
+    assert np.isfinite(reg.predict(X)).all()  # the best epoch's weights
+
+
+def test_too_rare_class_for_the_stratified_split_is_reported_in_sklearns_words():
+    message = (
+        r"The least populated classes in y have only 1 member.*Classes with too few "
+        r"members are: \['True'\]"
+    )
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(early_stopping=True, device="cpu").fit(
+            [[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1]
+        )
+
+
+def test_a_single_class_fits_and_predicts_with_early_stopping():
+    X = np.random.RandomState(0).randn(10, 2)
+    clf = MLPClassifier(early_stopping=True, validation_fraction=0.2, max_iter=3, device="cpu")
+    clf.fit(X, np.full(10, 7))
+    np.testing.assert_array_equal(clf.predict(X), np.full(10, 7))
 
 
 class _InterruptAt(Callback):

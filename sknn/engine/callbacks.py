@@ -17,6 +17,12 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+#: scikit-learn's error for a fit that leaves non-finite weights, word for word.
+NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
+
 
 class StopTraining(KeyboardInterrupt):
     """Raised by a callback to end the epoch loop (skorch ends training on KeyboardInterrupt)."""
@@ -112,7 +118,11 @@ class EpochRule(Callback):
             # sum_b penalty(n_b) * n_b / n_train, with n_b ~ n_train / n_batches.
             n_batches = history[-1, "train_batch_count"]
             loss += net.penalty_term(self.n_train / n_batches).item()
-        if not np.isfinite(loss):
+        if not np.isfinite(loss) and self.score_fn is None:
+            # With early stopping, scikit-learn records the epoch (a regressor's validation
+            # score is then NaN) and restores the best epoch's weights at the end.
+            if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+                raise ValueError(NON_FINITE_WEIGHTS)
             raise ValueError(
                 "Solver produced non-finite loss at iteration %d. The input data may "
                 "contain large values and need to be preprocessed, or the learning rate "
