@@ -21,7 +21,7 @@ import sknn.base
 from sknn import ConvNetClassifier, MLPClassifier, MLPRegressor, SequenceClassifier
 from sknn.engine.data import HostData, StreamBatches, csr_rows, to_tensor
 from sknn.engine.graph import capture_blockers
-from sknn.modules.mlp import MLPModule
+from sknn.modules.mlp import InputMajorLinear, MLPModule
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -76,22 +76,28 @@ def test_float32_csr_is_shared_not_copied_on_the_cpu():
 
 
 def test_module_on_a_sparse_batch_matches_the_dense_one():
-    torch.manual_seed(0)
     X = sp.random(16, 30, density=0.2, format="csr", random_state=0, dtype=np.float32)
+    torch.manual_seed(0)
     dense = MLPModule(30, [8, 6], 3)
+    torch.manual_seed(0)
     sparse = MLPModule(30, [8, 6], 3, sparse_input=True)
-    sparse.load_state_dict(dense.state_dict())
-    # The first weight is stored input-major; shapes and keys are the dense network's.
-    assert sparse.layers[0].weight.shape == (8, 30)
-    assert sparse.layers[0].weight.t().is_contiguous()
+    first = sparse.layers[0]
+    # The first weight is stored input-major, initialised as the dense network's.
+    assert isinstance(first, InputMajorLinear) and first.weight_t.shape == (30, 8)
+    assert first.weight_t.is_contiguous() and first.weight.shape == (8, 30)
+    assert len(sparse.linear_layers()) == len(dense.linear_layers()) == 3
+    for a, b in zip(sparse.state_dict().values(), dense.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b.t() if a.shape != b.shape else b, rtol=0, atol=0)
+    Xd = torch.from_numpy(X.toarray())
     out_sparse = sparse(to_tensor(X, "cpu"))
-    out_dense = dense(torch.from_numpy(X.toarray()))
+    out_dense = dense(Xd)
     torch.testing.assert_close(out_sparse, out_dense, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(sparse(Xd), out_dense, rtol=1e-5, atol=1e-6)  # dense input too
     out_sparse.square().sum().backward()
     out_dense.square().sum().backward()
     for a, b in zip(sparse.parameters(), dense.parameters(), strict=True):
-        torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
-        assert a.grad.stride() == a.stride()  # the gradient is written in the weight's layout
+        grad = a.grad.t() if a.shape != b.shape else a.grad
+        torch.testing.assert_close(grad, b.grad, rtol=1e-5, atol=1e-6)
 
 
 def test_stream_batches_deliver_sparse_rows():

@@ -41,11 +41,6 @@ def _adagrad(params, est):
 
 
 def _lbfgs(params, est):
-    # torch's L-BFGS flattens parameters and gradients with view(-1): a weight laid out
-    # for sparse input (stored transposed, see MLPModule) goes back to the usual layout.
-    for p in params:
-        if not p.is_contiguous():
-            p.data = p.data.contiguous()
     return torch.optim.LBFGS(
         params,
         lr=1.0,
