@@ -41,6 +41,7 @@ from sknn.engine.callbacks import (
     ProgressBar,
     SaveCheckpoint,
     StopWhenRuleSays,
+    all_finite,
     tqdm_available,
 )
 from sknn.engine.data import DeviceData, HostData, is_memory_mapped, is_sparse, nbytes, to_tensor
@@ -445,7 +446,7 @@ class BaseNeuralNet(BaseEstimator, ABC):
         if self.early_stopping and not incremental and self._best_state is not None:
             net.module_.load_state_dict(self._best_state)
             self._best_state = None
-        if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+        if not all_finite(net.module_.parameters()):
             raise ValueError(NON_FINITE_WEIGHTS)
 
     def _static_step(self, net, train, batch_size, device, streaming):

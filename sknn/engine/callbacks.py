@@ -24,6 +24,19 @@ NON_FINITE_WEIGHTS = (
 )
 
 
+def all_finite(parameters):
+    """True if no parameter holds a NaN or an infinity.
+
+    A minimum and maximum per tensor (NaN propagates through both), not
+    ``torch.isfinite``, whose temporaries weigh several times a wide weight matrix.
+    """
+    for p in parameters:
+        low, high = torch.aminmax(p.detach())
+        if not (torch.isfinite(low) and torch.isfinite(high)):
+            return False
+    return True
+
+
 class StopTraining(KeyboardInterrupt):
     """Raised by a callback to end the epoch loop (skorch ends training on KeyboardInterrupt)."""
 
@@ -121,7 +134,7 @@ class EpochRule(Callback):
         if not np.isfinite(loss) and self.score_fn is None:
             # With early stopping, scikit-learn records the epoch (a regressor's validation
             # score is then NaN) and restores the best epoch's weights at the end.
-            if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+            if not all_finite(net.module_.parameters()):
                 raise ValueError(NON_FINITE_WEIGHTS)
             raise ValueError(
                 "Solver produced non-finite loss at iteration %d. The input data may "
