@@ -177,6 +177,9 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
     index there. Models fitted on a GPU pickle and load on machines without one (with a
     warning), and then predict on the CPU.
 
+    X may be a scipy sparse matrix or array (CSR or CSC) wherever it is taken: it is
+    trained on and predicted from as sparse, batch by batch, and never densified.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -336,6 +339,12 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
     --------
     MLPClassifier : Multi-layer perceptron classifier.
     sklearn.neural_network.MLPRegressor : The CPU implementation this mirrors.
+
+    Notes
+    -----
+    Training runs in float32. X may be a scipy sparse matrix or array (CSR or CSC)
+    wherever it is taken: it is trained on and predicted from as sparse, batch by batch,
+    and never densified.
 
     Examples
     --------
