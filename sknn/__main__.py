@@ -149,6 +149,7 @@ def run_compare(args):
     models = default_models(
         table.task,
         categorical=table.categorical,
+        text=table.text,
         quick=args.quick,
         device=args.device,
         random_state=args.random_state,

@@ -18,6 +18,7 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
@@ -25,6 +26,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -39,14 +41,16 @@ from sknn._device import resolve_device
 from sknn._random import draw_seed, make_generator, torch_seed_scope
 from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
 from sknn.engine.callbacks import (
+    NON_FINITE_WEIGHTS,
     EpochRule,
     ProgressBar,
     RuleSettings,
     SaveCheckpoint,
     StopWhenRuleSays,
+    all_finite,
     tqdm_available,
 )
-from sknn.engine.data import DeviceData, HostData, is_memory_mapped
+from sknn.engine.data import DeviceData, HostData, is_memory_mapped, is_sparse, nbytes, to_tensor
 from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, release_capturable
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
@@ -201,11 +205,20 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         if device.type == "cuda":
             free, _ = torch.cuda.mem_get_info(device)
             # Leave room for the network, its activations and the optimizer's state.
-            return sum(a.nbytes for a in arrays) > STREAM_DEVICE_FRACTION * free
+            return sum(nbytes(a) for a in arrays) > STREAM_DEVICE_FRACTION * free
         return False
 
     def _label_smoothing(self):
         return getattr(self, "label_smoothing", 0.0)
+
+    def _check_solver(self):
+        """True if ``partial_fit`` is available, else scikit-learn's AttributeError."""
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                "%s is not stochastic." % self.solver
+            )
+        return True
 
     # -- fit template -----------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -230,11 +243,6 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._validate_params()
-        if incremental and self.solver not in STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                "partial_fit is only available for stochastic optimizers. "
-                "%s is not stochastic." % self.solver
-            )
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if self.n_init > 1 and (incremental or self.warm_start or self.checkpoint):
@@ -530,7 +538,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             tail.append(("sknn_stop", StopWhenRuleSays(rule)))
         net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
         lbfgs_state = net.optimizer_.state.get(net.optimizer_.param_groups[0]["params"][0], {})
-        lbfgs_iterations_before = int(lbfgs_state.get("n_iter", 0))
+        lbfgs_counts_before = (
+            int(lbfgs_state.get("n_iter", 0)),
+            int(lbfgs_state.get("func_evals", 0)),
+        )
         static = None
         if rule is not None and epochs:
             static = self._static_step(net, train, batch_size, device, streaming)
@@ -562,9 +573,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 self.cuda_graph_ = False
 
         if rule is None:
-            self._finish_lbfgs(train, lbfgs_iterations_before)
+            self._finish_lbfgs(train, *lbfgs_counts_before)
         diverged = rule.diverged if rule is not None else None
-        if diverged is None and _far_above(state.loss, reference):
+        # One partial_fit epoch of fine-tuning may start far from its new targets: the
+        # rule judges whole fits.
+        if diverged is None and not incremental and _far_above(state.loss, reference):
             diverged = (
                 "The fit failed: the training loss ended at %.4g, more than %d times the "
                 "%.4g of a network whose outputs are all zero, which predicts better"
@@ -587,11 +600,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             self._after_divergence(diverged, best, state)
         elif self.early_stopping and not incremental and best is not None:
             net.module_.load_state_dict(best)
-        if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed."
-            )
+        if not all_finite(net.module_.parameters()):
+            raise ValueError(NON_FINITE_WEIGHTS)
         # Finite weights can still be too large to compute with (a layer norm of 1e30s):
         # the first training rows must give finite outputs.
         if not torch.isfinite(self._raw_outputs(_first_rows(X, FINITE_CHECK_ROWS))).all():
@@ -605,8 +615,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     def _after_divergence(self, what, best, state):
         """Keep the best epoch's weights and say what happened and what to do.
 
-        Without any finite epoch to go back to, raise ValueError (the fit then leaves the
-        estimator as it was before it).
+        Without a better epoch to go back to, keep finite weights with the warning, and
+        for non-finite ones raise ValueError (the fit then leaves the estimator as it was
+        before it).
         """
         cause = (
             "The input data may contain large values and need to be preprocessed (for "
@@ -614,11 +625,18 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             "may be too high." % self.learning_rate_init
         )
         if best is None:
+            if all_finite(self.net_.module_.parameters()):
+                warnings.warn(
+                    "%s. No earlier epoch was better: the last epoch's weights were kept. %s"
+                    % (what, cause),
+                    ConvergenceWarning,
+                    stacklevel=6,
+                )
+                return
             # scikit-learn's message word for word, then what sknn knows more.
             raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may contain "
-                "large values and need to be preprocessed. (%s; the learning rate, "
-                "learning_rate_init=%g, may also be too high.)" % (what, self.learning_rate_init)
+                "%s (%s; the learning rate, learning_rate_init=%g, may also be too high.)"
+                % (NON_FINITE_WEIGHTS, what, self.learning_rate_init)
             )
         self.net_.module_.load_state_dict(best)
         epoch = (
@@ -636,7 +654,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         """The fixed-buffer training step of this fit (captured on CUDA), or None."""
         if self.cuda_graph is False:
             return None
-        reasons = capture_blockers(self, device, len(train), batch_size, self.callbacks)
+        reasons = capture_blockers(
+            self, device, len(train), batch_size, self.callbacks, sparse=is_sparse(train.X)
+        )
         if streaming:
             reasons.append("the training data streams from host memory")
         if reasons:
@@ -652,29 +672,44 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         make_capturable(net.optimizer_, device)
         return StaticStep(net, train, batch_size, capture=device.type == "cuda")
 
-    def _finish_lbfgs(self, train, iterations_before):
+    def _finish_lbfgs(self, train, iterations_before, evaluations_before):
         net = self.net_
         lbfgs = net.optimizer_.state[net.optimizer_.param_groups[0]["params"][0]]
-        # torch's L-BFGS counts iterations across calls (warm_start); report this call's.
+        # torch's L-BFGS counts iterations and function evaluations across calls
+        # (warm_start); report this call's.
         n_iter = int(lbfgs.get("n_iter", 0)) - iterations_before
+        evaluations = int(lbfgs.get("func_evals", 0)) - evaluations_before
         with torch.no_grad():
             X, target = train.take(slice(None))
             net.module_.train()
             loss = float(net.get_loss(net.infer(X), target, training=True))
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
         net.training_state_.finish_full_batch(n_iter, loss)
-        if n_iter >= self.max_iter:
-            warnings.warn(
-                "lbfgs failed to converge after %d iteration(s) (status=1):\n"
-                "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\n"
-                "Increase the number of iterations to improve the convergence "
-                "(max_iter=%d)." % (n_iter, self.max_iter),
-                ConvergenceWarning,
-                stacklevel=6,
+        # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
+        if evaluations >= self.max_fun:
+            reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
+        elif n_iter >= self.max_iter:
+            reason = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+        else:
+            reason = None
+        if reason is not None:
+            message = "lbfgs failed to converge after %d iteration(s) (status=1):\n%s\n" % (
+                n_iter,
+                reason,
             )
+            if n_iter == self.max_iter:
+                message += (
+                    "\nIncrease the number of iterations to improve the convergence "
+                    "(max_iter=%d)." % self.max_iter
+                )
+            message += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=6)
 
     def _validation_split(self, y, y_train, seed):
-        stratify = y if self._stratify_validation() else None
+        stratify = self._stratification_labels(y) if self._stratify_validation() else None
         idx = np.arange(len(y_train))
         train_idx, valid_idx = train_test_split(
             idx,
@@ -691,6 +726,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
     def _stratify_validation(self):
         return False
+
+    def _stratification_labels(self, y):
+        """The labels the validation split is stratified on."""
+        return y
 
     def _device_data(self, X, y_train, sample_weight, index, device):
         def put(a):
@@ -828,7 +867,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
-        elif first_pass and not incremental:
+        if first_pass and not incremental:
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
@@ -876,6 +915,13 @@ class NeuralNetClassifierMixin(ClassifierMixin):
     def _stratify_validation(self):
         return self.n_outputs_ == 1 or self.out_activation_ == "softmax"
 
+    def _stratification_labels(self, y):
+        if self.out_activation_ == "softmax":
+            return y
+        # One logistic output: stratify on its binarised column as scikit-learn does, so
+        # that a too-rare class is reported in scikit-learn's words (['True']).
+        return self._label_binarizer.transform(y).astype(bool)
+
     def _score_outputs(self, outputs, y_true, sample_weight):
         proba = OUTPUT_ACTIVATIONS[self.out_activation_](outputs.float()).cpu().numpy()
         if not np.isfinite(proba).all():
@@ -889,7 +935,7 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         # The common cases directly (LabelBinarizer's inverse costs ~0.2 ms a call).
         if self.out_activation_ == "softmax":
             return self.classes_[proba.argmax(axis=1)]
-        if proba.shape[1] == 1 and self._label_binarizer.y_type_ == "binary":
+        if proba.shape[1] == 1 and len(self.classes_) == 2:
             return self.classes_[(proba[:, 0] > 0.5).astype(np.intp)]
         if proba.shape[1] == 1:
             proba = proba.ravel()
@@ -949,8 +995,12 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         with np.errstate(divide="ignore"):
             return np.log(proba)
 
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single epoch over the given data.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
+        exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
 
         Parameters
         ----------
@@ -1025,8 +1075,11 @@ class NeuralNetRegressorMixin(RegressorMixin):
         pred = self._activated_outputs(self._validate_X(X))
         return pred.ravel() if pred.shape[1] == 1 else pred
 
+    @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single epoch over the given data.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'), as in scikit-learn.
 
         Parameters
         ----------
@@ -1066,14 +1119,10 @@ def _few_rows_on_one_thread(n_rows, device):
 def _num_samples(X):
     if isinstance(X, dict):
         return len(next(iter(X.values())))
-    return len(X)
+    return X.shape[0] if is_sparse(X) else len(X)
 
 
-def _as_tensor(a, device):
-    t = torch.as_tensor(a)
-    if t.is_floating_point() and t.dtype != torch.float32:
-        t = t.float()
-    return t.to(device, non_blocking=True)
+_as_tensor = to_tensor
 
 
 def _optimizer_to(optimizer, device):
@@ -1084,17 +1133,24 @@ def _optimizer_to(optimizer, device):
 
 
 def _input_spec(X):
-    """Shape (without rows) and dtype of validated X: what the module was built for."""
+    """Shape (without rows), dtype and layout of validated X: what the module was built
+    for."""
     if isinstance(X, dict):
         return {k: _input_spec(v) for k, v in X.items()}
-    return {"shape": tuple(X.shape[1:]), "dtype": np.dtype(X.dtype).str}
+    spec = {"shape": tuple(X.shape[1:]), "dtype": np.dtype(X.dtype).str}
+    if is_sparse(X):
+        spec["sparse"] = True
+    return spec
 
 
 def _empty_input(spec):
     """A zero-row input of ``spec``'s shape, to rebuild a fitted module without data."""
     if "shape" not in spec:
         return {k: _empty_input(v) for k, v in spec.items()}
-    return np.empty((0, *spec["shape"]), dtype=np.dtype(spec["dtype"]))
+    shape, dtype = (0, *spec["shape"]), np.dtype(spec["dtype"])
+    if spec.get("sparse"):
+        return scipy.sparse.csr_matrix(shape, dtype=dtype)
+    return np.empty(shape, dtype=dtype)
 
 
 def _module_with_weights(build, state_dict):

@@ -26,6 +26,7 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import check_scoring, get_scorer
@@ -33,6 +34,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, SVR
+from sklearn.utils import get_tags
 
 from sknn import MLPClassifier, MLPRegressor
 
@@ -50,6 +52,18 @@ DEFAULT_DATASET = "digits"
 #: A non-numeric column with more distinct values than this is not one-hot encoded: it is
 #: most likely free text or an identifier, and thousands of indicator columns would hide it.
 MAX_CATEGORIES = 50
+
+#: Such a column is free text, encoded as TF-IDF, when its values average at least this many
+#: words; otherwise (an identifier, say) it is refused.
+TEXT_MIN_WORDS = 3
+
+#: The most frequent terms of a text column that a model without sparse input sees (the
+#: others see every term, as a sparse matrix).
+DENSE_TEXT_TERMS = 1000
+
+#: Sparse features (one-hot, TF-IDF) stay sparse for a model that takes sparse input when
+#: the whole feature matrix is sparser than this (ColumnTransformer's sparse_threshold).
+SPARSE_THRESHOLD = 0.3
 
 #: An integer target with at most this many distinct values is read as class labels.
 MAX_INTEGER_CLASSES = 20
@@ -77,6 +91,8 @@ class Table:
         The columns one-hot encoded by the models' preprocessing.
     notes : list of str
         What was done to the data on the way (encoded, dropped, imputed), for the user.
+    text : list of str
+        The columns of free text, encoded as TF-IDF by the models' preprocessing.
     """
 
     X: pd.DataFrame
@@ -85,6 +101,7 @@ class Table:
     name: str
     categorical: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    text: list = field(default_factory=list)
 
 
 def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), time_series=False):
@@ -186,25 +203,32 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
     if X.shape[1] == 0:
         raise CompareError(f"no feature columns left besides the target {target!r}")
 
-    categorical = []
+    categorical, text = [], []
     for column in X.columns:
         values = X[column]
         if pd.api.types.is_bool_dtype(values):
             X[column] = values.astype(float)
         elif not pd.api.types.is_numeric_dtype(values):
             n_values = values.nunique()
+            if n_values > MAX_CATEGORIES and _is_free_text(values):
+                X[column] = values.fillna("").astype(str)
+                text.append(column)
+                continue
             if n_values > MAX_CATEGORIES:
                 raise CompareError(
                     f"column {column!r} is not numeric and has {n_values} distinct values, "
-                    f"too many to one-hot encode (at most {MAX_CATEGORIES}); leave it out "
-                    f"with --drop {column}"
+                    f"too many to one-hot encode (at most {MAX_CATEGORIES}) and too few "
+                    f"words to read as text; leave it out with --drop {column}"
                 )
             X[column] = values.astype(str).where(values.notna(), np.nan)
             categorical.append(column)
     if categorical:
         names = ", ".join(map(str, categorical))
         notes.append(f"one-hot encoded the categorical column(s) {names}")
-    n_nan = int(X.drop(columns=categorical).isna().sum().sum())
+    if text:
+        names = ", ".join(map(str, text))
+        notes.append(f"encoded the text column(s) {names} as TF-IDF (words and word pairs)")
+    n_nan = int(X.drop(columns=categorical + text).isna().sum().sum())
     if n_nan:
         notes.append(f"{n_nan} missing numeric value(s) filled with the column median")
 
@@ -216,7 +240,12 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
     if task == "classification" and y.dtype == object:
         y = y.astype(str)
     _check_target(y, task, target)
-    return Table(X.reset_index(drop=True), y, task, name, categorical, notes)
+    return Table(X.reset_index(drop=True), y, task, name, categorical, notes, text)
+
+
+def _is_free_text(values):
+    words = values.dropna().astype(str).str.split().str.len()
+    return len(words) > 0 and words.mean() >= TEXT_MIN_WORDS
 
 
 def _is_date_column(values):
@@ -252,8 +281,12 @@ def _check_target(y, task, name="the target"):
         raise CompareError(f"{name!r} is constant: nothing to predict")
 
 
-def default_models(task, *, categorical=(), quick=False, device="auto", random_state=0):
+def default_models(task, *, categorical=(), text=(), quick=False, device="auto", random_state=0):
     """The contenders for a task, each a full pipeline from the raw table.
+
+    One-hot and TF-IDF features reach the models that take sparse input (sknn's MLPs, the
+    forest, the SVM, the linear model) as a sparse matrix when the whole feature matrix is
+    sparser than :data:`SPARSE_THRESHOLD`, and as a dense one otherwise and for the others.
 
     Parameters
     ----------
@@ -262,6 +295,9 @@ def default_models(task, *, categorical=(), quick=False, device="auto", random_s
     categorical : sequence of str, default=()
         Columns to one-hot encode. Numeric columns are median-imputed and, for every model
         but the trees, standardised.
+    text : sequence of str, default=()
+        Columns of free text, encoded as TF-IDF of words and word pairs (for a model
+        without sparse input: of the :data:`DENSE_TEXT_TERMS` most frequent).
     quick : bool, default=False
         Fewer epochs and trees, for tests and CI.
     device : str, default='auto'
@@ -309,7 +345,15 @@ def default_models(task, *, categorical=(), quick=False, device="auto", random_s
         raise CompareError(f"unknown task {task!r}")
     trees_names = {"random forest", "hist gradient boosting"}
     return {
-        name: make_pipeline(_preprocessor(categorical, scale=name not in trees_names), model)
+        name: make_pipeline(
+            _preprocessor(
+                categorical,
+                text,
+                scale=name not in trees_names,
+                sparse=get_tags(model).input_tags.sparse,
+            ),
+            model,
+        )
         for name, model in models.items()
     }
 
@@ -318,15 +362,21 @@ def _scaled_target(regressor):
     return TransformedTargetRegressor(regressor, transformer=StandardScaler())
 
 
-def _preprocessor(categorical, scale):
+def _preprocessor(categorical, text, scale, sparse):
     numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
     encoder = make_pipeline(
         SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=sparse),
     )
+    terms = None if sparse else DENSE_TEXT_TERMS
+    vectorizers = [
+        (f"text_{i}", TfidfVectorizer(ngram_range=(1, 2), max_features=terms), column)
+        for i, column in enumerate(text)
+    ]
     return ColumnTransformer(
-        [("categorical", encoder, list(categorical))],
+        [("categorical", encoder, list(categorical)), *vectorizers],
         remainder=make_pipeline(*numeric),
+        sparse_threshold=SPARSE_THRESHOLD if sparse else 0.0,
         verbose_feature_names_out=False,
     )
 

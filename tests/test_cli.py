@@ -7,11 +7,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from sknn.__main__ import main
-from sknn.compare import cross_validate_models, make_splitter
+from sknn.compare import cross_validate_models, default_models, load_table, make_splitter
 
 pytest.importorskip("matplotlib")
 from matplotlib.image import imread  # noqa: E402
@@ -89,6 +90,45 @@ def test_csv_with_categorical_column(tmp_path, capsys):
     assert "one-hot encoded the categorical column(s) colour" in out
     assert "missing numeric value(s) filled" in out
     check_outputs(tmp_path / "out", "table")
+
+
+def test_csv_with_text_and_many_categories_goes_sparse_where_it_can(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 120
+    city = rng.choice([f"city{i}" for i in range(40)], n)
+    words = np.array(["good", "bad", "plot", "actor", "scene", "dull", "great", "slow"])
+    review = [" ".join(rng.choice(words, 6)) for _ in range(n)]
+    label = np.where(["good" in r.split() for r in review], "yes", "no")
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"city": city, "review": review, "x": rng.normal(size=n), "label": label}).to_csv(
+        path, index=False
+    )
+    table = load_table(path, target="label")
+    assert table.categorical == ["city"] and table.text == ["review"]
+    models = default_models(
+        table.task, categorical=table.categorical, text=table.text, quick=True, device="cpu"
+    )
+    for name, model in models.items():
+        features = model[0].fit_transform(table.X, table.y)
+        # The one-hot and TF-IDF columns make a matrix sparser than the 0.3 threshold:
+        # sparse for every model that takes it, dense for gradient boosting.
+        assert sp.issparse(features) == (name != "hist gradient boosting"), name
+    status, out, _ = run(
+        capsys,
+        str(path),
+        "--target",
+        "label",
+        "--folds",
+        "2",
+        "--quick",
+        "--out-dir",
+        str(tmp_path),
+    )
+    assert status == 0, out
+    assert "encoded the text column(s) review as TF-IDF" in out
+    board = check_outputs(tmp_path, "reviews")
+    assert board["mean_score"].notna().all()  # every model fitted its input, sparse or not
+    assert "failed" not in out
 
 
 def test_time_ordered_csv(tmp_path, capsys):

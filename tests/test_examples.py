@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.py"))
+ROOT = Path(__file__).parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 #: Seconds per example: its small setting should take a few, plus the imports.
 TIMEOUT = 180
@@ -28,6 +29,8 @@ def test_example_runs(script, tmp_path):
         "MPLBACKEND": "Agg",
         # One thread each: the examples must not fight over a CI machine's few cores.
         "OMP_NUM_THREADS": "1",
+        # This checkout's sknn, whatever else is installed.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     result = subprocess.run(
         [sys.executable, str(script)],

@@ -16,6 +16,7 @@ from sklearn.datasets import make_classification, make_regression
 from skorch.callbacks import Callback
 
 import sknn.engine.graph as graph
+import sknn.engine.optim as optim
 from sknn import (
     ConvNetClassifier,
     MLPClassifier,
@@ -108,6 +109,20 @@ def test_static_step_follows_the_per_batch_schedule(static_on_cpu):
     np.testing.assert_allclose(seen, expected, rtol=1e-6)
     eager = MLPClassifier(cuda_graph=False, **params).fit(X, y)
     np.testing.assert_array_equal(static.loss_curve_, eager.loss_curve_)
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw"])
+def test_cpu_adam_runs_fused_with_the_per_tensor_loops_results(solver, monkeypatch):
+    X, y = _data()
+    params = dict(
+        hidden_layer_sizes=(32,), solver=solver, max_iter=5, random_state=0, device="cpu"
+    )
+    fused = MLPClassifier(**params).fit(X, y)
+    assert fused.net_.optimizer_.param_groups[0]["fused"] is True
+    monkeypatch.setattr(optim, "_fused_on_cpu", lambda params: {})
+    loop = MLPClassifier(**params).fit(X, y)
+    assert not loop.net_.optimizer_.param_groups[0]["fused"]
+    np.testing.assert_allclose(fused.predict_proba(X), loop.predict_proba(X), atol=1e-5)
 
 
 def test_set_lr_writes_into_a_device_learning_rate():

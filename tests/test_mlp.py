@@ -1,6 +1,7 @@
 """MLPClassifier / MLPRegressor: parity with scikit-learn's MLP and the shared machinery."""
 
 import pickle
+import re
 import warnings
 from pathlib import Path
 
@@ -8,7 +9,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.datasets import (
@@ -197,11 +197,6 @@ def test_sknn_only_hyperparameters_are_validated_at_fit():
         est = MLPClassifier(max_iter=2, **params)  # __init__ accepts anything
         with pytest.raises(ValueError):
             est.fit(X_OK, Y_OK)
-
-
-def test_sparse_input_is_refused_with_a_message_saying_sparse():
-    with pytest.raises(TypeError, match="(?i)sparse"):
-        MLPClassifier(max_iter=2, device="cpu").fit(sp.csr_matrix(X_OK), Y_OK)
 
 
 # -- labels and input types --------------------------------------------------------------
@@ -420,8 +415,10 @@ def test_partial_fit_is_one_epoch_and_needs_classes_first():
     assert clf.t_ == 200 and len(clf.loss_curve_) == 2
     with pytest.raises(ValueError, match="classes not in"):
         clf.partial_fit(X_OK, Y_OK + 5)
-    with pytest.raises(AttributeError, match="stochastic"):
+    # As in scikit-learn, lbfgs has no partial_fit; the cause says why.
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as error:
         MLPClassifier(solver="lbfgs").partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
+    assert "only available for stochastic optimizers" in str(error.value.__cause__)
     with pytest.raises(ValueError, match="early_stopping"):
         MLPClassifier(early_stopping=True).partial_fit(X_OK, Y_OK, classes=[0, 1, 2])
 
@@ -589,6 +586,101 @@ def test_a_sound_fit_on_unscaled_targets_does_not_warn_of_divergence():
         warnings.simplefilter("always")
         reg.fit(X, y + 1e4)
     assert not [w for w in caught if "fit failed" in str(w.message)]
+
+
+# -- scikit-learn's behaviour and words (its own tests run in test_sklearn_mlp_suite.py) -------
+
+
+def _convergence_messages(estimator, X, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(X, y)
+    return [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize(
+    "budget, stop",
+    [
+        ({"max_fun": 10}, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"),
+        ({"max_iter": 3}, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"),
+    ],
+    ids=["max_fun", "max_iter"],
+)
+def test_lbfgs_budget_warnings_are_sklearns(budget, stop):
+    X, y = _iris()
+    params = dict(solver="lbfgs", random_state=0, **budget)
+    ours = MLPClassifier(device="cpu", **params)
+    theirs = SkMLPClassifier(**params)
+    [message] = _convergence_messages(ours, X, y)
+    [expected] = _convergence_messages(theirs, X, y)
+    assert stop in message
+    # Word for word, but for the iterations each ran before the budget was spent.
+    assert message == expected.replace(
+        "after %d iteration" % theirs.n_iter_, "after %d iteration" % ours.n_iter_
+    )
+    assert ours.n_iter_ <= budget.get("max_fun", budget.get("max_iter"))
+
+
+def test_partial_fit_checks_labels_against_classes_and_needs_a_stochastic_solver():
+    message = "`y` has classes not in `self.classes_`. `self.classes_` has [2]. 'y' has [0 1]."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        MLPClassifier(solver="sgd", device="cpu").partial_fit(
+            [[3, 2], [1, 6]], [1, 0], classes=[2]
+        )
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(MLPRegressor(solver="lbfgs"), "partial_fit")
+    assert hasattr(MLPRegressor(solver="sgd"), "partial_fit")
+
+
+def test_values_float32_cannot_hold_are_refused_before_training():
+    # scikit-learn trains in float64 on X near float64's maximum and then reports
+    # non-finite weights; sknn computes in float32, where these values are infinite, and
+    # refuses them at the door with scikit-learn's float32 message.
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    message = "Input X contains infinity or a value too large for dtype('float32')."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        MLPRegressor(device="cpu").fit(X, y)
+
+
+def test_diverging_fit_with_early_stopping_records_nan_and_keeps_the_best_weights():
+    X, y = load_iris(return_X_y=True)  # unscaled: learning_rate_init=1 diverges
+    reg = MLPRegressor(
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1,
+        max_iter=20,
+        early_stopping=True,
+        random_state=0,
+        device="cpu",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reg.fit(X, y)
+    scores = reg.validation_scores_
+    assert isinstance(scores[-1], float) and np.isnan(scores[-1])
+    assert reg.best_validation_score_ == np.nanmax(scores) > -np.inf
+    assert not np.isfinite(reg.loss_curve_[-1])
+    assert np.isfinite(reg.predict(X)).all()  # the best epoch's weights
+
+
+def test_too_rare_class_for_the_stratified_split_is_reported_in_sklearns_words():
+    message = (
+        r"The least populated classes in y have only 1 member.*Classes with too few "
+        r"members are: \['True'\]"
+    )
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(early_stopping=True, device="cpu").fit(
+            [[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1]
+        )
+
+
+def test_a_single_class_fits_and_predicts_with_early_stopping():
+    X = np.random.RandomState(0).randn(10, 2)
+    clf = MLPClassifier(early_stopping=True, validation_fraction=0.2, max_iter=3, device="cpu")
+    clf.fit(X, np.full(10, 7))
+    np.testing.assert_array_equal(clf.predict(X), np.full(10, 7))
 
 
 class _InterruptAt(Callback):

@@ -17,6 +17,25 @@ import time
 import torch
 from skorch.callbacks import Callback
 
+#: scikit-learn's error for a fit that leaves non-finite weights, word for word.
+NON_FINITE_WEIGHTS = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
+
+
+def all_finite(parameters):
+    """True if no parameter holds a NaN or an infinity.
+
+    A minimum and maximum per tensor (NaN propagates through both), not
+    ``torch.isfinite``, whose temporaries weigh several times a wide weight matrix.
+    """
+    for p in parameters:
+        low, high = torch.aminmax(p.detach())
+        if not (torch.isfinite(low) and torch.isfinite(high)):
+            return False
+    return True
+
 
 class StopTraining(KeyboardInterrupt):
     """Raised by a callback to end the epoch loop (skorch ends training on KeyboardInterrupt)."""

@@ -3,13 +3,103 @@
 The whole training set is moved to the device once; each batch is a gather (or a slice when
 not shuffling) of rows that are already there. This replaces a per-sample ``DataLoader``,
 whose Python overhead per row dominates the cost of small networks.
+
+Sparse input (a scipy CSR or CSC matrix or array) comes in through :func:`to_tensor` as a
+torch sparse CSR tensor and stays sparse: a batch is its rows gathered into a smaller CSR
+tensor (:func:`csr_rows`), which the module multiplies as sparse. Nothing densifies it.
 """
 
 import mmap
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+
+
+def to_tensor(a, device):
+    """A NumPy array or scipy sparse matrix as a tensor on ``device``, floats as float32.
+
+    Sparse input becomes a torch sparse CSR tensor (its index arrays keep their integer
+    type; on the CPU, float32 CSR arrays are shared, not copied); dense input a strided
+    tensor.
+    """
+    if sp.issparse(a):
+        a = a.tocsr()
+        crow, col = a.indptr, a.indices
+        if crow.dtype != col.dtype:  # torch wants one index type for both
+            crow, col = crow.astype(np.int64), col.astype(np.int64)
+        values = np.asarray(a.data, dtype=np.float32)
+        return csr_tensor(
+            torch.from_numpy(crow).to(device),
+            torch.from_numpy(col).to(device),
+            torch.from_numpy(values).to(device),
+            a.shape,
+        )
+    t = torch.as_tensor(a)
+    if t.is_floating_point() and t.dtype != torch.float32:
+        t = t.float()
+    return t.to(device, non_blocking=True)
+
+
+def is_sparse(x):
+    """True for a scipy sparse matrix or array and for a torch sparse CSR tensor."""
+    return sp.issparse(x) or (isinstance(x, torch.Tensor) and x.layout == torch.sparse_csr)
+
+
+def nbytes(a):
+    """Memory held by an array's values (for a sparse matrix: its data and index arrays)."""
+    if sp.issparse(a):
+        a = a.tocsr(copy=False)
+        return a.data.nbytes + a.indices.nbytes + a.indptr.nbytes
+    return a.nbytes
+
+
+_csr_beta_warning_shown = False
+
+
+def csr_tensor(crow, col, values, shape):
+    """``torch.sparse_csr_tensor`` without per-call checks, and without torch's one-time
+    "beta state" warning, which is about torch's API and not something a user can act on."""
+    global _csr_beta_warning_shown
+    if _csr_beta_warning_shown:
+        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        t = torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+    _csr_beta_warning_shown = True
+    return t
+
+
+def csr_rows(X, index):
+    """Rows ``index`` (a slice or a 1-D index tensor on X's device) of a sparse CSR tensor,
+    as a sparse CSR tensor.
+
+    A gather of the rows' column indices and values, done where X is. The batch's number of
+    stored values sizes its arrays, so on CUDA it is read back to the host: one
+    synchronisation per batch (and the reason a sparse step is never captured in a graph).
+    """
+    crow, col, values = X.crow_indices(), X.col_indices(), X.values()
+    n_rows, n_cols = X.shape
+    if isinstance(index, slice):
+        start, stop, _ = index.indices(n_rows)
+        lo, hi = crow[[start, stop]].tolist()
+        return csr_tensor(
+            crow[start : stop + 1] - lo, col[lo:hi], values[lo:hi], (stop - start, n_cols)
+        )
+    starts = crow[index].long()
+    counts = crow[index + 1].long() - starts
+    batch_crow = torch.zeros(len(index) + 1, dtype=torch.long, device=crow.device)
+    torch.cumsum(counts, 0, out=batch_crow[1:])
+    nnz = int(batch_crow[-1])
+    # Position of each stored value of the batch in X's arrays: its row's start in X plus
+    # its offset within the row.
+    shift = torch.repeat_interleave(starts - batch_crow[:-1], counts, output_size=nnz)
+    positions = torch.arange(nnz, device=crow.device) + shift
+    return csr_tensor(
+        batch_crow.to(crow.dtype), col[positions], values[positions], (len(index), n_cols)
+    )
 
 
 class DeviceData:
@@ -19,7 +109,8 @@ class DeviceData:
     ----------
     X : torch.Tensor or dict of str to torch.Tensor
         Inputs, first dimension ``n_samples``; a dict is passed to the module as keyword
-        arguments (for example ids and lengths of padded sequences).
+        arguments (for example ids and lengths of padded sequences). A sparse CSR tensor
+        stays sparse: its batches are sparse CSR tensors of the batch's rows.
     y : torch.Tensor
         Targets, first dimension ``n_samples``.
     sample_weight : torch.Tensor of shape (n_samples,) or None
@@ -43,6 +134,8 @@ class DeviceData:
         """The batch at ``index`` (a slice or an index tensor) as ``(X, (y, weight))``."""
         if isinstance(self.X, dict):
             X = {key: value[index] for key, value in self.X.items()}
+        elif self.X.layout == torch.sparse_csr:
+            X = csr_rows(self.X, index)
         else:
             X = self.X[index]
         weight = None if self.sample_weight is None else self.sample_weight[index]
@@ -122,7 +215,7 @@ class HostData:
 
     Parameters
     ----------
-    X : ndarray or dict of str to ndarray
+    X : ndarray, scipy sparse CSR matrix or dict of str to ndarray
         Inputs, first dimension ``n_samples``; left where they are (never copied whole).
     y : ndarray
         Encoded targets.
@@ -172,7 +265,8 @@ class StreamBatches(IndexBatches):
 
     A background thread gathers the next batch's rows; on CUDA it gathers them into one of
     two pinned buffers, and the copy to the device runs on its own stream, overlapping the
-    step on the current batch. The shuffling order is drawn on the CPU.
+    step on the current batch. The shuffling order is drawn on the CPU. The rows of a
+    sparse matrix come as a sparse CSR tensor.
     """
 
     def _positions(self):
@@ -184,7 +278,7 @@ class StreamBatches(IndexBatches):
             return
         device = self.data.device
         arrays = self.data._arrays()
-        if device.type == "cuda":
+        if device.type == "cuda" and not any(sp.issparse(a) for a in arrays):
             slots = [_PinnedSlot(arrays, self.max_batch_rows) for _ in range(2)]
             copy_stream = torch.cuda.Stream(device=device)
 
@@ -200,7 +294,9 @@ class StreamBatches(IndexBatches):
                 return _read(arrays, self.data.source_rows(batches[i]))
 
             def deliver(i, host):
-                return [t.to(device) for t in host]  # a no-op on the CPU
+                # A no-op on the CPU. On CUDA, sparse batches (their sizes vary, so no fixed
+                # pinned buffers) are copied as they come.
+                return [t.to(device) for t in host]
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(read, 0)
@@ -212,9 +308,14 @@ class StreamBatches(IndexBatches):
 
 
 def _read(arrays, rows):
-    """Rows of each array as tensors, floating point cast to float32 on the host."""
+    """Rows of each array as tensors, floating point cast to float32 on the host; rows of a
+    sparse matrix as a sparse CSR tensor."""
     return [
-        torch.from_numpy(np.asarray(a[rows], dtype=np.float32 if a.dtype.kind == "f" else None))
+        to_tensor(a[rows], "cpu")
+        if sp.issparse(a)
+        else torch.from_numpy(
+            np.asarray(a[rows], dtype=np.float32 if a.dtype.kind == "f" else None)
+        )
         for a in arrays
     ]
 

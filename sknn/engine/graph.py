@@ -42,7 +42,7 @@ STATIC_STEP_ON_CPU = False
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 
-def capture_blockers(estimator, device, n_train, batch_size, callbacks):
+def capture_blockers(estimator, device, n_train, batch_size, callbacks, sparse=False):
     """Reasons why this fit's training step cannot be captured (empty list if it can).
 
     Parameters
@@ -55,6 +55,8 @@ def capture_blockers(estimator, device, n_train, batch_size, callbacks):
     batch_size : int
     callbacks : list of skorch callbacks
         The user's callbacks: one that runs per batch would see no batch tensors.
+    sparse : bool, default=False
+        The training data are a sparse matrix.
     """
     reasons = []
     if device.type != "cuda" and not STATIC_STEP_ON_CPU:
@@ -68,6 +70,11 @@ def capture_blockers(estimator, device, n_train, batch_size, callbacks):
         reasons.append("precision='fp16' needs a gradient scaler that syncs with the host")
     if estimator.compile:
         reasons.append("compile=True")
+    if sparse:
+        reasons.append(
+            "the input is sparse: the number of stored values, and so the shape of the "
+            "step's tensors, varies from batch to batch"
+        )
     blocker = estimator._graph_blocker()
     if blocker:
         reasons.append(blocker)

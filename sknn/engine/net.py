@@ -138,11 +138,12 @@ class TrainingNet(NeuralNet):
         useful values are ~1e-5 to 1e-2 whatever the batch size.
         """
         total = torch.zeros((), device=self.device)
+        # Norms rather than (p * p).sum() and p.abs().sum(): no weight-sized temporaries.
         for p in self.penalised_parameters():
             if self.l2_penalty:
-                total = total + (0.5 * self.l2_penalty / n) * (p * p).sum()
+                total = total + (0.5 * self.l2_penalty / n) * torch.linalg.vector_norm(p).square()
             if self.l1_penalty:
-                total = total + self.l1_penalty * p.abs().sum()
+                total = total + self.l1_penalty * torch.linalg.vector_norm(p, 1)
         return total
 
     # -- data -------------------------------------------------------------------------

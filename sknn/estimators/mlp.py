@@ -3,6 +3,7 @@
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -15,7 +16,8 @@ from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
 
 
 class _BaseMLP(BaseNeuralNet):
-    """What the two MLP estimators share: 2-D input and the fully connected module."""
+    """What the two MLP estimators share: 2-D input, dense or sparse, and the fully
+    connected module."""
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
@@ -37,6 +39,7 @@ class _BaseMLP(BaseNeuralNet):
             self,
             X,
             y,
+            accept_sparse="csr",
             multi_output=True,
             y_numeric=not hasattr(self, "predict_proba"),
             dtype=(np.float32, np.float64),
@@ -50,7 +53,9 @@ class _BaseMLP(BaseNeuralNet):
         return None  # fixed-width rows: every full batch has one shape
 
     def _validate_X(self, X):
-        X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False
+        )
         return _as_float32(X)
 
     def _validation_batch_size(self, batch_size):
@@ -66,6 +71,7 @@ class _BaseMLP(BaseNeuralNet):
             dropout=self.dropout,
             batch_norm=self.batch_norm,
             init=self.init,
+            sparse_input=sp.issparse(X),
         )
 
     def _module_sizes(self):
@@ -73,6 +79,11 @@ class _BaseMLP(BaseNeuralNet):
             "hidden_layer_sizes": self.hidden_layer_sizes,
             "n_features_in_": self.n_features_in_,
         }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     @property
     def n_layers_(self):
@@ -96,6 +107,23 @@ class _BaseMLP(BaseNeuralNet):
         return [
             layer.bias.detach().cpu().numpy().copy() for layer in self.net_.module_.linear_layers()
         ]
+
+
+def _as_float32(X):
+    """Validated X in float32, the precision the network computes in.
+
+    A sparse matrix keeps its index arrays (only its values are cast), so a float64 CSR
+    matrix costs no second copy of them. Values beyond float32's range are refused as
+    scikit-learn's ``check_array(dtype=np.float32)`` refuses them.
+    """
+    if X.dtype == np.float32:
+        return X
+    with np.errstate(over="ignore"):  # reported just below
+        values = (X.data if sp.issparse(X) else X).astype(np.float32)
+    assert_all_finite(values, input_name="X")
+    if sp.issparse(X):
+        return type(X)((values, X.indices, X.indptr), shape=X.shape)
+    return values
 
 
 @fill_doc
@@ -163,6 +191,9 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
     Training runs in float32. Data are moved to the device once per fit and batched by
     index there. Models fitted on a GPU pickle and load on machines without one (with a
     warning), and then predict on the CPU.
+
+    X may be a scipy sparse matrix or array (CSR or CSC) wherever it is taken: it is
+    trained on and predicted from as sparse, batch by batch, and never densified.
 
     Examples
     --------
@@ -324,6 +355,12 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
     MLPClassifier : Multi-layer perceptron classifier.
     sklearn.neural_network.MLPRegressor : The CPU implementation this mirrors.
 
+    Notes
+    -----
+    Training runs in float32. X may be a scipy sparse matrix or array (CSR or CSC)
+    wherever it is taken: it is trained on and predicted from as sparse, batch by batch,
+    and never densified.
+
     Examples
     --------
     >>> from sklearn.datasets import make_regression
@@ -430,14 +467,3 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
-
-
-def _as_float32(X):
-    """Validated X in float32, the precision the network computes in; values beyond its
-    range are refused as scikit-learn's ``check_array(dtype=np.float32)`` refuses them."""
-    if X.dtype == np.float32:
-        return X
-    with np.errstate(over="ignore"):  # reported just below
-        X = X.astype(np.float32)
-    assert_all_finite(X, input_name="X")
-    return X
