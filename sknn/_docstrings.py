@@ -171,6 +171,67 @@ resume_from : str, path or None, default=None
     weights, optimizer state and bookkeeping and runs the remaining epochs up to
     ``max_iter``.
 """,
+    "tabular_parameters": """
+categorical_features : array-like of {bool, int, str}, 'from_dtype' or None, \
+        default=None
+    The categorical columns of X, as in scikit-learn's HistGradientBoosting: None (every
+    column is numeric, scikit-learn's MLP), a boolean mask, integer indices, column names
+    (X must then have them), or 'from_dtype': the DataFrame columns of pandas' category
+    dtype and (unlike HistGradientBoosting, which cannot read them) of object and string
+    dtype. Each categorical column is looked up in a learned embedding table (see
+    ``embedding_dims``); its values may be strings or numbers. A missing value (None, NaN,
+    ``pd.NA``) has a vector of its own; a category not seen in training (at predict time,
+    or in a later ``partial_fit`` or warm-started ``fit``) maps to one shared unknown
+    vector. Sparse X is refused when categorical columns are named.
+
+embedding_dims : 'auto', int, list of int or dict, default='auto'
+    The width of each categorical column's embedding. 'auto' is
+    ``min(50, round(1.6 * n_categories ** 0.56))`` (at least 1) for a column with
+    ``n_categories`` distinct values in training (fastai's rule, capped); an int sets
+    every width; a list gives one per categorical column in order; a dict maps column
+    names or indices to widths, the others staying 'auto'.
+
+min_frequency : int, float or None, default=None
+    Categories seen fewer times than this in training get no vector of their own: they
+    share the unknown category's, which they then train (so that an unseen category maps
+    to what rare ones look like, not to an untrained vector). An int counts rows; a float
+    in (0, 1) is a fraction of the training rows; None gives every category seen its own
+    vector. As ``min_frequency`` in scikit-learn's ``OneHotEncoder``.
+
+numeric_embedding : {'periodic', 'piecewise_linear'} or None, default=None
+    Embed each numeric column before the hidden layers (Gorishniy et al., 2022):
+    'periodic' as ``ReLU(Linear([cos(2 pi c x), sin(2 pi c x)]))`` with 48 trained
+    frequencies ``c`` per column (scale the columns first: ``numeric_scaling``);
+    'piecewise_linear' as a piecewise-linear encoding over up to 48 quantile bins of the
+    training values, then ``ReLU(Linear(.))``; both give 24 values per column. None feeds
+    the numeric columns to the first layer as they are.
+
+numeric_scaling : {'robust'} or None, default=None
+    Scale the numeric columns inside the estimator: 'robust' subtracts the training
+    median, divides by the interquartile range (half the range where that is 0), clips
+    smoothly into (-3, 3) with ``x / sqrt(1 + (x / 3) ** 2)`` (RealMLP's preprocessing,
+    Holzmuller et al., 2024) and sets missing numeric values to the median (0). None
+    takes the columns as they are (scale them first, and impute: NaN is refused).
+""",
+    "tabular_attributes": """
+is_categorical_ : ndarray of shape (n_features_in_,) or None
+    Mask of the categorical columns; None when there are none. Only when fitted with
+    ``categorical_features``, ``numeric_embedding`` or ``numeric_scaling``.
+
+categories_ : list of ndarray
+    The categories of each categorical column that have a vector of their own (those
+    seen in training, at least ``min_frequency`` times), sorted (numbers keep their
+    dtype; strings are an object array); a missing value is not a category.
+
+embedding_dims_ : list of int
+    The embedding width of each categorical column.
+
+embeddings_ : list of ndarray
+    The learned vectors of each categorical column, shape
+    ``(len(categories_[i]), embedding_dims_[i])``, rows in the order of ``categories_[i]``:
+    features for other models. (Rows 0 and 1 of ``module_.categorical_embeddings.tables[i]``
+    are the missing value's and the unknown category's vectors.)
+""",
     "training_attributes": """
 loss_ : float
     The loss at the end of the last epoch, L2 penalty included.

@@ -1,18 +1,44 @@
 """Multi-layer perceptrons: drop-ins for scikit-learn's MLPClassifier and MLPRegressor."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_y,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
+from sknn.data import tabular
 from sknn.engine.data import is_memory_mapped
 from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
+from sknn.modules.tabular import N_RESERVED_CODES, NUMERIC_EMBEDDINGS, TabularMLPModule
+
+#: The parameters that say how a table's columns reach the network.
+TABULAR_PARAMETERS = (
+    "categorical_features",
+    "embedding_dims",
+    "min_frequency",
+    "numeric_embedding",
+    "numeric_scaling",
+)
+
+#: Their defaults: the input of scikit-learn's MLP, a numeric matrix as it is.
+_PLAIN_INPUT = {
+    "categorical_features": None,
+    "embedding_dims": "auto",
+    "min_frequency": None,
+    "numeric_embedding": None,
+    "numeric_scaling": None,
+}
 
 
 class _BaseMLP(BaseNeuralNet):
@@ -26,6 +52,21 @@ class _BaseMLP(BaseNeuralNet):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "init": [StrOptions(set(INITIALIZERS))],
+        "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
+        "embedding_dims": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            dict,
+            list,
+            tuple,
+        ],
+        "min_frequency": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+            None,
+        ],
+        "numeric_embedding": [StrOptions(set(NUMERIC_EMBEDDINGS)), None],
+        "numeric_scaling": [StrOptions({"robust"}), None],
     }
 
     def _hidden_sizes(self):
@@ -35,6 +76,19 @@ class _BaseMLP(BaseNeuralNet):
 
     def _validate_X_y(self, X, y, reset):
         self._hidden_sizes()
+        if reset:
+            X, mask = self._resolve_table(X)
+            self._tabular_input = mask is not None or self._transforms_numeric()
+            self._tabular_params = _comparable(self._tabular_parameter_values())
+        else:
+            self._check_same_input()
+        if getattr(self, "_tabular_input", False):
+            y = _check_y(
+                y, multi_output=True, y_numeric=not hasattr(self, "predict_proba"), estimator=self
+            )
+            X = self._encode_table(X, reset=reset, mask=mask if reset else None)
+            check_consistent_length(X["numeric"] if "numeric" in X else X["categorical"], y)
+            return X, self._validate_targets(y)
         X, y = validate_data(
             self,
             X,
@@ -49,10 +103,154 @@ class _BaseMLP(BaseNeuralNet):
             X = _as_float32(X)
         return X, self._validate_targets(y)
 
+    # -- tables of numeric and categorical columns -----------------------------------------
+    def _transforms_numeric(self):
+        return self.numeric_embedding is not None or self.numeric_scaling is not None
+
+    def _dense_only(self):
+        """Whether these parameters always take the table path, which needs dense input."""
+        explicit = self.categorical_features is not None and not (
+            isinstance(self.categorical_features, str)
+            and self.categorical_features == "from_dtype"
+        )
+        return explicit or self._transforms_numeric()
+
+    def _tabular_parameter_values(self):
+        return {name: getattr(self, name) for name in TABULAR_PARAMETERS}
+
+    def _check_same_input(self):
+        """warm_start and partial_fit keep the fitted encoding of the columns: refuse
+        parameters that now ask for another one (as for a different network)."""
+        fitted = getattr(self, "_tabular_params", _PLAIN_INPUT)
+        now = _comparable(self._tabular_parameter_values())
+        changed = [
+            f"{name}={now[name]!r} (fitted with {fitted[name]!r})"
+            for name in TABULAR_PARAMETERS
+            if now[name] != fitted[name]
+        ]
+        if changed:
+            raise ValueError(
+                "warm_start=True and partial_fit continue training the fitted network, but "
+                "the parameters now describe a different network: "
+                + ", ".join(changed)
+                + ". Fit with warm_start=False to train the new network, or set the "
+                "parameters back."
+            )
+
+    def _resolve_table(self, X):
+        """At fit: X ready for column access, and the mask of its categorical columns."""
+        if self.categorical_features is None and not self._transforms_numeric():
+            return X, None
+        X = _as_table(X, self)
+        mask = tabular.categorical_mask(X, self.categorical_features)
+        return X, mask
+
+    def _encode_table(self, X, *, reset, mask=None):
+        """A table -> ``{"numeric": float32 (n, d), "categorical": int64 (n, k)}`` (each key
+        only when there are such columns), fitting the encoding when ``reset``."""
+        if sp.issparse(X):
+            raise TypeError(
+                "Sparse data was passed for X, but categorical_features, numeric_embedding "
+                "and numeric_scaling need dense data: pass a dense array or a DataFrame, "
+                "or leave these parameters at None to train on the sparse matrix."
+            )
+        X = _as_table(X, self)
+        validate_data(self, X, skip_check_array=True, reset=reset)
+        if reset:
+            self.is_categorical_ = mask
+        mask = self.is_categorical_
+        if mask is None:
+            mask = np.zeros(X.shape[1], dtype=bool)
+        numeric, categorical = np.flatnonzero(~mask), np.flatnonzero(mask)
+        out = {}
+        if len(numeric):
+            out["numeric"] = self._encode_numeric(tabular.columns(X, numeric), reset)
+        if reset:
+            self.categories_ = [
+                tabular.fit_categories(
+                    tabular.column_values(X, j),
+                    self._feature_name(j),
+                    min_count=self._min_count(len(X)),
+                )
+                for j in categorical
+            ]
+            self.embedding_dims_ = self._resolve_embedding_dims(categorical)
+        if len(categorical):
+            out["categorical"] = np.stack(
+                [
+                    tabular.encode_categories(tabular.column_values(X, j), categories)
+                    for j, categories in zip(categorical, self.categories_, strict=True)
+                ],
+                axis=1,
+            )
+        return out
+
+    def _encode_numeric(self, X, reset):
+        X = check_array(
+            X,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite="allow-nan" if self.numeric_scaling is not None else True,
+            estimator=self,
+            input_name="X",
+        )
+        if self.numeric_scaling == "robust":
+            if reset:
+                self._numeric_center, self._numeric_scale = tabular.fit_robust_scaling(X)
+            X = tabular.robust_scale(X, self._numeric_center, self._numeric_scale)
+        else:
+            X = _as_float32(X)
+        if reset and self.numeric_embedding == "piecewise_linear":
+            self._numeric_bins = tabular.fit_bins(X)
+        return np.ascontiguousarray(X)
+
+    def _min_count(self, n_samples):
+        """``min_frequency`` as a number of training rows."""
+        if self.min_frequency is None:
+            return 1
+        if isinstance(self.min_frequency, Integral):
+            return int(self.min_frequency)
+        return self.min_frequency * n_samples
+
+    def _feature_name(self, j):
+        names = getattr(self, "feature_names_in_", None)
+        return repr(str(names[j])) if names is not None else f"at index {j}"
+
+    def _resolve_embedding_dims(self, categorical):
+        """``embedding_dims`` -> the width of each categorical column's embedding."""
+        dims = [tabular.default_embedding_dim(len(c)) for c in self.categories_]
+        given = self.embedding_dims
+        if isinstance(given, str):  # 'auto'
+            return dims
+        if isinstance(given, Integral):
+            return [int(given)] * len(dims)
+        if isinstance(given, (list, tuple)):
+            if len(given) != len(dims):
+                raise ValueError(
+                    f"embedding_dims has {len(given)} entries, but X has {len(dims)} "
+                    "categorical features: give one width per categorical feature, in order."
+                )
+            return [_embedding_width(v, f"embedding_dims[{i}]") for i, v in enumerate(given)]
+        names = getattr(self, "feature_names_in_", None)
+        position = {int(j): i for i, j in enumerate(categorical)}
+        if names is not None:
+            position.update({str(names[j]): i for i, j in enumerate(categorical)})
+        for key, value in given.items():
+            if isinstance(key, (Integral, str)) and not isinstance(key, bool) and key in position:
+                dims[position[key]] = _embedding_width(value, f"embedding_dims[{key!r}]")
+            else:
+                known = sorted(map(str, position))
+                raise ValueError(
+                    f"embedding_dims has a key {key!r} that is not a categorical feature; "
+                    f"the categorical features are {known}."
+                )
+        return dims
+
     def _graph_blocker(self):
         return None  # fixed-width rows: every full batch has one shape
 
     def _validate_X(self, X):
+        if getattr(self, "_tabular_input", False):
+            return self._encode_table(X, reset=False)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False
         )
@@ -63,6 +261,20 @@ class _BaseMLP(BaseNeuralNet):
         return max(batch_size, 4096)
 
     def _build_module(self, X, n_outputs):
+        if isinstance(X, dict):
+            return TabularMLPModule(
+                X["numeric"].shape[1] if "numeric" in X else 0,
+                [len(c) + N_RESERVED_CODES for c in self.categories_],
+                self.embedding_dims_,
+                self._hidden_sizes(),
+                n_outputs,
+                activation=self.activation,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+                init=self.init,
+                numeric_embedding=self.numeric_embedding,
+                numeric_bins=getattr(self, "_numeric_bins", None),
+            )
         return MLPModule(
             X.shape[1],
             self._hidden_sizes(),
@@ -75,15 +287,40 @@ class _BaseMLP(BaseNeuralNet):
         )
 
     def _module_sizes(self):
-        return {
+        sizes = {
             "hidden_layer_sizes": self.hidden_layer_sizes,
             "n_features_in_": self.n_features_in_,
         }
+        if getattr(self, "_tabular_input", False):
+            sizes["embedding_dims_"] = self.embedding_dims_
+            sizes["categories"] = [len(c) for c in self.categories_]
+        return sizes
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = not self._dense_only()
+        tags.input_tags.categorical = self.categorical_features is not None
+        # Missing values: imputed in numeric columns by numeric_scaling, a category of
+        # their own in categorical columns.
+        tags.input_tags.allow_nan = self.numeric_scaling is not None
         return tags
+
+    @property
+    def embeddings_(self):
+        """The learned embedding of each category: element i has shape
+        ``(len(categories_[i]), embedding_dims_[i])``, its rows in the order of
+        ``categories_[i]`` (float32)."""
+        check_is_fitted(self)
+        embeddings = getattr(self.net_.module_, "categorical_embeddings", None)
+        if embeddings is None:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'embeddings_': it was "
+                "fitted without categorical features."
+            )
+        return [
+            table.weight.detach().cpu().numpy()[N_RESERVED_CODES:].copy()
+            for table in embeddings.tables
+        ]
 
     @property
     def n_layers_(self):
@@ -107,6 +344,43 @@ class _BaseMLP(BaseNeuralNet):
         return [
             layer.bias.detach().cpu().numpy().copy() for layer in self.net_.module_.linear_layers()
         ]
+
+
+def _as_table(X, estimator):
+    """A DataFrame as it is; anything else as a 2-D NumPy array whose columns keep their
+    values (strings stay strings), with scikit-learn's checks of shape and size."""
+    if tabular.is_dataframe(X) or sp.issparse(X):
+        if X.shape[0] < 1 or (X.ndim == 2 and X.shape[1] < 1):
+            what = "sample(s)" if X.shape[0] < 1 else "feature(s)"
+            count = X.shape[0] if X.shape[0] < 1 else X.shape[1]
+            raise ValueError(
+                f"Found array with {count} {what} (shape={X.shape}) while a minimum of 1 is "
+                f"required by {type(estimator).__name__}."
+            )
+        return X
+    dtype = None if isinstance(X, np.ndarray) and X.dtype.kind in "biufUO" else object
+    return check_array(
+        X, dtype=dtype, ensure_all_finite=False, estimator=estimator, input_name="X"
+    )
+
+
+def _embedding_width(value, where):
+    if isinstance(value, Integral) and not isinstance(value, bool) and value >= 1:
+        return int(value)
+    raise ValueError(f"{where} must be an int >= 1, got {value!r}.")
+
+
+def _comparable(value):
+    """A parameter value as plain lists, dicts and scalars, to compare and store."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    return value
 
 
 def _as_float32(X):
@@ -165,12 +439,16 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         Label smoothing of the classification loss: the target puts
         ``1 - label_smoothing`` on the true class and spreads the rest uniformly.
 
+    %(tabular_parameters)s
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
         Class labels, in the order of :meth:`predict_proba`'s columns.
 
     %(training_attributes)s
+
+    %(tabular_attributes)s
 
     coefs_ : list of ndarray
         The ith element is the weight matrix between layer i and i + 1 (float32).
@@ -253,6 +531,11 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         init="glorot",
         class_weight=None,
         label_smoothing=0.0,
+        categorical_features=None,
+        embedding_dims="auto",
+        min_frequency=None,
+        numeric_embedding=None,
+        numeric_scaling=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -297,6 +580,11 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         self.init = init
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.categorical_features = categorical_features
+        self.embedding_dims = embedding_dims
+        self.min_frequency = min_frequency
+        self.numeric_embedding = numeric_embedding
+        self.numeric_scaling = numeric_scaling
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
@@ -337,9 +625,13 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
     init : {'glorot', 'he'}, default='glorot'
         Weight initialisation of the linear layers.
 
+    %(tabular_parameters)s
+
     Attributes
     ----------
     %(training_attributes)s
+
+    %(tabular_attributes)s
 
     coefs_ : list of ndarray
         The ith element is the weight matrix between layer i and i + 1 (float32).
@@ -419,6 +711,11 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         dropout=0.0,
         batch_norm=False,
         init="glorot",
+        categorical_features=None,
+        embedding_dims="auto",
+        min_frequency=None,
+        numeric_embedding=None,
+        numeric_scaling=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -462,6 +759,11 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.init = init
+        self.categorical_features = categorical_features
+        self.embedding_dims = embedding_dims
+        self.min_frequency = min_frequency
+        self.numeric_embedding = numeric_embedding
+        self.numeric_scaling = numeric_scaling
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
