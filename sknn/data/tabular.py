@@ -170,9 +170,10 @@ def fit_categories(values, name, min_count=1):
     if all(_is_number(v) for v in items):
         categories, counts = np.unique(np.asarray(items), return_counts=True)
         return categories[counts >= min_count]
+    # scikit-learn's encoders' message, word for word, then the column.
     raise TypeError(
-        f"Categorical feature {name} must hold only strings or only numbers (and missing "
-        f"values); got values of types {sorted(t.__name__ for t in types)}."
+        "Encoders require their input argument must be uniformly strings or numbers. Got "
+        f"{sorted(t.__name__ for t in types)} in categorical feature {name}."
     )
 
 

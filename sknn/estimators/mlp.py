@@ -83,12 +83,14 @@ class _BaseMLP(BaseNeuralNet):
         else:
             self._check_same_input()
         if getattr(self, "_tabular_input", False):
+            X = self._as_checked_table(X, reset, y)
             y = _check_y(
                 y, multi_output=True, y_numeric=not hasattr(self, "predict_proba"), estimator=self
             )
-            X = self._encode_table(X, reset=reset, mask=mask if reset else None)
-            check_consistent_length(X["numeric"] if "numeric" in X else X["categorical"], y)
-            return X, self._validate_targets(y)
+            check_consistent_length(X, y)
+            return self._encode_table(X, reset=reset, mask=mask if reset else None), (
+                self._validate_targets(y)
+            )
         X, y = validate_data(
             self,
             X,
@@ -145,9 +147,9 @@ class _BaseMLP(BaseNeuralNet):
         mask = tabular.categorical_mask(X, self.categorical_features)
         return X, mask
 
-    def _encode_table(self, X, *, reset, mask=None):
-        """A table -> ``{"numeric": float32 (n, d), "categorical": int64 (n, k)}`` (each key
-        only when there are such columns), fitting the encoding when ``reset``."""
+    def _as_checked_table(self, X, reset, y="no_validation"):
+        """X ready for column access, its shape and feature names checked (and recorded
+        when ``reset``), as ``validate_data`` does on the plain path."""
         if sp.issparse(X):
             raise TypeError(
                 "Sparse data was passed for X, but categorical_features, numeric_embedding "
@@ -155,7 +157,12 @@ class _BaseMLP(BaseNeuralNet):
                 "or leave these parameters at None to train on the sparse matrix."
             )
         X = _as_table(X, self)
-        validate_data(self, X, skip_check_array=True, reset=reset)
+        validate_data(self, X, y, skip_check_array=True, reset=reset)
+        return X
+
+    def _encode_table(self, X, *, reset, mask=None):
+        """A checked table -> ``{"numeric": float32 (n, d), "categorical": int64 (n, k)}``
+        (each key only when there are such columns), fitting the encoding when ``reset``."""
         if reset:
             self.is_categorical_ = mask
         mask = self.is_categorical_
@@ -250,7 +257,7 @@ class _BaseMLP(BaseNeuralNet):
 
     def _validate_X(self, X):
         if getattr(self, "_tabular_input", False):
-            return self._encode_table(X, reset=False)
+            return self._encode_table(self._as_checked_table(X, reset=False), reset=False)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False
         )

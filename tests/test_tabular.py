@@ -1,0 +1,545 @@
+"""The MLPs on tables of numeric and categorical columns: ``categorical_features`` in every
+form scikit-learn's HistGradientBoosting takes, unknown, rare and missing categories,
+``embedding_dims``, numeric embeddings and robust scaling, and the contracts every sknn
+estimator keeps (partial_fit, warm_start, sample weights, pickling and model files)."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import sknn
+from sknn import MLPClassifier, MLPRegressor
+from sknn.data import tabular
+from sknn.modules.tabular import (
+    MISSING_CODE,
+    UNKNOWN_CODE,
+    CategoricalEmbeddings,
+    PeriodicEmbeddings,
+    PiecewiseLinearEmbeddings,
+    TabularMLPModule,
+)
+
+QUICK = dict(hidden_layer_sizes=(16,), max_iter=5, device="cpu", random_state=0)
+MLPS = [MLPClassifier, MLPRegressor]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def make_frame(n=120, seed=0):
+    """Two numeric columns and two categorical ones (strings with missing values, and
+    ints); the label depends on the colour, and the target on the shop."""
+    rng = np.random.RandomState(seed)
+    colour = rng.choice(["red", "green", "blue"], n).astype(object)
+    colour[::17] = None
+    shop = rng.randint(0, 6, n)
+    frame = pd.DataFrame(
+        {
+            "size": rng.normal(size=n),
+            "colour": colour,
+            "weight": rng.uniform(0, 100, n),
+            "shop": shop,
+        }
+    )
+    label = np.where(colour == "red", "yes", "no")
+    target = shop * 1.5 + frame["size"].to_numpy()
+    return frame, label, target
+
+
+def target_for(Estimator, label, target):
+    return label if Estimator is MLPClassifier else target
+
+
+def outputs(model, X):
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
+
+
+# -- categorical_features in every form -------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", MLPS)
+@pytest.mark.parametrize(
+    "categorical_features",
+    [
+        [1, 3],
+        np.array([False, True, False, True]),
+        ["colour", "shop"],
+        np.array(["colour", "shop"], dtype=object),
+    ],
+    ids=["indices", "mask", "names", "names-object-array"],
+)
+def test_every_form_of_categorical_features_gives_one_fit(Estimator, categorical_features):
+    frame, label, target = make_frame()
+    y = target_for(Estimator, label, target)
+    reference = Estimator(categorical_features=[1, 3], **QUICK).fit(frame, y)
+    model = Estimator(categorical_features=categorical_features, **QUICK).fit(frame, y)
+    np.testing.assert_array_equal(model.is_categorical_, [False, True, False, True])
+    assert model.categories_[0].tolist() == ["blue", "green", "red"]
+    assert model.categories_[1].tolist() == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(outputs(model, frame), outputs(reference, frame))
+    assert model.feature_names_in_.tolist() == ["size", "colour", "weight", "shop"]
+
+
+def test_from_dtype_reads_category_object_and_string_columns():
+    frame, label, _ = make_frame()
+    frame = frame.assign(
+        colour=frame["colour"].astype("category"),
+        shop=frame["shop"].astype(str).astype("string"),
+        city=np.array(["a", "b"] * 60, dtype=object),
+    )
+    model = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(frame, label)
+    np.testing.assert_array_equal(model.is_categorical_, [False, True, False, True, True])
+    assert model.categories_[1].tolist() == ["0", "1", "2", "3", "4", "5"]
+    assert model.categories_[2].tolist() == ["a", "b"]
+    assert model.predict(frame.iloc[:5]).shape == (5,)
+
+
+def test_from_dtype_on_an_array_is_scikit_learns_mlp_bit_for_bit():
+    frame, label, _ = make_frame()
+    X = frame[["size", "weight"]].to_numpy()
+    plain = MLPClassifier(**QUICK).fit(X, label)
+    from_dtype = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(X, label)
+    np.testing.assert_array_equal(plain.predict_proba(X), from_dtype.predict_proba(X))
+    assert not hasattr(from_dtype, "is_categorical_")
+    assert not hasattr(plain, "categories_")
+    # ... and on sparse input too: nothing is categorical there.
+    sparse = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(sp.csr_matrix(X), label)
+    np.testing.assert_allclose(sparse.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+
+
+def test_column_transformer_with_pandas_output_feeds_the_categorical_columns():
+    frame, label, _ = make_frame()
+    pre = ColumnTransformer(
+        [("scaled", StandardScaler(), ["size", "weight"])],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    model = make_pipeline(pre, MLPClassifier(categorical_features="from_dtype", **QUICK))
+    model.fit(frame, label)
+    mlp = model[-1]
+    assert mlp.feature_names_in_.tolist() == ["size", "weight", "colour", "shop"]
+    np.testing.assert_array_equal(mlp.is_categorical_, [False, False, True, False])
+    named = make_pipeline(pre, MLPClassifier(categorical_features=["colour", "shop"], **QUICK))
+    assert named.fit(frame, label).score(frame, label) > 0.5
+
+
+def test_object_arrays_and_lists_of_rows_take_string_categories():
+    frame, label, _ = make_frame()
+    X = frame.to_numpy(dtype=object)
+    model = MLPClassifier(categorical_features=[1, 3], **QUICK).fit(X, label)
+    assert model.categories_[0].tolist() == ["blue", "green", "red"]
+    rows = X.tolist()
+    from_list = MLPClassifier(categorical_features=[1, 3], **QUICK).fit(rows, label)
+    np.testing.assert_array_equal(model.predict_proba(X), from_list.predict_proba(rows))
+
+
+@pytest.mark.parametrize(
+    "categorical_features",
+    [
+        [0, 7],
+        [-1],
+        [True, False],
+        ["colour", "no such column"],
+        np.array([0.5, 1.5]),
+        [1, "colour"],
+    ],
+)
+def test_bad_categorical_features_get_histgradientboostings_errors(categorical_features):
+    frame, label, _ = make_frame()
+    with pytest.raises(ValueError) as theirs:
+        HistGradientBoostingClassifier(categorical_features=categorical_features).fit(
+            frame.assign(colour=frame["colour"].fillna("none")), label
+        )
+    with pytest.raises(ValueError) as ours:
+        MLPClassifier(categorical_features=categorical_features, **QUICK).fit(frame, label)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_names_need_feature_names():
+    frame, label, _ = make_frame()
+    with pytest.raises(ValueError, match="without feature names"):
+        MLPClassifier(categorical_features=["colour"], **QUICK).fit(frame.to_numpy(), label)
+
+
+def test_a_column_mixing_strings_and_numbers_is_refused():
+    X = np.array([["a", 1.0], [2, 2.0], ["b", 3.0]], dtype=object)
+    with pytest.raises(TypeError, match="uniformly strings or numbers.*feature at index 0"):
+        MLPClassifier(categorical_features=[0], **QUICK).fit(X, [0, 1, 0])
+
+
+def test_sparse_input_is_refused_when_columns_are_categorical():
+    X = sp.random(20, 4, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match="need dense data"):
+        MLPClassifier(categorical_features=[0], **QUICK).fit(X, np.arange(20) % 2)
+
+
+# -- unknown, rare and missing categories ---------------------------------------------------
+
+
+def test_codes_missing_unknown_then_sorted_categories():
+    categories = tabular.fit_categories(np.array(["b", None, "a", "b"], dtype=object), "c")
+    assert categories.tolist() == ["a", "b"]
+    values = np.array(["a", "b", None, np.nan, pd.NA, "zzz", 3], dtype=object)
+    codes = tabular.encode_categories(values, categories)
+    assert codes.tolist() == [2, 3, MISSING_CODE, MISSING_CODE, MISSING_CODE] + [UNKNOWN_CODE] * 2
+    numbers = tabular.fit_categories(np.array([3.0, np.nan, 1.0, 3.0]), "c")
+    assert numbers.tolist() == [1.0, 3.0]
+    codes = tabular.encode_categories(np.array([3, 1, 2, np.nan]), numbers)
+    assert codes.tolist() == [3, 2, UNKNOWN_CODE, MISSING_CODE]
+
+
+def test_unseen_categories_share_the_unknown_vector_and_missing_has_its_own():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour", "shop"], **QUICK).fit(frame, label)
+    row = frame.iloc[[0, 0, 0, 0]].copy()
+    row["colour"] = ["purple", "orange", None, "red"]
+    proba = model.predict_proba(row)
+    assert np.isfinite(proba).all()
+    np.testing.assert_array_equal(proba[0], proba[1])  # both unknown: one shared vector
+    assert not np.array_equal(proba[0], proba[2])  # missing has a vector of its own
+    codes = model._validate_X(row)["categorical"][:, 0]
+    assert codes.tolist() == [UNKNOWN_CODE, UNKNOWN_CODE, MISSING_CODE, 4]
+
+
+@pytest.mark.parametrize("min_frequency", [10, 0.1])
+def test_rare_categories_train_the_unknown_vector(min_frequency):
+    n = 100
+    city = np.array(["big"] * 60 + ["mid"] * 30 + [f"rare{i}" for i in range(10)], dtype=object)
+    X = pd.DataFrame({"city": city, "x": np.linspace(-1, 1, n)})
+    y = (city == "big").astype(int)
+    model = MLPClassifier(categorical_features=["city"], min_frequency=min_frequency, **QUICK).fit(
+        X, y
+    )
+    assert model.categories_[0].tolist() == ["big", "mid"]
+    unknown = model.module_.categorical_embeddings.tables[0].weight[UNKNOWN_CODE]
+    assert torch.any(unknown != 0)  # trained by the rare rows
+    assert model.embedding_dims_ == [tabular.default_embedding_dim(2)]
+
+
+# -- embedding widths ------------------------------------------------------------------------
+
+
+def test_default_embedding_dims_follow_the_documented_rule():
+    expected = [min(50, round(1.6 * n**0.56)) for n in (1, 2, 6, 30, 500, 5000)]
+    assert [tabular.default_embedding_dim(n) for n in (1, 2, 6, 30, 500, 5000)] == expected
+    assert tabular.default_embedding_dim(0) == 1
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour", "shop"], **QUICK).fit(frame, label)
+    assert model.embedding_dims_ == [tabular.default_embedding_dim(3), 4]
+    assert [e.shape for e in model.embeddings_] == [(3, 3), (6, 4)]
+
+
+@pytest.mark.parametrize(
+    "embedding_dims, expected",
+    [(8, [8, 8]), ([2, 7], [2, 7]), ((2, 7), [2, 7]), ({"shop": 9}, [3, 9]), ({1: 5}, [5, 4])],
+)
+def test_embedding_dims_override(embedding_dims, expected):
+    frame, label, _ = make_frame()
+    model = MLPClassifier(
+        categorical_features=["colour", "shop"], embedding_dims=embedding_dims, **QUICK
+    ).fit(frame, label)
+    assert model.embedding_dims_ == expected
+    assert [t.embedding_dim for t in model.module_.categorical_embeddings.tables] == expected
+
+
+@pytest.mark.parametrize(
+    "embedding_dims, match",
+    [
+        ([2], "has 1 entries, but X has 2 categorical features"),
+        ({"size": 3}, "key 'size' that is not a categorical feature"),
+        ({"colour": 0}, r"embedding_dims\['colour'\] must be an int >= 1"),
+        ([2, 2.5], r"embedding_dims\[1\] must be an int >= 1"),
+    ],
+)
+def test_bad_embedding_dims_are_refused(embedding_dims, match):
+    frame, label, _ = make_frame()
+    model = MLPClassifier(
+        categorical_features=["colour", "shop"], embedding_dims=embedding_dims, **QUICK
+    )
+    with pytest.raises(ValueError, match=match):
+        model.fit(frame, label)
+
+
+def test_embeddings_are_aligned_with_categories_and_absent_without_them():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour"], **QUICK).fit(frame, label)
+    table = model.module_.categorical_embeddings.tables[0].weight.detach().numpy()
+    np.testing.assert_array_equal(model.embeddings_[0], table[2:])
+    numeric = MLPClassifier(numeric_scaling="robust", **QUICK).fit(frame[["size"]], label)
+    assert numeric.is_categorical_ is None and numeric.categories_ == []
+    assert not hasattr(numeric, "embeddings_")
+
+
+def test_embeddings_learn_a_categorys_effect():
+    rng = np.random.RandomState(0)
+    n = 1500
+    city = rng.randint(0, 40, n)
+    effect = rng.normal(size=40)
+    X = pd.DataFrame({"city": city, "x": rng.normal(size=n)})
+    y = effect[city] + 0.5 * X["x"] + rng.normal(scale=0.1, size=n)
+    model = MLPRegressor(
+        categorical_features=["city"],
+        hidden_layer_sizes=(32,),
+        learning_rate_init=0.01,
+        max_iter=60,
+        device="cpu",
+        random_state=0,
+    ).fit(X[:1000], y[:1000])
+    assert model.score(X[1000:], y[1000:]) > 0.9
+
+
+# -- numeric columns ------------------------------------------------------------------------
+
+
+def test_robust_scaling_centres_scales_clips_and_imputes():
+    X = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0], [100.0, np.nan]])
+    center, scale = tabular.fit_robust_scaling(X)
+    np.testing.assert_allclose(center, [3.0, 5.0])
+    np.testing.assert_allclose(scale, [2.0, 1.0])  # IQR; a constant column keeps 1
+    Z = tabular.robust_scale(X, center, scale)
+    assert Z.dtype == np.float32
+    np.testing.assert_allclose(
+        Z[:4, 0], [z / np.sqrt(1 + (z / 3) ** 2) for z in (-1, -0.5, 0, 0.5)]
+    )
+    assert 2.9 < Z[4, 0] < 3  # the outlier is clipped smoothly below 3
+    assert Z[4, 1] == 0  # a missing value is the median
+    # Half the range where the quartiles meet.
+    assert tabular.fit_robust_scaling(np.array([[0.0], [0], [0], [0], [8]]))[1][0] == 4
+
+
+def test_nan_in_numeric_columns_needs_robust_scaling():
+    frame, label, _ = make_frame()
+    frame.loc[3, "size"] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        MLPClassifier(categorical_features=["colour"], **QUICK).fit(frame, label)
+    model = MLPClassifier(categorical_features=["colour"], numeric_scaling="robust", **QUICK)
+    assert np.isfinite(model.fit(frame, label).predict_proba(frame)).all()
+    frame.loc[4, "weight"] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        model.fit(frame, label)
+
+
+def test_robust_scaling_makes_raw_scales_trainable():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 3)) * [1e4, 1e-4, 1] + [1e6, 0, 0]
+    y = (X[:, 0] - 1e6) / 1e4 + X[:, 1] * 1e4
+    kwargs = dict(hidden_layer_sizes=(32,), max_iter=50, learning_rate_init=0.01)
+    model = MLPRegressor(numeric_scaling="robust", device="cpu", random_state=0, **kwargs)
+    assert model.fit(X[:400], y[:400]).score(X[400:], y[400:]) > 0.9
+
+
+def test_piecewise_linear_encoding():
+    embeddings = PiecewiseLinearEmbeddings([np.array([0.0, 1.0, 3.0]), np.array([5.0])])
+    x = torch.tensor([[-1.0, 5.0], [0.5, 5.0], [2.0, 5.0], [4.0, 5.0]])
+    encoded = embeddings.encode(x)
+    assert encoded.shape == (4, 2, 2)
+    # First bin unclipped below, last unclipped above; the one-edge feature encodes to 0.
+    np.testing.assert_allclose(encoded[:, 0].numpy(), [[-1, 0], [0.5, 0], [1, 0.5], [1, 1.5]])
+    assert torch.all(encoded[:, 1] == 0)
+    assert embeddings(x).shape == (4, 2 * 24)
+
+
+def test_bins_are_distinct_quantiles():
+    X = np.column_stack([np.arange(1000.0), np.repeat([0.0, 1.0], 500), np.full(1000, 7.0)])
+    edges = tabular.fit_bins(X, n_bins=4)
+    np.testing.assert_allclose(edges[0], [0, 249.75, 499.5, 749.25, 999])
+    np.testing.assert_allclose(edges[1], [0, 0.5, 1])
+    np.testing.assert_allclose(edges[2], [7])
+
+
+def test_periodic_embeddings_shapes():
+    embeddings = PeriodicEmbeddings(3, n_frequencies=4, d_embedding=5)
+    out = embeddings(torch.randn(7, 3))
+    assert out.shape == (7, 15) and torch.all(out >= 0)
+
+
+@pytest.mark.parametrize("numeric_embedding", ["periodic", "piecewise_linear"])
+@pytest.mark.parametrize("Estimator", MLPS)
+def test_numeric_embeddings_fit_and_predict(Estimator, numeric_embedding):
+    frame, label, target = make_frame()
+    model = Estimator(
+        categorical_features=["colour"],
+        numeric_embedding=numeric_embedding,
+        numeric_scaling="robust",
+        **QUICK,
+    ).fit(frame, target_for(Estimator, label, target))
+    assert isinstance(
+        model.module_.numeric_embeddings, PeriodicEmbeddings | PiecewiseLinearEmbeddings
+    )
+    assert np.isfinite(outputs(model, frame)).all()
+    # coefs_ are the hidden layers' (the embeddings are the module's own).
+    assert model.coefs_[0].shape == (3 * 24 + 3, 16)  # 3 numeric columns, colour's 3
+
+
+def test_tabular_module_with_only_one_kind_of_column():
+    only_codes = TabularMLPModule(0, [5, 4], [3, 2], [8], 1)
+    assert only_codes(categorical=torch.tensor([[0, 1], [4, 3]])).shape == (2, 1)
+    only_numbers = TabularMLPModule(3, [], [], [8], 2, numeric_embedding="periodic")
+    assert only_numbers(numeric=torch.randn(4, 3)).shape == (4, 2)
+    assert isinstance(CategoricalEmbeddings([3], [2]).tables[0], torch.nn.Embedding)
+
+
+# -- the estimator's other contracts ----------------------------------------------------------
+
+
+def test_partial_fit_maps_categories_seen_later_to_unknown():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour", "shop"], **QUICK)
+    first = frame[frame["colour"] != "blue"]
+    model.partial_fit(first, label[first.index], classes=["no", "yes"])
+    assert model.categories_[0].tolist() == ["green", "red"]
+    weights = [t.weight.shape for t in model.module_.categorical_embeddings.tables]
+    model.partial_fit(frame, label)  # now with "blue": unknown, no new row
+    assert model.categories_[0].tolist() == ["green", "red"]
+    assert [t.weight.shape for t in model.module_.categorical_embeddings.tables] == weights
+    codes = model._validate_X(frame)["categorical"][:, 0]
+    assert np.all(codes[(frame["colour"] == "blue").to_numpy()] == UNKNOWN_CODE)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(categorical_features=["shop"]),
+        dict(numeric_scaling=None),
+        dict(numeric_embedding="periodic"),
+        dict(min_frequency=3),
+        dict(embedding_dims=4),
+    ],
+)
+def test_warm_start_refuses_another_encoding(change):
+    frame, label, _ = make_frame()
+    model = MLPClassifier(
+        categorical_features=["colour"], numeric_scaling="robust", warm_start=True, **QUICK
+    ).fit(frame, label)
+    name = next(iter(change))
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=f"different network: {name}="):
+        model.fit(frame, label)
+    with pytest.raises(ValueError, match=f"different network: {name}="):
+        model.partial_fit(frame, label)
+
+
+def test_a_plain_fit_refuses_categorical_features_on_warm_start():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(warm_start=True, **QUICK).fit(frame[["size", "weight"]], label)
+    model.set_params(categorical_features=[0])
+    with pytest.raises(ValueError, match="categorical_features=\\[0\\] \\(fitted with None\\)"):
+        model.fit(frame[["size", "weight"]], label)
+
+
+def test_warm_start_keeps_the_fitted_encoding():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour"], warm_start=True, **QUICK)
+    model.fit(frame[frame["colour"] != "blue"], label[(frame["colour"] != "blue").to_numpy()])
+    model.fit(frame, label)
+    assert model.categories_[0].tolist() == ["green", "red"]
+
+
+def test_integer_weights_match_repeated_rows():
+    # One encoding for both fits (every category and value is in a row of positive
+    # weight; no numeric transform), one full batch: equal up to float32 rounding.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"c": np.tile(["a", "b", "c"], 10), "x": rng.normal(size=30)})
+    y = rng.normal(size=30)
+    weight = rng.randint(1, 4, 30)
+    repeated = X.loc[X.index.repeat(weight)]
+    params = dict(categorical_features=["c"], hidden_layer_sizes=(8,), max_iter=20)
+    params.update(device="cpu", random_state=0)
+    weighted = MLPRegressor(**params).fit(X, y, sample_weight=weight)
+    plain = MLPRegressor(**params).fit(repeated, np.repeat(y, weight))
+    np.testing.assert_allclose(weighted.predict(X), plain.predict(X), rtol=1e-4, atol=1e-5)
+
+
+def test_zero_weights_remove_rows():
+    frame, label, _ = make_frame()
+    keep = frame["colour"].notna().to_numpy() & (np.arange(len(frame)) % 3 > 0)
+    params = dict(QUICK, categorical_features=["colour"], solver="lbfgs", max_iter=10)
+    on_all = MLPClassifier(**params).fit(frame, label, sample_weight=keep.astype(float))
+    on_kept = MLPClassifier(**params).fit(frame[keep], label[keep])
+    np.testing.assert_allclose(
+        on_all.predict_proba(frame), on_kept.predict_proba(frame), rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("Estimator", MLPS)
+@pytest.mark.parametrize("numeric_embedding", [None, "piecewise_linear", "periodic"])
+def test_model_files_and_pickles_round_trip(tmp_path, Estimator, numeric_embedding):
+    frame, label, target = make_frame()
+    model = Estimator(
+        categorical_features="from_dtype",
+        numeric_embedding=numeric_embedding,
+        numeric_scaling="robust",
+        min_frequency=2,
+        embedding_dims={"colour": 4},
+        early_stopping=numeric_embedding is None,
+        **QUICK,
+    ).fit(frame.assign(shop=frame["shop"].astype(str)), target_for(Estimator, label, target))
+    test = frame.assign(shop=frame["shop"].astype(str)).iloc[:30].copy()
+    test.loc[test.index[:3], "colour"] = ["unseen", None, "red"]
+    expected = outputs(model, test)
+    path = tmp_path / "model.sknn"
+    model.save(path)
+    loaded = sknn.load(path)
+    np.testing.assert_array_equal(outputs(loaded, test), expected)
+    for attribute in ("categories_", "embeddings_"):
+        for a, b in zip(getattr(loaded, attribute), getattr(model, attribute), strict=True):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.is_categorical_, model.is_categorical_)
+    assert loaded.embedding_dims_ == model.embedding_dims_
+    unpickled = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(outputs(unpickled, test), expected)
+
+
+def test_a_pipeline_with_a_column_transformer_saves_and_loads(tmp_path):
+    frame, label, _ = make_frame()
+    pre = ColumnTransformer(
+        [("scaled", StandardScaler(), ["size", "weight"])],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    model = make_pipeline(pre, MLPClassifier(categorical_features="from_dtype", **QUICK))
+    model.fit(frame, label)
+    sknn.save(model, tmp_path / "pipe.sknn")
+    loaded = sknn.load(tmp_path / "pipe.sknn")
+    np.testing.assert_array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
+
+
+@pytest.mark.parametrize("Estimator", MLPS)
+def test_multi_output_early_stopping_and_restarts(Estimator):
+    frame, label, target = make_frame()
+    y = (
+        np.column_stack([label == "yes", frame["shop"] > 2]).astype(int)
+        if Estimator is MLPClassifier
+        else np.column_stack([target, frame["size"]])
+    )
+    model = Estimator(
+        categorical_features=["colour", "shop"], early_stopping=True, n_init=2, **QUICK
+    ).fit(frame, y)
+    assert outputs(model, frame).shape == (len(frame), 2)
+    assert len(model.init_scores_) == 2
+
+
+def test_feature_names_are_checked_at_predict():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour"], **QUICK).fit(frame, label)
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        model.predict(frame[["colour", "size", "weight", "shop"]])
+    with (
+        pytest.raises(ValueError, match="X has 3 features"),
+        pytest.warns(UserWarning, match="does not have valid feature names"),
+    ):
+        model.predict(frame.iloc[:, :3].to_numpy(dtype=object))
