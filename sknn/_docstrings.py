@@ -171,6 +171,15 @@ resume_from : str, path or None, default=None
     weights, optimizer state and bookkeeping and runs the remaining epochs up to
     ``max_iter``.
 """,
+    "scoring_parameter": """
+scoring : {'loss'} or None, default=None
+    What ``early_stopping`` monitors on the validation set: None is scikit-learn's choice,
+    the estimator's ``score`` (accuracy for classifiers, R^2 for regressors); 'loss' is
+    the validation loss (the training loss without its penalty and label smoothing), as
+    ``scoring='loss'`` in scikit-learn's HistGradientBoosting. Accuracy barely moves on
+    imbalanced classes, where 'loss' keeps improving for as long as the predicted
+    probabilities do. With 'loss', ``validation_scores_`` holds minus the loss.
+""",
     "tabular_parameters": """
 categorical_features : array-like of {bool, int, str}, 'from_dtype' or None, \
         default=None

@@ -20,6 +20,24 @@ from scipy.stats import loguniform, uniform
 
 from sknn.base import NeuralNetClassifierMixin
 
+#: The parameters of ``MLPClassifier.tabular()`` and ``MLPRegressor.tabular()``: sknn's
+#: MLP for tables of numeric and categorical columns, chosen from the measurements of
+#: ``benchmarks/tune_tabular_preset.py`` (see the user guide, "Categorical and numeric
+#: features", for what they were chosen on).
+TABULAR_PRESET = {
+    "hidden_layer_sizes": (256, 256),
+    "batch_size": 256,
+    "learning_rate_init": 1e-3,
+    "max_iter": 100,
+    "early_stopping": True,
+    "scoring": "loss",
+    "n_iter_no_change": 5,
+    "categorical_features": "from_dtype",
+    "min_frequency": 5,
+    "numeric_scaling": "robust",
+    "numeric_embedding": "piecewise_linear",
+}
+
 
 def _common():
     return {

@@ -543,3 +543,67 @@ def test_feature_names_are_checked_at_predict():
         pytest.warns(UserWarning, match="does not have valid feature names"),
     ):
         model.predict(frame.iloc[:, :3].to_numpy(dtype=object))
+
+
+# -- early stopping on the validation loss, and the tabular preset ----------------------------
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_validation_loss_is_minus_the_log_loss(n_classes):
+    from sklearn.metrics import log_loss
+
+    from sknn.estimators.mlp import _validation_loss
+
+    frame, _, target = make_frame()
+    y = np.digitize(target, np.quantile(target, np.linspace(0, 1, n_classes + 1)[1:-1]))
+    # Robustly scaled inputs keep the probabilities away from log_loss's clipping.
+    model = MLPClassifier(categorical_features=["colour"], numeric_scaling="robust", **QUICK)
+    model.fit(frame, y)
+    raw = model._raw_outputs(model._validate_X(frame))
+    weights = np.linspace(0.5, 2, len(y))
+    expected = -log_loss(y, model.predict_proba(frame), sample_weight=weights)
+    assert _validation_loss(model, raw, y, weights) == pytest.approx(expected, rel=1e-5)
+    regressor = MLPRegressor(**QUICK).fit(frame[["size", "weight"]], target)
+    raw = regressor._raw_outputs(regressor._validate_X(frame[["size", "weight"]]))
+    half_mse = 0.5 * np.mean((regressor.predict(frame[["size", "weight"]]) - target) ** 2)
+    assert _validation_loss(regressor, raw, target, None) == pytest.approx(-half_mse, rel=1e-5)
+
+
+@pytest.mark.parametrize("Estimator", MLPS)
+def test_scoring_loss_stops_on_the_validation_loss(Estimator):
+    frame, label, target = make_frame(n=400)
+    y = target_for(Estimator, label, target)
+    params = dict(QUICK, categorical_features=["colour"], early_stopping=True, max_iter=30)
+    model = Estimator(scoring="loss", **params).fit(frame, y)
+    scores = np.asarray(model.validation_scores_)
+    assert np.all(scores < 0) and model.best_validation_score_ == scores.max()
+    default = Estimator(**params).fit(frame, y)
+    scores = np.asarray(default.validation_scores_)  # accuracy or R^2: scikit-learn's
+    assert np.all(scores <= 1) and (Estimator is MLPRegressor or np.all(scores >= 0))
+    assert default.best_validation_score_ == scores.max()
+
+
+def test_tabular_preset_is_a_plain_instance_with_sklearns_defaults_untouched():
+    from sklearn.base import clone
+
+    from sknn.search_spaces import TABULAR_PRESET
+
+    model = MLPClassifier.tabular(random_state=3, hidden_layer_sizes=(32,))
+    params = model.get_params()
+    assert params["random_state"] == 3 and params["hidden_layer_sizes"] == (32,)
+    for name, value in TABULAR_PRESET.items():
+        if name != "hidden_layer_sizes":
+            assert params[name] == value, name
+    assert clone(model).get_params() == params
+    default = MLPRegressor()
+    assert default.categorical_features is None and default.scoring is None
+    assert default.numeric_scaling is None and default.early_stopping is False
+
+
+def test_tabular_preset_takes_a_raw_dataframe():
+    frame, label, _ = make_frame(n=3000)  # the preset's batches of 256 want thousands of rows
+    frame.loc[::11, "weight"] = np.nan  # imputed by the robust scaling
+    frame["colour"] = frame["colour"].astype("category")
+    model = MLPClassifier.tabular(device="cpu", random_state=0).fit(frame, label)
+    np.testing.assert_array_equal(model.is_categorical_, [False, True, False, False])
+    assert model.score(frame, label) > 0.9

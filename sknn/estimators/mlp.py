@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -19,8 +20,10 @@ from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.data import tabular
 from sknn.engine.data import is_memory_mapped
+from sknn.engine.losses import LOSSES
 from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
 from sknn.modules.tabular import N_RESERVED_CODES, NUMERIC_EMBEDDINGS, TabularMLPModule
+from sknn.search_spaces import TABULAR_PRESET
 
 #: The parameters that say how a table's columns reach the network.
 TABULAR_PARAMETERS = (
@@ -67,7 +70,39 @@ class _BaseMLP(BaseNeuralNet):
         ],
         "numeric_embedding": [StrOptions(set(NUMERIC_EMBEDDINGS)), None],
         "numeric_scaling": [StrOptions({"robust"}), None],
+        "scoring": [StrOptions({"loss"}), None],
     }
+
+    @classmethod
+    def tabular(cls, **params):
+        """The estimator with sknn's preset for tables of numeric and categorical columns.
+
+        The preset (:data:`sknn.search_spaces.TABULAR_PRESET`) embeds the categorical
+        columns ('from_dtype': pandas category, object and string columns), scales the
+        numeric ones robustly and embeds them piecewise-linearly, and trains two hidden
+        layers of 256 with early stopping; a raw DataFrame goes straight in. The
+        constructor's own defaults stay scikit-learn's.
+
+        Parameters
+        ----------
+        **params
+            Parameters that override the preset's or set others (``random_state``,
+            ``categorical_features``, ...).
+
+        Returns
+        -------
+        estimator : the estimator's class
+            An unfitted estimator, an ordinary instance (``clone`` and ``get_params`` as
+            usual).
+
+        Examples
+        --------
+        >>> from sknn import MLPRegressor
+        >>> reg = MLPRegressor.tabular(random_state=0)
+        >>> reg.categorical_features, reg.numeric_embedding, reg.early_stopping
+        ('from_dtype', 'piecewise_linear', True)
+        """
+        return cls(**{**TABULAR_PRESET, **params})
 
     def _hidden_sizes(self):
         return list(
@@ -353,6 +388,23 @@ class _BaseMLP(BaseNeuralNet):
         ]
 
 
+def _validation_loss(estimator, outputs, y_true, sample_weight):
+    """Minus the mean loss of the validation outputs: the training loss without its
+    penalty and label smoothing, weighted by ``sample_weight``; what ``scoring='loss'``
+    stops on (higher is better, as for every validation score)."""
+    kind = estimator.out_activation_
+    if kind == "softmax":
+        target = torch.as_tensor(np.searchsorted(estimator.classes_, y_true))
+    elif kind == "logistic":
+        target = torch.as_tensor(estimator._label_binarizer.transform(y_true), dtype=torch.float32)
+    else:
+        target = torch.as_tensor(np.reshape(y_true, (len(y_true), -1)), dtype=torch.float32)
+    losses = LOSSES[kind](outputs.float().cpu(), target, 0.0).double().numpy()
+    if not np.isfinite(losses).all():
+        return np.nan  # a diverged network, as the other scores report it
+    return -float(np.average(losses, weights=sample_weight))
+
+
 def _as_table(X, estimator):
     """A DataFrame as it is; anything else as a 2-D NumPy array whose columns keep their
     values (strings stay strings), with scikit-learn's checks of shape and size."""
@@ -446,6 +498,8 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         Label smoothing of the classification loss: the target puts
         ``1 - label_smoothing`` on the true class and spreads the rest uniformly.
 
+    %(scoring_parameter)s
+
     %(tabular_parameters)s
 
     Attributes
@@ -538,6 +592,7 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         init="glorot",
         class_weight=None,
         label_smoothing=0.0,
+        scoring=None,
         categorical_features=None,
         embedding_dims="auto",
         min_frequency=None,
@@ -587,6 +642,7 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         self.init = init
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.scoring = scoring
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.min_frequency = min_frequency
@@ -598,6 +654,11 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
+
+    def _score_outputs(self, outputs, y_true, sample_weight):
+        if self.scoring == "loss":
+            return _validation_loss(self, outputs, y_true, sample_weight)
+        return super()._score_outputs(outputs, y_true, sample_weight)
 
 
 @fill_doc
@@ -631,6 +692,8 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
 
     init : {'glorot', 'he'}, default='glorot'
         Weight initialisation of the linear layers.
+
+    %(scoring_parameter)s
 
     %(tabular_parameters)s
 
@@ -718,6 +781,7 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         dropout=0.0,
         batch_norm=False,
         init="glorot",
+        scoring=None,
         categorical_features=None,
         embedding_dims="auto",
         min_frequency=None,
@@ -766,6 +830,7 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.init = init
+        self.scoring = scoring
         self.categorical_features = categorical_features
         self.embedding_dims = embedding_dims
         self.min_frequency = min_frequency
@@ -776,3 +841,8 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
+
+    def _score_outputs(self, outputs, y_true, sample_weight):
+        if self.scoring == "loss":
+            return _validation_loss(self, outputs, y_true, sample_weight)
+        return super()._score_outputs(outputs, y_true, sample_weight)
