@@ -49,12 +49,14 @@ BUILTIN_DATASETS = {
 
 DEFAULT_DATASET = "digits"
 
-#: A non-numeric column with more distinct values than this is not one-hot encoded: it is
-#: most likely free text or an identifier, and thousands of indicator columns would hide it.
+#: The models without embeddings one-hot encode at most this many levels of a categorical
+#: column (the most frequent; the others share one indicator): thousands of indicator
+#: columns would hide the column. sknn's MLPs embed every level instead.
 MAX_CATEGORIES = 50
 
-#: Such a column is free text, encoded as TF-IDF, when its values average at least this many
-#: words; otherwise (an identifier, say) it is refused.
+#: A non-numeric column with more distinct values than MAX_CATEGORIES is free text, encoded
+#: as TF-IDF, when its values average at least this many words; otherwise (an identifier,
+#: a code) it is categorical.
 TEXT_MIN_WORDS = 3
 
 #: The most frequent terms of a text column that a model without sparse input sees (the
@@ -88,7 +90,8 @@ class Table:
     name : str
         The dataset's name, for titles and file names.
     categorical : list of str
-        The columns one-hot encoded by the models' preprocessing.
+        The categorical columns: embedded by sknn's MLPs, one-hot encoded (at most
+        :data:`MAX_CATEGORIES` levels) for the other models.
     notes : list of str
         What was done to the data on the way (encoded, dropped, imputed), for the user.
     text : list of str
@@ -131,8 +134,8 @@ def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), tim
     Raises
     ------
     CompareError
-        For a missing file, an unknown dataset, a missing column, a target with one class
-        or one value, or a non-numeric column that cannot be one-hot encoded.
+        For a missing file, an unknown dataset, a missing column, or a target with one
+        class or one value.
 
     Examples
     --------
@@ -214,17 +217,15 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
                 X[column] = values.fillna("").astype(str)
                 text.append(column)
                 continue
-            if n_values > MAX_CATEGORIES:
-                raise CompareError(
-                    f"column {column!r} is not numeric and has {n_values} distinct values, "
-                    f"too many to one-hot encode (at most {MAX_CATEGORIES}) and too few "
-                    f"words to read as text; leave it out with --drop {column}"
-                )
             X[column] = values.astype(str).where(values.notna(), np.nan)
             categorical.append(column)
     if categorical:
         names = ", ".join(map(str, categorical))
-        notes.append(f"one-hot encoded the categorical column(s) {names}")
+        notes.append(
+            f"categorical column(s) {names}: embedded by sknn's MLPs, one-hot encoded for "
+            f"the other models (at most {MAX_CATEGORIES} levels a column, the rarer ones "
+            "grouped)"
+        )
     if text:
         names = ", ".join(map(str, text))
         notes.append(f"encoded the text column(s) {names} as TF-IDF (words and word pairs)")
@@ -284,22 +285,29 @@ def _check_target(y, task, name="the target"):
 def default_models(task, *, categorical=(), text=(), quick=False, device="auto", random_state=0):
     """The contenders for a task, each a full pipeline from the raw table.
 
-    One-hot and TF-IDF features reach the models that take sparse input (sknn's MLPs, the
-    forest, the SVM, the linear model) as a sparse matrix when the whole feature matrix is
-    sparser than :data:`SPARSE_THRESHOLD`, and as a dense one otherwise and for the others.
+    sknn's MLPs embed the categorical columns (``categorical_features``); the MLP with the
+    tabular preset (:meth:`~sknn.MLPClassifier.tabular`) also scales and embeds the
+    numeric columns itself. The other models one-hot encode the categorical columns (at
+    most :data:`MAX_CATEGORIES` levels a column). One-hot and TF-IDF features reach the
+    models that take sparse input (sknn's MLP without categorical columns, the forest,
+    the SVM, the linear model) as a sparse matrix when the whole feature matrix is
+    sparser than :data:`SPARSE_THRESHOLD`, and as a dense one otherwise and for the
+    others.
 
     Parameters
     ----------
     task : {'classification', 'regression'}
         The task.
     categorical : sequence of str, default=()
-        Columns to one-hot encode. Numeric columns are median-imputed and, for every model
-        but the trees, standardised.
+        Columns of categories. Numeric columns are median-imputed and, for every model
+        but the trees and the tabular MLP, standardised.
     text : sequence of str, default=()
-        Columns of free text, encoded as TF-IDF of words and word pairs (for a model
-        without sparse input: of the :data:`DENSE_TEXT_TERMS` most frequent).
+        Columns of free text, encoded as TF-IDF of words and word pairs (dense, of the
+        :data:`DENSE_TEXT_TERMS` most frequent, for a model without sparse input and
+        beside embedded categorical columns).
     quick : bool, default=False
-        Fewer epochs and trees, for tests and CI.
+        Fewer epochs and trees, for tests and CI (the tabular MLP keeps its preset: early
+        stopping bounds its epochs).
     device : str, default='auto'
         The device of sknn's networks.
     random_state : int, default=0
@@ -314,14 +322,16 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
     --------
     >>> from sknn.compare import default_models
     >>> list(default_models("classification"))  # doctest: +NORMALIZE_WHITESPACE
-    ['sknn MLPClassifier', 'random forest', 'hist gradient boosting', 'RBF SVM',
-     'logistic regression']
+    ['sknn MLPClassifier', 'sknn MLPClassifier.tabular()', 'random forest',
+     'hist gradient boosting', 'RBF SVM', 'logistic regression']
     """
     epochs, trees = (40, 30) if quick else (200, 200)
-    net = dict(max_iter=epochs, device=device, random_state=random_state)
+    net = dict(device=device, random_state=random_state)
+    embedded = dict(categorical_features=list(range(len(categorical)))) if categorical else {}
     if task == "classification":
-        models = {
-            "sknn MLPClassifier": MLPClassifier(learning_rate_init=0.003, **net),
+        mlp = MLPClassifier(learning_rate_init=0.003, max_iter=epochs, **embedded, **net)
+        tabular = MLPClassifier.tabular(**net)  # early stopping bounds its epochs
+        others = {
             "random forest": RandomForestClassifier(trees, random_state=random_state),
             "hist gradient boosting": HistGradientBoostingClassifier(
                 max_iter=trees // 2, random_state=random_state
@@ -330,10 +340,13 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
             "logistic regression": LogisticRegression(max_iter=1000),
         }
     elif task == "regression":
-        # The network and the SVR fit a standardised target: their step sizes and epsilon
+        # The networks and the SVR fit a standardised target: their step sizes and epsilon
         # assume unit scale.
-        models = {
-            "sknn MLPRegressor": _scaled_target(MLPRegressor(learning_rate_init=0.003, **net)),
+        mlp = _scaled_target(
+            MLPRegressor(learning_rate_init=0.003, max_iter=epochs, **embedded, **net)
+        )
+        tabular = _scaled_target(MLPRegressor.tabular(**net))
+        others = {
             "random forest": RandomForestRegressor(trees, random_state=random_state),
             "hist gradient boosting": HistGradientBoostingRegressor(
                 max_iter=trees // 2, random_state=random_state
@@ -343,19 +356,31 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
         }
     else:
         raise CompareError(f"unknown task {task!r}")
+    name = type(getattr(mlp, "regressor", mlp)).__name__
+    if categorical:
+        mlp = make_pipeline(_embedding_preprocessor(categorical, text, scale=True), mlp)
+    else:
+        mlp = make_pipeline(_preprocessor(categorical, text, scale=True, sparse=True), mlp)
+    tabular_inner = getattr(tabular, "regressor", tabular)
+    tabular_inner.set_params(categorical_features=list(range(len(categorical))))
+    models = {
+        f"sknn {name}": mlp,
+        f"sknn {name}.tabular()": make_pipeline(
+            _embedding_preprocessor(categorical, text, scale=False), tabular
+        ),
+    }
     trees_names = {"random forest", "hist gradient boosting"}
-    return {
-        name: make_pipeline(
+    for model_name, model in others.items():
+        models[model_name] = make_pipeline(
             _preprocessor(
                 categorical,
                 text,
-                scale=name not in trees_names,
+                scale=model_name not in trees_names,
                 sparse=get_tags(model).input_tags.sparse,
             ),
             model,
         )
-        for name, model in models.items()
-    }
+    return models
 
 
 def _scaled_target(regressor):
@@ -366,7 +391,11 @@ def _preprocessor(categorical, text, scale, sparse):
     numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
     encoder = make_pipeline(
         SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=sparse),
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            max_categories=MAX_CATEGORIES,
+            sparse_output=sparse,
+        ),
     )
     terms = None if sparse else DENSE_TEXT_TERMS
     vectorizers = [
@@ -377,6 +406,28 @@ def _preprocessor(categorical, text, scale, sparse):
         [("categorical", encoder, list(categorical)), *vectorizers],
         remainder=make_pipeline(*numeric),
         sparse_threshold=SPARSE_THRESHOLD if sparse else 0.0,
+        verbose_feature_names_out=False,
+    )
+
+
+def _embedding_preprocessor(categorical, text, scale):
+    """The categorical columns first and as they are (strings, missing values kept: the
+    network embeds them), then dense TF-IDF of each text column, then the numeric columns
+    (median-imputed and standardised when ``scale``; else as they are, for a network that
+    scales and imputes them itself)."""
+    numeric = (
+        make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+        if scale
+        else "passthrough"
+    )
+    vectorizers = [
+        (f"text_{i}", TfidfVectorizer(ngram_range=(1, 2), max_features=DENSE_TEXT_TERMS), column)
+        for i, column in enumerate(text)
+    ]
+    return ColumnTransformer(
+        [("categorical", "passthrough", list(categorical)), *vectorizers],
+        remainder=numeric,
+        sparse_threshold=0.0,
         verbose_feature_names_out=False,
     )
 

@@ -34,7 +34,7 @@ def run(capsys, *args):
     return status, out, err
 
 
-def check_outputs(out_dir, stem, n_models=5):
+def check_outputs(out_dir, stem, n_models=6):
     board = pd.read_csv(out_dir / f"sknn_compare_{stem}_leaderboard.csv")
     assert list(board.columns[: len(COLUMNS)]) == COLUMNS
     assert len(board) == n_models
@@ -87,7 +87,7 @@ def test_csv_with_categorical_column(tmp_path, capsys):
         str(tmp_path / "out"),
     )
     assert status == 0, out
-    assert "one-hot encoded the categorical column(s) colour" in out
+    assert "categorical column(s) colour: embedded by sknn's MLPs, one-hot encoded" in out
     assert "missing numeric value(s) filled" in out
     check_outputs(tmp_path / "out", "table")
 
@@ -111,8 +111,12 @@ def test_csv_with_text_and_many_categories_goes_sparse_where_it_can(tmp_path, ca
     for name, model in models.items():
         features = model[0].fit_transform(table.X, table.y)
         # The one-hot and TF-IDF columns make a matrix sparser than the 0.3 threshold:
-        # sparse for every model that takes it, dense for gradient boosting.
-        assert sp.issparse(features) == (name != "hist gradient boosting"), name
+        # sparse for every model that takes it, dense for gradient boosting and for sknn's
+        # MLPs, which embed the categorical column (kept as strings).
+        dense = name == "hist gradient boosting" or name.startswith("sknn")
+        assert sp.issparse(features) != dense, name
+        if name.startswith("sknn"):
+            assert features[0, 0] in {f"city{i}" for i in range(40)}
     status, out, _ = run(
         capsys,
         str(path),
@@ -129,6 +133,39 @@ def test_csv_with_text_and_many_categories_goes_sparse_where_it_can(tmp_path, ca
     board = check_outputs(tmp_path, "reviews")
     assert board["mean_score"].notna().all()  # every model fitted its input, sparse or not
     assert "failed" not in out
+
+
+def test_identifiers_with_many_levels_are_embedded_not_refused(tmp_path, capsys):
+    # 120 shops, 20 rows each: too many levels to one-hot encode whole, too few words to
+    # be text. sknn's MLPs embed the column; the other models one-hot its 50 most
+    # frequent levels and group the rest.
+    rng = np.random.default_rng(0)
+    n = 2400
+    names = [f"shop{i}" for i in range(120)]
+    shop = rng.permutation(np.repeat(names, 20))
+    effect = dict(zip(names, rng.normal(size=120), strict=True))
+    x = rng.normal(size=n)
+    y = np.array([effect[s] for s in shop]) + 0.3 * x + rng.normal(scale=0.1, size=n)
+    path = tmp_path / "shops.csv"
+    pd.DataFrame({"shop": shop, "x": x, "y": y}).to_csv(path, index=False)
+    table = load_table(path, target="y")
+    assert table.categorical == ["shop"] and table.task == "regression"
+    models = default_models("regression", categorical=["shop"], quick=True, device="cpu")
+    assert models["sknn MLPRegressor"][-1].regressor.categorical_features == [0]
+    tabular = models["sknn MLPRegressor.tabular()"][-1].regressor
+    assert tabular.categorical_features == [0] and tabular.numeric_scaling == "robust"
+    width = models["ridge"][0].fit_transform(table.X, table.y).shape[1]
+    assert width == 50 + 1  # 50 indicator columns (49 levels and "infrequent"), and x
+    status, out, _ = run(
+        capsys, str(path), "--target", "y", "--folds", "2", "--quick", "--out-dir", str(tmp_path)
+    )
+    assert status == 0, out
+    assert "categorical column(s) shop: embedded by sknn's MLPs" in out
+    board = check_outputs(tmp_path, "shops").set_index("model")["mean_score"]
+    # The embeddings learn every shop's effect, the one-hot models only the 49 most
+    # frequent shops'.
+    assert board["sknn MLPRegressor.tabular()"] > 0.8 > board["ridge"], board
+    assert board["sknn MLPRegressor"] > 0.8, board
 
 
 def test_time_ordered_csv(tmp_path, capsys):
@@ -180,14 +217,6 @@ def write_csv(tmp_path, **columns):
             "single class",
         ),
         (
-            lambda p: [
-                write_csv(p, text=[f"word{i}" for i in range(60)], y=[0, 1] * 30),
-                "--target",
-                "y",
-            ],
-            "too many to one-hot encode",
-        ),
-        (
             lambda p: [write_csv(p, a=[1, 2, 3, 4], y=[0, 1, 1, 1]), "--target", "y"],
             "rarest class has 1 row",
         ),
@@ -200,7 +229,6 @@ def write_csv(tmp_path, **columns):
         "no-target",
         "missing-column",
         "one-class",
-        "free-text",
         "tiny-class",
         "bad-scoring",
         "bad-device",
