@@ -36,8 +36,10 @@ Contenders:
   ``embed-periodic`` with ``numeric_embedding='periodic'``.
 - ``bias`` (MovieLens only): the bias baseline above.
 - ``realmlp`` and ``tabm``: pytabkit's ``RealMLP_TD_*`` and ``TabM_D_*`` with their
-  defaults, run with ``--pytabkit-python`` (a Python of a separate environment where
-  pytabkit is installed); a row saying why when it is not given or fails.
+  defaults (on the CPU, one thread), run with ``--pytabkit-python`` (a Python of a
+  separate environment where pytabkit is installed); the categorical columns as pandas
+  categoricals, missing numeric values (MovieLens' year) set to the training median, which
+  pytabkit needs; a row saying why when it is not given or fails.
 
 Regression networks (sknn's) fit a standardised target (``TransformedTargetRegressor``
 with ``StandardScaler``), as ``sknn compare`` does.
@@ -314,15 +316,18 @@ def make_model(contender, info):
 
 class _Categorized:
     """A pytabkit model, fed its categorical columns as pandas categoricals (how it finds
-    them)."""
+    them) and its numeric columns with missing values set to the training median (it
+    refuses NaN there)."""
 
     def __init__(self, model, categorical):
         self.model, self.categorical = model, categorical
 
     def _frame(self, X):
-        return X.astype({c: "category" for c in self.categorical})
+        X = X.astype({c: "category" for c in self.categorical})
+        return X.fillna(self.medians_)
 
     def fit(self, X, y):
+        self.medians_ = X.drop(columns=self.categorical).median()
         self.model.fit(self._frame(X), y)
         return self
 
