@@ -238,6 +238,17 @@ MLP_CHOICES = {
     "batch_norm": ([False, True], []),
     "dropout": ([0.0, 0.5], [1.0, -0.1]),
     "init": (["glorot", "he"], ["bogus"]),
+    # The table path: categorical columns (any value a category, NaN missing), robust
+    # scaling, numeric embeddings.
+    "categorical_features": (
+        [None, [0], "from_dtype", [True, False]],
+        [[7], [-1], ["nope"], [0.5], [[0]]],
+    ),
+    "numeric_scaling": ([None, "robust"], ["bogus"]),
+    "numeric_embedding": ([None, "piecewise_linear", "periodic"], ["bogus"]),
+    "min_frequency": ([None, 2, 0.5], [0, 1.5, -1]),
+    "embedding_dims": (["auto", 3, {0: 2}], [0, [0], {"x": 2}]),
+    "scoring": ([None, "loss"], ["bogus"]),
 }
 
 

@@ -607,3 +607,14 @@ def test_tabular_preset_takes_a_raw_dataframe():
     model = MLPClassifier.tabular(device="cpu", random_state=0).fit(frame, label)
     np.testing.assert_array_equal(model.is_categorical_, [False, True, False, False])
     assert model.score(frame, label) > 0.9
+
+
+def test_the_table_streams_from_host_memory():
+    frame, label, _ = make_frame()
+    params = dict(QUICK, categorical_features=["colour", "shop"], numeric_scaling="robust")
+    streamed = MLPClassifier(stream_data=True, **params).fit(frame, label)
+    in_memory = MLPClassifier(**params).fit(frame, label)
+    # The same batches, each read in increasing row order: equal up to float rounding.
+    np.testing.assert_allclose(
+        streamed.predict_proba(frame), in_memory.predict_proba(frame), rtol=1e-4, atol=1e-5
+    )
