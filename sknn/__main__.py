@@ -96,6 +96,14 @@ def build_parser():
         "often fastest for small data on a busy machine",
     )
     compare.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the fits on a Dask cluster: its scheduler's address (tcp://host:8786), "
+        "or 'local' to start one here with a worker per GPU, or per core where there is "
+        "none (needs dask[distributed]); the scores are those of a local run",
+    )
+    compare.add_argument(
         "--out-dir",
         type=Path,
         default=Path("."),
@@ -158,7 +166,7 @@ def run_compare(args):
         table.task, folds, time_series=args.time_series, random_state=args.random_state
     )
     notes = []
-    with _thread_limit(args.threads):
+    with _thread_limit(args.threads), _cluster(args.scheduler) as n_jobs:
         fold_scores = cross_validate_models(
             models,
             table.X,
@@ -167,6 +175,7 @@ def run_compare(args):
             scoring=args.scoring,
             progress=not args.no_progress,
             notes=notes,
+            n_jobs=n_jobs,
         )
     board = leaderboard(fold_scores)
     print()
@@ -211,6 +220,24 @@ def _thread_limit(threads):
             yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextmanager
+def _cluster(address):
+    """None (fits run here, one after the other) or -1 inside a Dask cluster's backend."""
+    if address is None:
+        yield None
+        return
+    from sknn.cluster import ClusterError, dask_backend
+
+    try:
+        with dask_backend(address) as client:
+            workers = len(client.scheduler_info().get("workers", {}))
+            where = client.scheduler.address
+            print(f"fits run on the Dask cluster at {where} ({workers} workers)")
+            yield -1
+    except ClusterError as exc:
+        raise CompareError(str(exc)) from None
 
 
 def _check_folds(table, folds, time_series):

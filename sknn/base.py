@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils import assert_all_finite, check_random_state, compute_sample_weight
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import (
@@ -51,6 +51,7 @@ from sknn.engine.callbacks import (
     tqdm_available,
 )
 from sknn.engine.data import DeviceData, HostData, is_memory_mapped, is_sparse, nbytes, to_tensor
+from sknn.engine.distributed import DataParallel
 from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, release_capturable
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
@@ -275,6 +276,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
         device = resolve_device(self.device)
         seed = draw_seed(self.random_state)
+        parallel = DataParallel.current()
+        if parallel is not None:
+            # Every process must draw the same weights, shuffles and validation split.
+            seed = parallel.broadcast_seed(seed)
         if not first_pass:
             # Continuing calls (partial_fit, warm_start) must not replay the first call's
             # shuffle order and dropout masks: offset the seed by the samples seen so far.
@@ -283,6 +288,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         with torch_seed_scope(seed, device):
             if first_pass:
                 self._initialize_state(X, device)
+                if parallel is not None:
+                    parallel.broadcast_module(self.net_.module_)
             else:
                 self._check_same_network()
                 if not incremental:
@@ -527,6 +534,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         net.jit_compile = self.compile
         net.generator = make_generator(seed, torch.device("cpu") if streaming else device)
         net.valid_batch_size = self._validation_batch_size(batch_size)
+        net.data_parallel = self._data_parallel(net)
         user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
         tail = []
         if rule is not None:
@@ -549,10 +557,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         rows_before = len(net.history)
         try:
             if epochs:
-                with out_of_memory_says(
-                    f"The device ran out of memory training with batch_size={batch_size}. "
-                    f"Try batch_size={max(1, batch_size // 2)}, a smaller network, "
-                    "precision='bf16' on a GPU that supports it, or device='cpu'."
+                with (
+                    out_of_memory_says(
+                        f"The device ran out of memory training with batch_size={batch_size}. "
+                        f"Try batch_size={max(1, batch_size // 2)}, a smaller network, "
+                        "precision='bf16' on a GPU that supports it, or device='cpu'."
+                    ),
+                    _line_search_overflow_is_divergence(self.learning_rate_init),
                 ):
                     net.partial_fit(train, valid, epochs=epochs)
         finally:
@@ -561,6 +572,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 # the loss curve does not have: keep the two in step.
                 del net.history[rows_before + rule.epochs_run :]
             net.generator = None  # a torch.Generator does not pickle
+            net.data_parallel = None  # belongs to this fit's process group
             net.callbacks_ = user
             net.static_step = None
             if static is not None:
@@ -650,6 +662,26 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             stacklevel=6,
         )
 
+    def _data_parallel(self, net):
+        """This fit's :class:`DataParallel` when it runs in a process group of several
+        processes (``torchrun``), else None; refuses what it cannot split."""
+        parallel = DataParallel.current()
+        if parallel is None:
+            return None
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "solver='lbfgs' cannot train data-parallel over %d processes: it computes "
+                "every step on the whole training set. Use a stochastic solver such as "
+                "'adam'." % parallel.world_size
+            )
+        if net.merge_single_row:
+            raise ValueError(
+                "batch_norm=True cannot train data-parallel: each process would normalise "
+                "with the statistics of its own rows only. Use dropout or layer sizes "
+                "instead, or train in one process."
+            )
+        return parallel
+
     def _static_step(self, net, train, batch_size, device, streaming):
         """The fixed-buffer training step of this fit (captured on CUDA), or None."""
         if self.cuda_graph is False:
@@ -659,6 +691,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         )
         if streaming:
             reasons.append("the training data streams from host memory")
+        if net.data_parallel is not None:
+            reasons.append("it trains data-parallel (one all-reduce per step)")
         if reasons:
             if self.cuda_graph is True:
                 raise ValueError(
@@ -1036,9 +1070,13 @@ class NeuralNetRegressorMixin(RegressorMixin):
                 f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_} outputs."
             )
+        with np.errstate(over="ignore"):  # reported just below
+            y_train = y2.astype(np.float32)
+        # Targets beyond float32's range would train on infinity.
+        assert_all_finite(y_train, input_name="y")
         self.n_outputs_ = y2.shape[1]
         self.out_activation_ = "exp" if getattr(self, "loss", None) == "poisson" else "identity"
-        return y2.astype(np.float32)
+        return y_train
 
     def _validate_targets(self, y):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -1341,3 +1379,20 @@ def _first_rows(X, n):
     if isinstance(X, dict):
         return {k: v[:n] for k, v in X.items()}
     return X[:n]
+
+
+@contextlib.contextmanager
+def _line_search_overflow_is_divergence(learning_rate_init):
+    """torch's L-BFGS fails with a RuntimeError when its line search steps beyond float
+    range (weights or data of huge scale): that is divergence, reported as scikit-learn
+    reports non-finite weights."""
+    try:
+        yield
+    except RuntimeError as error:
+        if "overflow" not in str(error):
+            raise
+        raise ValueError(
+            "%s (The solver's line search overflowed: %s; the learning rate, "
+            "learning_rate_init=%g, may also be too high.)"
+            % (NON_FINITE_WEIGHTS, str(error).splitlines()[0], learning_rate_init)
+        ) from error
