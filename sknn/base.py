@@ -567,8 +567,14 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 self.cuda_graph_ = static.graph is not None
                 static.close()
                 release_capturable(net.optimizer_)
-                if static.failure and self.verbose:
-                    print("Training step not captured in a CUDA graph: %s." % static.failure)
+                if static.failure:
+                    warnings.warn(
+                        "The training step captured in a CUDA graph was given up and training "
+                        "went on eagerly: %s. Set cuda_graph=False to train eagerly from "
+                        "the start." % static.failure,
+                        RuntimeWarning,
+                        stacklevel=5,
+                    )
             else:
                 self.cuda_graph_ = False
 
@@ -670,7 +676,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 print("Training step not captured in a CUDA graph: %s." % "; ".join(reasons))
             return None
         make_capturable(net.optimizer_, device)
-        return StaticStep(net, train, batch_size, capture=device.type == "cuda")
+        return StaticStep(net, train, batch_size)
 
     def _finish_lbfgs(self, train, iterations_before, evaluations_before):
         net = self.net_

@@ -7,6 +7,7 @@ eager loop's results.
 """
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -203,6 +204,181 @@ def test_cuda_graph_true_says_why_it_cannot_capture(reason, cls, params, static,
     # 'auto' trains eagerly instead, whatever the reason.
     est.set_params(cuda_graph="auto").fit(X, y)
     assert est.cuda_graph_ is False
+
+
+# -- the captured step's self-check, on the CPU ------------------------------------------
+
+
+class GraphsOnCpu:
+    """Stands in for CUDA graphs (``graph.GRAPHS``) on the CPU.
+
+    Recording runs nothing; each replay runs the recorded step eagerly, so a faithful
+    replay is the eager step. ``fault`` injects what can go wrong on a GPU: 'record' fails
+    while recording, 'stale-batch' replays the step on other rows than the index buffer
+    holds (a graph reading a stale input buffer).
+    """
+
+    def __init__(self, fault=None):
+        self.fault = fault
+        self.recorded = 0
+        self.replays = 0
+
+    def can_capture(self, device):
+        return True
+
+    def warm_up(self, step):
+        return step._body(step.index)
+
+    def record(self, step):
+        self.recorded += 1
+        if self.fault == "record":
+            raise RuntimeError("operation not permitted when stream is capturing")
+        return _ReplayOnCpu(self, step)
+
+
+class _ReplayOnCpu:
+    def __init__(self, graphs, step):
+        self.graphs = graphs
+        self.step = step
+
+    def replay(self):
+        self.graphs.replays += 1
+        step = self.step
+        if self.graphs.fault != "stale-batch":
+            return step._body(step.index)
+        rows = step.index.clone()
+        step.index.copy_((rows + 1) % len(step.data))
+        try:
+            return step._body(step.index)
+        finally:
+            step.index.copy_(rows)
+
+
+@pytest.fixture
+def graphs_on_cpu(monkeypatch):
+    monkeypatch.setattr(graph, "STATIC_STEP_ON_CPU", True)
+
+    def install(fault=None):
+        graphs = GraphsOnCpu(fault)
+        monkeypatch.setattr(graph, "GRAPHS", graphs)
+        return graphs
+
+    return install
+
+
+SELF_CHECK_CONFIGS = {
+    "mlp": (MLPClassifier, dict(hidden_layer_sizes=(32, 16))),
+    # Buffers (batch statistics) and random draws (dropout) in the step.
+    "mlp-dropout-batchnorm-l2": (
+        MLPClassifier,
+        dict(hidden_layer_sizes=(32,), dropout=0.3, batch_norm=True, alpha=1e-2),
+    ),
+    "convnet-augmented": (
+        ConvNetClassifier,
+        dict(channels=(4,), dense_sizes=(), augment_shift=1, augment_flip=True),
+    ),
+}
+
+
+def _self_check_fit(cls, params, X, y, **more):
+    est = cls(batch_size=32, max_iter=3, random_state=0, device="cpu", **params, **more)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    return est, [w for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def _self_check_data(cls):
+    if cls is ConvNetClassifier:
+        rng = np.random.RandomState(0)
+        X = rng.randint(0, 256, size=(200, 8, 8)).astype(np.uint8)
+        return X, (X[:, :4].mean(axis=(1, 2)) > X[:, 4:].mean(axis=(1, 2))).astype(int)
+    return _data(n=200)
+
+
+def _assert_same_fit(a, b):
+    np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
+    for (name, p), q in zip(
+        a.module_.state_dict().items(), b.module_.state_dict().values(), strict=True
+    ):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize("kind", SELF_CHECK_CONFIGS, ids=SELF_CHECK_CONFIGS.keys())
+def test_replays_that_match_are_kept_and_train_as_eagerly(kind, graphs_on_cpu):
+    cls, params = SELF_CHECK_CONFIGS[kind]
+    X, y = _self_check_data(cls)
+    eager, _ = _self_check_fit(cls, params, X, y, cuda_graph=False)
+    graphs = graphs_on_cpu()
+    captured, caught = _self_check_fit(cls, params, X, y)
+    assert caught == []
+    assert captured.cuda_graph_ is True
+    assert graphs.recorded == 1
+    # 200 rows in batches of 32: 6 full batches an epoch, 3 of them eager warm-ups first.
+    assert graphs.replays == 3 * 6 - graph.WARMUP_STEPS
+    # The checked replays were undone and taken again eagerly from the same state, random
+    # draws included: the fit is the eager fit, bit for bit.
+    _assert_same_fit(captured, eager)
+
+
+@pytest.mark.parametrize("fault", ["stale-batch", "record"])
+@pytest.mark.parametrize("kind", SELF_CHECK_CONFIGS, ids=SELF_CHECK_CONFIGS.keys())
+def test_a_faulty_capture_falls_back_to_eager_with_one_warning(kind, fault, graphs_on_cpu):
+    cls, params = SELF_CHECK_CONFIGS[kind]
+    X, y = _self_check_data(cls)
+    eager, _ = _self_check_fit(cls, params, X, y, cuda_graph=False)
+    graphs = graphs_on_cpu(fault)
+    fallen_back, caught = _self_check_fit(cls, params, X, y)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith("The training step captured in a CUDA graph was given up")
+    if fault == "record":
+        assert "recording it failed (RuntimeError: operation not permitted" in message
+        assert graphs.replays == 0
+    else:
+        assert "did not match the eager step from the same state on the same batch" in message
+        assert "tolerance 0.01" in message
+        assert graphs.replays == 1  # the first replay was checked, and it was the last
+    assert graphs.recorded == 1
+    assert fallen_back.cuda_graph_ is False
+    # Training went on eagerly from the eager step's state: the fit is the eager fit.
+    _assert_same_fit(fallen_back, eager)
+
+
+def test_a_failed_check_stops_capture_for_that_fit_only(graphs_on_cpu):
+    X, y = _data(n=200)
+    est = MLPClassifier(hidden_layer_sizes=(16,), batch_size=32, max_iter=2, random_state=0)
+    est.set_params(device="cpu", warm_start=True)
+    graphs_on_cpu("stale-batch")
+    with pytest.warns(RuntimeWarning, match="did not match the eager step"):
+        est.fit(X, y)
+    assert est.cuda_graph_ is False
+    graphs = graphs_on_cpu()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est.fit(X, y)  # the next fit records a new step and checks it again
+    assert est.cuda_graph_ is True and graphs.recorded == 1
+
+
+def test_replays_are_compared_within_the_stated_tolerance():
+    before = torch.ones(1000, dtype=torch.float64)
+    eager = before + 1e-3
+    close = before + 1e-3 * (1 + 0.5 * graph.VERIFY_RTOL)
+    far = before + 1e-3 * (1 + 2 * graph.VERIFY_RTOL)
+    assert graph._first_difference([("w", close, eager, before)]) is None
+    assert graph._first_difference([("w", far, eager, before)]) == "w is off by 0.02 of its size"
+    # Changes, not values: a step of 1e-3 on weights of 1 must not pass as 'within 1%'.
+    assert graph._first_difference([("w", before, eager, before)]) is not None
+    # A gradient (no value before it) is compared as it is.
+    grad = torch.linspace(-1, 1, 100)
+    assert graph._first_difference([("g", grad * (1 + 1e-3), grad, None)]) is None
+    assert graph._first_difference([("g", grad.flip(0), grad, None)]) is not None
+    # Non-finite values must be non-finite in the same places; counters agree exactly.
+    nan = torch.tensor([1.0, float("nan")])
+    assert graph._first_difference([("l", nan.clone(), nan, None)]) is None
+    assert "not finite" in graph._first_difference([("l", nan, torch.ones(2), None)])
+    steps = torch.tensor(5)
+    assert graph._first_difference([("n", steps + 1, steps, steps - 1)]) == "n differs"
 
 
 @needs_cuda
