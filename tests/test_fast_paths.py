@@ -559,9 +559,17 @@ def test_precision_auto_is_float32_on_the_cpu():
     assert MLPClassifier().precision == "float32"
 
 
+def _stub_cuda_device(monkeypatch, capability, emulates_bf16=True):
+    """CUDA facts of a GPU of ``capability``, on a machine without one."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    # torch answers True for GPUs that only emulate bfloat16 (T4, V100) by default.
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: emulates_bf16)
+
+
 def test_precision_auto_picks_bf16_where_it_helps_on_cuda(monkeypatch):
     cuda = torch.device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    _stub_cuda_device(monkeypatch, (9, 0))  # H100, H200
     assert ConvNetClassifier()._resolve_precision(cuda) == "bf16"
     assert TransformerClassifier()._resolve_precision(cuda) == "bf16"
     assert MLPClassifier(precision="auto")._resolve_precision(cuda) == "float32"
@@ -571,8 +579,134 @@ def test_precision_auto_picks_bf16_where_it_helps_on_cuda(monkeypatch):
     for version, expected in ((91300, "bf16"), (90100, "float32")):
         monkeypatch.setattr(torch.backends.cudnn, "version", lambda v=version: v)
         assert SequenceClassifier()._resolve_precision(cuda) == expected
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    assert ConvNetClassifier()._resolve_precision(cuda) == "float32"
+    _stub_cuda_device(monkeypatch, (8, 0))  # A100
+    assert ConvNetClassifier()._resolve_precision(cuda) == "bf16"
+
+
+@pytest.mark.parametrize("capability", [(7, 5), (6, 0), (7, 0)], ids=["T4", "P100", "V100"])
+def test_precision_auto_never_picks_bf16_on_a_gpu_without_it(capability, monkeypatch):
+    """torch.cuda.is_bf16_supported() says True on a T4 (emulated, slower than float32):
+    'auto' goes by the compute capability instead."""
+    _stub_cuda_device(monkeypatch, capability, emulates_bf16=True)
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91300)
+    cuda = torch.device("cuda")
+    for est in (ConvNetClassifier(), TransformerClassifier(), SequenceClassifier()):
+        assert est._resolve_precision(cuda) == "float32"
+    assert ConvNetClassifier(precision="bf16")._resolve_precision(cuda) == "bf16"  # as asked
+
+
+# -- precision='auto' falls back from bfloat16 ---------------------------------------------
+
+
+@pytest.fixture
+def bf16_on_cpu(monkeypatch):
+    """'auto' resolves to bfloat16 on the CPU, as on a GPU that has it; ``inject(epochs)``
+    makes the loss NaN under bfloat16 in those epochs (1-based)."""
+    import sknn.base
+    from sknn.engine.net import TrainingNet
+
+    monkeypatch.setattr(sknn.base, "has_native_bf16", lambda device: True)
+    get_loss = TrainingNet.get_loss
+
+    def inject(epochs):
+        def nan_under_bf16(self, *args, **kwargs):
+            loss = get_loss(self, *args, **kwargs)
+            if self.precision == "bf16" and len(self.history) in epochs:
+                return loss * float("nan")
+            return loss
+
+        monkeypatch.setattr(TrainingNet, "get_loss", nan_under_bf16)
+
+    return inject
+
+
+def _tiny_images(n=120):
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(n, 6, 6)).astype(np.uint8)
+    return X, (X[:, :3].mean(axis=(1, 2)) > X[:, 3:].mean(axis=(1, 2))).astype(int)
+
+
+def _tiny_convnet(**params):
+    return ConvNetClassifier(
+        channels=(4,), dense_sizes=(), batch_size=16, max_iter=3, random_state=0, device="cpu"
+    ).set_params(**params)
+
+
+def _fit_recording(est, X, y, category=RuntimeWarning):
+    """Fit; return the messages of the warnings of ``category``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    return [str(w.message) for w in caught if issubclass(w.category, category)]
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["eager", "static-step"])
+def test_bf16_auto_falls_back_to_float32_when_the_first_epoch_is_not_finite(
+    static, bf16_on_cpu, monkeypatch
+):
+    monkeypatch.setattr(graph, "STATIC_STEP_ON_CPU", static)
+    X, y = _tiny_images()
+    float32 = _tiny_convnet(precision="float32").fit(X, y)
+    bf16_on_cpu(epochs={1})
+    est = _tiny_convnet()
+    messages = _fit_recording(est, X, y)
+    assert len(messages) == 1
+    assert messages[0].startswith(
+        "Training in bfloat16 (precision='auto' on cpu) gave a non-finite loss (nan) in the "
+        "first epoch: the fit started again in float32 from where it began."
+    )
+    assert est.precision_ == "float32"
+    # Started again from the same weights, optimizer and random state: the float32 fit.
+    assert est.n_iter_ == 3 and len(est.history_) == 3
+    _assert_same_fit(est, float32)
+    # The calls that continue this model stay in float32; a new fit tries bfloat16 again.
+    est.partial_fit(X, y)
+    assert est.precision_ == "float32"
+    bf16_on_cpu(epochs=set())
+    assert _fit_recording(est, X, y) == [] and est.precision_ == "bf16"
+
+
+def test_bf16_auto_without_a_fault_trains_in_bf16(bf16_on_cpu):
+    X, y = _tiny_images()
+    est = _tiny_convnet()
+    assert _fit_recording(est, X, y) == []
+    assert est.precision_ == "bf16" and est.net_.precision == "bf16"
+
+
+def test_bf16_fallback_is_for_the_first_epoch_of_auto_only(bf16_on_cpu):
+    X, y = _tiny_images()
+    bf16_on_cpu(epochs={2})
+    # A later epoch meets the divergence rule: stop, keep the best epoch, warn.
+    est = _tiny_convnet()
+    messages = _fit_recording(est, X, y, category=Warning)
+    assert len(messages) == 1
+    assert messages[0].startswith("Training diverged: the training loss became nan at iteration 2")
+    assert est.precision_ == "bf16" and est.n_iter_ == 2
+    # precision='bf16' was asked for: no fallback, and the fit fails as in float32.
+    bf16_on_cpu(epochs={1})
+    est = _tiny_convnet(precision="bf16")
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")  # a fit that raises changes nothing
+
+
+def test_bf16_fallback_then_float32_diverging_meets_the_divergence_rule(bf16_on_cpu):
+    X, y = _tiny_images()
+    import sknn.engine.net
+
+    bf16_on_cpu(epochs={1})
+    get_loss = sknn.engine.net.TrainingNet.get_loss
+
+    def nan_in_any_precision(self, *args, **kwargs):
+        return get_loss(self, *args, **kwargs) * float("nan")
+
+    est = _tiny_convnet()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sknn.engine.net.TrainingNet, "get_loss", nan_in_any_precision)
+        with pytest.raises(ValueError, match="non-finite"):
+            with pytest.warns(RuntimeWarning, match="started again in float32"):
+                est.fit(X, y)
+    assert not hasattr(est, "net_")
 
 
 def _bars(n=400, seed=0):

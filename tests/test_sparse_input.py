@@ -114,7 +114,7 @@ def test_stream_batches_deliver_sparse_rows():
 
 def test_a_sparse_step_is_never_captured():
     est = MLPClassifier(device="cpu")
-    est._resolved_precision = "float32"
+    est.precision_ = "float32"
     reasons = capture_blockers(est, torch.device("cuda"), 1000, 100, None, sparse=True)
     assert reasons == [
         "the input is sparse: the number of stored values, and so the shape of the step's "

@@ -37,6 +37,8 @@ import math
 import torch
 from skorch.callbacks import Callback
 
+from sknn._random import rng_state, set_rng_state
+
 #: Solvers whose torch optimizer can run inside a CUDA graph (``capturable=True`` and a
 #: tensor learning rate). torch's SGD, RMSprop and Adagrad read a tensor rate on the host.
 CAPTURABLE_SOLVERS = frozenset({"adam", "adamw"})
@@ -89,7 +91,7 @@ def capture_blockers(estimator, device, n_train, batch_size, callbacks, sparse=F
             "solver=%r reads its learning rate on the host (capture supports %s)"
             % (estimator.solver, " and ".join(repr(s) for s in sorted(CAPTURABLE_SOLVERS)))
         )
-    if estimator._resolved_precision == "fp16":
+    if estimator.precision_ == "fp16":
         reasons.append("precision='fp16' needs a gradient scaler that syncs with the host")
     if estimator.compile:
         reasons.append("compile=True")
@@ -336,19 +338,14 @@ class _StepState:
         ]
         self.saved = [t.detach().clone() for _, t in self.named]
         self.saved_others = [t.detach().clone() for t in self.others]
-        device = step.index.device
-        self.device = device
-        self.rng = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
-        self.cpu_rng = torch.get_rng_state()
+        self.rng = rng_state(step.index.device)
 
     def restore(self):
         live = [t for _, t in self.named] + self.others
         with torch.no_grad():
             for tensor, saved in zip(live, self.saved + self.saved_others, strict=True):
                 tensor.copy_(saved)
-        if self.rng is not None:
-            torch.cuda.set_rng_state(self.rng, self.device)
-        torch.set_rng_state(self.cpu_rng)
+        set_rng_state(self.rng)
 
     def changes_since(self):
         """``(label, before, after)`` for each parameter and buffer, and ``(label, None,
