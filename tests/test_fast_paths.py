@@ -27,7 +27,7 @@ from sknn import (
 )
 from sknn.engine.data import HostData, StreamBatches, is_memory_mapped
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 
 @pytest.fixture
@@ -406,6 +406,39 @@ def test_captured_step_with_dropout_learns_as_well():
     assert abs(captured.score(X, y) - eager.score(X, y)) < 0.03
 
 
+@needs_cuda
+@pytest.mark.parametrize("kind", SELF_CHECK_CONFIGS, ids=SELF_CHECK_CONFIGS.keys())
+def test_captured_step_passes_its_self_check_on_cuda(kind, monkeypatch):
+    """On a real GPU the checked replays agree with the eager step (dropout, batch
+    statistics and augmentation included, the generator's state being put back)."""
+    checks = []
+    first_difference = graph._first_difference
+
+    def spy(pairs):
+        checks.append(first_difference(pairs))
+        return checks[-1]
+
+    monkeypatch.setattr(graph, "_first_difference", spy)
+    cls, params = SELF_CHECK_CONFIGS[kind]
+    X, y = _self_check_data(cls)
+    est = cls(batch_size=32, max_iter=3, random_state=0, device="cuda", cuda_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est.set_params(**params).fit(X, y)
+    assert checks == [None] * graph.VERIFIED_REPLAYS
+    assert est.cuda_graph_ is True
+
+
+@needs_cuda
+def test_precision_auto_follows_this_gpu():
+    X, y = _tiny_images()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = _tiny_convnet(device="cuda").fit(X, y)
+    native = torch.cuda.get_device_capability() >= (8, 0)
+    assert est.precision_ == ("bf16" if native else "float32")
+
+
 # -- streaming ---------------------------------------------------------------------------
 
 
@@ -450,6 +483,27 @@ def test_memory_map_streams_and_gives_the_in_memory_results(
     np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(streamed.coefs_[0], in_memory.coefs_[0], rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(streamed.predict(X_map), in_memory.predict(X))
+
+
+def test_stream_data_auto_streams_what_would_fill_half_the_free_gpu_memory(monkeypatch):
+    X, y = _data(n=100)  # 100 x 12 float64: 9600 bytes
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (20_000, 80_000))
+    cuda = torch.device("cuda")
+    assert MLPClassifier()._streams(X, cuda) is False
+    assert MLPClassifier()._streams(np.hstack([X, X[:, :1]]), cuda) is True  # 10400 bytes
+    assert MLPClassifier(stream_data=False)._streams(np.hstack([X, X]), cuda) is False
+    assert MLPClassifier(solver="lbfgs")._streams(np.hstack([X, X]), cuda) is False
+
+
+@needs_cuda
+def test_streaming_through_pinned_memory_on_cuda_gives_the_in_memory_fit():
+    X, y = _data(n=700)
+    params = dict(hidden_layer_sizes=(16,), batch_size=64, max_iter=3, shuffle=False)
+    params.update(random_state=0, device="cuda")
+    in_memory = MLPClassifier(stream_data=False, **params).fit(X, y)
+    streamed = MLPClassifier(stream_data=True, **params).fit(X, y)
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(streamed.predict_proba(X), in_memory.predict_proba(X), atol=1e-4)
 
 
 def test_stream_data_true_streams_any_array_and_false_never(tmp_path, monkeypatch):

@@ -23,7 +23,7 @@ from sknn.engine.data import HostData, StreamBatches, csr_rows, to_tensor
 from sknn.engine.graph import capture_blockers
 from sknn.modules.mlp import InputMajorLinear, MLPModule
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 SOLVERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs"]
 
