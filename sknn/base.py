@@ -482,6 +482,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         dataset = self._host_data if streaming else self._device_data
         if self.early_stopping and not incremental:
             train_idx, valid_idx = self._validation_split(y, y_train, seed)
+            # Streamed validation batches come out in increasing row order (HostData reads
+            # rows sorted); scored against y[valid_idx], the rows must be in that order.
+            valid_idx = np.sort(valid_idx)
             train = dataset(X, y_train, sample_weight, train_idx, device)
             valid = dataset(X, y_train, sample_weight, valid_idx, device)
             y_valid = y[valid_idx]

@@ -483,6 +483,10 @@ def test_memory_map_streams_and_gives_the_in_memory_results(
     np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(streamed.coefs_[0], in_memory.coefs_[0], rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(streamed.predict(X_map), in_memory.predict(X))
+    if early_stopping:
+        # Non-regression: streamed validation outputs come in the order their rows are
+        # read, which must be the order of the labels they are scored against.
+        np.testing.assert_array_equal(streamed.validation_scores_, in_memory.validation_scores_)
 
 
 def test_stream_data_auto_streams_what_would_fill_half_the_free_gpu_memory(monkeypatch):
