@@ -3,6 +3,7 @@
 Importing sknn never touches CUDA: devices are resolved when an estimator is fitted.
 """
 
+from sknn.doctor import show_versions
 from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
@@ -24,4 +25,5 @@ __all__ = [
     "get_untrusted_types",
     "load",
     "save",
+    "show_versions",
 ]
