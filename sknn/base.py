@@ -555,7 +555,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         may_fall_back = (
             precision == "bf16" and self.precision == "auto" and rule is not None and run.epochs
         )
-        start = (_EngineSnapshot(net), rng_state(device)) if may_fall_back else None
+        start = (_EngineSnapshot(net, on_cpu=True), rng_state(device)) if may_fall_back else None
         self._run_epochs(run, precision, callbacks, user)
         if start is not None and rule.diverged is not None and rule.epochs_run == 1:
             loss = state.loss
@@ -1281,12 +1281,15 @@ class _EpochsRun:
 
 
 class _EngineSnapshot:
-    """A copy of what training changes in place in an engine."""
+    """A copy of what training changes in place in an engine; with ``on_cpu``, the weights
+    and the optimizer's state are copied to host memory (not to the device's, which a
+    large network needs for training)."""
 
-    def __init__(self, net):
+    def __init__(self, net, on_cpu=False):
         self.net = net
-        self.module = copy.deepcopy(net.module_.state_dict())
-        self.optimizer = copy.deepcopy(net.optimizer_.state_dict())
+        copy_ = _copy_on_cpu if on_cpu else copy.deepcopy
+        self.module = copy_(net.module_.state_dict())
+        self.optimizer = copy_(net.optimizer_.state_dict())
         self.state = copy.deepcopy(net.training_state_)
         self.history_rows = len(net.history)
         self.attributes = dict(net.__dict__)
@@ -1302,6 +1305,17 @@ class _EngineSnapshot:
         for field in dataclasses.fields(state):
             setattr(state, field.name, copy.deepcopy(getattr(self.state, field.name)))
         del net.history[self.history_rows :]
+
+
+def _copy_on_cpu(tree):
+    """A copy of a state dict (nested dicts and lists of tensors) with tensors on the CPU."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().to("cpu", copy=True)
+    if isinstance(tree, dict):
+        return {k: _copy_on_cpu(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_copy_on_cpu(v) for v in tree)
+    return copy.deepcopy(tree)
 
 
 def _check_callbacks(callbacks):

@@ -52,8 +52,9 @@ WARMUP_STEPS = 3
 STATIC_STEP_ON_CPU = False
 
 #: The first replays of each fit that are checked against the eager step (see
-#: :meth:`StaticStep.step`). Each check costs two copies of the parameters, the buffers
-#: and the optimizer's state, an eager step and a few host synchronisations.
+#: :meth:`StaticStep.step`). Each check holds a copy of the parameters, buffers and the
+#: optimizer's state from before the step and one of the parameters, buffers and gradients
+#: after the replay, and costs an eager step and a few host synchronisations.
 VERIFIED_REPLAYS = 2
 
 #: How far a checked replay may be from the eager step: the norm of the difference of the
@@ -281,10 +282,10 @@ class StaticStep:
         """
         before = _StepState(self)
         loss = self.graph.replay()[0].detach().clone()
-        replayed = before.changes_since()
+        replayed = before.changes_since(copy=True)
         before.restore()
         outputs = self._body(self.index)
-        eager = before.changes_since()
+        eager = before.changes_since(copy=False)
         difference = _first_difference(
             [("the loss", loss, outputs[0].detach(), 0)] + list(_paired(replayed, eager))
         )
@@ -347,15 +348,17 @@ class _StepState:
                 tensor.copy_(saved)
         set_rng_state(self.rng)
 
-    def changes_since(self):
+    def changes_since(self, copy):
         """``(label, before, after)`` for each parameter and buffer, and ``(label, None,
-        gradient)`` for each gradient, as copies."""
+        gradient)`` for each gradient; ``after`` and the gradients as copies if ``copy``,
+        else the live tensors."""
+        keep = (lambda t: t.detach().clone()) if copy else (lambda t: t.detach())
         changes = [
-            ("the change of %s" % name, saved, t.detach().clone())
+            ("the change of %s" % name, saved, keep(t))
             for (name, t), saved in zip(self.named, self.saved, strict=True)
         ]
         changes += [
-            ("the gradient of %s" % name, None, p.grad.detach().clone())
+            ("the gradient of %s" % name, None, keep(p.grad))
             for name, p in self.named
             if isinstance(p, torch.nn.Parameter) and p.grad is not None
         ]
