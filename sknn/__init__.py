@@ -3,6 +3,7 @@
 Importing sknn never touches CUDA: devices are resolved when an estimator is fitted.
 """
 
+from sknn.base import FallbackWarning
 from sknn.doctor import show_versions
 from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
@@ -15,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvNetClassifier",
+    "FallbackWarning",
     "MLPClassifier",
     "MLPRegressor",
     "SequenceClassifier",

@@ -95,6 +95,16 @@ FINITE_CHECK_ROWS = 256
 DIVERGENCE_FACTOR = 2
 
 
+class FallbackWarning(RuntimeWarning):
+    """A fast path was given up during a fit, which went on without it.
+
+    Raised when the training step captured in a CUDA graph did not match the eager step
+    (or could not be recorded), and when bfloat16 chosen by ``precision='auto'`` gave a
+    non-finite loss in the first epoch; the message says which and why. The fit's results
+    are those of the slower path (``cuda_graph_`` is False, ``precision_`` 'float32').
+    """
+
+
 class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     """Base class of every sknn network estimator. Not for direct use.
 
@@ -566,7 +576,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "Training in bfloat16 (precision='auto' on %s) gave a non-finite loss (%s) in "
                 "the first epoch: the fit started again in float32 from where it began. Set "
                 "precision='float32' to train in float32 from the start." % (device, loss),
-                RuntimeWarning,
+                FallbackWarning,
                 stacklevel=5,
             )
             self._run_epochs(run, "float32", callbacks, user)
@@ -649,7 +659,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                         "The training step captured in a CUDA graph was given up and training "
                         "went on eagerly: %s. Set cuda_graph=False to train eagerly from "
                         "the start." % static.failure,
-                        RuntimeWarning,
+                        FallbackWarning,
                         stacklevel=6,
                     )
             else:

@@ -37,6 +37,7 @@ import torch
 from skorch.callbacks import Callback
 
 from sknn._device import has_native_bf16
+from sknn.base import FallbackWarning
 
 #: Dependencies whose versions :func:`show_versions` prints, then the optional extras.
 DEPENDENCIES = (
@@ -446,7 +447,7 @@ def _fit(make, params):
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - start
-    fallbacks = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    fallbacks = [str(w.message) for w in caught if issubclass(w.category, FallbackWarning)]
     if fallbacks:
         raise _CheckFailed(fallbacks[0])
     return _Fit(

@@ -20,6 +20,7 @@ import sknn.engine.graph as graph
 import sknn.engine.optim as optim
 from sknn import (
     ConvNetClassifier,
+    FallbackWarning,
     MLPClassifier,
     MLPRegressor,
     SequenceClassifier,
@@ -228,7 +229,7 @@ def _self_check_fit(cls, params, X, y, **more):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         est.fit(X, y)
-    return est, [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    return est, [w for w in caught if issubclass(w.category, FallbackWarning)]
 
 
 def _self_check_data(cls):
@@ -293,12 +294,12 @@ def test_a_failed_check_stops_capture_for_that_fit_only(graphs_on_cpu):
     est = MLPClassifier(hidden_layer_sizes=(16,), batch_size=32, max_iter=2, random_state=0)
     est.set_params(device="cpu", warm_start=True)
     graphs_on_cpu("stale-batch")
-    with pytest.warns(RuntimeWarning, match="did not match the eager step"):
+    with pytest.warns(FallbackWarning, match="did not match the eager step"):
         est.fit(X, y)
     assert est.cuda_graph_ is False
     graphs = graphs_on_cpu()
     with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("error", FallbackWarning)
         est.fit(X, y)  # the next fit records a new step and checks it again
     assert est.cuda_graph_ is True and graphs.recorded == 1
 
@@ -366,7 +367,7 @@ def test_captured_step_passes_its_self_check_on_cuda(kind, monkeypatch):
     X, y = _self_check_data(cls)
     est = cls(batch_size=32, max_iter=3, random_state=0, device="cuda", cuda_graph=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("error", FallbackWarning)
         est.set_params(**params).fit(X, y)
     assert checks == [None] * graph.VERIFIED_REPLAYS
     assert est.cuda_graph_ is True
@@ -376,7 +377,7 @@ def test_captured_step_passes_its_self_check_on_cuda(kind, monkeypatch):
 def test_precision_auto_follows_this_gpu():
     X, y = _tiny_images()
     with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("error", FallbackWarning)
         est = _tiny_convnet(device="cuda").fit(X, y)
     native = torch.cuda.get_device_capability() >= (8, 0)
     assert est.precision_ == ("bf16" if native else "float32")
@@ -633,7 +634,7 @@ def _tiny_convnet(**params):
     ).set_params(**params)
 
 
-def _fit_recording(est, X, y, category=RuntimeWarning):
+def _fit_recording(est, X, y, category=FallbackWarning):
     """Fit; return the messages of the warnings of ``category``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -705,7 +706,7 @@ def test_bf16_fallback_then_float32_diverging_meets_the_divergence_rule(bf16_on_
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sknn.engine.net.TrainingNet, "get_loss", nan_in_any_precision)
         with pytest.raises(ValueError, match="non-finite"):
-            with pytest.warns(RuntimeWarning, match="started again in float32"):
+            with pytest.warns(FallbackWarning, match="started again in float32"):
                 est.fit(X, y)
     assert not hasattr(est, "net_")
 
