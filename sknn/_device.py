@@ -60,7 +60,7 @@ def resolve_device(device):
     )
 
 
-def has_native_bf16(device):
+def has_native_bf16(device) -> bool:
     """Whether ``device`` computes in bfloat16 natively: a CUDA GPU of compute capability
     8.0 or later (Ampere: A100, RTX 30xx, and newer), or a ROCm GPU.
 

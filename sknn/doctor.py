@@ -90,7 +90,7 @@ def _version(package):
         return None
 
 
-def versions():
+def versions() -> dict:
     """The versions of Python, sknn, its dependencies and its optional extras.
 
     Returns
@@ -127,7 +127,7 @@ def _cudnn_text(version):
     return f"{version // 1000}.{version // 100 % 10}.{version % 100}"
 
 
-def devices():
+def devices() -> list:
     """The devices torch can train on, with what decides sknn's choices on each.
 
     Returns
@@ -185,7 +185,7 @@ def _no_cuda_reason():
     return None
 
 
-def show_versions():
+def show_versions() -> None:
     """Print the versions of sknn and its dependencies and the devices torch sees.
 
     For bug reports, as scikit-learn's ``show_versions``. Nothing is trained; ``sknn
@@ -504,7 +504,7 @@ def _check_settings():
             torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32
 
 
-def run_checks(*, compile=False, models=None, paths=PATHS, report=None):
+def run_checks(*, compile: bool = False, models=None, paths=PATHS, report=None) -> list:
     """Train each model along each path and compare it with the CPU float32 reference.
 
     Parameters
@@ -581,7 +581,7 @@ _HEADER = ("path", "model", "result", "deviation", "tolerance", "time")
 _LINE = "%-14s %-12s %-8s %-10s %-12s %-8s"
 
 
-def format_result(result):
+def format_result(result: "CheckResult") -> str:
     """One line of the ``sknn doctor`` table."""
     if result.status == "skipped":
         return "%-14s %-12s %-8s %s" % (result.path, result.model, "skipped", result.note)
@@ -596,7 +596,7 @@ def format_result(result):
     return (_LINE % cells + "  " + result.note).rstrip()
 
 
-def doctor(*, compile=False, models=None, paths=PATHS, stream=None):
+def doctor(*, compile: bool = False, models=None, paths=PATHS, stream=None) -> list:
     """Print the versions and devices, then check every training path; return the results.
 
     What the ``sknn doctor`` command runs; see :func:`run_checks` for the parameters.
