@@ -78,3 +78,19 @@ def _auto_cuda_index():
     if local_rank.isdigit():
         return int(local_rank) % torch.cuda.device_count()
     return torch.cuda.current_device()
+
+
+def has_native_bf16(device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU of compute capability
+    8.0 or later (Ampere: A100, RTX 30xx, and newer), or a ROCm GPU.
+
+    Not :func:`torch.cuda.is_bf16_supported`, which by default also answers True for
+    GPUs that only emulate bfloat16 (a T4 or a V100, where it is slower than float32),
+    and which looks at the current device rather than ``device``.
+    """
+    device = torch.device(device)
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return False
+    if torch.version.hip:
+        return True
+    return torch.cuda.get_device_capability(device) >= (8, 0)
