@@ -26,7 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import assert_all_finite, check_random_state, compute_sample_weight
+from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import (
@@ -41,6 +41,7 @@ from sknn._constraints import Count
 from sknn._device import has_native_bf16, resolve_device
 from sknn._random import draw_seed, make_generator, rng_state, set_rng_state, torch_seed_scope
 from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
+from sknn.data.numeric import to_float32
 from sknn.engine.callbacks import (
     NON_FINITE_WEIGHTS,
     EpochRule,
@@ -1124,10 +1125,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
                 f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_} outputs."
             )
-        with np.errstate(over="ignore"):  # reported just below
-            y_train = y2.astype(np.float32)
         # Targets beyond float32's range would train on infinity.
-        assert_all_finite(y_train, input_name="y")
+        y_train = to_float32(np.asarray(y2, dtype=np.float64), input_name="y")
         self.n_outputs_ = y2.shape[1]
         self.out_activation_ = "exp" if getattr(self, "loss", None) == "poisson" else "identity"
         return y_train

@@ -4,13 +4,13 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
+from sknn.data.numeric import to_float32
 from sknn.engine.data import is_memory_mapped
 from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
 
@@ -46,7 +46,7 @@ class _BaseMLP(BaseNeuralNet):
             reset=reset,
         )
         if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
-            X = _as_float32(X)
+            X = to_float32(X, validated=True)
         return X, self._validate_targets(y)
 
     def _graph_blocker(self):
@@ -56,7 +56,7 @@ class _BaseMLP(BaseNeuralNet):
         X = validate_data(
             self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False
         )
-        return _as_float32(X)
+        return to_float32(X, validated=True)
 
     def _validation_batch_size(self, batch_size):
         # Rows of a table are small: score the validation set in few large passes.
@@ -107,23 +107,6 @@ class _BaseMLP(BaseNeuralNet):
         return [
             layer.bias.detach().cpu().numpy().copy() for layer in self.net_.module_.linear_layers()
         ]
-
-
-def _as_float32(X):
-    """Validated X in float32, the precision the network computes in.
-
-    A sparse matrix keeps its index arrays (only its values are cast), so a float64 CSR
-    matrix costs no second copy of them. Values beyond float32's range are refused as
-    scikit-learn's ``check_array(dtype=np.float32)`` refuses them.
-    """
-    if X.dtype == np.float32:
-        return X
-    with np.errstate(over="ignore"):  # reported just below
-        values = (X.data if sp.issparse(X) else X).astype(np.float32)
-    assert_all_finite(values, input_name="X")
-    if sp.issparse(X):
-        return type(X)((values, X.indices, X.indptr), shape=X.shape)
-    return values
 
 
 @fill_doc
