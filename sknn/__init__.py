@@ -3,6 +3,8 @@
 Importing sknn never touches CUDA: devices are resolved when an estimator is fitted.
 """
 
+from sknn.base import FallbackWarning
+from sknn.doctor import show_versions
 from sknn.estimators.convnet import ConvNetClassifier
 from sknn.estimators.mlp import MLPClassifier, MLPRegressor
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
@@ -14,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConvNetClassifier",
+    "FallbackWarning",
     "MLPClassifier",
     "MLPRegressor",
     "SequenceClassifier",
@@ -24,4 +27,5 @@ __all__ = [
     "get_untrusted_types",
     "load",
     "save",
+    "show_versions",
 ]

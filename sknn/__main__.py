@@ -1,8 +1,11 @@
-"""The ``sknn`` command (also ``python -m sknn``): a thin front end to :mod:`sknn.compare`.
+"""The ``sknn`` command (also ``python -m sknn``): a thin front end to :mod:`sknn.compare`
+and :mod:`sknn.doctor`.
 
 ``sknn compare [DATA]`` cross-validates sknn's networks against a random forest, gradient
 boosting, an RBF SVM and a linear model, prints a leaderboard and saves it as CSV with a
 PNG of the scores per fold. ``sknn`` alone runs ``sknn compare`` on a built-in dataset.
+``sknn doctor`` prints the versions and devices and checks every training path the
+machine offers; it exits with status 1 if one failed.
 """
 
 import argparse
@@ -28,7 +31,10 @@ from sknn.compare import (
     plot_fold_scores,
 )
 
-VERBS = ("compare", "datasets")
+VERBS = ("compare", "datasets", "doctor")
+
+#: Exit status of ``sknn doctor`` when a check failed.
+EXIT_CHECK_FAILED = 1
 
 #: Exit status for bad input, as argparse uses for bad arguments.
 EXIT_USAGE = 2
@@ -41,7 +47,7 @@ def build_parser():
         f"'sknn compare' on the built-in {DEFAULT_DATASET!r} dataset.",
     )
     parser.add_argument("--version", action="version", version=f"sknn {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="{compare,datasets}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{compare,datasets,doctor}")
 
     compare = verbs.add_parser(
         "compare",
@@ -96,6 +102,14 @@ def build_parser():
         "often fastest for small data on a busy machine",
     )
     compare.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the fits on a Dask cluster: its scheduler's address (tcp://host:8786), "
+        "or 'local' to start one here with a worker per GPU, or per core where there is "
+        "none (needs dask[distributed]); the scores are those of a local run",
+    )
+    compare.add_argument(
         "--out-dir",
         type=Path,
         default=Path("."),
@@ -107,7 +121,37 @@ def build_parser():
 
     listing = verbs.add_parser("datasets", help="list the built-in datasets")
     listing.set_defaults(run=run_datasets)
+
+    doctor = verbs.add_parser(
+        "doctor",
+        help="versions, devices, and a check of every training path this machine offers",
+        description="Print the versions of sknn and its dependencies and the devices torch "
+        "sees, then train a tiny MLP, ConvNet, Sequence and Transformer model along every "
+        "training path this machine offers (CPU, CUDA eager, the step captured in a CUDA "
+        "graph, bfloat16 and float16 autocast, streaming from host memory) and compare each "
+        "fit with the CPU float32 fit. Exits with status 1 if a check failed.",
+    )
+    doctor.add_argument(
+        "--compile",
+        action="store_true",
+        help="also check compile=True (torch.compile: minutes on a CPU)",
+    )
+    doctor.add_argument(
+        "--models",
+        metavar="NAME",
+        nargs="+",
+        choices=("MLP", "ConvNet", "Sequence", "Transformer"),
+        help="check only these models (default: all four)",
+    )
+    doctor.set_defaults(run=run_doctor)
     return parser
+
+
+def run_doctor(args):
+    from sknn.doctor import doctor
+
+    results = doctor(compile=args.compile, models=args.models)
+    return EXIT_CHECK_FAILED if any(r.status == "failed" for r in results) else 0
 
 
 def run_datasets(args):
@@ -158,7 +202,7 @@ def run_compare(args):
         table.task, folds, time_series=args.time_series, random_state=args.random_state
     )
     notes = []
-    with _thread_limit(args.threads):
+    with _thread_limit(args.threads), _cluster(args.scheduler) as n_jobs:
         fold_scores = cross_validate_models(
             models,
             table.X,
@@ -167,6 +211,7 @@ def run_compare(args):
             scoring=args.scoring,
             progress=not args.no_progress,
             notes=notes,
+            n_jobs=n_jobs,
         )
     board = leaderboard(fold_scores)
     print()
@@ -213,6 +258,24 @@ def _thread_limit(threads):
         torch.set_num_threads(before)
 
 
+@contextmanager
+def _cluster(address):
+    """None (fits run here, one after the other) or -1 inside a Dask cluster's backend."""
+    if address is None:
+        yield None
+        return
+    from sknn.cluster import ClusterError, dask_backend
+
+    try:
+        with dask_backend(address) as client:
+            workers = len(client.scheduler_info().get("workers", {}))
+            where = client.scheduler.address
+            print(f"fits run on the Dask cluster at {where} ({workers} workers)")
+            yield -1
+    except ClusterError as exc:
+        raise CompareError(str(exc)) from None
+
+
 def _check_folds(table, folds, time_series):
     n_samples = len(table.y)
     if time_series and n_samples <= folds:
@@ -236,14 +299,14 @@ def main(argv=None):
         argv.insert(0, "compare")
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        status = args.run(args)
     except CompareError as exc:
         print(f"sknn {args.verb}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("sknn: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

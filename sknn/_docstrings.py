@@ -135,9 +135,12 @@ ensemble : {'best', 'average'}, default='best'
 precision : {'auto', 'float32', 'bf16', 'fp16'}, default='float32'
     Mixed precision: autocast the forward pass to bfloat16 or float16 (with a gradient
     scaler). Meant for CUDA; also runs on the CPU where torch supports it. 'auto' trains
-    in bfloat16 on CUDA GPUs that support it for the convolutional, transformer and (with
-    cuDNN 9.13 or later) recurrent networks, where it speeds up training, and in float32
-    everywhere else (the multi-layer perceptrons, the CPU).
+    in bfloat16 on CUDA GPUs that compute in it natively (compute capability 8.0 and
+    later) for the convolutional, transformer and (with cuDNN 9.13 or later) recurrent
+    networks, where it speeds up training, and in float32 everywhere else (the
+    multi-layer perceptrons, the CPU, GPUs that only emulate bfloat16). If the first
+    epoch's loss in bfloat16 is not finite, an 'auto' fit starts again in float32 with a
+    warning. ``precision_`` records what the fit used.
 
 compile : bool, default=False
     Train through ``torch.compile`` (a one-off compilation cost per fit).
@@ -150,8 +153,10 @@ cuda_graph : 'auto' or bool, default='auto'
     ``compile``, no callback that runs per batch, data on the device) and otherwise
     trains eagerly, saying why when ``verbose``; True raises a ValueError when it cannot;
     False always trains eagerly. The last partial batch of each epoch runs eagerly, so
-    results match eager training up to floating-point rounding. ``cuda_graph_`` tells
-    whether the last fit was captured.
+    results match eager training up to floating-point rounding. The first replays are
+    checked against the eager step on the same batch; on a mismatch, or an error while
+    recording, the fit goes on eagerly with a warning. ``cuda_graph_`` tells whether the
+    last fit was captured.
 
 stream_data : 'auto' or bool, default='auto'
     Leave the training data in host memory and send it to the device one batch at a
@@ -281,6 +286,10 @@ device_ : str
 cuda_graph_ : bool
     Whether the last fit's training step was captured in a CUDA graph (see
     ``cuda_graph``).
+
+precision_ : str
+    The precision the last fit trained in: ``precision`` with 'auto' resolved for the
+    device, and 'float32' after a fallback from bfloat16 (see ``precision``).
 
 module_ : torch.nn.Module
     The fitted network.

@@ -47,3 +47,19 @@ def torch_seed_scope(seed, device):
             with torch.cuda.device(cuda_devices[0]):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+def rng_state(device):
+    """The state of torch's global generators that a fit on ``device`` draws from (the
+    CPU's and, for a CUDA device, that device's), for :func:`set_rng_state`."""
+    device = torch.device(device)
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return torch.get_rng_state(), cuda, device
+
+
+def set_rng_state(state):
+    """Put back the generators' state saved by :func:`rng_state`."""
+    cpu, cuda, device = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda, device)

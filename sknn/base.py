@@ -10,6 +10,7 @@ A concrete estimator supplies only what depends on its input (``_validate_X_y``,
 
 import contextlib
 import copy
+import dataclasses
 import math
 import os
 import warnings
@@ -37,9 +38,10 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
 
 from sknn._constraints import Count
-from sknn._device import resolve_device
-from sknn._random import draw_seed, make_generator, torch_seed_scope
+from sknn._device import has_native_bf16, resolve_device
+from sknn._random import draw_seed, make_generator, rng_state, set_rng_state, torch_seed_scope
 from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
+from sknn.data.numeric import to_float32
 from sknn.engine.callbacks import (
     NON_FINITE_WEIGHTS,
     EpochRule,
@@ -51,6 +53,7 @@ from sknn.engine.callbacks import (
     tqdm_available,
 )
 from sknn.engine.data import DeviceData, HostData, is_memory_mapped, is_sparse, nbytes, to_tensor
+from sknn.engine.distributed import DataParallel
 from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, release_capturable
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
 from sknn.engine.net import TrainingNet
@@ -92,6 +95,16 @@ FINITE_CHECK_ROWS = 256
 #: the divergence rule of the user guide's "Training health". A network that learned
 #: nothing ends near 1x; at 2x it predicts far worse than a constant.
 DIVERGENCE_FACTOR = 2
+
+
+class FallbackWarning(RuntimeWarning):
+    """A fast path was given up during a fit, which went on without it.
+
+    Raised when the training step captured in a CUDA graph did not match the eager step
+    (or could not be recorded), and when bfloat16 chosen by ``precision='auto'`` gave a
+    non-finite loss in the first epoch; the message says which and why. The fit's results
+    are those of the slower path (``cuda_graph_`` is False, ``precision_`` 'float32').
+    """
 
 
 class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
@@ -178,11 +191,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         return False
 
     def _resolve_precision(self, device):
-        """``precision`` with 'auto' resolved: bf16 on CUDA GPUs with bfloat16 support
-        for the estimators where it pays (:meth:`_bf16_helps`), else float32."""
+        """``precision`` with 'auto' resolved: bf16 on CUDA GPUs that compute in bfloat16
+        natively (compute capability 8.0 and later), for the estimators where it pays
+        (:meth:`_bf16_helps`), else float32."""
         if self.precision != "auto":
             return self.precision
-        if device.type == "cuda" and torch.cuda.is_bf16_supported() and self._bf16_helps(device):
+        if has_native_bf16(device) and self._bf16_helps(device):
             return "bf16"
         return "float32"
 
@@ -275,6 +289,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
         device = resolve_device(self.device)
         seed = draw_seed(self.random_state)
+        parallel = DataParallel.current()
+        if parallel is not None:
+            # Every process must draw the same weights, shuffles and validation split.
+            seed = parallel.broadcast_seed(seed)
         if not first_pass:
             # Continuing calls (partial_fit, warm_start) must not replay the first call's
             # shuffle order and dropout masks: offset the seed by the samples seen so far.
@@ -283,6 +301,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         with torch_seed_scope(seed, device):
             if first_pass:
                 self._initialize_state(X, device)
+                if parallel is not None:
+                    parallel.broadcast_module(self.net_.module_)
             else:
                 self._check_same_network()
                 if not incremental:
@@ -381,6 +401,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     def _initialize_state(self, X, device):
         """Build the module and the engine; start a fresh :class:`TrainingState`."""
         self.device_ = str(device)
+        self._bf16_failed = False  # a new fit tries bfloat16 again where 'auto' picks it
         self._module_input = _input_spec(X)
         # The plain parameter values the module was built with, to name what changed.
         self._module_params = {
@@ -479,6 +500,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         dataset = self._host_data if streaming else self._device_data
         if self.early_stopping and not incremental:
             train_idx, valid_idx = self._validation_split(y, y_train, seed)
+            # Streamed validation batches come out in increasing row order (HostData reads
+            # rows sorted); scored against y[valid_idx], the rows must be in that order.
+            valid_idx = np.sort(valid_idx)
             train = dataset(X, y_train, sample_weight, train_idx, device)
             valid = dataset(X, y_train, sample_weight, valid_idx, device)
             y_valid = y[valid_idx]
@@ -522,11 +546,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         net.l2_penalty = self.alpha
         net.l1_penalty = self.l1
         net.grad_clip = self.grad_clip
-        self._resolved_precision = self._resolve_precision(device)
-        net.precision = self._resolved_precision
+        precision = self._resolve_precision(device)
+        if precision == "bf16" and self.precision == "auto" and self.__dict__.get("_bf16_failed"):
+            precision = "float32"  # this model's bfloat16 fit failed: see below
         net.jit_compile = self.compile
-        net.generator = make_generator(seed, torch.device("cpu") if streaming else device)
         net.valid_batch_size = self._validation_batch_size(batch_size)
+        net.data_parallel = self._data_parallel(net)
         user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
         tail = []
         if rule is not None:
@@ -536,41 +561,35 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             if self.verbose == 1 and tqdm_available():
                 tail.append(("sknn_progress", ProgressBar(epochs, type(self).__name__)))
             tail.append(("sknn_stop", StopWhenRuleSays(rule)))
-        net.callbacks_ = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
+        callbacks = ([("sknn_epoch_rule", rule)] if rule else []) + user + tail
         lbfgs_state = net.optimizer_.state.get(net.optimizer_.param_groups[0]["params"][0], {})
         lbfgs_counts_before = (
             int(lbfgs_state.get("n_iter", 0)),
             int(lbfgs_state.get("func_evals", 0)),
         )
-        static = None
-        if rule is not None and epochs:
-            static = self._static_step(net, train, batch_size, device, streaming)
-        net.static_step = static
-        rows_before = len(net.history)
-        try:
-            if epochs:
-                with out_of_memory_says(
-                    f"The device ran out of memory training with batch_size={batch_size}. "
-                    f"Try batch_size={max(1, batch_size // 2)}, a smaller network, "
-                    "precision='bf16' on a GPU that supports it, or device='cpu'."
-                ):
-                    net.partial_fit(train, valid, epochs=epochs)
-        finally:
-            if rule is not None:
-                # An epoch interrupted or failed before its end leaves a history row that
-                # the loss curve does not have: keep the two in step.
-                del net.history[rows_before + rule.epochs_run :]
-            net.generator = None  # a torch.Generator does not pickle
-            net.callbacks_ = user
-            net.static_step = None
-            if static is not None:
-                self.cuda_graph_ = static.graph is not None
-                static.close()
-                release_capturable(net.optimizer_)
-                if static.failure and self.verbose:
-                    print("Training step not captured in a CUDA graph: %s." % static.failure)
-            else:
-                self.cuda_graph_ = False
+        run = _EpochsRun(train, valid, epochs, batch_size, device, streaming, seed, rule)
+        # bfloat16 chosen by 'auto' can fail where float32 trains (an overflow in a layer
+        # the GPU's kernels do not guard): a first epoch whose loss is not finite starts
+        # again in float32 from the state before it, instead of meeting the divergence rule.
+        may_fall_back = (
+            precision == "bf16" and self.precision == "auto" and rule is not None and run.epochs
+        )
+        start = (_EngineSnapshot(net, on_cpu=True), rng_state(device)) if may_fall_back else None
+        self._run_epochs(run, precision, callbacks, user)
+        if start is not None and rule.diverged is not None and rule.epochs_run == 1:
+            loss = state.loss
+            start[0].restore()
+            set_rng_state(start[1])
+            self._bf16_failed = True
+            warnings.warn(
+                "Training in bfloat16 (precision='auto' on %s) gave a non-finite loss (%s) in "
+                "the first epoch: the fit started again in float32 from where it began. Set "
+                "precision='float32' to train in float32 from the start." % (device, loss),
+                FallbackWarning,
+                stacklevel=5,
+            )
+            self._run_epochs(run, "float32", callbacks, user)
+        net.data_parallel = None  # belongs to this fit's process group
 
         if rule is None:
             self._finish_lbfgs(train, *lbfgs_counts_before)
@@ -612,6 +631,54 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 % self.learning_rate_init
             )
 
+    def _run_epochs(self, run, precision, callbacks, user):
+        """Train ``run.epochs`` epochs in ``precision`` with the engine's callbacks set to
+        ``callbacks``; leave ``user``'s callbacks on the engine afterwards."""
+        net = self.net_
+        self.precision_ = net.precision = precision
+        device = run.device
+        net.generator = make_generator(run.seed, torch.device("cpu") if run.streaming else device)
+        net.callbacks_ = callbacks
+        static = None
+        if run.rule is not None and run.epochs:
+            static = self._static_step(net, run.train, run.batch_size, device, run.streaming)
+        net.static_step = static
+        rows_before = len(net.history)
+        try:
+            if run.epochs:
+                with (
+                    out_of_memory_says(
+                        f"The device ran out of memory training with batch_size="
+                        f"{run.batch_size}. Try batch_size={max(1, run.batch_size // 2)}, a "
+                        "smaller network, precision='bf16' on a GPU that supports it, or "
+                        "device='cpu'."
+                    ),
+                    _line_search_overflow_is_divergence(self.learning_rate_init),
+                ):
+                    net.partial_fit(run.train, run.valid, epochs=run.epochs)
+        finally:
+            if run.rule is not None:
+                # An epoch interrupted or failed before its end leaves a history row that
+                # the loss curve does not have: keep the two in step.
+                del net.history[rows_before + run.rule.epochs_run :]
+            net.generator = None  # a torch.Generator does not pickle
+            net.callbacks_ = user
+            net.static_step = None
+            if static is not None:
+                self.cuda_graph_ = static.graph is not None
+                static.close()
+                release_capturable(net.optimizer_)
+                if static.failure:
+                    warnings.warn(
+                        "The training step captured in a CUDA graph was given up and training "
+                        "went on eagerly: %s. Set cuda_graph=False to train eagerly from "
+                        "the start." % static.failure,
+                        FallbackWarning,
+                        stacklevel=6,
+                    )
+            else:
+                self.cuda_graph_ = False
+
     def _after_divergence(self, what, best, state):
         """Keep the best epoch's weights and say what happened and what to do.
 
@@ -650,6 +717,26 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             stacklevel=6,
         )
 
+    def _data_parallel(self, net):
+        """This fit's :class:`DataParallel` when it runs in a process group of several
+        processes (``torchrun``), else None; refuses what it cannot split."""
+        parallel = DataParallel.current()
+        if parallel is None:
+            return None
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "solver='lbfgs' cannot train data-parallel over %d processes: it computes "
+                "every step on the whole training set. Use a stochastic solver such as "
+                "'adam'." % parallel.world_size
+            )
+        if net.merge_single_row:
+            raise ValueError(
+                "batch_norm=True cannot train data-parallel: each process would normalise "
+                "with the statistics of its own rows only. Use dropout or layer sizes "
+                "instead, or train in one process."
+            )
+        return parallel
+
     def _static_step(self, net, train, batch_size, device, streaming):
         """The fixed-buffer training step of this fit (captured on CUDA), or None."""
         if self.cuda_graph is False:
@@ -659,6 +746,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         )
         if streaming:
             reasons.append("the training data streams from host memory")
+        if net.data_parallel is not None:
+            reasons.append("it trains data-parallel (one all-reduce per step)")
         if reasons:
             if self.cuda_graph is True:
                 raise ValueError(
@@ -670,7 +759,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 print("Training step not captured in a CUDA graph: %s." % "; ".join(reasons))
             return None
         make_capturable(net.optimizer_, device)
-        return StaticStep(net, train, batch_size, capture=device.type == "cuda")
+        return StaticStep(net, train, batch_size)
 
     def _finish_lbfgs(self, train, iterations_before, evaluations_before):
         net = self.net_
@@ -1036,9 +1125,11 @@ class NeuralNetRegressorMixin(RegressorMixin):
                 f"y has {y2.shape[1]} outputs, but {type(self).__name__} was fitted with "
                 f"{self.n_outputs_} outputs."
             )
+        # Targets beyond float32's range would train on infinity.
+        y_train = to_float32(np.asarray(y2, dtype=np.float64), input_name="y")
         self.n_outputs_ = y2.shape[1]
         self.out_activation_ = "exp" if getattr(self, "loss", None) == "poisson" else "identity"
-        return y2.astype(np.float32)
+        return y_train
 
     def _validate_targets(self, y):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -1223,13 +1314,30 @@ def _unchanged_on_error(estimator, engine_too):
         raise
 
 
-class _EngineSnapshot:
-    """A copy of what training changes in place in an engine."""
+@dataclasses.dataclass
+class _EpochsRun:
+    """What :meth:`BaseNeuralNet._run_epochs` trains on, and how."""
 
-    def __init__(self, net):
+    train: object
+    valid: object
+    epochs: int
+    batch_size: int
+    device: torch.device
+    streaming: bool
+    seed: int
+    rule: object
+
+
+class _EngineSnapshot:
+    """A copy of what training changes in place in an engine; with ``on_cpu``, the weights
+    and the optimizer's state are copied to host memory (not to the device's, which a
+    large network needs for training)."""
+
+    def __init__(self, net, on_cpu=False):
         self.net = net
-        self.module = copy.deepcopy(net.module_.state_dict())
-        self.optimizer = copy.deepcopy(net.optimizer_.state_dict())
+        copy_ = _copy_on_cpu if on_cpu else copy.deepcopy
+        self.module = copy_(net.module_.state_dict())
+        self.optimizer = copy_(net.optimizer_.state_dict())
         self.state = copy.deepcopy(net.training_state_)
         self.history_rows = len(net.history)
         self.attributes = dict(net.__dict__)
@@ -1240,8 +1348,22 @@ class _EngineSnapshot:
         net.__dict__.update(self.attributes)
         net.module_.load_state_dict(self.module)
         net.optimizer_.load_state_dict(self.optimizer)
-        net.training_state_ = self.state
+        # In place: the engine's callbacks hold the state object.
+        state = net.training_state_
+        for field in dataclasses.fields(state):
+            setattr(state, field.name, copy.deepcopy(getattr(self.state, field.name)))
         del net.history[self.history_rows :]
+
+
+def _copy_on_cpu(tree):
+    """A copy of a state dict (nested dicts and lists of tensors) with tensors on the CPU."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().to("cpu", copy=True)
+    if isinstance(tree, dict):
+        return {k: _copy_on_cpu(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_copy_on_cpu(v) for v in tree)
+    return copy.deepcopy(tree)
 
 
 def _check_callbacks(callbacks):
@@ -1341,3 +1463,20 @@ def _first_rows(X, n):
     if isinstance(X, dict):
         return {k: v[:n] for k, v in X.items()}
     return X[:n]
+
+
+@contextlib.contextmanager
+def _line_search_overflow_is_divergence(learning_rate_init):
+    """torch's L-BFGS fails with a RuntimeError when its line search steps beyond float
+    range (weights or data of huge scale): that is divergence, reported as scikit-learn
+    reports non-finite weights."""
+    try:
+        yield
+    except RuntimeError as error:
+        if "overflow" not in str(error):
+            raise
+        raise ValueError(
+            "%s (The solver's line search overflowed: %s; the learning rate, "
+            "learning_rate_init=%g, may also be too high.)"
+            % (NON_FINITE_WEIGHTS, str(error).splitlines()[0], learning_rate_init)
+        ) from error

@@ -449,7 +449,7 @@ def make_splitter(task, n_splits=5, *, time_series=False, random_state=0):
 
 
 def cross_validate_models(
-    models, X, y, cv, *, scoring=None, progress=True, stream=None, notes=None
+    models, X, y, cv, *, scoring=None, progress=True, stream=None, notes=None, n_jobs=None
 ):
     """Fit and score every model on the same folds.
 
@@ -472,6 +472,10 @@ def cross_validate_models(
         Where progress goes; None is ``sys.stderr``.
     notes : list, default=None
         Where to append what the user should know (failed fits, unconverged networks).
+    n_jobs : int or None, default=None
+        Fits to run at once through joblib, each (model, fold) a task; None runs them one
+        after the other here. Inside ``joblib.parallel_backend("dask")`` the tasks run on
+        a Dask cluster (``sknn compare --scheduler``). The scores do not depend on it.
 
     Raises
     ------
@@ -504,43 +508,83 @@ def cross_validate_models(
     X = X if isinstance(X, pd.DataFrame) else np.asarray(X)
     y = np.asarray(y)
     splits = list(cv.split(X, y))
-    bar = _Progress(len(models) * len(splits), progress, stream or sys.stderr)
-    rows = []
+    tasks = [
+        (name, fold, model, train, test)
+        for name, model in models.items()
+        for fold, (train, test) in enumerate(splits)
+    ]
+    bar = _Progress(len(tasks), progress, stream or sys.stderr)
+    if n_jobs is None:
+        results = (
+            _fit_and_score(name, fold, model, X, y, train, test, scoring)
+            for name, fold, model, train, test in tasks
+        )
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fit_and_score)(name, fold, model, X, y, train, test, scoring, True)
+            for name, fold, model, train, test in tasks
+        )
+    rows, unconverged = [], {}
     try:
-        for name, model in models.items():
-            unconverged = 0
-            for fold, (train, test) in enumerate(splits):
-                bar.describe(f"{name}, fold {fold + 1}/{len(splits)}")
-                row = {"model": name, "fold": fold}
-                estimator = clone(model)
-                try:
-                    with warnings.catch_warnings(record=True) as caught:
-                        warnings.simplefilter("always", ConvergenceWarning)
-                        start = time.perf_counter()
-                        estimator.fit(_rows(X, train), y[train])
-                        row["fit_time"] = time.perf_counter() - start
-                    unconverged += any(issubclass(w.category, ConvergenceWarning) for w in caught)
-                    scorer = check_scoring(estimator, scoring=scoring)
-                    start = time.perf_counter()
-                    row["score"] = scorer(estimator, _rows(X, test), y[test])
-                    row["predict_time"] = time.perf_counter() - start
-                except Exception as exc:  # a model that fails must not hide the others
-                    row.update(score=np.nan, fit_time=np.nan, predict_time=np.nan)
-                    message = str(exc).strip().splitlines()
-                    notes.append(
-                        f"{name} failed on fold {fold + 1}: "
-                        f"{type(exc).__name__}: {message[0] if message else ''}"
-                    )
-                rows.append(row)
-                bar.update()
-            if unconverged:
-                notes.append(
-                    f"{name} reached its iteration limit before converging in {unconverged} "
-                    f"of {len(splits)} fold(s)"
-                )
+        for row, converged, failure in results:
+            bar.describe(f"{row['model']}, fold {row['fold'] + 1}/{len(splits)}")
+            rows.append(row)
+            unconverged[row["model"]] = unconverged.get(row["model"], 0) + (not converged)
+            if failure:
+                notes.append(failure)
+            bar.update()
     finally:
         bar.close()
+    for name, count in unconverged.items():
+        if count:
+            notes.append(
+                f"{name} reached its iteration limit before converging in {count} "
+                f"of {len(splits)} fold(s)"
+            )
     return pd.DataFrame(rows, columns=["model", "fold", "score", "fit_time", "predict_time"])
+
+
+def _fit_and_score(name, fold, model, X, y, train, test, scoring, inner_sequential=False):
+    """One (model, fold) task: ``(row, converged, failure note or None)``.
+
+    ``inner_sequential`` runs any joblib work inside the fit (a random forest's trees) in
+    this thread: on a Dask worker, nested joblib calls otherwise hand the worker's slot to
+    another task while they wait, and two fits in one process record each other's
+    ConvergenceWarnings (Python's warning filters are global to the process).
+    """
+    if not inner_sequential:
+        return _fit_and_score_alone(name, fold, model, X, y, train, test, scoring)
+    from joblib import parallel_config
+
+    with parallel_config(backend="sequential"):
+        return _fit_and_score_alone(name, fold, model, X, y, train, test, scoring)
+
+
+def _fit_and_score_alone(name, fold, model, X, y, train, test, scoring):
+    row = {"model": name, "fold": fold}
+    estimator = clone(model)
+    converged, failure = True, None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            start = time.perf_counter()
+            estimator.fit(_rows(X, train), y[train])
+            row["fit_time"] = time.perf_counter() - start
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        scorer = check_scoring(estimator, scoring=scoring)
+        start = time.perf_counter()
+        row["score"] = scorer(estimator, _rows(X, test), y[test])
+        row["predict_time"] = time.perf_counter() - start
+    except Exception as exc:  # a model that fails must not hide the others
+        row.update(score=np.nan, fit_time=np.nan, predict_time=np.nan)
+        message = str(exc).strip().splitlines()
+        failure = (
+            f"{name} failed on fold {fold + 1}: "
+            f"{type(exc).__name__}: {message[0] if message else ''}"
+        )
+    return row, converged, failure
 
 
 def check_scoring_name(scoring):

@@ -321,7 +321,6 @@ def test_features_in_a_pipeline(digits):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_fit_matches_cpu_api(digits):
     X, y = digits
     clf = _fit(X, y, device="cuda", augment_shift=1, augment_flip=True)

@@ -7,6 +7,7 @@ eager loop's results.
 """
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ import sknn.engine.graph as graph
 import sknn.engine.optim as optim
 from sknn import (
     ConvNetClassifier,
+    FallbackWarning,
     MLPClassifier,
     MLPRegressor,
     SequenceClassifier,
@@ -26,7 +28,7 @@ from sknn import (
 )
 from sknn.engine.data import HostData, StreamBatches, is_memory_mapped
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 
 @pytest.fixture
@@ -205,6 +207,124 @@ def test_cuda_graph_true_says_why_it_cannot_capture(reason, cls, params, static,
     assert est.cuda_graph_ is False
 
 
+# -- the captured step's self-check, on the CPU ------------------------------------------
+
+
+SELF_CHECK_CONFIGS = {
+    "mlp": (MLPClassifier, dict(hidden_layer_sizes=(32, 16))),
+    # Buffers (batch statistics) and random draws (dropout) in the step.
+    "mlp-dropout-batchnorm-l2": (
+        MLPClassifier,
+        dict(hidden_layer_sizes=(32,), dropout=0.3, batch_norm=True, alpha=1e-2),
+    ),
+    "convnet-augmented": (
+        ConvNetClassifier,
+        dict(channels=(4,), dense_sizes=(), augment_shift=1, augment_flip=True),
+    ),
+}
+
+
+def _self_check_fit(cls, params, X, y, **more):
+    est = cls(batch_size=32, max_iter=3, random_state=0, device="cpu", **params, **more)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    return est, [w for w in caught if issubclass(w.category, FallbackWarning)]
+
+
+def _self_check_data(cls):
+    if cls is ConvNetClassifier:
+        rng = np.random.RandomState(0)
+        X = rng.randint(0, 256, size=(200, 8, 8)).astype(np.uint8)
+        return X, (X[:, :4].mean(axis=(1, 2)) > X[:, 4:].mean(axis=(1, 2))).astype(int)
+    return _data(n=200)
+
+
+def _assert_same_fit(a, b):
+    np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
+    for (name, p), q in zip(
+        a.module_.state_dict().items(), b.module_.state_dict().values(), strict=True
+    ):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize("kind", SELF_CHECK_CONFIGS, ids=SELF_CHECK_CONFIGS.keys())
+def test_replays_that_match_are_kept_and_train_as_eagerly(kind, graphs_on_cpu):
+    cls, params = SELF_CHECK_CONFIGS[kind]
+    X, y = _self_check_data(cls)
+    eager, _ = _self_check_fit(cls, params, X, y, cuda_graph=False)
+    graphs = graphs_on_cpu()
+    captured, caught = _self_check_fit(cls, params, X, y)
+    assert caught == []
+    assert captured.cuda_graph_ is True
+    assert graphs.recorded == 1
+    # 200 rows in batches of 32: 6 full batches an epoch, 3 of them eager warm-ups first.
+    assert graphs.replays == 3 * 6 - graph.WARMUP_STEPS
+    # The checked replays were undone and taken again eagerly from the same state, random
+    # draws included: the fit is the eager fit, bit for bit.
+    _assert_same_fit(captured, eager)
+
+
+@pytest.mark.parametrize("fault", ["stale-batch", "record"])
+@pytest.mark.parametrize("kind", SELF_CHECK_CONFIGS, ids=SELF_CHECK_CONFIGS.keys())
+def test_a_faulty_capture_falls_back_to_eager_with_one_warning(kind, fault, graphs_on_cpu):
+    cls, params = SELF_CHECK_CONFIGS[kind]
+    X, y = _self_check_data(cls)
+    eager, _ = _self_check_fit(cls, params, X, y, cuda_graph=False)
+    graphs = graphs_on_cpu(fault)
+    fallen_back, caught = _self_check_fit(cls, params, X, y)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith("The training step captured in a CUDA graph was given up")
+    if fault == "record":
+        assert "recording it failed (RuntimeError: operation not permitted" in message
+        assert graphs.replays == 0
+    else:
+        assert "did not match the eager step from the same state on the same batch" in message
+        assert "tolerance 0.01" in message
+        assert graphs.replays == 1  # the first replay was checked, and it was the last
+    assert graphs.recorded == 1
+    assert fallen_back.cuda_graph_ is False
+    # Training went on eagerly from the eager step's state: the fit is the eager fit.
+    _assert_same_fit(fallen_back, eager)
+
+
+def test_a_failed_check_stops_capture_for_that_fit_only(graphs_on_cpu):
+    X, y = _data(n=200)
+    est = MLPClassifier(hidden_layer_sizes=(16,), batch_size=32, max_iter=2, random_state=0)
+    est.set_params(device="cpu", warm_start=True)
+    graphs_on_cpu("stale-batch")
+    with pytest.warns(FallbackWarning, match="did not match the eager step"):
+        est.fit(X, y)
+    assert est.cuda_graph_ is False
+    graphs = graphs_on_cpu()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        est.fit(X, y)  # the next fit records a new step and checks it again
+    assert est.cuda_graph_ is True and graphs.recorded == 1
+
+
+def test_replays_are_compared_within_the_stated_tolerance():
+    before = torch.ones(1000, dtype=torch.float64)
+    eager = before + 1e-3
+    close = before + 1e-3 * (1 + 0.5 * graph.VERIFY_RTOL)
+    far = before + 1e-3 * (1 + 2 * graph.VERIFY_RTOL)
+    assert graph._first_difference([("w", close, eager, before)]) is None
+    assert graph._first_difference([("w", far, eager, before)]) == "w is off by 0.02 of its size"
+    # Changes, not values: a step of 1e-3 on weights of 1 must not pass as 'within 1%'.
+    assert graph._first_difference([("w", before, eager, before)]) is not None
+    # A gradient (no value before it) is compared as it is.
+    grad = torch.linspace(-1, 1, 100)
+    assert graph._first_difference([("g", grad * (1 + 1e-3), grad, None)]) is None
+    assert graph._first_difference([("g", grad.flip(0), grad, None)]) is not None
+    # Non-finite values must be non-finite in the same places; counters agree exactly.
+    nan = torch.tensor([1.0, float("nan")])
+    assert graph._first_difference([("l", nan.clone(), nan, None)]) is None
+    assert "not finite" in graph._first_difference([("l", nan, torch.ones(2), None)])
+    steps = torch.tensor(5)
+    assert graph._first_difference([("n", steps + 1, steps, steps - 1)]) == "n differs"
+
+
 @needs_cuda
 @pytest.mark.parametrize("config", STATIC_CONFIGS.values(), ids=STATIC_CONFIGS.keys())
 def test_captured_step_matches_eager_on_cuda(config):
@@ -228,6 +348,39 @@ def test_captured_step_with_dropout_learns_as_well():
     captured = MLPClassifier(cuda_graph=True, random_state=0, **params).fit(X, y)
     assert captured.cuda_graph_ is True
     assert abs(captured.score(X, y) - eager.score(X, y)) < 0.03
+
+
+@needs_cuda
+@pytest.mark.parametrize("kind", SELF_CHECK_CONFIGS, ids=SELF_CHECK_CONFIGS.keys())
+def test_captured_step_passes_its_self_check_on_cuda(kind, monkeypatch):
+    """On a real GPU the checked replays agree with the eager step (dropout, batch
+    statistics and augmentation included, the generator's state being put back)."""
+    checks = []
+    first_difference = graph._first_difference
+
+    def spy(pairs):
+        checks.append(first_difference(pairs))
+        return checks[-1]
+
+    monkeypatch.setattr(graph, "_first_difference", spy)
+    cls, params = SELF_CHECK_CONFIGS[kind]
+    X, y = _self_check_data(cls)
+    est = cls(batch_size=32, max_iter=3, random_state=0, device="cuda", cuda_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        est.set_params(**params).fit(X, y)
+    assert checks == [None] * graph.VERIFIED_REPLAYS
+    assert est.cuda_graph_ is True
+
+
+@needs_cuda
+def test_precision_auto_follows_this_gpu():
+    X, y = _tiny_images()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FallbackWarning)
+        est = _tiny_convnet(device="cuda").fit(X, y)
+    native = torch.cuda.get_device_capability() >= (8, 0)
+    assert est.precision_ == ("bf16" if native else "float32")
 
 
 # -- streaming ---------------------------------------------------------------------------
@@ -274,6 +427,31 @@ def test_memory_map_streams_and_gives_the_in_memory_results(
     np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-5)
     np.testing.assert_allclose(streamed.coefs_[0], in_memory.coefs_[0], rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(streamed.predict(X_map), in_memory.predict(X))
+    if early_stopping:
+        # Non-regression: streamed validation outputs come in the order their rows are
+        # read, which must be the order of the labels they are scored against.
+        np.testing.assert_array_equal(streamed.validation_scores_, in_memory.validation_scores_)
+
+
+def test_stream_data_auto_streams_what_would_fill_half_the_free_gpu_memory(monkeypatch):
+    X, y = _data(n=100)  # 100 x 12 float64: 9600 bytes
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (20_000, 80_000))
+    cuda = torch.device("cuda")
+    assert MLPClassifier()._streams(X, cuda) is False
+    assert MLPClassifier()._streams(np.hstack([X, X[:, :1]]), cuda) is True  # 10400 bytes
+    assert MLPClassifier(stream_data=False)._streams(np.hstack([X, X]), cuda) is False
+    assert MLPClassifier(solver="lbfgs")._streams(np.hstack([X, X]), cuda) is False
+
+
+@needs_cuda
+def test_streaming_through_pinned_memory_on_cuda_gives_the_in_memory_fit():
+    X, y = _data(n=700)
+    params = dict(hidden_layer_sizes=(16,), batch_size=64, max_iter=3, shuffle=False)
+    params.update(random_state=0, device="cuda")
+    in_memory = MLPClassifier(stream_data=False, **params).fit(X, y)
+    streamed = MLPClassifier(stream_data=True, **params).fit(X, y)
+    np.testing.assert_allclose(streamed.loss_curve_, in_memory.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(streamed.predict_proba(X), in_memory.predict_proba(X), atol=1e-4)
 
 
 def test_stream_data_true_streams_any_array_and_false_never(tmp_path, monkeypatch):
@@ -383,9 +561,17 @@ def test_precision_auto_is_float32_on_the_cpu():
     assert MLPClassifier().precision == "float32"
 
 
+def _stub_cuda_device(monkeypatch, capability, emulates_bf16=True):
+    """CUDA facts of a GPU of ``capability``, on a machine without one."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    # torch answers True for GPUs that only emulate bfloat16 (T4, V100) by default.
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: emulates_bf16)
+
+
 def test_precision_auto_picks_bf16_where_it_helps_on_cuda(monkeypatch):
     cuda = torch.device("cuda")
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    _stub_cuda_device(monkeypatch, (9, 0))  # H100, H200
     assert ConvNetClassifier()._resolve_precision(cuda) == "bf16"
     assert TransformerClassifier()._resolve_precision(cuda) == "bf16"
     assert MLPClassifier(precision="auto")._resolve_precision(cuda) == "float32"
@@ -395,8 +581,134 @@ def test_precision_auto_picks_bf16_where_it_helps_on_cuda(monkeypatch):
     for version, expected in ((91300, "bf16"), (90100, "float32")):
         monkeypatch.setattr(torch.backends.cudnn, "version", lambda v=version: v)
         assert SequenceClassifier()._resolve_precision(cuda) == expected
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    assert ConvNetClassifier()._resolve_precision(cuda) == "float32"
+    _stub_cuda_device(monkeypatch, (8, 0))  # A100
+    assert ConvNetClassifier()._resolve_precision(cuda) == "bf16"
+
+
+@pytest.mark.parametrize("capability", [(7, 5), (6, 0), (7, 0)], ids=["T4", "P100", "V100"])
+def test_precision_auto_never_picks_bf16_on_a_gpu_without_it(capability, monkeypatch):
+    """torch.cuda.is_bf16_supported() says True on a T4 (emulated, slower than float32):
+    'auto' goes by the compute capability instead."""
+    _stub_cuda_device(monkeypatch, capability, emulates_bf16=True)
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91300)
+    cuda = torch.device("cuda")
+    for est in (ConvNetClassifier(), TransformerClassifier(), SequenceClassifier()):
+        assert est._resolve_precision(cuda) == "float32"
+    assert ConvNetClassifier(precision="bf16")._resolve_precision(cuda) == "bf16"  # as asked
+
+
+# -- precision='auto' falls back from bfloat16 ---------------------------------------------
+
+
+@pytest.fixture
+def bf16_on_cpu(monkeypatch):
+    """'auto' resolves to bfloat16 on the CPU, as on a GPU that has it; ``inject(epochs)``
+    makes the loss NaN under bfloat16 in those epochs (1-based)."""
+    import sknn.base
+    from sknn.engine.net import TrainingNet
+
+    monkeypatch.setattr(sknn.base, "has_native_bf16", lambda device: True)
+    get_loss = TrainingNet.get_loss
+
+    def inject(epochs):
+        def nan_under_bf16(self, *args, **kwargs):
+            loss = get_loss(self, *args, **kwargs)
+            if self.precision == "bf16" and len(self.history) in epochs:
+                return loss * float("nan")
+            return loss
+
+        monkeypatch.setattr(TrainingNet, "get_loss", nan_under_bf16)
+
+    return inject
+
+
+def _tiny_images(n=120):
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(n, 6, 6)).astype(np.uint8)
+    return X, (X[:, :3].mean(axis=(1, 2)) > X[:, 3:].mean(axis=(1, 2))).astype(int)
+
+
+def _tiny_convnet(**params):
+    return ConvNetClassifier(
+        channels=(4,), dense_sizes=(), batch_size=16, max_iter=3, random_state=0, device="cpu"
+    ).set_params(**params)
+
+
+def _fit_recording(est, X, y, category=FallbackWarning):
+    """Fit; return the messages of the warnings of ``category``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    return [str(w.message) for w in caught if issubclass(w.category, category)]
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["eager", "static-step"])
+def test_bf16_auto_falls_back_to_float32_when_the_first_epoch_is_not_finite(
+    static, bf16_on_cpu, monkeypatch
+):
+    monkeypatch.setattr(graph, "STATIC_STEP_ON_CPU", static)
+    X, y = _tiny_images()
+    float32 = _tiny_convnet(precision="float32").fit(X, y)
+    bf16_on_cpu(epochs={1})
+    est = _tiny_convnet()
+    messages = _fit_recording(est, X, y)
+    assert len(messages) == 1
+    assert messages[0].startswith(
+        "Training in bfloat16 (precision='auto' on cpu) gave a non-finite loss (nan) in the "
+        "first epoch: the fit started again in float32 from where it began."
+    )
+    assert est.precision_ == "float32"
+    # Started again from the same weights, optimizer and random state: the float32 fit.
+    assert est.n_iter_ == 3 and len(est.history_) == 3
+    _assert_same_fit(est, float32)
+    # The calls that continue this model stay in float32; a new fit tries bfloat16 again.
+    est.partial_fit(X, y)
+    assert est.precision_ == "float32"
+    bf16_on_cpu(epochs=set())
+    assert _fit_recording(est, X, y) == [] and est.precision_ == "bf16"
+
+
+def test_bf16_auto_without_a_fault_trains_in_bf16(bf16_on_cpu):
+    X, y = _tiny_images()
+    est = _tiny_convnet()
+    assert _fit_recording(est, X, y) == []
+    assert est.precision_ == "bf16" and est.net_.precision == "bf16"
+
+
+def test_bf16_fallback_is_for_the_first_epoch_of_auto_only(bf16_on_cpu):
+    X, y = _tiny_images()
+    bf16_on_cpu(epochs={2})
+    # A later epoch meets the divergence rule: stop, keep the best epoch, warn.
+    est = _tiny_convnet()
+    messages = _fit_recording(est, X, y, category=Warning)
+    assert len(messages) == 1
+    assert messages[0].startswith("Training diverged: the training loss became nan at iteration 2")
+    assert est.precision_ == "bf16" and est.n_iter_ == 2
+    # precision='bf16' was asked for: no fallback, and the fit fails as in float32.
+    bf16_on_cpu(epochs={1})
+    est = _tiny_convnet(precision="bf16")
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")  # a fit that raises changes nothing
+
+
+def test_bf16_fallback_then_float32_diverging_meets_the_divergence_rule(bf16_on_cpu):
+    X, y = _tiny_images()
+    import sknn.engine.net
+
+    bf16_on_cpu(epochs={1})
+    get_loss = sknn.engine.net.TrainingNet.get_loss
+
+    def nan_in_any_precision(self, *args, **kwargs):
+        return get_loss(self, *args, **kwargs) * float("nan")
+
+    est = _tiny_convnet()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sknn.engine.net.TrainingNet, "get_loss", nan_in_any_precision)
+        with pytest.raises(ValueError, match="non-finite"):
+            with pytest.warns(FallbackWarning, match="started again in float32"):
+                est.fit(X, y)
+    assert not hasattr(est, "net_")
 
 
 def _bars(n=400, seed=0):

@@ -31,7 +31,7 @@ from skorch.callbacks import Callback
 from sknn import MLPClassifier, MLPRegressor
 
 FIXTURES = Path(__file__).parent / "fixtures"
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ from sknn.persistence import (
 from sknn.text import TextVectorizer
 
 FIXTURES = Path(__file__).parent / "fixtures"
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 RNG = np.random.RandomState(0)
 X_TABLE = RNG.randn(80, 6).astype(np.float32)

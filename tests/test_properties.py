@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -102,9 +103,11 @@ def tables(draw, max_rows=14, max_cols=4, min_rows=0):
             X[index] = draw(st.one_of(st.floats(-3, 3), st.none(), st.text(max_size=2)))
     else:
         X = draw(hnp.arrays(np.dtype("U3"), (n, d)))
-    form = draw(st.sampled_from(["array"] * 6 + ["list", "1d", "3d"]))
+    form = draw(st.sampled_from(["array"] * 6 + ["list", "1d", "3d", "sparse"]))
     if form == "list":
         return X.tolist()
+    if form == "sparse" and X.dtype.kind in "biuf":
+        return draw(st.sampled_from([sp.csr_matrix, sp.csc_matrix, sp.coo_array]))(X)
     if form == "1d":
         return X.ravel()
     if form == "3d":
@@ -257,8 +260,7 @@ MLP_CHOICES = {
 def test_mlp_never_fails_badly(Estimator, data):
     classifier = Estimator is MLPClassifier
     X = data.draw(tables(), label="X")
-    n = len(X)
-    y = data.draw(labels(n, regression=not classifier), label="y")
+    y = data.draw(labels(_length(X), regression=not classifier), label="y")
     X_pred = data.draw(new_inputs(X, tables()), label="X_pred")
     params = {**QUICK, **_params(data.draw, MLP_CHOICES, Estimator)}
     _run(Estimator(**params), X, y, X_pred, classifier)
@@ -346,6 +348,8 @@ def sequences(draw):
 
 
 def _length(X):
+    if sp.issparse(X):
+        return X.shape[0]
     try:
         return len(X)
     except TypeError:

@@ -17,6 +17,7 @@ from sknn import (
     MLPClassifier,
     MLPRegressor,
     SequenceClassifier,
+    SequenceRegressor,
     TransformerClassifier,
 )
 from sknn.engine.net import TrainingNet
@@ -344,3 +345,34 @@ def test_values_beyond_float32_are_refused_at_fit_and_at_predict(value):
     for method in (conv.predict, conv.transform):
         with pytest.raises(ValueError, match=message):
             method(images)
+
+
+def test_regression_targets_beyond_float32_are_refused():
+    y = Y_IRIS.astype(np.float64)
+    y[0] = 1e39
+    with pytest.raises(ValueError, match=r"Input y contains infinity or a value too large"):
+        MLPRegressor(**FAST).fit(X_IRIS, y)
+
+
+def test_an_overflowing_line_search_is_divergence_not_a_torch_error(monkeypatch):
+    # torch's L-BFGS raises RuntimeError when its line search leaves float range (seen on
+    # X scaled by 1e30): reported as scikit-learn reports non-finite weights.
+    reg = MLPRegressor(solver="lbfgs", **FAST).fit(X_IRIS, Y_IRIS)
+    before = reg.predict(X_IRIS)
+
+    def overflow(self, closure):
+        raise RuntimeError("value cannot be converted to type float without overflow")
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", overflow)
+    with pytest.raises(ValueError, match="non-finite parameter weights.*line search"):
+        reg.fit(X_IRIS, Y_IRIS)
+    np.testing.assert_array_equal(reg.predict(X_IRIS), before)
+
+
+def test_an_lstm_trains_under_float16_autocast_on_the_cpu():
+    # oneDNN has no float16 LSTM primitive for some shapes on the CPU (a RuntimeError from
+    # torch): the recurrent layer runs in float32 there, the rest in float16.
+    X = np.random.RandomState(0).rand(20, 5, 2).astype(np.float32)
+    y = X[:, :, 0].mean(axis=1)
+    reg = SequenceRegressor(cell="lstm", precision="fp16", hidden_size=4, **FAST).fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()

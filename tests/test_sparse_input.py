@@ -23,7 +23,7 @@ from sknn.engine.data import HostData, StreamBatches, csr_rows, to_tensor
 from sknn.engine.graph import capture_blockers
 from sknn.modules.mlp import InputMajorLinear, MLPModule
 
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 
 SOLVERS = ["adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs"]
 
@@ -114,7 +114,7 @@ def test_stream_batches_deliver_sparse_rows():
 
 def test_a_sparse_step_is_never_captured():
     est = MLPClassifier(device="cpu")
-    est._resolved_precision = "float32"
+    est.precision_ = "float32"
     reasons = capture_blockers(est, torch.device("cuda"), 1000, 100, None, sparse=True)
     assert reasons == [
         "the input is sparse: the number of stored values, and so the shape of the step's "

@@ -3,15 +3,20 @@
 # and the benchmarks need on an offline GPU machine that has Python 3.12, CUDA torch,
 # scikit-learn and pandas but nothing else:
 #
-#   BUNDLE/wheels/core     skorch, tabulate, safetensors, xxhash, skops and prettytable
-#                          (for everything)
+#   BUNDLE/wheels/core     skorch, tabulate, safetensors, xxhash, skops, prettytable and
+#                          wcwidth (for everything; all that run.sh quick needs, ~2 MB)
 #   BUNDLE/wheels/gensim   gensim and its needs (bench_word2vec.py's comparison only)
 #   BUNDLE/data/...        Fashion-MNIST, the Brown corpus, Rotten Tomatoes, WordSim-353
 #
-# Usage: benchmarks/gpu/make_bundle.sh [BUNDLE]   (default .bundle; keep it out of git)
+# Usage: benchmarks/gpu/make_bundle.sh [BUNDLE [PART...]]   (default .bundle and all three
+# parts, core, gensim and data; keep the bundle out of git). For the quick phase:
+# benchmarks/gpu/make_bundle.sh .bundle core
 # Then on the GPU machine, from the repository root: benchmarks/gpu/run.sh PHASE [BUNDLE].
 set -euo pipefail
 bundle=${1:-.bundle}
+parts=("${@:2}")
+if [ ${#parts[@]} -eq 0 ]; then parts=(core gensim data); fi
+wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 platforms=(--platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64
            --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
            --platform manylinux1_x86_64)
@@ -23,11 +28,20 @@ fetch() {  # fetch FOLDER NAME==VERSION...
 }
 version() { python3 -c "import importlib.metadata as m; print(m.version('$1'))"; }
 
-fetch "$bundle/wheels/core" "skorch==$(version skorch)" "tabulate==$(version tabulate)" \
-    "safetensors==$(version safetensors)" "xxhash==$(version xxhash)" \
-    "skops==$(version skops)" "prettytable==$(version prettytable)" "wcwidth==$(version wcwidth)"
-fetch "$bundle/wheels/gensim" "gensim==$(version gensim)" "smart_open==$(version smart_open)" \
-    "wrapt==$(version wrapt)"
+if wants core; then
+    fetch "$bundle/wheels/core" "skorch==$(version skorch)" "tabulate==$(version tabulate)" \
+        "safetensors==$(version safetensors)" "xxhash==$(version xxhash)" \
+        "skops==$(version skops)" "prettytable==$(version prettytable)" \
+        "wcwidth==$(version wcwidth)"
+fi
+if wants gensim; then
+    fetch "$bundle/wheels/gensim" "gensim==$(version gensim)" \
+        "smart_open==$(version smart_open)" "wrapt==$(version wrapt)"
+fi
+if ! wants data; then
+    du -sh "$bundle"/wheels/*
+    exit 0
+fi
 
 mkdir -p "$bundle/data"
 python3 - "$bundle/data" <<'PY'

@@ -10,8 +10,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_array
+
+from sknn.data.numeric import to_float32
 
 # Grey, grey plus alpha is rare enough to leave out, RGB, RGBA: the channel counts that let
 # 'auto' tell a channel axis from a spatial one.
@@ -47,7 +48,7 @@ def _as_float32(X: np.ndarray) -> np.ndarray:
     # may be labels or counts, so they keep their values.
     if X.dtype == np.uint8:
         return X.astype(np.float32) / np.float32(255)
-    return X.astype(np.float32, copy=False)
+    return to_float32(X, validated=True)  # check_array checked it
 
 
 def _image_shape_of_flat(
@@ -173,11 +174,7 @@ def to_image_batch(
         X = X[:, np.newaxis]
     elif channels_last:
         X = X.transpose(0, 3, 1, 2)
-    with np.errstate(over="ignore"):  # reported just below
-        images = np.ascontiguousarray(_as_float32(X))
-    # Values beyond float32's range become inf on the cast: refused as scikit-learn's
-    # check_array(dtype=np.float32) refuses them, at fit and at predict alike.
-    assert_all_finite(images, input_name="X")
+    images = np.ascontiguousarray(_as_float32(X))
     shape = tuple(int(size) for size in images.shape[1:])
 
     if expected_shape is not None and shape != tuple(expected_shape):

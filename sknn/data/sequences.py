@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from sknn.data.numeric import to_float32
+
 _TRUNCATING = ("post", "pre")
 
 
@@ -121,18 +123,7 @@ def _as_float32(array, input_name):
             f"Input {input_name} must contain numeric values, got dtype {array.dtype}. "
             "Convert your data to numeric values explicitly instead."
         )
-    with np.errstate(over="ignore"):  # the finiteness check reports the overflow
-        return array.astype(np.float32)
-
-
-def _check_finite(array, input_name):
-    if np.isnan(array).any():
-        raise ValueError(f"Input {input_name} contains NaN.")
-    if not np.isfinite(array).all():
-        # Finite float64 values beyond float32's range become inf on the cast.
-        raise ValueError(
-            f"Input {input_name} contains infinity or a value too large for dtype('float32')."
-        )
+    return to_float32(array, input_name)
 
 
 def _check_array(X, max_len, truncating, input_name):
@@ -152,7 +143,6 @@ def _check_array(X, max_len, truncating, input_name):
         X = X[:, :, np.newaxis]
     n_samples, n_steps, _ = X.shape
     X = _as_float32(X, input_name)
-    _check_finite(X, input_name)
     if max_len is not None and n_steps > max_len:
         X = X[:, :max_len] if truncating == "post" else X[:, n_steps - max_len :]
     lengths = np.full(n_samples, X.shape[1], dtype=np.int64)
@@ -193,7 +183,6 @@ def _pad_list(sequences, max_len, truncating, input_name):
                 f"Sequences of {input_name} have inconsistent numbers of features: sequence 0 "
                 f"has {arrays[0].shape[1]}, sequence {i} has {array.shape[1]}."
             )
-        _check_finite(array, input_name)
         if max_len is not None and len(array) > max_len:
             array = array[:max_len] if truncating == "post" else array[len(array) - max_len :]
         arrays.append(array)

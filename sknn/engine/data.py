@@ -148,15 +148,26 @@ class IndexBatches:
     A new permutation is drawn on the data's device from ``generator`` at every pass when
     ``shuffle`` is true, so shuffling costs no host-device transfer and is reproducible.
     With ``merge_single_row``, a last batch of one row joins the batch before it (batch
-    normalisation cannot train on a single row).
+    normalisation cannot train on a single row). With ``data_parallel`` (a
+    :class:`~sknn.engine.distributed.DataParallel`), each batch is this process's share
+    of the global batch.
     """
 
-    def __init__(self, data, batch_size, shuffle=False, generator=None, merge_single_row=False):
+    def __init__(
+        self,
+        data,
+        batch_size,
+        shuffle=False,
+        generator=None,
+        merge_single_row=False,
+        data_parallel=None,
+    ):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.merge_single_row = merge_single_row
+        self.data_parallel = data_parallel
 
     def bounds(self):
         """``(start, stop)`` of each batch."""
@@ -183,10 +194,12 @@ class IndexBatches:
         else:
             order = torch.arange(n_samples, device=device)
         for start, stop in self.bounds():
-            yield order[start:stop]
+            index = order[start:stop]
+            # Data-parallel: every rank draws the same order; each takes its rows of it.
+            yield index if self.data_parallel is None else self.data_parallel.shard(index)
 
     def __iter__(self):
-        if self.shuffle:
+        if self.shuffle or self.data_parallel is not None:
             for index in self.indices():
                 yield self.data.take(index)
         else:  # slices: views of the data, no gather

@@ -21,12 +21,23 @@ How it keeps the eager semantics:
 - The epoch's loss is summed on the device inside the step: one host synchronisation per
   epoch, as in the eager loop.
 
+The captured step checks itself: the first :data:`VERIFIED_REPLAYS` replays of a fit are
+each compared with the eager step taken from the same state on the same batch (the loss,
+the gradients and the change of every parameter and buffer, within :data:`VERIFY_RTOL`).
+A mismatch, or any error while recording, ends capture for the fit: training goes on
+eagerly from the eager step's state, :attr:`StaticStep.failure` says why, and the
+estimator warns once with that reason.
+
 :func:`capture_blockers` says why a configuration cannot be captured; the estimator then
 trains eagerly and says so in its verbose output.
 """
 
+import math
+
 import torch
 from skorch.callbacks import Callback
+
+from sknn._random import rng_state, set_rng_state
 
 #: Solvers whose torch optimizer can run inside a CUDA graph (``capturable=True`` and a
 #: tensor learning rate). torch's SGD, RMSprop and Adagrad read a tensor rate on the host.
@@ -36,8 +47,23 @@ CAPTURABLE_SOLVERS = frozenset({"adam", "adamw"})
 WARMUP_STEPS = 3
 
 #: Run the static (uncaptured) step on the CPU too. Only for tests: it exercises every
-#: part of the captured path except the recording and replay themselves.
+#: part of the captured path except the recording and replay themselves (which tests
+#: reach by replacing :data:`GRAPHS`).
 STATIC_STEP_ON_CPU = False
+
+#: The first replays of each fit that are checked against the eager step (see
+#: :meth:`StaticStep.step`). Each check holds a copy of the parameters, buffers and the
+#: optimizer's state from before the step and one of the parameters, buffers and gradients
+#: after the replay, and costs an eager step and a few host synchronisations.
+VERIFIED_REPLAYS = 2
+
+#: How far a checked replay may be from the eager step: the norm of the difference of the
+#: loss, of each gradient and of each parameter's and buffer's change, over the norm of
+#: the eager one. The two run the same kernels on the same inputs; only the summation order
+#: of atomic or differently tiled reductions may differ (relative 1e-6 in float32, 1e-3
+#: under bfloat16), while a replay on a stale batch or stale buffers is off by tens of
+#: percent.
+VERIFY_RTOL = 1e-2
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
@@ -66,7 +92,7 @@ def capture_blockers(estimator, device, n_train, batch_size, callbacks, sparse=F
             "solver=%r reads its learning rate on the host (capture supports %s)"
             % (estimator.solver, " and ".join(repr(s) for s in sorted(CAPTURABLE_SOLVERS)))
         )
-    if estimator._resolved_precision == "fp16":
+    if estimator.precision_ == "fp16":
         reasons.append("precision='fp16' needs a gradient scaler that syncs with the host")
     if estimator.compile:
         reasons.append("compile=True")
@@ -119,6 +145,53 @@ def release_capturable(optimizer):
             group["capturable"] = False
 
 
+class CudaGraphs:
+    """The part of a captured step that needs CUDA: the warm-up stream, recording, replay.
+
+    :class:`StaticStep` does all its recording through :data:`GRAPHS`, an instance of this
+    class; tests replace it with an object of the same three methods to run the captured
+    path, its self-check and its fallbacks on the CPU.
+    """
+
+    def can_capture(self, device):
+        """Whether steps on ``device`` can be recorded."""
+        return device.type == "cuda"
+
+    def warm_up(self, step):
+        """Run ``step``'s full-batch body on a side stream, as CUDA graphs require before
+        capture; return its outputs."""
+        device = step.index.device
+        stream = torch.cuda.Stream(device=device)
+        current = torch.cuda.current_stream(device)
+        stream.wait_stream(current)
+        with torch.cuda.stream(stream):
+            outputs = step._body(step.index)
+        current.wait_stream(stream)
+        return outputs
+
+    def record(self, step):
+        """Record ``step``'s full-batch body on its static buffers (nothing runs); return
+        an object whose ``replay()`` runs it and returns its outputs."""
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            outputs = step._body(step.index)
+        return _Recorded(graph, outputs)
+
+
+class _Recorded:
+    def __init__(self, graph, outputs):
+        self.graph = graph
+        self.outputs = outputs
+
+    def replay(self):
+        self.graph.replay()
+        return self.outputs
+
+
+#: What records and replays captured steps; tests replace it (see :class:`CudaGraphs`).
+GRAPHS = CudaGraphs()
+
+
 class StaticStep:
     """The training step of one fit on fixed buffers; a CUDA graph when ``capture``.
 
@@ -129,23 +202,32 @@ class StaticStep:
     data : DeviceData
         The training set, already on the device.
     batch_size : int
-    capture : bool
+    capture : bool or None, default=None
         Record the full-batch step in a CUDA graph after :data:`WARMUP_STEPS` eager
-        steps (CUDA only); False runs the same step eagerly every time.
+        steps; False runs the same step eagerly every time. None: record where
+        :data:`GRAPHS` can (on CUDA).
+
+    Attributes
+    ----------
+    graph : object or None
+        The recorded step, None until it is recorded and after capture was given up.
+    failure : str or None
+        Why capture was given up during the fit (an error while recording, or a replay
+        that did not match the eager step), else None.
     """
 
-    def __init__(self, net, data, batch_size, capture):
+    def __init__(self, net, data, batch_size, capture=None):
         self.net = net
         self.data = data
         self.batch_size = batch_size
-        self.capture = capture
         device = data.y.device
+        self.capture = GRAPHS.can_capture(device) if capture is None else capture
         self.index = torch.zeros(batch_size, dtype=torch.long, device=device)
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         self.graph = None
         self.failure = None
-        self._warmups_left = WARMUP_STEPS if capture else 0
-        self._side_stream = None
+        self._warmups_left = WARMUP_STEPS if self.capture else 0
+        self._checks_left = VERIFIED_REPLAYS
         params = [p for p in net.module_.parameters() if p.requires_grad]
         for p in params:
             if p.grad is None:
@@ -170,41 +252,57 @@ class StaticStep:
         return loss, y_pred
 
     def step(self, index):
-        """Run one training step on the rows ``index`` (a 1-D index tensor on the device)."""
+        """Run one training step on the rows ``index`` (a 1-D index tensor on the device).
+
+        Full batches are recorded once after the warm-up and then replayed; the first
+        :data:`VERIFIED_REPLAYS` replays are checked against the eager step.
+        """
         if len(index) != self.batch_size or not self.capture:
             return self._body(index)
         self.index.copy_(index)
-        if self.graph is not None:
-            self.graph.replay()
-            return self._outputs
-        if self._warmups_left > 0:
-            self._warmups_left -= 1
-            return self._on_side_stream(self.index)
-        return self._record()
+        if self.graph is None:
+            if self._warmups_left > 0:
+                self._warmups_left -= 1
+                return GRAPHS.warm_up(self)
+            try:
+                self.graph = GRAPHS.record(self)
+            except Exception as error:  # noqa: BLE001 - any failure means: train eagerly
+                # Nothing recorded ran: this batch's step is still to be taken, eagerly.
+                return self._give_up(
+                    "recording it failed (%s: %s)" % (type(error).__name__, error)
+                )
+        if self._checks_left == 0:
+            return self.graph.replay()
+        self._checks_left -= 1
+        return self._checked_replay()
 
-    def _on_side_stream(self, index):
-        if self._side_stream is None:
-            self._side_stream = torch.cuda.Stream(device=index.device)
-        current = torch.cuda.current_stream(index.device)
-        self._side_stream.wait_stream(current)
-        with torch.cuda.stream(self._side_stream):
-            outputs = self._body(index)
-        current.wait_stream(self._side_stream)
+    def _checked_replay(self):
+        """Replay, then take the eager step from the same state on the same batch, compare,
+        and go on from the eager step's state (the same as the replay's when they match).
+        """
+        before = _StepState(self)
+        loss = self.graph.replay()[0].detach().clone()
+        replayed = before.changes_since(copy=True)
+        before.restore()
+        outputs = self._body(self.index)
+        eager = before.changes_since(copy=False)
+        difference = _first_difference(
+            [("the loss", loss, outputs[0].detach(), 0)] + list(_paired(replayed, eager))
+        )
+        if difference is not None:
+            self.graph = None
+            self.capture = False
+            self.failure = (
+                "the replayed step did not match the eager step from the same state on the "
+                "same batch: %s (tolerance %g)" % (difference, VERIFY_RTOL)
+            )
         return outputs
 
-    def _record(self):
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                self._outputs = self._body(self.index)
-        except Exception as error:  # noqa: BLE001 - any failure means: train eagerly
-            # Nothing recorded ran: this batch's step is still to be taken, eagerly.
-            self.capture = False
-            self.failure = "capture failed (%s: %s)" % (type(error).__name__, error)
-            return self._body(self.index)
-        self.graph = graph
-        graph.replay()
-        return self._outputs
+    def _give_up(self, why):
+        self.capture = False
+        self.graph = None
+        self.failure = why
+        return self._body(self.index)
 
     def run_epoch(self, batches):
         """Train one epoch over ``batches`` (an :class:`IndexBatches`); return the loss sum."""
@@ -222,4 +320,83 @@ class StaticStep:
     def close(self):
         """Free the graph and its memory pool."""
         self.graph = None
-        self._outputs = None
+
+
+class _StepState:
+    """A copy of everything a training step changes: parameters, buffers, the optimizer's
+    state, the epoch's loss sum and the device's random generator (dropout)."""
+
+    def __init__(self, step):
+        module = step.net.module_
+        optimizer = step.net.optimizer_
+        self.named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
+        self.named += [(name, b) for name, b in module.named_buffers()]
+        self.others = [step.loss_sum] + [
+            v
+            for p in step.params
+            for _, v in sorted(optimizer.state.get(p, {}).items())
+            if isinstance(v, torch.Tensor)
+        ]
+        self.saved = [t.detach().clone() for _, t in self.named]
+        self.saved_others = [t.detach().clone() for t in self.others]
+        self.rng = rng_state(step.index.device)
+
+    def restore(self):
+        live = [t for _, t in self.named] + self.others
+        with torch.no_grad():
+            for tensor, saved in zip(live, self.saved + self.saved_others, strict=True):
+                tensor.copy_(saved)
+        set_rng_state(self.rng)
+
+    def changes_since(self, copy):
+        """``(label, before, after)`` for each parameter and buffer, and ``(label, None,
+        gradient)`` for each gradient; ``after`` and the gradients as copies if ``copy``,
+        else the live tensors."""
+        keep = (lambda t: t.detach().clone()) if copy else (lambda t: t.detach())
+        changes = [
+            ("the change of %s" % name, saved, keep(t))
+            for (name, t), saved in zip(self.named, self.saved, strict=True)
+        ]
+        changes += [
+            ("the gradient of %s" % name, None, keep(p.grad))
+            for name, p in self.named
+            if isinstance(p, torch.nn.Parameter) and p.grad is not None
+        ]
+        return changes
+
+
+def _paired(replayed, eager):
+    for (label, before, r), (_, _, e) in zip(replayed, eager, strict=True):
+        yield label, r, e, before
+
+
+def _first_difference(pairs):
+    """The first ``(label, replayed, eager, before)`` whose replayed value is off by more
+    than :data:`VERIFY_RTOL`, described; None if all agree.
+
+    With ``before`` (a tensor's value before the step), the changes ``after - before`` are
+    compared; integer tensors (batch counters) must agree exactly, and non-finite values
+    must be non-finite in the same places.
+    """
+    for label, replayed, eager, before in pairs:
+        if not eager.is_floating_point():
+            if not torch.equal(replayed, eager):
+                return "%s differs" % label
+            continue
+        r, e = replayed.double(), eager.double()
+        if not (torch.isfinite(e).all() and torch.isfinite(r).all()):
+            if not torch.allclose(r, e, rtol=VERIFY_RTOL, equal_nan=True):
+                return "%s is not finite in the same places" % label
+            continue
+        if isinstance(before, torch.Tensor):
+            b = before.double()
+            r, e = r - b, e - b
+            # A change at the rounding level of the value itself is noise, not a step.
+            floor = 1e-6 * float(torch.linalg.vector_norm(b))
+        else:
+            floor = 0.0
+        error = float(torch.linalg.vector_norm(r - e))
+        scale = float(torch.linalg.vector_norm(e))
+        if error > VERIFY_RTOL * scale + floor or not math.isfinite(error):
+            return "%s is off by %.3g of its size" % (label, error / max(scale, 1e-300))
+    return None

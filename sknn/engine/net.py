@@ -80,6 +80,7 @@ class TrainingNet(NeuralNet):
         self.valid_batch_size = valid_batch_size
         self.merge_single_row = merge_single_row
         self.static_step = None
+        self.data_parallel = None
 
     # -- components -------------------------------------------------------------------
     @property
@@ -160,6 +161,7 @@ class TrainingNet(NeuralNet):
                 self.shuffle,
                 self.generator,
                 merge_single_row=getattr(self, "merge_single_row", False),
+                data_parallel=getattr(self, "data_parallel", None),
             )
         return batches(dataset, self.valid_batch_size or self.batch_size, shuffle=False)
 
@@ -191,15 +193,28 @@ class TrainingNet(NeuralNet):
             loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler = self._scaler()
         (scaler.scale(loss) if scaler is not None else loss).backward()
+        n = None
+        step = {"loss": loss, "y_pred": y_pred}
+        if self.data_parallel is not None:
+            # This rank's gradient of its rows -> the gradient of the whole global batch.
+            target, weight = yi
+            rows = len(target)
+            local = rows if weight is None else weight.sum()
+            n, n_rows = self.data_parallel.average_gradients(
+                self.module_.parameters(), local, rows
+            )
+            # This rank's part of the batch's loss x rows, the epoch loss's unit: the
+            # ranks' parts add up to the one-process figure, sample weights included.
+            step["epoch_part"] = loss.detach() * (local / n) * n_rows
         if scaler is not None:
             scaler.unscale_(self.optimizer_)
         if not self.penalty_in_loss:
-            self._add_penalty_gradients(yi)
+            self._add_penalty_gradients(yi, n)
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(
                 [p for p in self.module_.parameters() if p.grad is not None], self.grad_clip
             )
-        return {"loss": loss, "y_pred": y_pred}
+        return step
 
     def train_step(self, batch, **fit_params):
         if self.penalty_in_loss:  # L-BFGS re-evaluates the loss through a closure
@@ -220,9 +235,10 @@ class TrainingNet(NeuralNet):
             self.optimizer_.step()
         return step
 
-    def _add_penalty_gradients(self, target):
+    def _add_penalty_gradients(self, target, n=None):
         # d/dW of alpha/(2n)||W||^2 + l1 |W|_1, n being the batch's total sample weight as
-        # in scikit-learn; added in fused ops instead of building the penalty's graph.
+        # in scikit-learn (the global batch's under data-parallel training); added in fused
+        # ops instead of building the penalty's graph.
         if not (self.l2_penalty or self.l1_penalty):
             return
         params = [p for p in self.penalised_parameters() if p.grad is not None]
@@ -230,9 +246,10 @@ class TrainingNet(NeuralNet):
             return
         grads = [p.grad for p in params]
         y, weight = target
-        n = len(y) if weight is None else weight.sum()
+        if n is None:
+            n = len(y) if weight is None else weight.sum()
         if self.l2_penalty:
-            if weight is None:
+            if weight is None and not isinstance(n, torch.Tensor):
                 torch._foreach_add_(grads, params, alpha=self.l2_penalty / n)
             else:
                 torch._foreach_add_(grads, torch._foreach_mul(params, self.l2_penalty / n))
@@ -262,9 +279,14 @@ class TrainingNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
+            if "epoch_part" in step:
+                total.add_(step["epoch_part"])
+            else:
+                total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
             n_batches += 1
+        if training and self.data_parallel is not None:
+            total = self.data_parallel.sum(total)  # each rank summed its own rows
         # One host synchronisation per epoch, not per batch.
         self.history.record(prefix + "_loss", total.item() / len(iterator.data))
         self.history.record(prefix + "_batch_count", n_batches)

@@ -5,7 +5,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_y,
@@ -19,6 +18,7 @@ from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.data import tabular
+from sknn.data.numeric import to_float32
 from sknn.engine.data import is_memory_mapped
 from sknn.engine.losses import LOSSES
 from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
@@ -137,7 +137,7 @@ class _BaseMLP(BaseNeuralNet):
             reset=reset,
         )
         if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
-            X = _as_float32(X)
+            X = to_float32(X, validated=True)
         return X, self._validate_targets(y)
 
     # -- tables of numeric and categorical columns -----------------------------------------
@@ -240,7 +240,7 @@ class _BaseMLP(BaseNeuralNet):
                 self._numeric_center, self._numeric_scale = tabular.fit_robust_scaling(X)
             X = tabular.robust_scale(X, self._numeric_center, self._numeric_scale)
         else:
-            X = _as_float32(X)
+            X = to_float32(X, validated=True)
         if reset and self.numeric_embedding == "piecewise_linear":
             self._numeric_bins = tabular.fit_bins(X)
         return np.ascontiguousarray(X)
@@ -296,7 +296,7 @@ class _BaseMLP(BaseNeuralNet):
         X = validate_data(
             self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False
         )
-        return _as_float32(X)
+        return to_float32(X, validated=True)
 
     def _validation_batch_size(self, batch_size):
         # Rows of a table are small: score the validation set in few large passes.
@@ -440,23 +440,6 @@ def _comparable(value):
     if isinstance(value, dict):
         return {k: _comparable(v) for k, v in value.items()}
     return value
-
-
-def _as_float32(X):
-    """Validated X in float32, the precision the network computes in.
-
-    A sparse matrix keeps its index arrays (only its values are cast), so a float64 CSR
-    matrix costs no second copy of them. Values beyond float32's range are refused as
-    scikit-learn's ``check_array(dtype=np.float32)`` refuses them.
-    """
-    if X.dtype == np.float32:
-        return X
-    with np.errstate(over="ignore"):  # reported just below
-        values = (X.data if sp.issparse(X) else X).astype(np.float32)
-    assert_all_finite(values, input_name="X")
-    if sp.issparse(X):
-        return type(X)((values, X.indices, X.indptr), shape=X.shape)
-    return values
 
 
 @fill_doc

@@ -20,6 +20,9 @@ from sknn.timeseries import last_fraction_split
 #: ``truncating`` of the numeric sequences -> ``truncation_side`` of the text front end.
 _TRUNCATION_SIDES = {"post": "right", "pre": "left"}
 
+#: The first cuDNN version (9.13) with bfloat16 recurrent kernels.
+CUDNN_BF16_RECURRENT = 91300
+
 
 class _BaseSequence(BaseNeuralNet):
     """What the two sequence estimators share: sequence input and the recurrent module.
@@ -150,7 +153,7 @@ class _BaseSequence(BaseNeuralNet):
         # cuDNN's recurrent kernels take bfloat16 from cuDNN 9.13 on; before, torch has no
         # bfloat16 recurrent kernel on CUDA and autocast would fail.
         version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
-        return version is not None and version >= 91300
+        return version is not None and version >= CUDNN_BF16_RECURRENT
 
     def _build_module(self, X, n_outputs):
         text = self.input_kind_ == "text"

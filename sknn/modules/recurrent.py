@@ -1,5 +1,6 @@
 """A recurrent network that summarises a sequence into one vector and maps it to outputs."""
 
+import contextlib
 from functools import partial
 
 import torch
@@ -217,8 +218,9 @@ class RecurrentModule(nn.Module):
         if len(lengths) and (lengths.min() < 1 or lengths.max() > n_steps):
             raise ValueError(f"lengths must be between 1 and {n_steps}, got {lengths.tolist()}.")
 
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        packed_outputs, h_n = self.rnn(packed)
+        with _no_cpu_float16_autocast(x):
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            packed_outputs, h_n = self.rnn(packed)
         if isinstance(h_n, tuple):  # the LSTM also returns its cell state
             h_n = h_n[0]
         outputs, _ = pad_packed_sequence(packed_outputs, batch_first=True, total_length=n_steps)
@@ -280,3 +282,16 @@ def first_step_gradient_norm(module: nn.Module, x: torch.Tensor, lengths=None) -
     output = module(x) if lengths is None else module(x, lengths)
     (grad,) = torch.autograd.grad(output.sum(), x)
     return grad[:, 0, :].norm(dim=1).mean().item()
+
+
+def _no_cpu_float16_autocast(x):
+    """Run the recurrent layer in float32 under a float16 autocast on the CPU, where
+    oneDNN has no float16 LSTM kernel for some shapes (it fails to create the primitive).
+    Elsewhere, and for bfloat16, autocast applies as usual."""
+    if (
+        x.device.type == "cpu"
+        and torch.is_autocast_enabled("cpu")
+        and torch.get_autocast_dtype("cpu") == torch.float16
+    ):
+        return torch.autocast("cpu", enabled=False)
+    return contextlib.nullcontext()

@@ -1,0 +1,146 @@
+"""Scaling out, side by side in one run: a grid search of 8 settings in one process,
+with joblib's process pool (``n_jobs=2``) and on a two-worker Dask ``LocalCluster``; then
+one data-parallel fit over two processes (torch.distributed, gloo) against one process.
+
+Each fit and each process uses one torch thread, so on a 2-core machine two run at once.
+The targets: both parallel searches at most 0.65x the one-process wall time; the
+two-process epoch as a ratio of the one-process epoch. Wall times include the start of
+the workers (the cluster's start is timed apart).
+
+Usage::
+
+    python benchmarks/bench_scaling.py [--max-iter 30] [--epochs 20]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DDP_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time, warnings
+    import numpy as np, torch
+    import torch.distributed as dist
+    from sklearn.datasets import make_classification
+    from sknn import MLPClassifier
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    X, y = make_classification(n_samples=40000, n_features=100, n_informative=50,
+                               n_classes=5, random_state=0)
+    X = X.astype(np.float32)
+    if "RANK" in os.environ:
+        dist.init_process_group("gloo")
+    model = MLPClassifier((512, 512), batch_size=512, max_iter=int(sys.argv[1]),
+                          n_iter_no_change=1000, random_state=0, device="cpu")
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - start
+    if not dist.is_initialized() or dist.get_rank() == 0:
+        print(seconds / model.n_iter_, model.score(X, y))
+    """
+)
+
+
+def grid_search(n_jobs, max_iter, backend=None):
+    from sknn import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    grid = {
+        "hidden_layer_sizes": [(64,), (128,)],
+        "alpha": [1e-4, 1e-2],
+        "learning_rate_init": [1e-3, 3e-3],
+    }
+    model = MLPClassifier(max_iter=max_iter, random_state=0, device="cpu")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if backend is None:
+            search = GridSearchCV(model, grid, cv=3, n_jobs=n_jobs).fit(X / 16, y)
+        else:
+            with joblib.parallel_backend(backend):
+                search = GridSearchCV(model, grid, cv=3, n_jobs=n_jobs).fit(X / 16, y)
+    return time.perf_counter() - start, search.best_score_
+
+
+def ddp_epoch(processes, epochs):
+    script = Path(tempfile.mkdtemp()) / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    if processes == 1:
+        command = [sys.executable, str(script), str(epochs)]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            str(processes),
+            "--master_port",
+            "29611",
+            str(script),
+            str(epochs),
+        ]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    seconds, score = out.split()[-2:]
+    return float(seconds), float(score)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-iter", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=20)
+    args = parser.parse_args(argv)
+    os.environ["OMP_NUM_THREADS"] = "1"  # before torch starts its pool in this process
+    import torch
+
+    torch.set_num_threads(1)
+    from distributed import Client, LocalCluster
+
+    rows = []
+    seconds, best = grid_search(1, args.max_iter)
+    rows.append(("search, n_jobs=1", seconds, best))
+    seconds, best = grid_search(2, args.max_iter)
+    rows.append(("search, n_jobs=2 (joblib processes)", seconds, best))
+    start = time.perf_counter()
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster),
+    ):
+        started = time.perf_counter() - start
+        seconds, best = grid_search(-1, args.max_iter, backend="dask")
+    rows.append((f"search, Dask LocalCluster 2x1 (+{started:.1f} s to start)", seconds, best))
+    table = pd.DataFrame(rows, columns=["run", "wall s", "best score"]).set_index("run")
+    table["x n_jobs=1"] = table["wall s"] / table["wall s"].iloc[0]
+    print(
+        f"GridSearchCV, 8 settings x 3 folds on digits, max_iter={args.max_iter}, "
+        f"{os.cpu_count()} cores, one torch thread per fit"
+    )
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    print()
+    one = ddp_epoch(1, args.epochs)
+    two = ddp_epoch(2, args.epochs)
+    ddp = pd.DataFrame(
+        [("1 process", *one), ("2 processes (gloo)", *two)],
+        columns=["run", "s / epoch", "training accuracy"],
+    ).set_index("run")
+    ddp["x 1 process"] = ddp["s / epoch"] / ddp["s / epoch"].iloc[0]
+    print(f"One MLP (512, 512) on 40k x 100, batch 512, {args.epochs} epochs, data-parallel")
+    print(ddp.to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Running many fits on a Dask cluster: the connection ``sknn compare --scheduler`` uses.
+
+scikit-learn's searches and ``cross_validate`` already run their fits through joblib, and
+joblib's Dask backend sends each fit to a Dask worker::
+
+    from dask.distributed import Client
+    import joblib
+
+    client = Client("tcp://scheduler:8786")      # or Client(LocalCluster(...))
+    with joblib.parallel_backend("dask"):
+        GridSearchCV(MLPClassifier(random_state=0), grid, n_jobs=-1).fit(X, y)
+
+Nothing in sknn needs to know: each fit is pickled to a worker and trains there with that
+worker's share of the machine (Dask's and joblib's workers start with
+``OMP_NUM_THREADS`` set to their share of the cores, which torch follows) on that worker's
+GPU (``device='auto'`` takes the first GPU of ``CUDA_VISIBLE_DEVICES``, which dask-cuda's
+``LocalCUDACluster`` sets to a different GPU for each worker). :func:`dask_backend` is
+the same recipe as a context manager, with the errors a user can act on.
+"""
+
+import contextlib
+import os
+
+
+class ClusterError(Exception):
+    """The cluster could not be reached or started (a message for the user)."""
+
+
+@contextlib.contextmanager
+def dask_backend(address):
+    """Run the joblib-parallel work of the block on a Dask cluster.
+
+    Parameters
+    ----------
+    address : str
+        A scheduler's address (``tcp://host:8786``), or ``'local'`` to start a
+        ``LocalCluster`` on this machine: one single-threaded worker per GPU (with
+        dask-cuda's ``LocalCUDACluster``, each worker on its own GPU) or, without GPUs, per
+        core.
+
+    Yields
+    ------
+    client : distributed.Client
+
+    Raises
+    ------
+    ClusterError
+        If ``dask[distributed]`` is not installed or the scheduler cannot be reached.
+    """
+    try:
+        import joblib
+        from distributed import Client
+    except ImportError:
+        raise ClusterError(
+            "running on a Dask cluster needs dask's distributed scheduler: "
+            "pip install 'dask[distributed]'"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if address == "local":
+            cluster = stack.enter_context(local_cluster())
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(address, timeout="10s"))
+            except (OSError, TimeoutError, ValueError) as error:
+                raise ClusterError(
+                    f"cannot reach the Dask scheduler at {address!r}: {error}"
+                ) from None
+        stack.enter_context(joblib.parallel_backend("dask"))
+        yield client
+
+
+def local_cluster():
+    """A Dask cluster on this machine: one single-threaded worker per GPU, else per core.
+
+    With several GPUs and dask-cuda installed, its ``LocalCUDACluster`` gives each worker
+    its own GPU; without dask-cuda, the workers share the GPUs the process sees (and
+    ``device='auto'`` puts every fit on the first: install dask-cuda).
+    """
+    from distributed import LocalCluster
+
+    n_gpus = _gpu_count()
+    if n_gpus:
+        try:
+            from dask_cuda import LocalCUDACluster
+        except ImportError:
+            pass
+        else:
+            return LocalCUDACluster(threads_per_worker=1)
+    workers = n_gpus or (os.cpu_count() or 1)
+    return LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+
+
+def _gpu_count():
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
