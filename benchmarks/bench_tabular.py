@@ -125,7 +125,7 @@ def load_set(name):
         date = pd.to_datetime(frame[["year", "month", "day"]])
         frame = frame.assign(
             weekday=date.dt.day_of_week,
-            day_of_year=date.dt.dayofyear,
+            day_of_year=date.dt.day_of_year,
             flight=frame["flight"].astype(str),
             late=(frame["arr_delay"] > 15).astype(int),
         )
