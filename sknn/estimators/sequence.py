@@ -1,4 +1,9 @@
-"""Recurrent networks over sequences: SequenceClassifier and SequenceRegressor."""
+"""Networks over sequences: SequenceClassifier and SequenceRegressor.
+
+The encoder is a recurrent cell (RNN, GRU, LSTM) or a convolutional network (the fully
+convolutional network or its residual variant); ``cell='auto'`` picks a convolutional one
+for numeric series and the LSTM for text.
+"""
 
 from numbers import Real
 
@@ -11,7 +16,8 @@ from sklearn.utils.validation import _check_y, check_consistent_length, validate
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
-from sknn.data.sequences import check_sequences
+from sknn.data.sequences import check_sequences, normalize_series
+from sknn.modules.convolutional_sequence import KERNEL_SIZES, ConvSequenceModule
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
 from sknn.text import TextVectorizer
 from sknn.text._input import check_corpus_container, looks_like_text
@@ -23,6 +29,31 @@ _TRUNCATION_SIDES = {"post": "right", "pre": "left"}
 #: The first cuDNN version (9.13) with bfloat16 recurrent kernels.
 CUDNN_BF16_RECURRENT = 91300
 
+#: The convolutional encoders: ``cell`` -> the channels of its three layers ('fcn') or
+#: blocks ('resnet') for ``hidden_size=h``, the widest. Wang et al.'s networks are 'fcn'
+#: with h=256 and 'resnet' with h=128.
+CONV_CELLS = {
+    "fcn": lambda h: (max(1, h // 2), h, max(1, h // 2)),
+    "resnet": lambda h: (max(1, h // 2), h, h),
+}
+
+#: What ``cell='auto'`` trains, by input kind (see the user guide for the measurements).
+AUTO_CELLS = {"sequences": "fcn", "text": "lstm"}
+
+#: ``pooling='auto'``: the recurrent cells' state at the last step, the convolutional
+#: encoders' global average.
+AUTO_POOLING = {"recurrent": "last", "convolutional": "mean"}
+
+#: ``batch_size='auto'`` of the convolutional encoders: a tenth of the training rows
+#: between these bounds (see :func:`conv_auto_batch_size`), so that the small training
+#: sets of time-series classification take several steps per epoch.
+CONV_MIN_BATCH = 4
+CONV_AUTO_BATCH = 16
+
+#: Time steps (rows x padded length) per forward pass when a convolutional encoder
+#: predicts: bounds the activation maps held at once.
+CONV_PREDICT_STEPS = 2**18
+
 
 class _BaseSequence(BaseNeuralNet):
     """What the two sequence estimators share: sequence input and the recurrent module.
@@ -33,12 +64,12 @@ class _BaseSequence(BaseNeuralNet):
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
-        "cell": [StrOptions(set(CELLS))],
+        "cell": [StrOptions({"auto", *CELLS, *CONV_CELLS})],
         "hidden_size": [Count(1, None, closed="left")],
         "num_layers": [Count(1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "pooling": [StrOptions(set(POOLINGS))],
+        "pooling": [StrOptions({"auto", *POOLINGS})],
         "dense_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "input_kind": [StrOptions({"auto", "sequences", "text"})],
@@ -51,6 +82,7 @@ class _BaseSequence(BaseNeuralNet):
         "lowercase": ["boolean"],
         "validation_split": [StrOptions({"last", "random"})],
         "validation_gap": [Count(0, None, closed="left")],
+        "normalize": [StrOptions({"series"}), None],
     }
 
     # -- data -------------------------------------------------------------------------------
@@ -107,6 +139,7 @@ class _BaseSequence(BaseNeuralNet):
             self._n_step_features = X["x"].shape[2]
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
+        self.cell_ = self._resolved_cell()
         check_consistent_length(X["lengths"], y)
         return X, self._validate_targets(y)
 
@@ -130,6 +163,8 @@ class _BaseSequence(BaseNeuralNet):
 
     def _check_sequences(self, X):
         padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
+        if self.normalize == "series":
+            padded = normalize_series(padded, lengths)
         return {"x": padded, "lengths": lengths}
 
     def _check_y(self, y):
@@ -148,27 +183,91 @@ class _BaseSequence(BaseNeuralNet):
     def _dense_sizes(self):
         return positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
 
+    # -- the encoder ----------------------------------------------------------------------
+    def _resolved_cell(self):
+        """``cell`` with 'auto' resolved by the input kind of the fit (None before it)."""
+        if self.cell != "auto":
+            return self.cell
+        input_kind = self.__dict__.get("input_kind_")
+        return None if input_kind is None else AUTO_CELLS[input_kind]
+
+    def _convolutional(self):
+        return self._resolved_cell() in CONV_CELLS
+
+    def _resolved_pooling(self):
+        if self.pooling != "auto":
+            return self.pooling
+        return AUTO_POOLING["convolutional" if self._convolutional() else "recurrent"]
+
     # -- hooks of the base --------------------------------------------------------------
     def _bf16_helps(self, device):
+        if self._convolutional():
+            return True  # convolutions run on bfloat16 tensor cores
         # cuDNN's recurrent kernels take bfloat16 from cuDNN 9.13 on; before, torch has no
         # bfloat16 recurrent kernel on CUDA and autocast would fail.
         version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
         return version is not None and version >= CUDNN_BF16_RECURRENT
 
+    def _graph_blocker(self):
+        if self._convolutional():
+            # Fixed-shape batches of the padded set, masks computed on the device.
+            return None
+        return "%s's recurrent batches vary in shape" % type(self).__name__
+
+    def _batch_size(self, n_train):
+        if self.batch_size == "auto" and self.solver != "lbfgs" and self._convolutional():
+            return conv_auto_batch_size(n_train)
+        return super()._batch_size(n_train)
+
+    def _prediction_batches(self, X):
+        if not self._convolutional():
+            yield from super()._prediction_batches(X)
+            return
+        # Rows sorted by length, each batch cut after its longest sequence: ragged input
+        # costs what its steps cost, not what the longest sequence of the set costs.
+        lengths = X["lengths"]
+        order = np.argsort(lengths, kind="stable")
+        sorted_lengths = lengths[order]
+        start, n = 0, len(order)
+        while start < n:
+            stop = start + 1
+            # Sorted by length, so a batch's longest sequence is its last one.
+            while stop < n and (stop + 1 - start) * sorted_lengths[stop] <= CONV_PREDICT_STEPS:
+                stop += 1
+            index = order[start:stop]
+            longest = int(sorted_lengths[stop - 1])
+            yield index, {"x": X["x"][index, :longest], "lengths": lengths[index]}
+            start = stop
+
     def _build_module(self, X, n_outputs):
         text = self.input_kind_ == "text"
         dense_sizes = self._dense_sizes()
+        cell = self._resolved_cell()
+        if cell in CONV_CELLS:
+            return ConvSequenceModule(
+                input_size=None if text else X["x"].shape[2],
+                n_outputs=n_outputs,
+                architecture=cell,
+                channels=CONV_CELLS[cell](self.hidden_size),
+                kernel_sizes=KERNEL_SIZES,
+                pooling=self._resolved_pooling(),
+                dropout=self.dropout,
+                dense_sizes=dense_sizes,
+                activation=self.activation,
+                n_vocab=self.vectorizer_.n_vocab_ if text else None,
+                embedding_dim=self.embedding_dim,
+            )
 
         def build():
             return RecurrentModule(
                 input_size=None if text else X["x"].shape[2],
                 n_outputs=n_outputs,
-                cell=self.cell,
+                cell=cell,
                 hidden_size=self.hidden_size,
                 num_layers=self.num_layers,
                 bidirectional=self.bidirectional,
                 dropout=self.dropout,
-                pooling=self.pooling,
+                pooling=self._resolved_pooling(),
                 dense_sizes=dense_sizes,
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
@@ -209,6 +308,22 @@ class _BaseSequence(BaseNeuralNet):
         tags.input_tags.three_d_array = True
         tags.input_tags.string = True
         return tags
+
+
+def conv_auto_batch_size(n_train):
+    """``batch_size='auto'`` of the convolutional encoders for ``n_train`` rows.
+
+    A tenth of the rows, between 4 and 16 (and at most ``n_train``): the rule of Ismail
+    Fawaz et al.'s runs of the FCN and ResNet, with a floor so that the batch-norm
+    statistics are not those of one or two sequences.
+
+    Examples
+    --------
+    >>> from sknn.estimators.sequence import conv_auto_batch_size
+    >>> [conv_auto_batch_size(n) for n in (3, 20, 50, 67, 200, 10000)]
+    [3, 4, 5, 6, 16, 16]
+    """
+    return min(n_train, max(CONV_MIN_BATCH, min(CONV_AUTO_BATCH, n_train // 10)))
 
 
 def _is_table(X):
@@ -412,7 +527,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
 
     def __init__(
         self,
-        cell="lstm",
+        cell="auto",
         hidden_size=64,
         *,
         solver="adam",
@@ -454,7 +569,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
-        pooling="last",
+        pooling="auto",
         dense_sizes=(),
         activation="relu",
         input_kind="auto",
@@ -467,6 +582,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         lowercase=True,
         validation_split="last",
         validation_gap=0,
+        normalize=None,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -524,6 +640,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         self.lowercase = lowercase
         self.validation_split = validation_split
         self.validation_gap = validation_gap
+        self.normalize = normalize
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
@@ -600,7 +717,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
 
     def __init__(
         self,
-        cell="lstm",
+        cell="auto",
         hidden_size=64,
         *,
         solver="adam",
@@ -642,7 +759,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
-        pooling="last",
+        pooling="auto",
         dense_sizes=(),
         activation="relu",
         input_kind="auto",
@@ -655,6 +772,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         lowercase=True,
         validation_split="last",
         validation_gap=0,
+        normalize=None,
         loss="squared_error",
     ):
         self.cell = cell
@@ -711,6 +829,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         self.lowercase = lowercase
         self.validation_split = validation_split
         self.validation_gap = validation_gap
+        self.normalize = normalize
         self.loss = loss
 
     _parameter_constraints: dict = {
