@@ -106,7 +106,9 @@ class _ConvNormReLU(nn.Module):
 
     def forward(self, xs, masks):
         xs = self.norm.forward_pieces([self.conv(F.pad(x, self.padding)) for x in xs], masks)
-        return [_masked(F.relu(x) if self.relu else x, mask) for x, mask in zip(xs, masks)]
+        return [
+            _masked(F.relu(x) if self.relu else x, mask) for x, mask in zip(xs, masks, strict=True)
+        ]
 
 
 class _ResidualBlock(nn.Module):
