@@ -103,11 +103,12 @@ def make_models(args):
             "sknn.estimators.sequence.SequenceClassifier does not exist yet"
         )
     else:
-        # The estimator's defaults suit numeric time series (200 epochs, no early
+        # The estimator's defaults suit numeric time series (100 epochs, no early
         # stopping); on short texts it is configured as one would a text classifier:
         # a bidirectional GRU over 64-d embeddings, max-pooled, stopped early.
         models[MODEL_KEYS["recurrent"]] = lambda texts: SequenceClassifier(
             cell="gru",
+            learning_rate="constant",
             hidden_size=64,
             bidirectional=True,
             pooling="max",

@@ -61,6 +61,7 @@ for fold, (train, test) in enumerate(cv.split(X)):
     model = SequenceRegressor(
         "gru",
         hidden_size=32,
+        learning_rate="constant",
         learning_rate_init=0.005,
         batch_size=32,
         max_iter=EPOCHS,

@@ -51,7 +51,9 @@ PARAMS = dict(
     hidden_size=16,
     num_layers=2,
     batch_size=32,
+    learning_rate="constant",
     learning_rate_init=0.01,
+    normalize=None,  # the label is the sign of the raw first value
     device="cpu",
     random_state=0,
 )

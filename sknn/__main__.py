@@ -77,7 +77,9 @@ def build_parser():
         "--time-series",
         action="store_true",
         help="rows are ordered in time: validate with TimeSeriesSplit (train on the past, "
-        "test on the future) instead of shuffled K-fold",
+        "test on the future) instead of shuffled K-fold, and add sknn's sequence models "
+        "(convolutional encoders 'fcn' and 'resnet') that read each row with the rows "
+        "before it",
     )
     compare.add_argument(
         "--folds", type=int, default=None, help="number of folds (default: 5, 3 with --quick)"
@@ -197,6 +199,7 @@ def run_compare(args):
         quick=args.quick,
         device=args.device,
         random_state=args.random_state,
+        time_series=args.time_series,
     )
     cv = make_splitter(
         table.task, folds, time_series=args.time_series, random_state=args.random_state

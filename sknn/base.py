@@ -521,7 +521,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         # row joins the batch before it.
         net.merge_single_row = _has_batch_norm(net.module_)
         if net.merge_single_row and n_train < 2:
-            raise ValueError(f"batch_norm=True needs at least 2 training rows; got {n_train}.")
+            raise ValueError(
+                "Batch normalisation (batch_norm=True, or a convolutional sequence encoder) "
+                f"needs at least 2 training rows; got n_samples = {n_train}."
+            )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
         epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
         state = net.training_state_

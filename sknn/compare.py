@@ -37,6 +37,8 @@ from sklearn.svm import SVC, SVR
 from sklearn.utils import get_tags
 
 from sknn import MLPClassifier, MLPRegressor
+from sknn.estimators.sequence import CONV_CELLS, SequenceClassifier, SequenceRegressor
+from sknn.timeseries import PastRows
 
 #: Datasets bundled with scikit-learn (no download): name -> (loader, task).
 BUILTIN_DATASETS = {
@@ -48,6 +50,13 @@ BUILTIN_DATASETS = {
 }
 
 DEFAULT_DATASET = "digits"
+
+#: With ``--time-series``, the sequence estimators read each row with the rows before it:
+#: this many rows per sequence (see :class:`sknn.timeseries.PastRows`).
+PAST_ROWS = 16
+
+#: The encoders of the sequence estimators on the ``--time-series`` leaderboard.
+CONVOLUTIONAL_CELLS = tuple(CONV_CELLS)
 
 #: The models without embeddings one-hot encode at most this many levels of a categorical
 #: column (the most frequent; the others share one indicator): thousands of indicator
@@ -282,7 +291,16 @@ def _check_target(y, task, name="the target"):
         raise CompareError(f"{name!r} is constant: nothing to predict")
 
 
-def default_models(task, *, categorical=(), text=(), quick=False, device="auto", random_state=0):
+def default_models(
+    task,
+    *,
+    categorical=(),
+    text=(),
+    quick=False,
+    device="auto",
+    random_state=0,
+    time_series=False,
+):
     """The contenders for a task, each a full pipeline from the raw table.
 
     sknn's MLPs embed the categorical columns (``categorical_features``); the MLP with the
@@ -293,6 +311,11 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
     the SVM, the linear model) as a sparse matrix when the whole feature matrix is
     sparser than :data:`SPARSE_THRESHOLD`, and as a dense one otherwise and for the
     others.
+
+    For rows ordered in time (``time_series=True``), sknn's sequence estimators join with
+    the convolutional encoders ('fcn' and 'resnet'): each row is read with the
+    :data:`PAST_ROWS` - 1 rows before it as one sequence (:class:`sknn.timeseries.PastRows`),
+    the rows' values as given (standardised columns, no per-sequence normalisation).
 
     Parameters
     ----------
@@ -312,6 +335,9 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
         The device of sknn's networks.
     random_state : int, default=0
         Seed of every randomised model.
+    time_series : bool, default=False
+        The rows are ordered in time, each test fold following its training rows (as in
+        :class:`~sklearn.model_selection.TimeSeriesSplit`): add the sequence estimators.
 
     Returns
     -------
@@ -324,6 +350,8 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
     >>> list(default_models("classification"))  # doctest: +NORMALIZE_WHITESPACE
     ['sknn MLPClassifier', 'sknn MLPClassifier.tabular()', 'random forest',
      'hist gradient boosting', 'RBF SVM', 'logistic regression']
+    >>> list(default_models("regression", time_series=True))[2:4]
+    ['sknn SequenceRegressor (fcn)', 'sknn SequenceRegressor (resnet)']
     """
     epochs, trees = (40, 30) if quick else (200, 200)
     net = dict(device=device, random_state=random_state)
@@ -369,6 +397,8 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
             _embedding_preprocessor(categorical, text, scale=False), tabular
         ),
     }
+    if time_series:
+        others = {**_sequence_models(task, quick, net), **others}
     trees_names = {"random forest", "hist gradient boosting"}
     for model_name, model in others.items():
         models[model_name] = make_pipeline(
@@ -378,9 +408,25 @@ def default_models(task, *, categorical=(), text=(), quick=False, device="auto",
                 scale=model_name not in trees_names,
                 sparse=get_tags(model).input_tags.sparse,
             ),
+            *([PastRows(PAST_ROWS)] if model_name.startswith("sknn Sequence") else []),
             model,
         )
     return models
+
+
+def _sequence_models(task, quick, net):
+    """The sequence estimators with each convolutional encoder, for time-ordered rows."""
+    # Their own training defaults (a cosine schedule over 100 epochs), fewer when quick.
+    params = dict(net, max_iter=10) if quick else {k: v for k, v in net.items() if k != "max_iter"}
+    if task == "classification":
+        return {
+            f"sknn SequenceClassifier ({cell})": SequenceClassifier(cell, normalize=None, **params)
+            for cell in CONVOLUTIONAL_CELLS
+        }
+    return {
+        f"sknn SequenceRegressor ({cell})": _scaled_target(SequenceRegressor(cell, **params))
+        for cell in CONVOLUTIONAL_CELLS
+    }
 
 
 def _scaled_target(regressor):

@@ -141,7 +141,12 @@ def load_rotten_tomatoes(path=None):
 
 
 def read_ts(path):
-    """A UCR/UEA ``.ts`` file as ``(X, labels)``, X of shape (n_cases, n_steps, n_channels)."""
+    """A UCR/UEA ``.ts`` file as ``(X, labels)``.
+
+    X is a float32 array of shape (n_cases, n_steps, n_channels) when every case has the
+    same length, else a list of float32 arrays of shape (n_steps_i, n_channels) (the
+    ragged form the sequence estimators take).
+    """
     cases, labels = [], []
     in_data = False
     with open(path) as stream:
@@ -155,7 +160,10 @@ def read_ts(path):
             *channels, label = line.split(":")
             cases.append(np.array([[float(v) for v in c.split(",")] for c in channels]).T)
             labels.append(label)
-    return np.stack(cases).astype(np.float32), np.array(labels)
+    labels = np.array(labels)
+    if len({case.shape for case in cases}) > 1:
+        return [case.astype(np.float32) for case in cases], labels
+    return np.stack(cases).astype(np.float32), labels
 
 
 def load_ucr(name):
@@ -169,7 +177,9 @@ def load_ucr(name):
     Returns
     -------
     X_train, y_train, X_test, y_test
-        X of shape (n_cases, n_steps, n_channels), float32; labels as strings.
+        X of shape (n_cases, n_steps, n_channels), float32, or for a set of series of
+        different lengths (PLAID) a list of arrays of shape (n_steps_i, n_channels);
+        labels as strings.
     """
     folder = _package_dir("sktime", "pip install --no-deps sktime==1.2.0")
     folder = folder / "datasets" / "data" / name

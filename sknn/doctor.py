@@ -245,7 +245,10 @@ def _sequence():
     rng = np.random.RandomState(2)
     X = rng.standard_normal((N_ROWS, 6, 3)).astype(np.float32)
     y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
-    return SequenceClassifier(cell="lstm", hidden_size=16), X, y
+    model = SequenceClassifier(
+        cell="lstm", hidden_size=16, normalize=None, learning_rate="constant"
+    )
+    return model, X, y
 
 
 def _transformer():

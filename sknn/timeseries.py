@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 
 # No set_output wrapping: the rows are windows, not the input's rows, so the input's index
@@ -447,3 +447,100 @@ class TimeOrderedSplit(BaseCrossValidator):
     def get_n_splits(self, X=None, y=None, groups=None):
         """Number of splits: always 1."""
         return 1
+
+
+class PastRows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Each row of a time-ordered table with the rows before it, as one sequence.
+
+    Turns a table whose rows are consecutive observations (a row's columns: what is known
+    at that time) into the samples of :class:`~sknn.estimators.sequence.SequenceClassifier`
+    and :class:`~sknn.estimators.sequence.SequenceRegressor`: row ``i`` becomes the
+    sequence of rows ``i - window + 1, ..., i`` (itself last), one step per row, so the
+    network reads each row in the context of the recent past. Only earlier rows enter,
+    never later ones.
+
+    ``fit_transform`` (what a :class:`~sklearn.pipeline.Pipeline` calls on the training
+    rows) reads the past within X: its first rows have shorter sequences (a list of
+    arrays of different lengths). ``transform`` takes X to *continue* the series seen at
+    fit, as the test rows of :class:`~sklearn.model_selection.TimeSeriesSplit` do: its
+    first rows take their past from the last rows of the fit. Rows that do not follow the
+    fit rows (a shuffled split) would be given a wrong past: use this only on time-ordered
+    rows.
+
+    Parameters
+    ----------
+    window : int, default=16
+        Rows per sequence: the row itself and up to ``window - 1`` rows before it.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    history_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
+        The last rows seen in ``fit``: the past of the first rows given to ``transform``.
+
+    See Also
+    --------
+    LagWindows : Windows of one series as flat rows, for trees and MLPs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.timeseries import PastRows
+    >>> rows = np.arange(10.0).reshape(5, 2)
+    >>> past = PastRows(window=3)
+    >>> [x[:, 0].tolist() for x in past.fit_transform(rows[:3])]
+    [[0.0], [0.0, 2.0], [0.0, 2.0, 4.0]]
+    >>> [x[:, 0].tolist() for x in past.transform(rows[3:])]
+    [[2.0, 4.0, 6.0], [4.0, 6.0, 8.0]]
+    """
+
+    _parameter_constraints: dict = {"window": [Interval(numbers.Integral, 1, None, closed="left")]}
+
+    def __init__(self, window=16):
+        self.window = window
+
+    def fit(self, X, y=None):
+        """Record the last ``window - 1`` rows of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            The rows, oldest first.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PastRows
+        """
+        self._validate_params()
+        X = validate_data(self, X, dtype=np.float32, reset=True)
+        self.history_ = X[max(0, len(X) - (self.window - 1)) :] if self.window > 1 else X[:0]
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, and give each row of X with its past within X.
+
+        Returns
+        -------
+        X_sequences : list of ndarray of shape (n_steps_i, n_features)
+            ``n_steps_i = min(window, i + 1)`` for row ``i``.
+        """
+        self.fit(X)
+        return self._sequences(validate_data(self, X, dtype=np.float32, reset=False), 0)
+
+    def transform(self, X):
+        """Each row of X with its past, X continuing the rows seen in ``fit``.
+
+        Returns
+        -------
+        X_sequences : list of ndarray of shape (n_steps_i, n_features)
+            ``n_steps_i = min(window, len(history_) + i + 1)`` for row ``i``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
+
+    def _sequences(self, rows, start):
+        return [rows[max(0, end - self.window + 1) : end + 1] for end in range(start, len(rows))]

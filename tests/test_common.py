@@ -37,6 +37,7 @@ SEQUENCE_FAST = dict(
     hidden_size=16,
     pooling="mean",
     batch_size=32,
+    learning_rate="constant",  # the default cosine schedule is tuned for max_iter=100
     learning_rate_init=0.01,
     max_iter=50,
     device="cpu",

@@ -79,7 +79,7 @@ CASES = {
         Y_IMAGES,
         ("predict_proba", "transform"),
     ),
-    "SequenceClassifier": (
+    "SequenceClassifier": (  # cell='auto': the fully convolutional network
         SequenceClassifier(hidden_size=8, **QUICK),
         SEQUENCES,
         Y_SEQUENCES,
@@ -87,6 +87,12 @@ CASES = {
     ),
     "SequenceRegressor": (
         SequenceRegressor(hidden_size=8, cell="gru", **QUICK),
+        SEQUENCES,
+        SEQUENCES[:, -1, 0],
+        ("predict",),
+    ),
+    "SequenceRegressor-resnet": (
+        SequenceRegressor(hidden_size=8, cell="resnet", normalize="series", **QUICK),
         SEQUENCES,
         SEQUENCES[:, -1, 0],
         ("predict",),

@@ -306,11 +306,12 @@ def test_convnet_never_fails_badly(data):
 
 SEQUENCE_CHOICES = {
     **SHARED,
-    "cell": (["lstm", "gru", "rnn"], ["bogus"]),
+    "cell": (["auto", "lstm", "gru", "rnn", "fcn", "resnet"], ["bogus"]),
     "hidden_size": ([4, 1], [0, 10**12, 2.5]),
     "num_layers": ([1, 2], [0]),
     "bidirectional": ([False, True], []),
-    "pooling": (["last", "mean", "max", "attention"], ["bogus"]),
+    "pooling": (["auto", "last", "mean", "max", "attention"], ["bogus"]),
+    "normalize": ([None, "series"], ["bogus", True]),
     "max_len": ([None, 3], [0]),
     "dense_sizes": ([(), (3,)], [(0,)]),
     "input_kind": (["auto", "sequences", "text"], ["bogus"]),

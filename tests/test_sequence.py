@@ -18,6 +18,8 @@ from sknn.timeseries import make_windows
 
 FAST = dict(hidden_size=8, max_iter=5, learning_rate_init=0.01, device="cpu", random_state=0)
 ESTIMATORS = [SequenceClassifier, SequenceRegressor]
+# The API checks run over a recurrent cell and each convolutional encoder.
+CELLS = ["lstm", "fcn", "resnet"]
 
 
 @pytest.fixture(autouse=True)
@@ -55,10 +57,11 @@ def test_init_stores_params_only_and_clone(Estimator):
     assert est.cell == "gru"
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_fit_returns_self_and_unfitted_raises(Estimator):
+def test_fit_returns_self_and_unfitted_raises(Estimator, cell):
     X, y = _data(Estimator)
-    est = Estimator(**FAST)
+    est = Estimator(**FAST, cell=cell)
     with pytest.raises(NotFittedError):
         est.predict(X)
     assert est.fit(X, y) is est
@@ -67,10 +70,11 @@ def test_fit_returns_self_and_unfitted_raises(Estimator):
     assert _output(est, X).shape[0] == len(X)
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_seeded_refit_is_identical_and_pickle_round_trips(Estimator):
+def test_seeded_refit_is_identical_and_pickle_round_trips(Estimator, cell):
     X, y = _data(Estimator)
-    params = dict(FAST, dropout=0.2, num_layers=2)
+    params = dict(FAST, cell=cell, dropout=0.2, num_layers=2)
     first = _output(Estimator(**params).fit(X, y), X)
     est = Estimator(**params).fit(X, y)
     np.testing.assert_array_equal(_output(est, X), first)
@@ -80,11 +84,12 @@ def test_seeded_refit_is_identical_and_pickle_round_trips(Estimator):
     np.testing.assert_array_equal(_output(clone(est).fit(X, y), X), first)
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_ragged_list_is_padded_not_truncated(Estimator):
+def test_ragged_list_is_padded_not_truncated(Estimator, cell):
     X = _ragged()
     y = np.arange(len(X)) % 2
-    est = Estimator(**FAST).fit(X, y)
+    est = Estimator(**FAST, cell=cell).fit(X, y)
     assert est.n_features_in_ == 2
     # A sequence predicts the same alone as in a batch padded to the longest one.
     longest = max(range(len(X)), key=lambda i: len(X[i]))
@@ -113,21 +118,23 @@ def test_clear_errors_for_empty_and_ragged_input(Estimator, X, message):
         Estimator(**FAST).fit(X, np.arange(max(len(X), 1)) % 2)
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_predict_checks_features_per_step(Estimator):
+def test_predict_checks_features_per_step(Estimator, cell):
     X, y = _data(Estimator)
-    est = Estimator(**FAST).fit(X, y)
+    est = Estimator(**FAST, cell=cell).fit(X, y)
     with pytest.raises(ValueError, match="2 features per time step.*expecting 3"):
         est.predict(X[:, :, :2])
     with pytest.raises(ValueError, match="numbers of samples"):
-        Estimator(**FAST).fit(X, y[:-1])
+        Estimator(**FAST, cell=cell).fit(X, y[:-1])
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_two_d_form_keeps_the_tabular_contract(Estimator):
+def test_two_d_form_keeps_the_tabular_contract(Estimator, cell):
     X, y = _data(Estimator, d=1)
     X2 = X[:, :, 0]
-    est = Estimator(**FAST).fit(X2, y)
+    est = Estimator(**FAST, cell=cell).fit(X2, y)
     assert est.n_features_in_ == X2.shape[1]
     with pytest.raises(ValueError, match="expecting 6 features"):
         est.predict(X2[:, :4])
@@ -193,12 +200,102 @@ def test_invalid_parameters_raise_at_fit(bad):
         est.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "cell, channels, blocks",
+    [("fcn", (4, 8, 4), "_ConvNormReLU"), ("resnet", (4, 8, 8), "_ResidualBlock")],
+)
+def test_convolutional_encoders_from_parameters(cell, channels, blocks):
+    X, y = _data(SequenceClassifier, n=20)
+    est = SequenceClassifier(**dict(FAST, max_iter=2), cell=cell).fit(X, y)
+    module = est.module_
+    assert est.cell_ == cell and module.architecture == cell
+    assert [type(block).__name__ for block in module.blocks] == [blocks] * 3
+    widths = [
+        block.norm.num_features if cell == "fcn" else block.shortcut_norm.num_features
+        for block in module.blocks
+    ]
+    assert tuple(widths) == channels  # hidden_size=8: the widest layer is 8
+    assert module.pooling == "mean"  # pooling='auto': global average pooling
+    est = SequenceClassifier(**dict(FAST, max_iter=2), cell=cell, pooling="attention")
+    assert est.fit(X, y).module_.pooling == "attention"
+
+
+def test_cell_auto_resolves_by_input_kind():
+    X, y = _data(SequenceClassifier, n=20)
+    numeric = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X, y)
+    assert numeric.cell == "auto" and numeric.cell_ == "fcn"
+    assert numeric.normalize_ == "series"
+    assert SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, 0], y).normalize_ is None
+    assert type(numeric.module_).__name__ == "ConvSequenceModule"
+    text = SequenceClassifier(**dict(FAST, max_iter=2)).fit(REVIEWS, LABELS)
+    assert text.cell_ == "lstm" and text.module_.pooling == "last"
+    assert type(text.module_.rnn).__name__ == "LSTM"
+    regressor = SequenceRegressor(**dict(FAST, max_iter=2)).fit(X, X[:, -1, 0])
+    assert regressor.cell_ == "lstm"
+    # An explicit cell is kept whatever the input.
+    assert SequenceClassifier(**FAST, cell="fcn").fit(REVIEWS, LABELS).cell_ == "fcn"
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_normalize_series_ignores_each_series_offset_and_scale(Estimator):
+    X, y = _data(Estimator, n=24, T=10, d=2)
+    rng = np.random.RandomState(1)
+    # A different positive scale and offset per series and feature.
+    shifted = X * rng.uniform(0.5, 3, size=(24, 1, 2)) + rng.normal(size=(24, 1, 2)) * 5
+    est = Estimator(**FAST, normalize="series").fit(X, y)
+    np.testing.assert_allclose(_output(est, shifted), _output(est, X), atol=1e-5)
+    refit = Estimator(**FAST, normalize="series").fit(shifted, y)
+    np.testing.assert_allclose(_output(refit, X), _output(est, X), atol=1e-5)
+    plain = Estimator(**FAST, normalize=None).fit(X, y)
+    assert not np.allclose(_output(plain, shifted), _output(plain, X), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(cell="bogus"), "'cell' parameter"),
+        (dict(pooling="bogus"), "'pooling' parameter"),
+        (dict(normalize="bogus"), "'normalize' parameter"),
+        (dict(normalize=True), "'normalize' parameter"),
+        (dict(cell="fcn", hidden_size=0), "'hidden_size' parameter"),
+    ],
+)
+def test_invalid_encoder_parameters_raise_sklearn_errors(bad, match):
+    X, y = _data(SequenceClassifier, n=10)
+    with pytest.raises(ValueError, match=match):
+        SequenceClassifier(**{**FAST, **bad}).fit(X, y)
+
+
+@pytest.mark.parametrize("cell", ["fcn", "resnet"])
+def test_convolutional_encoders_need_two_training_rows(cell):
+    X, y = _data(SequenceRegressor, n=1)
+    with pytest.raises(ValueError, match="at least 2 training rows; got n_samples = 1"):
+        SequenceRegressor(**FAST, cell=cell).fit(X, y)
+    # Recurrent cells have no batch statistics: one row is enough.
+    SequenceRegressor(**FAST, cell="gru").fit(X, y)
+
+
+@pytest.mark.parametrize("cell", ["fcn", "resnet"])
+def test_convolutional_text_classifier_reads_token_ids(cell):
+    clf = SequenceClassifier(**dict(FAST, max_iter=20, learning_rate_init=0.05), cell=cell)
+    clf.fit(REVIEWS, LABELS)
+    assert clf.module_.embedding is not None
+    proba = clf.predict_proba(["a good film", "a bad film", "good"])
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert list(clf.predict(["a great film", "an awful film"])) == ["pos", "neg"]
+
+
 # -- tasks ------------------------------------------------------------------------------------
 def test_classifier_learns_and_round_trips_string_labels():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(80, 8, 2)).astype(np.float32)
     y = np.where(X[:, :, 1].mean(axis=1) > 0, "up", "down")
-    clf = SequenceClassifier(**dict(FAST, max_iter=40, hidden_size=16), cell="gru")
+    # The level is the label here: no per-series normalisation.
+    clf = SequenceClassifier(
+        **dict(FAST, max_iter=40, hidden_size=16, learning_rate="constant"),
+        cell="gru",
+        normalize=None,
+    )
     clf.fit(X, y)
     assert list(clf.classes_) == ["down", "up"]
     assert clf.score(X, y) > 0.9
@@ -219,20 +316,24 @@ def test_classifier_multiclass_class_weight_and_sample_weight():
 def test_regressor_forecasts_a_horizon():
     series = np.sin(np.arange(200) / 6)
     X, y = make_windows(series, window=12, horizon=3, flatten=False)
-    reg = SequenceRegressor(**dict(FAST, max_iter=30, hidden_size=16), cell="gru").fit(X, y)
+    # A constant rate: 30 epochs of the default cosine schedule end before it fits.
+    reg = SequenceRegressor(
+        **dict(FAST, max_iter=30, hidden_size=16, learning_rate="constant"), cell="gru"
+    ).fit(X, y)
     assert reg.n_outputs_ == 3
     assert reg.predict(X[:4]).shape == (4, 3)
     assert reg.score(X, y) > 0.9
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_warm_start_and_partial_fit_continue(Estimator):
+def test_warm_start_and_partial_fit_continue(Estimator, cell):
     X, y = _data(Estimator)
-    est = Estimator(**FAST, warm_start=True).fit(X, y)
+    est = Estimator(**FAST, cell=cell, warm_start=True).fit(X, y)
     n_iter = est.n_iter_
     est.fit(X, y)
     assert len(est.loss_curve_) == 2 * n_iter
-    inc = Estimator(**FAST)
+    inc = Estimator(**FAST, cell=cell)
     kwargs = {"classes": np.unique(y)} if Estimator is SequenceClassifier else {}
     inc.partial_fit(X, y, **kwargs).partial_fit(X, y)
     assert len(inc.loss_curve_) == 2

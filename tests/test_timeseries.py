@@ -8,7 +8,14 @@ from sklearn.model_selection import TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sknn.timeseries import LagWindows, TimeOrderedSplit, last_fraction_split, make_windows
+from sknn.estimators.sequence import SequenceRegressor
+from sknn.timeseries import (
+    LagWindows,
+    PastRows,
+    TimeOrderedSplit,
+    last_fraction_split,
+    make_windows,
+)
 
 
 def _time_frame(n_steps=30):
@@ -205,3 +212,34 @@ def test_time_ordered_split_is_a_splitter():
     assert_array_equal(valid_idx, expected[1])
     scores = cross_val_score(Ridge(), np.random.rand(20, 3), np.random.rand(20), cv=cv)
     assert scores.shape == (1,)
+
+
+# -- PastRows: a time-ordered table as sequences (#20) ------------------------------------------
+def test_past_rows_reads_only_earlier_rows_and_continues_the_fit_rows():
+    rows = np.arange(20.0).reshape(10, 2)
+    past = PastRows(window=4)
+    train = past.fit_transform(rows[:6])
+    assert [len(x) for x in train] == [1, 2, 3, 4, 4, 4]
+    np.testing.assert_array_equal(train[5], rows[2:6])
+    test = past.transform(rows[6:])
+    # The test rows continue the training rows: their past comes from the end of the fit.
+    for i, x in enumerate(test, start=6):
+        np.testing.assert_array_equal(x, rows[i - 3 : i + 1])
+    assert past.n_features_in_ == 2 and past.history_.shape == (3, 2)
+    with pytest.raises(ValueError, match="expecting 2 features"):
+        past.transform(rows[:, :1])
+    with pytest.raises(ValueError, match="'window' parameter"):
+        PastRows(window=0).fit(rows)
+
+
+def test_past_rows_feed_a_sequence_estimator_in_a_time_series_split():
+    rng = np.random.RandomState(0)
+    x = np.cumsum(rng.normal(size=120))
+    X = np.column_stack([x, np.roll(x, 1)])
+    y = np.roll(x, -1)[:-1]  # tomorrow's value
+    model = make_pipeline(
+        PastRows(window=5),
+        SequenceRegressor("fcn", hidden_size=8, max_iter=3, device="cpu", random_state=0),
+    )
+    scores = cross_val_score(model, X[:-1], y, cv=TimeSeriesSplit(n_splits=2))
+    assert scores.shape == (2,) and np.isfinite(scores).all()

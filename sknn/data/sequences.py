@@ -192,3 +192,41 @@ def _pad_list(sequences, max_len, truncating, input_name):
     for i, array in enumerate(arrays):
         padded[i, : len(array)] = array
     return padded, lengths
+
+
+def normalize_series(X, lengths):
+    """z-normalise each sequence, feature by feature, over its valid steps.
+
+    The UCR convention for time-series classification: every sequence and feature is
+    shifted to mean 0 and scaled to standard deviation 1 over its own steps (a constant one
+    becomes zeros), which removes its offset and amplitude. Stateless: nothing is learned,
+    so it is the same at fit and predict. The padding after a sequence's end stays zero.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_features)
+        Zero-padded sequences, as :func:`check_sequences` returns them.
+    lengths : ndarray of shape (n_samples,)
+        The true length of each sequence.
+
+    Returns
+    -------
+    X_normalized : ndarray of shape (n_samples, n_timesteps, n_features), dtype float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.data.sequences import check_sequences, normalize_series
+    >>> X, lengths = check_sequences([[1.0, 2.0, 3.0], [5.0, 5.0]])
+    >>> normalize_series(X, lengths)[:, :, 0].round(3)
+    array([[-1.225,  0.   ,  1.225],
+           [ 0.   ,  0.   ,  0.   ]], dtype=float32)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    valid = (np.arange(X.shape[1]) < np.asarray(lengths)[:, np.newaxis])[:, :, np.newaxis]
+    count = valid.sum(axis=1)
+    mean = np.where(valid, X, 0.0).sum(axis=1) / count
+    centred = np.where(valid, X - mean[:, np.newaxis], 0.0)
+    std = np.sqrt((centred**2).sum(axis=1) / count)
+    std[std == 0] = 1.0
+    return (centred / std[:, np.newaxis]).astype(np.float32)

@@ -1,5 +1,11 @@
-"""Recurrent networks over sequences: SequenceClassifier and SequenceRegressor."""
+"""Networks over sequences: SequenceClassifier and SequenceRegressor.
 
+The encoder is a recurrent cell (RNN, GRU, LSTM) or a convolutional network (the fully
+convolutional network or its residual variant); ``cell='auto'`` picks the fully
+convolutional network to classify numeric series and the LSTM for text and regression.
+"""
+
+import textwrap
 from numbers import Real
 
 import numpy as np
@@ -9,9 +15,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
 
 from sknn._constraints import Count, positive_sizes
-from sknn._docstrings import fill_doc
+from sknn._docstrings import _with_class_defaults, fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
-from sknn.data.sequences import check_sequences
+from sknn.data.sequences import check_sequences, normalize_series
+from sknn.modules.convolutional_sequence import KERNEL_SIZES, ConvSequenceModule
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
 from sknn.text import TextVectorizer
 from sknn.text._input import check_corpus_container, looks_like_text
@@ -23,6 +30,36 @@ _TRUNCATION_SIDES = {"post": "right", "pre": "left"}
 #: The first cuDNN version (9.13) with bfloat16 recurrent kernels.
 CUDNN_BF16_RECURRENT = 91300
 
+#: The convolutional encoders: ``cell`` -> the channels of its three layers ('fcn') or
+#: blocks ('resnet') for ``hidden_size=h``, the widest. Wang et al.'s networks are 'fcn'
+#: with h=256 and 'resnet' with h=128.
+CONV_CELLS = {
+    "fcn": lambda h: (max(1, h // 2), h, max(1, h // 2)),
+    "resnet": lambda h: (max(1, h // 2), h, h),
+}
+
+#: What ``cell='auto'`` trains, by estimator and input kind (see the user guide for the
+#: measurements: the FCN on the UCR classification sets, the LSTM on text and on the
+#: sunspot forecasts).
+AUTO_CELLS = {
+    "SequenceClassifier": {"sequences": "fcn", "text": "lstm"},
+    "SequenceRegressor": {"sequences": "lstm", "text": "lstm"},
+}
+
+#: ``pooling='auto'``: the recurrent cells' state at the last step, the convolutional
+#: encoders' global average.
+AUTO_POOLING = {"recurrent": "last", "convolutional": "mean"}
+
+#: ``batch_size='auto'`` of the convolutional encoders: a tenth of the training rows
+#: between these bounds (see :func:`conv_auto_batch_size`), so that the small training
+#: sets of time-series classification take several steps per epoch.
+CONV_MIN_BATCH = 4
+CONV_AUTO_BATCH = 16
+
+#: Time steps (rows x padded length) per forward pass when a convolutional encoder
+#: predicts: bounds the activation maps held at once.
+CONV_PREDICT_STEPS = 2**18
+
 
 class _BaseSequence(BaseNeuralNet):
     """What the two sequence estimators share: sequence input and the recurrent module.
@@ -33,12 +70,12 @@ class _BaseSequence(BaseNeuralNet):
 
     _parameter_constraints: dict = {
         **BaseNeuralNet._parameter_constraints,
-        "cell": [StrOptions(set(CELLS))],
+        "cell": [StrOptions({"auto", *CELLS, *CONV_CELLS})],
         "hidden_size": [Count(1, None, closed="left")],
         "num_layers": [Count(1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "pooling": [StrOptions(set(POOLINGS))],
+        "pooling": [StrOptions({"auto", *POOLINGS})],
         "dense_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "input_kind": [StrOptions({"auto", "sequences", "text"})],
@@ -51,6 +88,7 @@ class _BaseSequence(BaseNeuralNet):
         "lowercase": ["boolean"],
         "validation_split": [StrOptions({"last", "random"})],
         "validation_gap": [Count(0, None, closed="left")],
+        "normalize": [StrOptions({"auto", "series"}), None],
     }
 
     # -- data -------------------------------------------------------------------------------
@@ -75,6 +113,7 @@ class _BaseSequence(BaseNeuralNet):
                 max_len=self.max_len,
                 truncation_side=_TRUNCATION_SIDES[self.truncating],
             )
+            self.normalize_ = None
             ids = self.vectorizer_.fit_transform(X)
             X = {"x": ids, "lengths": np.count_nonzero(ids, axis=1).astype(np.int64)}
             y = self._check_y(y)
@@ -103,10 +142,12 @@ class _BaseSequence(BaseNeuralNet):
                 self._tabular = False
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
+            self.normalize_ = self._resolved_normalize()
             X = self._check_sequences(X)
             self._n_step_features = X["x"].shape[2]
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
+        self.cell_ = self._resolved_cell()
         check_consistent_length(X["lengths"], y)
         return X, self._validate_targets(y)
 
@@ -130,6 +171,8 @@ class _BaseSequence(BaseNeuralNet):
 
     def _check_sequences(self, X):
         padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
+        if self.normalize_ == "series":
+            padded = normalize_series(padded, lengths)
         return {"x": padded, "lengths": lengths}
 
     def _check_y(self, y):
@@ -148,27 +191,99 @@ class _BaseSequence(BaseNeuralNet):
     def _dense_sizes(self):
         return positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
 
+    def _resolved_normalize(self):
+        """``normalize`` with 'auto' resolved for numeric input read at fit: the class's
+        choice for sequences, None for the 2-D form (its columns are features to
+        scikit-learn, and a row of one column z-normalises to zero)."""
+        if self.normalize != "auto":
+            return self.normalize
+        return None if self._tabular else self._auto_normalize
+
+    # -- the encoder ----------------------------------------------------------------------
+    def _resolved_cell(self):
+        """``cell`` with 'auto' resolved by the input kind of the fit (None before it)."""
+        if self.cell != "auto":
+            return self.cell
+        input_kind = self.__dict__.get("input_kind_")
+        return None if input_kind is None else self._auto_cells[input_kind]
+
+    def _convolutional(self):
+        return self._resolved_cell() in CONV_CELLS
+
+    def _resolved_pooling(self):
+        if self.pooling != "auto":
+            return self.pooling
+        return AUTO_POOLING["convolutional" if self._convolutional() else "recurrent"]
+
     # -- hooks of the base --------------------------------------------------------------
     def _bf16_helps(self, device):
+        if self._convolutional():
+            return True  # convolutions run on bfloat16 tensor cores
         # cuDNN's recurrent kernels take bfloat16 from cuDNN 9.13 on; before, torch has no
         # bfloat16 recurrent kernel on CUDA and autocast would fail.
         version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
         return version is not None and version >= CUDNN_BF16_RECURRENT
 
+    def _graph_blocker(self):
+        if self._convolutional():
+            # Fixed-shape batches of the padded set, masks computed on the device.
+            return None
+        return "%s's recurrent batches vary in shape" % type(self).__name__
+
+    def _batch_size(self, n_train):
+        if self.batch_size == "auto" and self.solver != "lbfgs" and self._convolutional():
+            return conv_auto_batch_size(n_train)
+        return super()._batch_size(n_train)
+
+    def _prediction_batches(self, X):
+        if not self._convolutional():
+            yield from super()._prediction_batches(X)
+            return
+        # Rows sorted by length, each batch cut after its longest sequence: ragged input
+        # costs what its steps cost, not what the longest sequence of the set costs.
+        lengths = X["lengths"]
+        order = np.argsort(lengths, kind="stable")
+        sorted_lengths = lengths[order]
+        start, n = 0, len(order)
+        while start < n:
+            stop = start + 1
+            # Sorted by length, so a batch's longest sequence is its last one.
+            while stop < n and (stop + 1 - start) * sorted_lengths[stop] <= CONV_PREDICT_STEPS:
+                stop += 1
+            index = order[start:stop]
+            longest = int(sorted_lengths[stop - 1])
+            yield index, {"x": X["x"][index, :longest], "lengths": lengths[index]}
+            start = stop
+
     def _build_module(self, X, n_outputs):
         text = self.input_kind_ == "text"
         dense_sizes = self._dense_sizes()
+        cell = self._resolved_cell()
+        if cell in CONV_CELLS:
+            return ConvSequenceModule(
+                input_size=None if text else X["x"].shape[2],
+                n_outputs=n_outputs,
+                architecture=cell,
+                channels=CONV_CELLS[cell](self.hidden_size),
+                kernel_sizes=KERNEL_SIZES,
+                pooling=self._resolved_pooling(),
+                dropout=self.dropout,
+                dense_sizes=dense_sizes,
+                activation=self.activation,
+                n_vocab=self.vectorizer_.n_vocab_ if text else None,
+                embedding_dim=self.embedding_dim,
+            )
 
         def build():
             return RecurrentModule(
                 input_size=None if text else X["x"].shape[2],
                 n_outputs=n_outputs,
-                cell=self.cell,
+                cell=cell,
                 hidden_size=self.hidden_size,
                 num_layers=self.num_layers,
                 bidirectional=self.bidirectional,
                 dropout=self.dropout,
-                pooling=self.pooling,
+                pooling=self._resolved_pooling(),
                 dense_sizes=dense_sizes,
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
@@ -211,6 +326,22 @@ class _BaseSequence(BaseNeuralNet):
         return tags
 
 
+def conv_auto_batch_size(n_train):
+    """``batch_size='auto'`` of the convolutional encoders for ``n_train`` rows.
+
+    A tenth of the rows, between 4 and 16 (and at most ``n_train``): the rule of Ismail
+    Fawaz et al.'s runs of the FCN and ResNet, with a floor so that the batch-norm
+    statistics are not those of one or two sequences.
+
+    Examples
+    --------
+    >>> from sknn.estimators.sequence import conv_auto_batch_size
+    >>> [conv_auto_batch_size(n) for n in (3, 20, 50, 67, 200, 10000)]
+    [3, 4, 5, 6, 16, 16]
+    """
+    return min(n_train, max(CONV_MIN_BATCH, min(CONV_AUTO_BATCH, n_train // 10)))
+
+
 def _is_table(X):
     """True for the 2-D form: a DataFrame, or an array or list that NumPy reads as 2-D.
 
@@ -226,11 +357,14 @@ def _is_table(X):
 def _regular_array(X):
     """A list of equal-length numeric rows as the array NumPy makes of it, else X.
 
-    A list that NumPy reads as a regular numeric array is that array for every purpose (as
-    in scikit-learn, ``X.tolist()`` is the same data as ``X``); only a ragged list is read as
-    sequences of different lengths.
+    A list (or another array-like) that NumPy reads as a regular numeric array is that
+    array for every purpose (as in scikit-learn, ``X.tolist()`` is the same data as ``X``);
+    only a ragged list is read as sequences of different lengths.
     """
-    if not isinstance(X, list | tuple):
+    if isinstance(X, np.ndarray | pd.DataFrame):
+        return X
+    # Lists, and array-likes that are not arrays (a tensor, scikit-learn's _NotAnArray).
+    if not isinstance(X, list | tuple) and not hasattr(X, "__array__"):
         return X
     try:
         array = np.asarray(X)
@@ -243,20 +377,21 @@ _SEQUENCE_PARAMETERS = """
     %(training_parameters)s
 
     num_layers : int, default=1
-        Number of stacked recurrent layers.
+        Number of stacked recurrent layers (the recurrent cells only).
 
     bidirectional : bool, default=False
         Also read each sequence from its end to its start; the per-step outputs are then
-        the two directions concatenated (``2 * hidden_size`` values).
+        the two directions concatenated (``2 * hidden_size`` values). Recurrent cells only.
 
     dropout : float, default=0.0
         Dropout probability between stacked recurrent layers, on the pooled vector and
         after each hidden dense layer.
 
-    pooling : {'last', 'mean', 'max', 'attention'}, default='last'
+    pooling : {'auto', 'last', 'mean', 'max', 'attention'}, default='auto'
         How the per-step outputs become one vector per sequence: the state at each
         sequence's true last step, the mean or maximum over its steps, or a learned
-        attention-weighted sum. Padding never enters.
+        attention-weighted sum. Padding never enters. 'auto' is 'last' for the recurrent
+        cells and 'mean' (global average pooling) for the convolutional encoders.
 
     dense_sizes : array-like of int, default=()
         Sizes of the hidden dense layers of the head, between the pooling and the output
@@ -306,6 +441,17 @@ _SEQUENCE_PARAMETERS = """
         With ``validation_split='last'``, the number of rows dropped between the training
         and the validation rows; ``ceil(horizon / stride) - 1`` keeps forecast windows that
         share targets apart.
+
+    normalize : {'auto', 'series'} or None, default='auto'
+        'series' z-normalises each numeric sequence, feature by feature, over its own
+        steps (mean 0, standard deviation 1; the UCR archive's convention), at fit and at
+        predict alike: it removes each sequence's offset and amplitude, which helps when
+        they are nuisance (a sensor's gain, series of very different scales) and hurts
+        when they carry the answer (the level of a forecast window). None leaves the
+        values as given. 'auto' is 'series' for :class:`SequenceClassifier` on 3-D and
+        list input and None otherwise (the regressor, and the 2-D form, whose columns
+        are features to scikit-learn). Text input is never normalised. See
+        ``normalize_``.
 """
 
 _SEQUENCE_ATTRIBUTES = """
@@ -314,24 +460,33 @@ _SEQUENCE_ATTRIBUTES = """
     input_kind_ : {'sequences', 'text'}
         How X was read at fit.
 
+    cell_ : str
+        The encoder trained: ``cell``, with 'auto' resolved by ``input_kind_``.
+
+    normalize_ : {'series'} or None
+        The normalisation applied to numeric input: ``normalize``, 'auto' resolved.
+
     vectorizer_ : TextVectorizer or None
         The text front end fitted on text input, else None.
 """
 
 
 def _fill_sequence_doc(cls):
+    # The shared texts state the classifier's defaults; each class documents its own.
+    parameters = _with_class_defaults(textwrap.dedent(_SEQUENCE_PARAMETERS), cls)
     cls.__doc__ = cls.__doc__.replace(
-        "    %(sequence_parameters)s\n", _SEQUENCE_PARAMETERS.lstrip("\n")
+        "    %(sequence_parameters)s\n", textwrap.indent(parameters.lstrip("\n"), "    ")
     ).replace("    %(sequence_attributes)s\n", _SEQUENCE_ATTRIBUTES.lstrip("\n"))
     return fill_doc(cls)
 
 
 @_fill_sequence_doc
 class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
-    """Recurrent network classifier of sequences and texts (RNN, GRU or LSTM).
+    """Neural network classifier of sequences and texts (convolutional or recurrent).
 
-    Each sample is a sequence of time steps: a recurrent network reads it, a pooling step
-    summarises it into one vector, and a dense head maps that vector to class scores.
+    Each sample is a sequence of time steps: an encoder reads it (a fully convolutional or
+    residual network, or a recurrent RNN, GRU or LSTM), a pooling step summarises it into
+    one vector, and a dense head maps that vector to class scores.
     Sequences may have different lengths (they are padded and packed inside, never cut
     unless ``max_len`` says so), and raw texts or token lists go through
     :class:`sknn.text.TextVectorizer` and an embedding, so a recurrent sentiment classifier
@@ -348,12 +503,23 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
 
     Parameters
     ----------
-    cell : {'rnn', 'gru', 'lstm'}, default='lstm'
-        The recurrent layer: 'rnn' is the vanilla Elman network with tanh, whose gradients
-        vanish over long sequences; 'gru' and 'lstm' are gated and remember longer.
+    cell : {'auto', 'fcn', 'resnet', 'lstm', 'gru', 'rnn'}, default='auto'
+        The encoder. 'fcn' is the fully convolutional network (Wang et al., 2017: three
+        convolutions of kernel sizes 8, 5 and 3, each with batch normalisation and ReLU)
+        and 'resnet' its residual variant (three residual blocks of three such
+        convolutions); both end in global average pooling by default. 'rnn' is the
+        vanilla Elman network with tanh, whose gradients vanish over long sequences;
+        'gru' and 'lstm' are gated and remember longer. 'auto' takes 'fcn' for numeric
+        sequences and 'lstm' for text in :class:`SequenceClassifier`, and 'lstm' in
+        :class:`SequenceRegressor` (see ``cell_`` and the user guide's measurements).
+        The convolutional encoders use batch normalisation, so they need at least 2
+        training rows.
 
     hidden_size : int, default=64
-        Number of hidden units of each recurrent layer and direction.
+        Width of the encoder: the hidden units of each recurrent layer and direction; for
+        'fcn' the channels of its three convolutions are ``(h // 2, h, h // 2)`` and for
+        'resnet' those of its three blocks ``(h // 2, h, h)``, with ``h = hidden_size``
+        (Wang et al.'s networks are ``h=256`` and ``h=128``).
 
     %(sequence_parameters)s
 
@@ -375,7 +541,8 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
     See Also
     --------
     SequenceRegressor : The regressor counterpart, for values and forecasts.
-    sknn.modules.recurrent.RecurrentModule : The network.
+    sknn.modules.convolutional_sequence.ConvSequenceModule : The convolutional network.
+    sknn.modules.recurrent.RecurrentModule : The recurrent network.
     sknn.timeseries.make_windows : Rows of past windows and future values from a series.
 
     Notes
@@ -393,12 +560,31 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
     >>> import numpy as np
     >>> from sknn.estimators.sequence import SequenceClassifier
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(100, 15, 2)).astype("float32")
-    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
-    >>> clf = SequenceClassifier("gru", hidden_size=16, learning_rate_init=0.01,
-    ...                          max_iter=30, random_state=0, device="cpu").fit(X, y)
+
+    Series of one period or two of a noisy sine: the default, the fully convolutional
+    network on each series z-normalised, tells them apart.
+
+    >>> y = rng.randint(2, size=60)
+    >>> t = np.linspace(0, 1, 40)
+    >>> X = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.3 * rng.normal(size=(60, 40))
+    >>> X = X[:, :, np.newaxis]  # (n_samples, n_timesteps, n_features)
+    >>> clf = SequenceClassifier(hidden_size=16, max_iter=20, random_state=0,
+    ...                          device="cpu").fit(X, y)
+    >>> clf.cell_, clf.normalize_
+    ('fcn', 'series')
     >>> clf.predict_proba(X[:1]).shape
     (1, 2)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+
+    A recurrent cell, on a task where each series' level is the answer (so not
+    z-normalised):
+
+    >>> X = rng.normal(size=(100, 15, 2)).astype("float32")
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    >>> clf = SequenceClassifier("gru", hidden_size=16, normalize=None,
+    ...                          learning_rate="constant", learning_rate_init=0.01,
+    ...                          max_iter=30, random_state=0, device="cpu").fit(X, y)
     >>> bool(clf.score(X, y) > 0.9)
     True
     >>> texts = ["a good film", "a great film", "a bad film", "an awful film"] * 5
@@ -409,19 +595,21 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
     """
 
     _y_numeric = False
+    _auto_normalize = "series"
+    _auto_cells = AUTO_CELLS["SequenceClassifier"]
 
     def __init__(
         self,
-        cell="lstm",
+        cell="auto",
         hidden_size=64,
         *,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate="cosine",
+        learning_rate_init=0.003,
         power_t=0.5,
-        max_iter=200,
+        max_iter=100,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -434,7 +622,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change=30,
         max_fun=15000,
         weight_decay=0.0,
         device="auto",
@@ -454,7 +642,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
-        pooling="last",
+        pooling="auto",
         dense_sizes=(),
         activation="relu",
         input_kind="auto",
@@ -467,6 +655,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         lowercase=True,
         validation_split="last",
         validation_gap=0,
+        normalize="auto",
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -524,6 +713,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         self.lowercase = lowercase
         self.validation_split = validation_split
         self.validation_gap = validation_gap
+        self.normalize = normalize
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
@@ -536,10 +726,11 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
 
 @_fill_sequence_doc
 class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
-    """Recurrent network regressor of sequences: one value or a horizon of values each.
+    """Neural network regressor of sequences: one value or a horizon of values each.
 
-    Each sample is a sequence of time steps: a recurrent network reads it, a pooling step
-    summarises it into one vector, and a dense head maps that vector to the outputs. With a
+    Each sample is a sequence of time steps: an encoder reads it (a fully convolutional or
+    residual network, or a recurrent RNN, GRU or LSTM), a pooling step summarises it into
+    one vector, and a dense head maps that vector to the outputs. With a
     2-D ``y`` of shape ``(n_samples, horizon)`` it forecasts several future steps at once,
     as :func:`sknn.timeseries.make_windows` lays them out. Sequences may have different
     lengths (padded and packed inside, never cut unless ``max_len`` says so); texts go
@@ -552,12 +743,23 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
 
     Parameters
     ----------
-    cell : {'rnn', 'gru', 'lstm'}, default='lstm'
-        The recurrent layer: 'rnn' is the vanilla Elman network with tanh, whose gradients
-        vanish over long sequences; 'gru' and 'lstm' are gated and remember longer.
+    cell : {'auto', 'fcn', 'resnet', 'lstm', 'gru', 'rnn'}, default='auto'
+        The encoder. 'fcn' is the fully convolutional network (Wang et al., 2017: three
+        convolutions of kernel sizes 8, 5 and 3, each with batch normalisation and ReLU)
+        and 'resnet' its residual variant (three residual blocks of three such
+        convolutions); both end in global average pooling by default. 'rnn' is the
+        vanilla Elman network with tanh, whose gradients vanish over long sequences;
+        'gru' and 'lstm' are gated and remember longer. 'auto' takes 'fcn' for numeric
+        sequences and 'lstm' for text in :class:`SequenceClassifier`, and 'lstm' in
+        :class:`SequenceRegressor` (see ``cell_`` and the user guide's measurements).
+        The convolutional encoders use batch normalisation, so they need at least 2
+        training rows.
 
     hidden_size : int, default=64
-        Number of hidden units of each recurrent layer and direction.
+        Width of the encoder: the hidden units of each recurrent layer and direction; for
+        'fcn' the channels of its three convolutions are ``(h // 2, h, h // 2)`` and for
+        'resnet' those of its three blocks ``(h // 2, h, h)``, with ``h = hidden_size``
+        (Wang et al.'s networks are ``h=256`` and ``h=128``).
 
     %(sequence_parameters)s
 
@@ -597,19 +799,21 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
     """
 
     _y_numeric = True
+    _auto_normalize = None
+    _auto_cells = AUTO_CELLS["SequenceRegressor"]
 
     def __init__(
         self,
-        cell="lstm",
+        cell="auto",
         hidden_size=64,
         *,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate="cosine",
+        learning_rate_init=0.003,
         power_t=0.5,
-        max_iter=200,
+        max_iter=100,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -622,7 +826,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change=30,
         max_fun=15000,
         weight_decay=0.0,
         device="auto",
@@ -642,7 +846,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
-        pooling="last",
+        pooling="auto",
         dense_sizes=(),
         activation="relu",
         input_kind="auto",
@@ -655,6 +859,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         lowercase=True,
         validation_split="last",
         validation_gap=0,
+        normalize=None,
         loss="squared_error",
     ):
         self.cell = cell
@@ -711,6 +916,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         self.lowercase = lowercase
         self.validation_split = validation_split
         self.validation_gap = validation_gap
+        self.normalize = normalize
         self.loss = loss
 
     _parameter_constraints: dict = {

@@ -1,0 +1,106 @@
+"""ConvSequenceModule and MaskedBatchNorm1d: padding never changes a sequence's output."""
+
+import pytest
+import torch
+
+from sknn.modules import convolutional_sequence
+from sknn.modules.convolutional_sequence import ConvSequenceModule, MaskedBatchNorm1d
+
+
+def _module(architecture, **kwargs):
+    torch.manual_seed(0)
+    return ConvSequenceModule(
+        input_size=2, n_outputs=3, architecture=architecture, channels=(4, 6, 4), **kwargs
+    )
+
+
+def _ragged_batch(seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([9, 1, 4, 7, 9, 2])
+    x = torch.randn(len(lengths), 9, 2, generator=generator)
+    x = x * (torch.arange(9) < lengths[:, None]).unsqueeze(2)  # zero padding
+    return x, lengths
+
+
+@pytest.mark.parametrize("architecture", ["fcn", "resnet"])
+@pytest.mark.parametrize("pooling", ["mean", "max", "last", "attention"])
+def test_a_sequence_alone_equals_it_padded_among_longer_ones(architecture, pooling):
+    module = _module(architecture, pooling=pooling)
+    x, lengths = _ragged_batch()
+    module.train()
+    module(x, lengths)  # running statistics that are not the identity
+    module.eval()
+    with torch.no_grad():
+        batch = module(x, lengths)
+        for i, length in enumerate(lengths.tolist()):
+            alone = module(x[i : i + 1, :length], torch.tensor([length]))
+            torch.testing.assert_close(alone, batch[i : i + 1], atol=1e-5, rtol=1e-5)
+
+
+def _one_masked_piece(h, lengths):
+    mask = (torch.arange(h.shape[2]) < lengths[:, None]).unsqueeze(1).to(h.dtype)
+    return None, [(h * mask, mask, lengths)]
+
+
+@pytest.mark.parametrize("architecture", ["fcn", "resnet"])
+def test_cpu_pieces_match_the_masked_path_of_other_devices(architecture, monkeypatch):
+    x, lengths = _ragged_batch(seed=1)
+    outputs = []
+    for masked in (False, True):
+        if masked:
+            monkeypatch.setattr(convolutional_sequence, "_pieces_by_length", _one_masked_piece)
+        module = _module(architecture).train()
+        trained = module(x, lengths)
+        running = [
+            norm.running_var.clone()
+            for norm in module.modules()
+            if isinstance(norm, MaskedBatchNorm1d)
+        ]
+        outputs.append((trained, running, module.eval()(x, lengths)))
+    (train_a, running_a, eval_a), (train_b, running_b, eval_b) = outputs
+    torch.testing.assert_close(train_a, train_b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(eval_a, eval_b, atol=1e-5, rtol=1e-5)
+    for a, b in zip(running_a, running_b, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_masked_batch_norm_takes_statistics_over_valid_steps_only():
+    torch.manual_seed(0)
+    x = torch.randn(3, 2, 5)
+    lengths = torch.tensor([5, 2, 3])
+    mask = (torch.arange(5) < lengths[:, None]).unsqueeze(1).float()
+    out = MaskedBatchNorm1d(2, affine=False)(x * mask, mask)
+    valid = torch.cat([x[i, :, :n] for i, n in enumerate(lengths.tolist())], dim=1)
+    expected = (x - valid.mean(dim=1)[:, None]) / torch.sqrt(
+        valid.var(dim=1, unbiased=False)[:, None] + 1e-5
+    )
+    for i, n in enumerate(lengths.tolist()):
+        torch.testing.assert_close(out[i, :, :n], expected[i, :, :n], atol=1e-5, rtol=1e-5)
+
+
+def test_token_ids_end_at_their_last_non_zero_id():
+    torch.manual_seed(0)
+    module = ConvSequenceModule(None, 2, channels=(4, 4, 4), n_vocab=10, embedding_dim=3).eval()
+    ids = torch.tensor([[3, 4, 5, 0, 0], [7, 0, 0, 0, 0]])
+    with torch.no_grad():
+        torch.testing.assert_close(module(ids)[1:], module(ids[1:, :1]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(architecture="bogus"), "architecture must be one of"),
+        (dict(pooling="bogus"), "pooling must be one of"),
+        (dict(channels=(4, 4), kernel_sizes=(8, 5, 3)), "one kernel size per entry"),
+        (dict(input_size=None), "input_size is required"),
+    ],
+)
+def test_invalid_module_arguments_raise_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ConvSequenceModule(**{"input_size": 2, "n_outputs": 1, **kwargs})
+
+
+def test_lengths_out_of_range_raise_a_value_error():
+    module = _module("fcn")
+    with pytest.raises(ValueError, match="lengths must be between 1 and 9"):
+        module(torch.zeros(2, 9, 2), torch.tensor([0, 9]))
