@@ -192,7 +192,7 @@ def test_time_ordered_csv(tmp_path, capsys):
     assert status == 0, out
     assert "regression; 3-fold TimeSeriesSplit, scored by R^2" in out
     assert "rows sorted by the dates in 'date'" in out
-    board = check_outputs(tmp_path, "series", n_models=7)
+    board = check_outputs(tmp_path, "series", n_models=8)
     assert board.loc[board["model"] == "ridge", "mean_score"].item() > 0.5
     # The convolutional sequence encoders are on the leaderboard, and fitted every fold.
     sequence = board[board["model"].str.startswith("sknn SequenceRegressor")]
