@@ -373,6 +373,26 @@ def _regular_array(X):
     return array if array.dtype.kind in "biuf" and array.ndim in (2, 3) else X
 
 
+_ENCODER_PARAMETERS = """
+    cell : {'auto', 'fcn', 'resnet', 'lstm', 'gru', 'rnn'}, default='auto'
+        The encoder. 'fcn' is the fully convolutional network (Wang et al., 2017: three
+        convolutions of kernel sizes 8, 5 and 3, each with batch normalisation and ReLU)
+        and 'resnet' its residual variant (three residual blocks of three such
+        convolutions); both end in global average pooling by default. 'rnn' is the
+        vanilla Elman network with tanh, whose gradients vanish over long sequences;
+        'gru' and 'lstm' are gated and remember longer. 'auto' takes 'fcn' for numeric
+        sequences and 'lstm' for text in :class:`SequenceClassifier`, and 'lstm' in
+        :class:`SequenceRegressor` (see ``cell_`` and the user guide's measurements).
+        The convolutional encoders use batch normalisation, so they need at least 2
+        training rows.
+
+    hidden_size : int, default=64
+        Width of the encoder: the hidden units of each recurrent layer and direction; for
+        'fcn' the channels of its three convolutions are ``(h // 2, h, h // 2)`` and for
+        'resnet' those of its three blocks ``(h // 2, h, h)``, with ``h = hidden_size``
+        (Wang et al.'s networks are ``h=256`` and ``h=128``).
+"""
+
 _SEQUENCE_PARAMETERS = """
     %(training_parameters)s
 
@@ -474,9 +494,13 @@ _SEQUENCE_ATTRIBUTES = """
 def _fill_sequence_doc(cls):
     # The shared texts state the classifier's defaults; each class documents its own.
     parameters = _with_class_defaults(textwrap.dedent(_SEQUENCE_PARAMETERS), cls)
-    cls.__doc__ = cls.__doc__.replace(
-        "    %(sequence_parameters)s\n", textwrap.indent(parameters.lstrip("\n"), "    ")
-    ).replace("    %(sequence_attributes)s\n", _SEQUENCE_ATTRIBUTES.lstrip("\n"))
+    cls.__doc__ = (
+        cls.__doc__.replace(
+            "    %(sequence_parameters)s\n", textwrap.indent(parameters.lstrip("\n"), "    ")
+        )
+        .replace("    %(sequence_attributes)s\n", _SEQUENCE_ATTRIBUTES.lstrip("\n"))
+        .replace("    %(sequence_encoder_parameters)s\n", _ENCODER_PARAMETERS.lstrip("\n"))
+    )
     return fill_doc(cls)
 
 
@@ -503,23 +527,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
 
     Parameters
     ----------
-    cell : {'auto', 'fcn', 'resnet', 'lstm', 'gru', 'rnn'}, default='auto'
-        The encoder. 'fcn' is the fully convolutional network (Wang et al., 2017: three
-        convolutions of kernel sizes 8, 5 and 3, each with batch normalisation and ReLU)
-        and 'resnet' its residual variant (three residual blocks of three such
-        convolutions); both end in global average pooling by default. 'rnn' is the
-        vanilla Elman network with tanh, whose gradients vanish over long sequences;
-        'gru' and 'lstm' are gated and remember longer. 'auto' takes 'fcn' for numeric
-        sequences and 'lstm' for text in :class:`SequenceClassifier`, and 'lstm' in
-        :class:`SequenceRegressor` (see ``cell_`` and the user guide's measurements).
-        The convolutional encoders use batch normalisation, so they need at least 2
-        training rows.
-
-    hidden_size : int, default=64
-        Width of the encoder: the hidden units of each recurrent layer and direction; for
-        'fcn' the channels of its three convolutions are ``(h // 2, h, h // 2)`` and for
-        'resnet' those of its three blocks ``(h // 2, h, h)``, with ``h = hidden_size``
-        (Wang et al.'s networks are ``h=256`` and ``h=128``).
+    %(sequence_encoder_parameters)s
 
     %(sequence_parameters)s
 
@@ -743,23 +751,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
 
     Parameters
     ----------
-    cell : {'auto', 'fcn', 'resnet', 'lstm', 'gru', 'rnn'}, default='auto'
-        The encoder. 'fcn' is the fully convolutional network (Wang et al., 2017: three
-        convolutions of kernel sizes 8, 5 and 3, each with batch normalisation and ReLU)
-        and 'resnet' its residual variant (three residual blocks of three such
-        convolutions); both end in global average pooling by default. 'rnn' is the
-        vanilla Elman network with tanh, whose gradients vanish over long sequences;
-        'gru' and 'lstm' are gated and remember longer. 'auto' takes 'fcn' for numeric
-        sequences and 'lstm' for text in :class:`SequenceClassifier`, and 'lstm' in
-        :class:`SequenceRegressor` (see ``cell_`` and the user guide's measurements).
-        The convolutional encoders use batch normalisation, so they need at least 2
-        training rows.
-
-    hidden_size : int, default=64
-        Width of the encoder: the hidden units of each recurrent layer and direction; for
-        'fcn' the channels of its three convolutions are ``(h // 2, h, h // 2)`` and for
-        'resnet' those of its three blocks ``(h // 2, h, h)``, with ``h = hidden_size``
-        (Wang et al.'s networks are ``h=256`` and ``h=128``).
+    %(sequence_encoder_parameters)s
 
     %(sequence_parameters)s
 

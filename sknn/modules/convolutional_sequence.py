@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sknn.modules.recurrent import ACTIVATIONS
+from sknn.modules.recurrent import ACTIVATIONS, _check_choice, dense_head
 
 #: The architectures: 'fcn' stacks one convolution per entry of ``channels``; 'resnet'
 #: one residual block (a convolution per kernel size) per entry.
@@ -178,11 +178,6 @@ POOLINGS = {
 }
 
 
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
-
-
 class ConvSequenceModule(nn.Module):
     """Fully convolutional (FCN) or residual (ResNet) encoder, pooling over time, dense head.
 
@@ -326,12 +321,7 @@ class ConvSequenceModule(nn.Module):
 
         out_size = channels[-1]
         self.attention = nn.Linear(out_size, 1) if pooling == "attention" else None
-        layers = [nn.Dropout(dropout)]
-        for size in dense_sizes:
-            layers += [nn.Linear(out_size, size), ACTIVATIONS[activation](), nn.Dropout(dropout)]
-            out_size = size
-        layers.append(nn.Linear(out_size, n_outputs))
-        self.head = nn.Sequential(*layers)
+        self.head = dense_head(out_size, dense_sizes, n_outputs, activation, dropout)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map a batch of padded sequences to outputs.

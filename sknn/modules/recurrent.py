@@ -52,6 +52,17 @@ POOLINGS = {
 }
 
 
+def dense_head(in_size, dense_sizes, n_outputs, activation, dropout):
+    """The head of the sequence encoders: dropout on the pooled vector, hidden dense layers
+    (each with ``activation`` and dropout), then a linear layer of ``n_outputs`` units."""
+    layers = [nn.Dropout(dropout)]
+    for size in dense_sizes:
+        layers += [nn.Linear(in_size, size), ACTIVATIONS[activation](), nn.Dropout(dropout)]
+        in_size = size
+    layers.append(nn.Linear(in_size, n_outputs))
+    return nn.Sequential(*layers)
+
+
 def _check_choice(name, value, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}.")
@@ -179,12 +190,7 @@ class RecurrentModule(nn.Module):
         out_size = hidden_size * (2 if bidirectional else 1)
         self.attention = nn.Linear(out_size, 1) if pooling == "attention" else None
 
-        layers = [nn.Dropout(dropout)]
-        for size in dense_sizes:
-            layers += [nn.Linear(out_size, size), ACTIVATIONS[activation](), nn.Dropout(dropout)]
-            out_size = size
-        layers.append(nn.Linear(out_size, n_outputs))
-        self.head = nn.Sequential(*layers)
+        self.head = dense_head(out_size, dense_sizes, n_outputs, activation, dropout)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map a batch of padded sequences to outputs.
