@@ -52,6 +52,15 @@ CANDIDATES = {
     "wider": dict(hidden_layer_sizes=(512, 512)),
     "adamw-0.01": dict(solver="adamw", weight_decay=0.01),
     "patience-10": dict(n_iter_no_change=10),
+    "narrow-128": dict(hidden_layer_sizes=(128, 128)),
+    "narrow-64": dict(hidden_layer_sizes=(64, 64)),
+    "narrow-128-batch-1024": dict(
+        hidden_layer_sizes=(128, 128), batch_size=1024, learning_rate_init=3e-3
+    ),
+    "narrow-64-batch-1024": dict(
+        hidden_layer_sizes=(64, 64), batch_size=1024, learning_rate_init=3e-3
+    ),
+    "batch-1024": dict(batch_size=1024, learning_rate_init=3e-3),
 }
 
 

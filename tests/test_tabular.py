@@ -202,6 +202,19 @@ def test_codes_missing_unknown_then_sorted_categories():
     assert codes.tolist() == [3, 2, UNKNOWN_CODE, MISSING_CODE]
 
 
+def test_object_columns_count_each_category_once_whatever_its_spelling():
+    """Equal numbers of different types (1, 1.0, True) are one category, and their counts
+    add up before ``min_count``, as in NumPy's unique over the values."""
+    mixed = np.array([1, 1.0, True, 2, None, 2.0, 3], dtype=object)
+    assert tabular.fit_categories(mixed, "c").tolist() == [1, 2, 3]
+    assert tabular.fit_categories(mixed, "c", min_count=2).tolist() == [1, 2]
+    assert tabular.fit_categories(mixed, "c", min_count=3).tolist() == [1]
+    words = np.array(["b", "a", "b", None, "c", "b", "a"], dtype=object)
+    assert tabular.fit_categories(words, "c", min_count=2).tolist() == ["a", "b"]
+    with pytest.raises(TypeError, match="uniformly strings or numbers"):
+        tabular.fit_categories(np.array(["a", 1, "a"], dtype=object), "c")
+
+
 def test_unseen_categories_share_the_unknown_vector_and_missing_has_its_own():
     frame, label, _ = make_frame()
     model = MLPClassifier(categorical_features=["colour", "shop"], **QUICK).fit(frame, label)

@@ -162,13 +162,19 @@ def fit_categories(values, name, min_count=1):
         if present.dtype.kind == "U":
             categories = categories.astype(object)
         return categories[counts >= min_count]
-    items = present.tolist()
+    # Distinct values by hashing (pandas' factorize, in C), then the type checks and the
+    # sort on those few values rather than a Python loop over every row.
+    codes, distinct = pd.factorize(present, use_na_sentinel=False)
+    distinct_counts = np.bincount(codes, minlength=len(distinct))
+    items = distinct.tolist()
     types = {type(v) for v in items}
     if all(isinstance(v, str) for v in items):
-        categories, counts = np.unique(np.asarray(items, dtype=str), return_counts=True)
+        categories, inverse = np.unique(np.asarray(items, dtype=str), return_inverse=True)
+        counts = np.bincount(inverse, weights=distinct_counts, minlength=len(categories))
         return categories.astype(object)[counts >= min_count]
     if all(_is_number(v) for v in items):
-        categories, counts = np.unique(np.asarray(items), return_counts=True)
+        categories, inverse = np.unique(np.asarray(items), return_inverse=True)
+        counts = np.bincount(inverse, weights=distinct_counts, minlength=len(categories))
         return categories[counts >= min_count]
     # scikit-learn's encoders' message, word for word, then the column.
     raise TypeError(
