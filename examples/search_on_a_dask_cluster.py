@@ -6,7 +6,8 @@ scikit-learn's searches run their fits through joblib, and joblib's Dask backend
 each fit to a worker of a Dask cluster: a laptop's cores, or a cluster of GPU machines
 (with dask-cuda's ``LocalCUDACluster``, one worker per GPU, each fit on its worker's own
 GPU with ``device='auto'``). Nothing in the estimator changes, and the scores are those
-of a search in one process. This script starts a two-worker ``LocalCluster``, runs the
+of a search in one process. This script starts a two-worker ``LocalCluster`` (with
+:func:`sknn.cluster.local_cluster`, which turns Dask's sampling profiler off), runs the
 same grid search over sknn's MLPClassifier both ways, and prints the two score tables.
 
 Set ``SKNN_EXAMPLE_SMALL=1`` for a run of a few seconds.
@@ -27,7 +28,9 @@ SMALL = os.environ.get("SKNN_EXAMPLE_SMALL") == "1"
 
 
 def main():
-    from distributed import Client, LocalCluster
+    from distributed import Client
+
+    from sknn.cluster import local_cluster
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
@@ -39,7 +42,7 @@ def main():
         warnings.simplefilter("ignore", ConvergenceWarning)
         here = GridSearchCV(model, grid, cv=3, n_jobs=1).fit(X, y)
         with (
-            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster,
+            local_cluster(n_workers=2) as cluster,
             Client(cluster) as client,
             joblib.parallel_backend("dask"),
         ):

@@ -36,13 +36,22 @@ distributed = pytest.importorskip(
 def dask_client():
     """A two-worker, one-thread-each LocalCluster, as `sknn compare --scheduler local`
     starts on a 2-core machine."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    from sknn.cluster import local_cluster
+
+    with local_cluster(n_workers=2) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def test_the_local_clusters_workers_run_without_the_sampling_profiler(dask_client):
+    import dask
+
+    from sknn.cluster import WORKER_CONFIG
+
+    workers = dask_client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert list(workers.values()) == [False, False]
+    assert WORKER_CONFIG == {"distributed.worker.profile.enabled": False}
+    # Only the workers': this process's configuration is left as it was.
+    assert dask.config.get("distributed.worker.profile.enabled") is True
 
 
 def _torch_threads(estimator, X, y):
