@@ -213,6 +213,10 @@ def test_object_columns_count_each_category_once_whatever_its_spelling():
     assert tabular.fit_categories(words, "c", min_count=2).tolist() == ["a", "b"]
     with pytest.raises(TypeError, match="uniformly strings or numbers"):
         tabular.fit_categories(np.array(["a", 1, "a"], dtype=object), "c")
+    unhashable = np.empty(3, dtype=object)
+    unhashable[:] = [{"a": 1}, "a", [2]]
+    with pytest.raises(TypeError, match="uniformly strings or numbers"):
+        tabular.fit_categories(unhashable, "c")
 
 
 def test_unseen_categories_share_the_unknown_vector_and_missing_has_its_own():

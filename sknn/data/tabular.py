@@ -164,8 +164,12 @@ def fit_categories(values, name, min_count=1):
         return categories[counts >= min_count]
     # Distinct values by hashing (pandas' factorize, in C), then the type checks and the
     # sort on those few values rather than a Python loop over every row.
-    codes, distinct = pd.factorize(present, use_na_sentinel=False)
-    distinct_counts = np.bincount(codes, minlength=len(distinct))
+    try:
+        codes, distinct = pd.factorize(present, use_na_sentinel=False)
+    except TypeError:  # unhashable values (dicts, lists): refused by the type check below
+        distinct, distinct_counts = present, np.ones(len(present), dtype=np.int64)
+    else:
+        distinct_counts = np.bincount(codes, minlength=len(distinct))
     items = distinct.tolist()
     types = {type(v) for v in items}
     if all(isinstance(v, str) for v in items):
