@@ -30,6 +30,10 @@ Y_DIGITS = Y_DIGITS[:600]
 distributed = pytest.importorskip(
     "distributed", reason="dask's distributed scheduler is not installed: pip install sknn[dask]"
 )
+import dask  # noqa: E402  (installed with distributed)
+
+# This process's own profiler setting, read before any test starts a cluster.
+CLIENT_PROFILE = dask.config.get("distributed.worker.profile.enabled")
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +47,14 @@ def dask_client():
 
 
 def test_the_local_clusters_workers_run_without_the_sampling_profiler(dask_client):
-    import dask
-
     from sknn.cluster import WORKER_CONFIG
 
     workers = dask_client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert list(workers.values()) == [False, False]
     assert WORKER_CONFIG == {"distributed.worker.profile.enabled": False}
-    # Only the workers': this process's configuration is left as it was.
-    assert dask.config.get("distributed.worker.profile.enabled") is True
+    # Only the workers': this process's configuration is left as it was before the
+    # cluster started (Dask's default, True, unless configured otherwise here).
+    assert dask.config.get("distributed.worker.profile.enabled") == CLIENT_PROFILE
 
 
 def _torch_threads(estimator, X, y):
