@@ -342,10 +342,21 @@ def fill_doc(cls):
 
     The shared texts state the base's defaults; where the class's signature differs (a
     transformer's ``solver='adamw'``, say), the documented default is rewritten to match.
+    A class attribute ``_parameter_docs`` (parameter name -> its entry) replaces the
+    shared entry of a parameter whose meaning the class extends.
     """
     doc = cls.__doc__
+    overrides = getattr(cls, "_parameter_docs", {})
     for key, text in _DOCS.items():
         text = _with_class_defaults(text, cls)
+        for name, entry in overrides.items():
+            # The class's own entry for a shared parameter, up to the blank line after it.
+            text = re.sub(
+                rf"^{name} : .*?\n(?=\n|\Z)",
+                lambda match, entry=entry: entry.strip("\n") + "\n",
+                text,
+                flags=re.MULTILINE | re.DOTALL,
+            )
         marker = "%(" + key + ")s"
         if marker in doc:
             line = next(ln for ln in doc.splitlines() if marker in ln)

@@ -476,6 +476,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 ) from None
         self.net_ = net
 
+    def _max_iter(self, n_batches=None):
+        """The epochs (iterations for 'lbfgs') a fit may run, given ``n_batches``
+        optimizer steps per epoch (None for the full-batch 'lbfgs'): ``max_iter``.
+        Estimators with a ``max_iter='auto'`` resolve it here."""
+        return self.max_iter
+
     def _batch_size(self, n_train):
         if self.solver == "lbfgs":
             return n_train
@@ -526,15 +532,16 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 f"needs at least 2 training rows; got n_samples = {n_train}."
             )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
-        epochs = 1 if (incremental or self.solver == "lbfgs") else self.max_iter
+        max_iter = self._max_iter(None if self.solver == "lbfgs" else -(-n_train // batch_size))
+        epochs = 1 if (incremental or self.solver == "lbfgs") else max_iter
         state = net.training_state_
         if resume:
-            epochs = max(0, self.max_iter - state.n_iter)
+            epochs = max(0, max_iter - state.n_iter)
         else:
             state.n_iter = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
         rule = None
         if self.solver != "lbfgs":
-            total_steps = self.max_iter * -(-n_train // batch_size)
+            total_steps = max_iter * -(-n_train // batch_size)
             warmup = self.warmup
             warmup_steps = (
                 warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
@@ -612,7 +619,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         elif not rule.stopped and not incremental:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                "optimization hasn't converged yet." % self.max_iter,
+                "optimization hasn't converged yet." % max_iter,
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -780,7 +787,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
         if evaluations >= self.max_fun:
             reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
-        elif n_iter >= self.max_iter:
+        elif n_iter >= self._max_iter():
             reason = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
         else:
             reason = None
@@ -789,10 +796,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 n_iter,
                 reason,
             )
-            if n_iter == self.max_iter:
+            if n_iter == self._max_iter():
                 message += (
                     "\nIncrease the number of iterations to improve the convergence "
-                    "(max_iter=%d)." % self.max_iter
+                    "(max_iter=%d)." % self._max_iter()
                 )
             message += (
                 "\nYou might also want to scale the data as shown in:\n"

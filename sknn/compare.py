@@ -416,7 +416,7 @@ def default_models(
 
 def _sequence_models(task, quick, net):
     """The sequence estimators with each convolutional encoder, for time-ordered rows."""
-    # Their own training defaults (a cosine schedule over 100 epochs), fewer when quick.
+    # Their own training defaults (a cosine schedule over max_iter="auto" epochs), 10 when quick.
     params = dict(net, max_iter=10) if quick else {k: v for k, v in net.items() if k != "max_iter"}
     if task == "classification":
         return {

@@ -236,6 +236,34 @@ def test_cell_auto_resolves_by_input_kind():
     assert SequenceClassifier(**FAST, cell="fcn").fit(REVIEWS, LABELS).cell_ == "fcn"
 
 
+def test_max_iter_auto_gives_small_sets_a_floor_of_optimizer_steps(monkeypatch):
+    from sknn.estimators import sequence
+
+    # Scaled down: 3 epochs, or enough for 40 steps (the defaults: 100 and 2,000).
+    monkeypatch.setattr(sequence, "AUTO_EPOCHS", 3)
+    monkeypatch.setattr(sequence, "AUTO_MIN_STEPS", 40)
+    X, y = _data(SequenceClassifier, n=20)
+    params = dict(FAST, max_iter="auto")
+    # 20 series in batches of 4 ('auto'): 5 steps an epoch, so 8 epochs make 40 steps.
+    conv = SequenceClassifier(**params, cell="fcn").fit(X, y)
+    assert conv.max_iter == "auto" and conv.n_iter_ == 8
+    # The cosine schedule is planned over those 8 epochs: it ends at its floor.
+    assert conv.history_[-1]["lr"] < 0.1 * params["learning_rate_init"]
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(8\)"):
+        SequenceClassifier(**params, cell="fcn").fit(X, y)
+    # The recurrent cells, and batches enough, take the plain number of epochs.
+    assert SequenceClassifier(**params, cell="gru").fit(X, y).n_iter_ == 3
+    big = SequenceClassifier(**params, cell="fcn", batch_size=1).fit(X, y)
+    assert big.n_iter_ == 3
+    # An int is the number of epochs, as everywhere.
+    assert SequenceClassifier(**dict(FAST, max_iter=2), cell="fcn").fit(X, y).n_iter_ == 2
+    # L-BFGS counts iterations: 'auto' is the plain number.
+    lbfgs = SequenceClassifier(**params, cell="fcn", solver="lbfgs").fit(X, y)
+    assert lbfgs.n_iter_ <= 3
+    with pytest.raises(ValueError, match="max_iter"):
+        SequenceClassifier(**dict(FAST, max_iter="many")).fit(X, y)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_normalize_series_ignores_each_series_offset_and_scale(Estimator):
     X, y = _data(Estimator, n=24, T=10, d=2)

@@ -105,6 +105,8 @@ class OptimizerFactory:
     def __init__(self, estimator):
         for name in _SETTINGS:
             setattr(self, name, getattr(estimator, name, None))
+        if hasattr(estimator, "_max_iter"):  # 'lbfgs' iterations, with 'auto' resolved
+            self.max_iter = estimator._max_iter()
 
     def __call__(self, module):
         params = [p for p in module.parameters() if p.requires_grad]

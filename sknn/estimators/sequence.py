@@ -56,6 +56,11 @@ AUTO_POOLING = {"recurrent": "last", "convolutional": "mean"}
 CONV_MIN_BATCH = 4
 CONV_AUTO_BATCH = 16
 
+#: ``max_iter='auto'``: this many epochs, and for the convolutional encoders as many more
+#: as reach ``AUTO_MIN_STEPS`` optimizer steps (see :func:`auto_max_iter`).
+AUTO_EPOCHS = 100
+AUTO_MIN_STEPS = 2000
+
 #: Time steps (rows x padded length) per forward pass when a convolutional encoder
 #: predicts: bounds the activation maps held at once.
 CONV_PREDICT_STEPS = 2**18
@@ -89,6 +94,18 @@ class _BaseSequence(BaseNeuralNet):
         "validation_split": [StrOptions({"last", "random"})],
         "validation_gap": [Count(0, None, closed="left")],
         "normalize": [StrOptions({"auto", "series"}), None],
+        "max_iter": [Count(1, None, closed="left"), StrOptions({"auto"})],
+    }
+
+    #: The entries of shared parameters whose meaning these estimators extend.
+    _parameter_docs = {
+        "max_iter": """
+max_iter : int or 'auto', default='auto'
+    Maximum number of epochs (stochastic solvers) or of iterations ('lbfgs'). 'auto' is
+    100 epochs, and for the convolutional encoders as many more as make 2,000 optimizer
+    steps when an epoch has fewer than 20 batches (small training sets: 50 series in
+    batches of 5 train 200 epochs; see ``sknn.estimators.sequence.auto_max_iter``).
+""",
     }
 
     # -- data -------------------------------------------------------------------------------
@@ -235,6 +252,13 @@ class _BaseSequence(BaseNeuralNet):
             return conv_auto_batch_size(n_train)
         return super()._batch_size(n_train)
 
+    def _max_iter(self, n_batches=None):
+        if self.max_iter != "auto":
+            return self.max_iter
+        if n_batches is None or not self._convolutional():
+            return AUTO_EPOCHS
+        return auto_max_iter(n_batches)
+
     def _prediction_batches(self, X):
         if not self._convolutional():
             yield from super()._prediction_batches(X)
@@ -324,6 +348,28 @@ class _BaseSequence(BaseNeuralNet):
         tags.input_tags.three_d_array = True
         tags.input_tags.string = True
         return tags
+
+
+def auto_max_iter(n_batches):
+    """``max_iter='auto'`` of the convolutional encoders for ``n_batches`` batches per epoch.
+
+    100 epochs, or enough for 2,000 optimizer steps where that takes more: the small
+    training sets of time-series classification (tens of series, a few batches an epoch)
+    get the training that the larger ones get from 100 epochs. Measured with the defaults
+    otherwise, three seeds, against 100 epochs: on three sets that the sequence benchmark
+    does not use (aeon's ArrowHead, JapaneseVowels, PickupGestureWiimoteZ) the accuracy
+    rose by 0.14, 0.007 and 0.007; on the benchmark's, ACSF1 +0.03, GunPoint +0.011,
+    OSULeaf +0.006, BasicMotions unchanged, ItalyPowerDemand -0.006 (see the user guide).
+    A fit's cost stays bounded: at most 2,000 batches of at most 16 sequences beyond the
+    100 epochs.
+
+    Examples
+    --------
+    >>> from sknn.estimators.sequence import auto_max_iter
+    >>> [auto_max_iter(n) for n in (1, 9, 10, 13, 20, 34)]
+    [2000, 223, 200, 154, 100, 100]
+    """
+    return max(AUTO_EPOCHS, -(-AUTO_MIN_STEPS // n_batches))
 
 
 def conv_auto_batch_size(n_train):
@@ -617,7 +663,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         learning_rate="cosine",
         learning_rate_init=0.003,
         power_t=0.5,
-        max_iter=100,
+        max_iter="auto",
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -805,7 +851,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         learning_rate="cosine",
         learning_rate_init=0.003,
         power_t=0.5,
-        max_iter=100,
+        max_iter="auto",
         shuffle=True,
         random_state=None,
         tol=1e-4,
