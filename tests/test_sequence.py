@@ -224,7 +224,14 @@ def test_cell_auto_resolves_by_input_kind():
     X, y = _data(SequenceClassifier, n=20)
     numeric = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X, y)
     assert numeric.cell == "auto" and numeric.cell_ == "fcn"
-    assert numeric.normalize_ == "series"
+    # Several features per step: their levels may carry the answer, so as given.
+    assert numeric.normalize_ is None
+    univariate = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, :1], y)
+    assert univariate.normalize_ == "series"
+    ragged = SequenceClassifier(**dict(FAST, max_iter=2)).fit(
+        [x[: 3 + i % 3, :1] for i, x in enumerate(X)], y
+    )
+    assert ragged.normalize_ == "series"
     assert SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, 0], y).normalize_ is None
     assert type(numeric.module_).__name__ == "ConvSequenceModule"
     text = SequenceClassifier(**dict(FAST, max_iter=2)).fit(REVIEWS, LABELS)
