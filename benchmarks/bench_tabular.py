@@ -68,6 +68,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from bench_sparse import _memory_mb  # the same reading of /proc/self/status
 
 SETS = ("movielens", "diamonds", "flights")
 CONTENDERS = (
@@ -184,14 +185,6 @@ def read_split(folder, part):
             values[values == ""] = None
         columns[column] = values
     return pd.DataFrame(columns), data["__y__"], info
-
-
-def _memory_mb(field):
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def hgb_frames(X_train, X_test, categorical):

@@ -121,19 +121,26 @@ def test_from_dtype_on_an_array_is_scikit_learns_mlp_bit_for_bit():
     np.testing.assert_allclose(sparse.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
 
 
-def test_column_transformer_with_pandas_output_feeds_the_categorical_columns():
-    frame, label, _ = make_frame()
+def _scaled_then_embedded():
+    """A ColumnTransformer with pandas output (numeric columns scaled, the others passed
+    through) in front of an MLP that embeds the categorical ones."""
     pre = ColumnTransformer(
         [("scaled", StandardScaler(), ["size", "weight"])],
         remainder="passthrough",
         verbose_feature_names_out=False,
     ).set_output(transform="pandas")
-    model = make_pipeline(pre, MLPClassifier(categorical_features="from_dtype", **QUICK))
+    return make_pipeline(pre, MLPClassifier(categorical_features="from_dtype", **QUICK))
+
+
+def test_column_transformer_with_pandas_output_feeds_the_categorical_columns():
+    frame, label, _ = make_frame()
+    model = _scaled_then_embedded()
     model.fit(frame, label)
     mlp = model[-1]
     assert mlp.feature_names_in_.tolist() == ["size", "weight", "colour", "shop"]
     np.testing.assert_array_equal(mlp.is_categorical_, [False, False, True, False])
-    named = make_pipeline(pre, MLPClassifier(categorical_features=["colour", "shop"], **QUICK))
+    by_name = MLPClassifier(categorical_features=["colour", "shop"], **QUICK)
+    named = make_pipeline(model[0], by_name)
     assert named.fit(frame, label).score(frame, label) > 0.5
 
 
@@ -523,12 +530,7 @@ def test_model_files_and_pickles_round_trip(tmp_path, Estimator, numeric_embeddi
 
 def test_a_pipeline_with_a_column_transformer_saves_and_loads(tmp_path):
     frame, label, _ = make_frame()
-    pre = ColumnTransformer(
-        [("scaled", StandardScaler(), ["size", "weight"])],
-        remainder="passthrough",
-        verbose_feature_names_out=False,
-    ).set_output(transform="pandas")
-    model = make_pipeline(pre, MLPClassifier(categorical_features="from_dtype", **QUICK))
+    model = _scaled_then_embedded()
     model.fit(frame, label)
     sknn.save(model, tmp_path / "pipe.sknn")
     loaded = sknn.load(tmp_path / "pipe.sknn")

@@ -303,30 +303,24 @@ class _BaseMLP(BaseNeuralNet):
         return max(batch_size, 4096)
 
     def _build_module(self, X, n_outputs):
+        layers = dict(
+            hidden_layer_sizes=self._hidden_sizes(),
+            n_outputs=n_outputs,
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+            init=self.init,
+        )
         if isinstance(X, dict):
             return TabularMLPModule(
                 X["numeric"].shape[1] if "numeric" in X else 0,
                 [len(c) + N_RESERVED_CODES for c in self.categories_],
                 self.embedding_dims_,
-                self._hidden_sizes(),
-                n_outputs,
-                activation=self.activation,
-                dropout=self.dropout,
-                batch_norm=self.batch_norm,
-                init=self.init,
                 numeric_embedding=self.numeric_embedding,
                 numeric_bins=getattr(self, "_numeric_bins", None),
+                **layers,
             )
-        return MLPModule(
-            X.shape[1],
-            self._hidden_sizes(),
-            n_outputs,
-            activation=self.activation,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
-            init=self.init,
-            sparse_input=sp.issparse(X),
-        )
+        return MLPModule(X.shape[1], sparse_input=sp.issparse(X), **layers)
 
     def _module_sizes(self):
         sizes = {
