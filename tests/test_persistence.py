@@ -79,7 +79,9 @@ CASES = {
         Y_IMAGES,
         ("predict_proba", "transform"),
     ),
-    "SequenceClassifier": (  # cell='auto': the fully convolutional network
+    # cell='auto': the fully convolutional network; normalize='auto': two features per
+    # step, so 'channel', with its fitted statistics.
+    "SequenceClassifier": (
         SequenceClassifier(hidden_size=8, **QUICK),
         SEQUENCES,
         Y_SEQUENCES,
@@ -164,7 +166,15 @@ def test_round_trip_gives_identical_outputs(name, fitted, tmp_path, no_unpicklin
     for method, expected in _outputs(est, X, methods).items():
         np.testing.assert_array_equal(np.asarray(getattr(restored, method)(X)), expected)
         assert np.asarray(getattr(restored, method)(X)).dtype == expected.dtype
-    for attribute in ("classes_", "n_features_in_", "vocabulary_", "n_iter_", "loss_curve_"):
+    for attribute in (
+        "classes_",
+        "n_features_in_",
+        "vocabulary_",
+        "n_iter_",
+        "loss_curve_",
+        "channel_mean_",
+        "channel_scale_",
+    ):
         if hasattr(est, attribute):
             np.testing.assert_array_equal(getattr(restored, attribute), getattr(est, attribute))
     if hasattr(est, "history_"):

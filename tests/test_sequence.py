@@ -224,8 +224,9 @@ def test_cell_auto_resolves_by_input_kind():
     X, y = _data(SequenceClassifier, n=20)
     numeric = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X, y)
     assert numeric.cell == "auto" and numeric.cell_ == "fcn"
-    # Several features per step: their levels may carry the answer, so as given.
-    assert numeric.normalize_ is None
+    # Several features per step: their levels may carry the answer, so each feature is
+    # standardised over the training set rather than each series z-normalised.
+    assert numeric.normalize_ == "channel"
     univariate = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, :1], y)
     assert univariate.normalize_ == "series"
     ragged = SequenceClassifier(**dict(FAST, max_iter=2)).fit(
@@ -233,6 +234,12 @@ def test_cell_auto_resolves_by_input_kind():
     )
     assert ragged.normalize_ == "series"
     assert SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, 0], y).normalize_ is None
+    assert (
+        SequenceRegressor(**dict(FAST, max_iter=2), normalize="auto")
+        .fit(X, X[:, -1, 0])
+        .normalize_
+        is None
+    )
     assert type(numeric.module_).__name__ == "ConvSequenceModule"
     text = SequenceClassifier(**dict(FAST, max_iter=2)).fit(REVIEWS, LABELS)
     assert text.cell_ == "lstm" and text.module_.pooling == "last"
@@ -285,6 +292,49 @@ def test_normalize_series_ignores_each_series_offset_and_scale(Estimator):
     assert not np.allclose(_output(plain, shifted), _output(plain, X), atol=1e-3)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_normalize_channel_learns_each_features_scale_at_fit(Estimator):
+    X, y = _data(Estimator, n=24, T=10, d=2)
+    rng = np.random.RandomState(1)
+    # One scale and offset per feature, the same for every series: a change of units.
+    scale, offset = np.array([1000.0, 0.01]), np.array([-50.0, 3.0])
+    rescaled = (X * scale + offset).astype(np.float32)
+    est = Estimator(**FAST, normalize="channel").fit(X, y)
+    refit = Estimator(**FAST, normalize="channel").fit(rescaled, y)
+    # Learned over every valid step of the training set, as StandardScaler would.
+    steps = rescaled.reshape(-1, 2)
+    np.testing.assert_allclose(refit.channel_mean_, steps.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(refit.channel_scale_, steps.std(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(_output(refit, rescaled), _output(est, X), atol=1e-4)
+    # At predict, the fit's statistics apply: not those of the new data (a batch of one
+    # series would otherwise be standardised to its own mean).
+    shifted = X[:3] + rng.normal(size=(3, 1, 2)).astype(np.float32)
+    assert not np.allclose(_output(est, shifted), _output(est, X[:3]), atol=1e-3)
+    # warm_start keeps the first fit's statistics.
+    before = est.channel_mean_.copy()
+    est.set_params(warm_start=True, max_iter=1).fit(X + 10, y)
+    np.testing.assert_array_equal(est.channel_mean_, before)
+    # Other settings record no statistics; a constant feature gets scale 1.
+    plain = Estimator(**FAST, normalize=None).fit(X, y)
+    assert plain.channel_mean_ is None and plain.channel_scale_ is None
+    constant = X.copy()
+    constant[:, :, 1] = 7.0
+    fitted = Estimator(**FAST, normalize="channel").fit(constant, y)
+    assert fitted.channel_scale_[1] == 1.0 and np.isfinite(_output(fitted, constant)).all()
+
+
+def test_normalize_channel_leaves_padding_out():
+    X = _ragged(n=12, d=2)
+    y = np.arange(12) % 2
+    est = SequenceClassifier(**FAST, normalize="channel").fit(X, y)
+    steps = np.concatenate(X)
+    np.testing.assert_allclose(est.channel_mean_, steps.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(est.channel_scale_, steps.std(axis=0), rtol=1e-5)
+    # A series predicts alike alone and padded among longer ones.
+    alone = est.predict_proba([X[0]])
+    np.testing.assert_allclose(est.predict_proba(X)[:1], alone, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [
@@ -292,6 +342,7 @@ def test_normalize_series_ignores_each_series_offset_and_scale(Estimator):
         (dict(pooling="bogus"), "'pooling' parameter"),
         (dict(normalize="bogus"), "'normalize' parameter"),
         (dict(normalize=True), "'normalize' parameter"),
+        (dict(normalize="channels"), "'normalize' parameter"),
         (dict(cell="fcn", hidden_size=0), "'hidden_size' parameter"),
     ],
 )

@@ -223,10 +223,71 @@ def normalize_series(X, lengths):
            [ 0.   ,  0.   ,  0.   ]], dtype=float32)
     """
     X = np.asarray(X, dtype=np.float64)
-    valid = (np.arange(X.shape[1]) < np.asarray(lengths)[:, np.newaxis])[:, :, np.newaxis]
+    valid = _valid_steps(X, lengths)
     count = valid.sum(axis=1)
     mean = np.where(valid, X, 0.0).sum(axis=1) / count
     centred = np.where(valid, X - mean[:, np.newaxis], 0.0)
     std = np.sqrt((centred**2).sum(axis=1) / count)
     std[std == 0] = 1.0
     return (centred / std[:, np.newaxis]).astype(np.float32)
+
+
+def channel_statistics(X, lengths):
+    """Mean and scale of each feature over the valid steps of every sequence.
+
+    What ``normalize='channel'`` learns at fit: the statistics of the training set, as a
+    :class:`~sklearn.preprocessing.StandardScaler` would take them over all the steps
+    stacked, with the padding left out. A constant feature gets scale 1.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_features)
+        Zero-padded sequences, as :func:`check_sequences` returns them.
+    lengths : ndarray of shape (n_samples,)
+        The true length of each sequence.
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_features,), dtype float64
+
+    Examples
+    --------
+    >>> from sknn.data.sequences import channel_statistics, check_sequences
+    >>> X, lengths = check_sequences([[1.0, 2.0, 3.0], [5.0]])
+    >>> channel_statistics(X, lengths)
+    (array([2.75]), array([1.47901995]))
+    """
+    valid = _valid_steps(X, lengths)
+    count = max(int(np.asarray(lengths).sum()), 1)
+    mean = np.where(valid, X, 0.0).sum(axis=(0, 1), dtype=np.float64) / count
+    centred = np.where(valid, X - mean.astype(X.dtype), 0.0)
+    scale = np.sqrt(np.square(centred, dtype=np.float64).sum(axis=(0, 1)) / count)
+    scale[scale == 0] = 1.0
+    return mean, scale
+
+
+def standardize_channels(X, lengths, mean, scale):
+    """Standardise each feature with given statistics (:func:`channel_statistics`).
+
+    ``(x - mean) / scale`` on the valid steps; the padding after each sequence's end
+    stays zero.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_features)
+        Zero-padded sequences, as :func:`check_sequences` returns them.
+    lengths : ndarray of shape (n_samples,)
+        The true length of each sequence.
+    mean, scale : ndarray of shape (n_features,)
+
+    Returns
+    -------
+    X_standardized : ndarray of shape (n_samples, n_timesteps, n_features), dtype float32
+    """
+    standardized = (X - mean.astype(np.float32)) / scale.astype(np.float32)
+    return np.where(_valid_steps(X, lengths), standardized, 0.0).astype(np.float32)
+
+
+def _valid_steps(X, lengths):
+    """``(n_samples, n_timesteps, 1)``: True on each sequence's steps, False on padding."""
+    return (np.arange(X.shape[1]) < np.asarray(lengths)[:, np.newaxis])[:, :, np.newaxis]

@@ -17,7 +17,12 @@ from sklearn.utils.validation import _check_y, check_consistent_length, validate
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import _with_class_defaults, fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
-from sknn.data.sequences import check_sequences, normalize_series
+from sknn.data.sequences import (
+    channel_statistics,
+    check_sequences,
+    normalize_series,
+    standardize_channels,
+)
 from sknn.modules.convolutional_sequence import KERNEL_SIZES, ConvSequenceModule
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
 from sknn.text import TextVectorizer
@@ -93,7 +98,7 @@ class _BaseSequence(BaseNeuralNet):
         "lowercase": ["boolean"],
         "validation_split": [StrOptions({"last", "random"})],
         "validation_gap": [Count(0, None, closed="left")],
-        "normalize": [StrOptions({"auto", "series"}), None],
+        "normalize": [StrOptions({"auto", "series", "channel"}), None],
         "max_iter": [Count(1, None, closed="left"), StrOptions({"auto"})],
     }
 
@@ -131,6 +136,7 @@ max_iter : int or 'auto', default='auto'
                 truncation_side=_TRUNCATION_SIDES[self.truncating],
             )
             self.normalize_ = None
+            self.channel_mean_ = self.channel_scale_ = None
             ids = self.vectorizer_.fit_transform(X)
             X = {"x": ids, "lengths": np.count_nonzero(ids, axis=1).astype(np.int64)}
             y = self._check_y(y)
@@ -159,13 +165,15 @@ max_iter : int or 'auto', default='auto'
                 self._tabular = False
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
-            # Read first, unnormalised: 'auto' depends on the features per step.
-            self.normalize_ = None
+            # Read first, unnormalised: 'auto' depends on the features per step, and
+            # 'channel' learns its statistics here.
             X = self._check_sequences(X)
             self._n_step_features = X["x"].shape[2]
             self.normalize_ = self._resolved_normalize(self._n_step_features)
-            if self.normalize_ == "series":
-                X["x"] = normalize_series(X["x"], X["lengths"])
+            self.channel_mean_ = self.channel_scale_ = None
+            if self.normalize_ == "channel":
+                self.channel_mean_, self.channel_scale_ = channel_statistics(X["x"], X["lengths"])
+            X["x"] = self._normalized(X["x"], X["lengths"])
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
         self.cell_ = self._resolved_cell()
@@ -188,13 +196,20 @@ max_iter : int or 'auto', default='auto'
                 f"{type(self).__name__} is expecting {self._n_step_features} features per "
                 "time step as input."
             )
+        X["x"] = self._normalized(X["x"], X["lengths"])
         return X
 
     def _check_sequences(self, X):
         padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
-        if self.normalize_ == "series":
-            padded = normalize_series(padded, lengths)
         return {"x": padded, "lengths": lengths}
+
+    def _normalized(self, padded, lengths):
+        """``padded`` with ``normalize_`` applied (the fitted statistics for 'channel')."""
+        if self.normalize_ == "series":
+            return normalize_series(padded, lengths)
+        if self.normalize_ == "channel":
+            return standardize_channels(padded, lengths, self.channel_mean_, self.channel_scale_)
+        return padded
 
     def _check_y(self, y):
         if y is None:
@@ -214,14 +229,14 @@ max_iter : int or 'auto', default='auto'
 
     def _resolved_normalize(self, n_step_features):
         """``normalize`` with 'auto' resolved for numeric input read at fit: the class's
-        choice for sequences of one feature per step, None for several (their levels
-        often carry the answer: see ``normalize``) and for the 2-D form (its columns are
+        choice for sequences of one feature per step and for several (whose levels often
+        carry the answer: see ``normalize``), None for the 2-D form (its columns are
         features to scikit-learn, and a row of one column z-normalises to zero)."""
         if self.normalize != "auto":
             return self.normalize
-        if self._tabular or n_step_features != 1:
+        if self._tabular:
             return None
-        return self._auto_normalize
+        return self._auto_normalize["univariate" if n_step_features == 1 else "multivariate"]
 
     # -- the encoder ----------------------------------------------------------------------
     def _resolved_cell(self):
@@ -516,20 +531,23 @@ _SEQUENCE_PARAMETERS = """
         and the validation rows; ``ceil(horizon / stride) - 1`` keeps forecast windows that
         share targets apart.
 
-    normalize : {'auto', 'series'} or None, default='auto'
+    normalize : {'auto', 'series', 'channel'} or None, default='auto'
         'series' z-normalises each numeric sequence, feature by feature, over its own
         steps (mean 0, standard deviation 1; the UCR archive's convention), at fit and at
         predict alike: it removes each sequence's offset and amplitude, which helps when
         they are nuisance (a sensor's gain, series of very different scales) and hurts
-        when they carry the answer (the level of a forecast window). None leaves the
-        values as given. 'auto' is 'series' for :class:`SequenceClassifier` on 3-D and
-        list input of one feature per step (univariate series, as the UCR archive's) and
-        None otherwise: several features per step (on JapaneseVowels, 12 cepstral
-        coefficients per step, z-normalising each series cost 0.19 of accuracy, 0.801
-        against 0.992; BasicMotions scores 1.000 either way), the regressor, and the 2-D
-        form, whose columns are features to scikit-learn. Scale features of very
-        different ranges before the fit. Text input is never normalised. See
-        ``normalize_``.
+        when they carry the answer (the level of a forecast window). 'channel'
+        standardises each feature with the mean and standard deviation of its values over
+        all the training sequences' steps (learned at fit, as a StandardScaler would,
+        ``channel_mean_`` and ``channel_scale_``): it keeps levels and puts features of
+        different units on one scale. None leaves the values as given. 'auto' is, for
+        :class:`SequenceClassifier` on 3-D and list input, 'series' for one feature per
+        step (univariate series, as the UCR archive's) and 'channel' for several (on
+        JapaneseVowels, 12 cepstral coefficients per step, z-normalising each series cost
+        0.19 of accuracy, 0.801 against 0.992 for 'channel' and for the values as given;
+        with each feature's units changed at random, as given fell to 0.959 and 'channel'
+        stayed at 0.992); None for the regressor and for the 2-D form, whose columns are
+        features to scikit-learn. Text input is never normalised. See ``normalize_``.
 """
 
 _SEQUENCE_ATTRIBUTES = """
@@ -541,8 +559,12 @@ _SEQUENCE_ATTRIBUTES = """
     cell_ : str
         The encoder trained: ``cell``, with 'auto' resolved by ``input_kind_``.
 
-    normalize_ : {'series'} or None
+    normalize_ : {'series', 'channel'} or None
         The normalisation applied to numeric input: ``normalize``, 'auto' resolved.
+
+    channel_mean_, channel_scale_ : ndarray of shape (n_step_features,) or None
+        With ``normalize_='channel'``, the mean and standard deviation (1 for a constant
+        feature) of each feature over the training sequences' steps; else None.
 
     vectorizer_ : TextVectorizer or None
         The text front end fitted on text input, else None.
@@ -661,7 +683,8 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
     """
 
     _y_numeric = False
-    _auto_normalize = "series"
+    #: ``normalize='auto'``: by whether the series have one feature per step.
+    _auto_normalize = {"univariate": "series", "multivariate": "channel"}
     _auto_cells = AUTO_CELLS["SequenceClassifier"]
 
     def __init__(
@@ -849,7 +872,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
     """
 
     _y_numeric = True
-    _auto_normalize = None
+    _auto_normalize = {"univariate": None, "multivariate": None}
     _auto_cells = AUTO_CELLS["SequenceRegressor"]
 
     def __init__(
