@@ -1,7 +1,8 @@
 """Scaling out, side by side in one run: a grid search of 8 settings in one process,
 with joblib's process pool (``n_jobs=2``) and on a two-worker Dask ``LocalCluster`` (as
-:func:`sknn.cluster.local_cluster` starts it, Dask's sampling profiler off); then
-one data-parallel fit over two processes (torch.distributed, gloo) against one process.
+:func:`sknn.cluster.local_cluster` starts it: Dask's sampling profiler off, glibc's
+memory trimming at its default); then one data-parallel fit over two processes
+(torch.distributed, gloo) against one process.
 
 Each fit and each process uses one torch thread, so on a 2-core machine two run at once.
 The fits train up to ``max_iter=200`` epochs, the MLPs' default (under a second each):

@@ -7,8 +7,9 @@ each fit to a worker of a Dask cluster: a laptop's cores, or a cluster of GPU ma
 (with dask-cuda's ``LocalCUDACluster``, one worker per GPU, each fit on its worker's own
 GPU with ``device='auto'``). Nothing in the estimator changes, and the scores are those
 of a search in one process. This script starts a two-worker ``LocalCluster`` (with
-:func:`sknn.cluster.local_cluster`, which turns Dask's sampling profiler off), runs the
-same grid search over sknn's MLPClassifier both ways, and prints the two score tables.
+:func:`sknn.cluster.local_cluster`, which turns Dask's sampling profiler off and leaves
+glibc's memory trimming at its default), runs the same grid search over sknn's
+MLPClassifier both ways, and prints the two score tables.
 
 Set ``SKNN_EXAMPLE_SMALL=1`` for a run of a few seconds.
 """

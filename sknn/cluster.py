@@ -70,13 +70,27 @@ def dask_backend(address):
         yield client
 
 
-#: Dask settings of the workers that :func:`local_cluster` starts. The worker's sampling
-#: profiler (on by default) stops the training thread 100 times a second to read its
-#: stack: off, a search of sknn MLPs on two workers took 11-13% less wall time and its
-#: fits 14% less time in all (``benchmarks/bench_scaling.py``'s search, three interleaved
-#: pairs of runs). For a cluster started otherwise, set it in the workers' Dask
-#: configuration (``distributed.worker.profile.enabled: false``).
-WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+#: Dask settings of the workers that :func:`local_cluster` starts
+#: (``benchmarks/bench_scaling.py``'s search on two workers):
+#:
+#: - the worker's sampling profiler (on by default) stops the training thread 100 times a
+#:   second to read its stack: off, the search took 11-13% less wall time and its fits
+#:   14% less time in all (three interleaved pairs of runs);
+#: - the nanny starts its worker with ``MALLOC_TRIM_THRESHOLD_=65536`` (Dask's default,
+#:   to hand freed memory back to the system sooner). Setting it at all turns off glibc's
+#:   adaptive mmap threshold, so every tensor above 128 KiB is a fresh ``mmap`` whose
+#:   pages fault in again at each step. Unset, the warm search took 10% less wall time
+#:   (medians of eight runs each, interleaved, fresh processes) and its fits 11% less in
+#:   all; a worker then keeps up to its training's peak memory. A variable set in the
+#:   environment of the process that starts the cluster still applies.
+#:
+#: For a cluster started otherwise, set these in the workers' Dask configuration
+#: (``distributed.worker.profile.enabled: false``, and
+#: ``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null`` for the nannies).
+WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
 
 
 def local_cluster(n_workers=None):
@@ -85,7 +99,8 @@ def local_cluster(n_workers=None):
     With several GPUs and dask-cuda installed, its ``LocalCUDACluster`` gives each worker
     its own GPU; without dask-cuda, the workers share the GPUs the process sees (and
     ``device='auto'`` puts every fit on the first: install dask-cuda). The workers run
-    with :data:`WORKER_CONFIG` (Dask's sampling profiler off).
+    with :data:`WORKER_CONFIG` (Dask's sampling profiler off, glibc's memory trimming
+    left at its default).
 
     Parameters
     ----------

@@ -32,8 +32,10 @@ distributed = pytest.importorskip(
 )
 import dask  # noqa: E402  (installed with distributed)
 
-# This process's own profiler setting, read before any test starts a cluster.
+# This process's own profiler setting and malloc variable, read before any test starts a
+# cluster.
 CLIENT_PROFILE = dask.config.get("distributed.worker.profile.enabled")
+CLIENT_TRIM = os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +53,19 @@ def test_the_local_clusters_workers_run_without_the_sampling_profiler(dask_clien
 
     workers = dask_client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert list(workers.values()) == [False, False]
-    assert WORKER_CONFIG == {"distributed.worker.profile.enabled": False}
+    assert WORKER_CONFIG["distributed.worker.profile.enabled"] is False
     # Only the workers': this process's configuration is left as it was before the
     # cluster started (Dask's default, True, unless configured otherwise here).
     assert dask.config.get("distributed.worker.profile.enabled") == CLIENT_PROFILE
+
+
+def test_the_local_clusters_nannies_leave_mallocs_trim_threshold_alone(dask_client):
+    # Dask's nannies would set MALLOC_TRIM_THRESHOLD_=65536 in their workers' environment
+    # (and in this process's, which spawns them); local_cluster leaves it as this process
+    # has it: unset, unless set here before.
+    workers = dask_client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert list(workers.values()) == [CLIENT_TRIM, CLIENT_TRIM]
+    assert os.environ.get("MALLOC_TRIM_THRESHOLD_") == CLIENT_TRIM
 
 
 def _torch_threads(estimator, X, y):
