@@ -70,18 +70,18 @@ def dask_backend(address):
         yield client
 
 
-#: Dask settings of the workers that :func:`local_cluster` starts
-#: (``benchmarks/bench_scaling.py``'s search on two workers):
+#: Dask settings of the workers that :func:`local_cluster` starts (measured with
+#: ``benchmarks/bench_dask_workers.py`` and ``benchmarks/bench_scaling.py``):
 #:
 #: - the worker's sampling profiler (on by default) stops the training thread 100 times a
-#:   second to read its stack: off, the search took 11-13% less wall time and its fits
-#:   14% less time in all (three interleaved pairs of runs);
+#:   second to read its stack: on, bench_scaling's search on two warm workers took 1.20x
+#:   the wall time and its fits 1.20x the summed time;
 #: - the nanny starts its worker with ``MALLOC_TRIM_THRESHOLD_=65536`` (Dask's default,
 #:   to hand freed memory back to the system sooner). Setting it at all turns off glibc's
 #:   adaptive mmap threshold, so every tensor above 128 KiB is a fresh ``mmap`` whose
-#:   pages fault in again at each step. Unset, the warm search took 10% less wall time
-#:   (medians of eight runs each, interleaved, fresh processes) and its fits 11% less in
-#:   all; a worker then keeps up to its training's peak memory. A variable set in the
+#:   pages fault in again at each step: an epoch of a (512, 512) MLP in batches of 512
+#:   took 1.59x as long with it. The small networks of that search barely notice (1.01x).
+#:   Unset, a worker keeps up to its training's peak memory. A variable set in the
 #:   environment of the process that starts the cluster still applies.
 #:
 #: For a cluster started otherwise, set these in the workers' Dask configuration
