@@ -369,6 +369,35 @@ def test_an_overflowing_line_search_is_divergence_not_a_torch_error(monkeypatch)
     np.testing.assert_array_equal(reg.predict(X_IRIS), before)
 
 
+def test_an_lstm_trains_under_bfloat16_autocast_on_any_cpu(monkeypatch):
+    # oneDNN builds no bfloat16 LSTM on CPUs without AVX-512 (torch: "could not create a
+    # primitive descriptor for the LSTM forward propagation primitive"): there the
+    # recurrent layer runs in float32, the rest in bfloat16. Forced here, whatever this CPU.
+    from sknn.modules import recurrent
+
+    X = np.random.RandomState(0).rand(20, 5, 2).astype(np.float32)
+    y = X[:, :, 0].mean(axis=1)
+    params = dict(cell="lstm", precision="bf16", hidden_size=4, **FAST)
+    native = recurrent._cpu_bf16_runs(torch.nn.LSTM)
+    reg = SequenceRegressor(**params).fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()
+    dtypes = []
+    monkeypatch.setattr(recurrent, "_cpu_bf16_runs", lambda rnn_class: False)
+    reg = SequenceRegressor(**params).fit(X, y)
+    reg.module_.rnn.register_forward_hook(lambda m, i, o: dtypes.append(o[0].data.dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        reg.module_(torch.as_tensor(X))
+    assert dtypes == [torch.float32]
+    assert np.isfinite(reg.predict(X)).all()
+    # Where the CPU has the kernel, the layer computes in bfloat16 as autocast asks.
+    if native:
+        monkeypatch.setattr(recurrent, "_cpu_bf16_runs", lambda rnn_class: True)
+        dtypes.clear()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            reg.module_(torch.as_tensor(X))
+        assert dtypes == [torch.bfloat16]
+
+
 def test_an_lstm_trains_under_float16_autocast_on_the_cpu():
     # oneDNN has no float16 LSTM primitive for some shapes on the CPU (a RuntimeError from
     # torch): the recurrent layer runs in float32 there, the rest in float16.

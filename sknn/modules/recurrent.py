@@ -1,6 +1,7 @@
 """A recurrent network that summarises a sequence into one vector and maps it to outputs."""
 
 import contextlib
+import functools
 from functools import partial
 
 import torch
@@ -224,7 +225,7 @@ class RecurrentModule(nn.Module):
         if len(lengths) and (lengths.min() < 1 or lengths.max() > n_steps):
             raise ValueError(f"lengths must be between 1 and {n_steps}, got {lengths.tolist()}.")
 
-        with _no_cpu_float16_autocast(x):
+        with _cpu_autocast_for(self.rnn, x):
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             packed_outputs, h_n = self.rnn(packed)
         if isinstance(h_n, tuple):  # the LSTM also returns its cell state
@@ -290,14 +291,30 @@ def first_step_gradient_norm(module: nn.Module, x: torch.Tensor, lengths=None) -
     return grad[:, 0, :].norm(dim=1).mean().item()
 
 
-def _no_cpu_float16_autocast(x):
-    """Run the recurrent layer in float32 under a float16 autocast on the CPU, where
-    oneDNN has no float16 LSTM kernel for some shapes (it fails to create the primitive).
-    Elsewhere, and for bfloat16, autocast applies as usual."""
-    if (
-        x.device.type == "cpu"
-        and torch.is_autocast_enabled("cpu")
-        and torch.get_autocast_dtype("cpu") == torch.float16
-    ):
+def _cpu_autocast_for(rnn, x):
+    """Run the recurrent layer ``rnn`` in float32 under a CPU autocast that oneDNN cannot
+    run it in: float16 (no LSTM kernel for some shapes), and bfloat16 on processors whose
+    oneDNN builds no bfloat16 kernel for this kind of layer (the LSTM on CPUs without
+    AVX-512; :func:`_cpu_bf16_runs`). torch raises "could not create a primitive
+    descriptor" there. Elsewhere autocast applies as usual; the rest of the network keeps
+    the autocast dtype either way."""
+    if x.device.type != "cpu" or not torch.is_autocast_enabled("cpu"):
+        return contextlib.nullcontext()
+    dtype = torch.get_autocast_dtype("cpu")
+    if dtype == torch.float16 or (dtype == torch.bfloat16 and not _cpu_bf16_runs(type(rnn))):
         return torch.autocast("cpu", enabled=False)
     return contextlib.nullcontext()
+
+
+@functools.cache
+def _cpu_bf16_runs(rnn_class):
+    """Whether a recurrent layer of ``rnn_class`` trains under bfloat16 autocast on this
+    CPU: a forward and backward pass of a tiny one, once per process and class."""
+    probe = rnn_class(2, 2, batch_first=True)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            outputs = probe(torch.randn(2, 3, 2, requires_grad=True))[0]
+        outputs.float().sum().backward()
+    except RuntimeError:
+        return False
+    return True
