@@ -17,6 +17,8 @@ The models of part 1:
   (``cell='auto'`` resolves to the fully convolutional network on these sets);
 - ``fcn``: ``cell='fcn'``, otherwise default: the same model as ``default``, so its rows
   repeat the default's fits instead of fitting again;
+- ``fcn-series``: ``cell='fcn', normalize='series'``: each series z-normalised and
+  nothing else, without the default's statistics of each series (``'series_stats'``);
 - ``fcn-raw``: ``cell='fcn', normalize=None``: the FCN on the values as given, without
   the default's per-series z-normalisation (``normalize='auto'``);
 - ``resnet``: ``cell='resnet'``, otherwise default;
@@ -76,7 +78,16 @@ PUBLISHED_FCN = {
 WITHIN_PUBLISHED = 0.03
 MAX_FIT_SECONDS = 60
 
-MODELS = ["default", "fcn", "fcn-raw", "resnet", "lstm-tuned", "forest", "minirocket"]
+MODELS = [
+    "default",
+    "fcn",
+    "fcn-series",
+    "fcn-raw",
+    "resnet",
+    "lstm-tuned",
+    "forest",
+    "minirocket",
+]
 
 #: ``lstm-tuned``: dataset -> (normalisation, values per recurrent step, parameters), the
 #: settings tuned for issue #5.
@@ -244,6 +255,8 @@ def run_ucr(args, log):
                         row = {**default, "note": default["note"] + " (the default's fit)"}
                     else:
                         row = fit_sknn({"cell": "fcn"}, raw, seed, args.device)
+                elif model == "fcn-series":
+                    row = fit_sknn({"cell": "fcn", "normalize": "series"}, raw, seed, args.device)
                 elif model == "fcn-raw":
                     row = fit_sknn({"cell": "fcn", "normalize": None}, raw, seed, args.device)
                 elif model == "resnet":

@@ -311,7 +311,7 @@ SEQUENCE_CHOICES = {
     "num_layers": ([1, 2], [0]),
     "bidirectional": ([False, True], []),
     "pooling": (["auto", "last", "mean", "max", "attention"], ["bogus"]),
-    "normalize": ([None, "series", "channel", "auto"], ["bogus", True]),
+    "normalize": ([None, "series", "series_stats", "channel", "auto"], ["bogus", True]),
     "max_len": ([None, 3], [0]),
     "dense_sizes": ([(), (3,)], [(0,)]),
     "input_kind": (["auto", "sequences", "text"], ["bogus"]),

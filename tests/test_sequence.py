@@ -13,6 +13,12 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import check_no_attributes_set_in_init
 
+from sknn.data.sequences import (
+    channel_statistics,
+    check_sequences,
+    series_statistics,
+    with_series_statistics,
+)
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
 from sknn.timeseries import make_windows
 
@@ -227,12 +233,13 @@ def test_cell_auto_resolves_by_input_kind():
     # Several features per step: their levels may carry the answer, so each feature is
     # standardised over the training set rather than each series z-normalised.
     assert numeric.normalize_ == "channel"
+    # One feature per step: each series z-normalised, its mean and spread kept beside.
     univariate = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, :1], y)
-    assert univariate.normalize_ == "series"
+    assert univariate.normalize_ == "series_stats"
     ragged = SequenceClassifier(**dict(FAST, max_iter=2)).fit(
         [x[: 3 + i % 3, :1] for i, x in enumerate(X)], y
     )
-    assert ragged.normalize_ == "series"
+    assert ragged.normalize_ == "series_stats"
     assert SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, 0], y).normalize_ is None
     assert (
         SequenceRegressor(**dict(FAST, max_iter=2), normalize="auto")
@@ -321,6 +328,75 @@ def test_normalize_channel_learns_each_features_scale_at_fit(Estimator):
     constant[:, :, 1] = 7.0
     fitted = Estimator(**FAST, normalize="channel").fit(constant, y)
     assert fitted.channel_scale_[1] == 1.0 and np.isfinite(_output(fitted, constant)).all()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_normalize_series_stats_keeps_what_z_normalising_removes(Estimator):
+    X, y = _data(Estimator, n=24, T=10, d=2)
+    rng = np.random.RandomState(1)
+    # Series of very different levels and amplitudes, as PLAID's currents.
+    X = (X * rng.lognormal(0, 2, size=(24, 1, 2)) + rng.normal(size=(24, 1, 2)) * 5).astype(
+        np.float32
+    )
+    params = dict(FAST, cell="fcn")
+    est = Estimator(**params, normalize="series_stats").fit(X, y)
+    np.testing.assert_allclose(est.channel_mean_, X.reshape(-1, 2).mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(est.channel_scale_, X.reshape(-1, 2).std(axis=0), rtol=1e-5)
+    # The network reads each feature z-normalised, then each series' relative mean and log
+    # relative standard deviation at every step: six inputs for two features.
+    assert est.series_stats_kept_.tolist() == [True] * 4
+    assert est.module_.blocks[0].conv.in_channels == 6
+    # Unlike 'series', one series' amplitude changes its output ...
+    louder = X.copy()
+    louder[0] *= 10
+    assert not np.allclose(_output(est, louder[:1]), _output(est, X[:1]), atol=1e-4)
+    series = Estimator(**params, normalize="series").fit(X, y)
+    np.testing.assert_allclose(_output(series, louder[:1]), _output(series, X[:1]), atol=1e-5)
+    # ... but a change of units of the whole data set does not: the statistics are relative
+    # to the training set's.
+    units = np.array([1000.0, 0.01], dtype=np.float32)
+    refit = Estimator(**params, normalize="series_stats").fit(X * units - 3, y)
+    np.testing.assert_allclose(_output(refit, X * units - 3), _output(est, X), atol=1e-4)
+    # Series z-normalised beforehand (most of the UCR archive): the statistics are zero,
+    # and the network sees only the series.
+    z = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+    lengths = np.full(24, 10)
+    mean, scale = channel_statistics(z, lengths)
+    np.testing.assert_allclose(series_statistics(z, lengths, mean, scale), 0, atol=1e-4)
+    # They are left out, so the fit is exactly that of 'series'.
+    on_z = Estimator(**params, normalize="series_stats").fit(z, y)
+    assert not on_z.series_stats_kept_.any()
+    assert on_z.module_.blocks[0].conv.in_channels == 2
+    z_series = Estimator(**params, normalize="series").fit(z, y)
+    np.testing.assert_array_equal(_output(on_z, z), _output(z_series, z))
+    assert series.series_stats_kept_ is None
+    # A constant series stays finite: its log standard deviation is floored.
+    constant = X.copy()
+    constant[3] = 7.0
+    assert np.isfinite(_output(est, constant)).all()
+
+
+def test_series_statistics_leave_padding_out():
+    X = _ragged(n=12, d=2)
+    padded, lengths = check_sequences(X)
+    mean, scale = channel_statistics(padded, lengths)
+    statistics = series_statistics(padded, lengths, mean, scale)
+    expected = [
+        np.concatenate(
+            [(x.mean(axis=0) - mean) / scale, np.log(np.maximum(x.std(axis=0) / scale, 1e-6))]
+        )
+        for x in X
+    ]
+    np.testing.assert_allclose(statistics, expected, rtol=1e-4, atol=1e-5)
+    # Appended at every valid step, zero on the padding.
+    appended = with_series_statistics(padded, lengths, statistics)
+    assert appended.shape == (12, padded.shape[1], 6)
+    for i, length in enumerate(lengths):
+        np.testing.assert_allclose(appended[i, :length, 2:], np.tile(statistics[i], (length, 1)))
+        assert not appended[i, length:].any()
+    # A series predicts alike alone and padded among longer ones.
+    est = SequenceClassifier(**FAST, normalize="series_stats").fit(X, np.arange(12) % 2)
+    np.testing.assert_allclose(est.predict_proba(X)[:1], est.predict_proba([X[0]]), atol=1e-5)
 
 
 def test_normalize_channel_leaves_padding_out():

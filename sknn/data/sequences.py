@@ -223,13 +223,111 @@ def normalize_series(X, lengths):
            [ 0.   ,  0.   ,  0.   ]], dtype=float32)
     """
     X = np.asarray(X, dtype=np.float64)
-    valid = _valid_steps(X, lengths)
-    count = valid.sum(axis=1)
-    mean = np.where(valid, X, 0.0).sum(axis=1) / count
-    centred = np.where(valid, X - mean[:, np.newaxis], 0.0)
-    std = np.sqrt((centred**2).sum(axis=1) / count)
-    std[std == 0] = 1.0
+    mean, std = _series_moments(X, lengths)
+    centred = np.where(_valid_steps(X, lengths), X - mean[:, np.newaxis], 0.0)
+    std = np.where(std == 0, 1.0, std)
     return (centred / std[:, np.newaxis]).astype(np.float32)
+
+
+#: ``normalize='series_stats'``: a sequence's standard deviation below this fraction of
+#: the training set's counts as this fraction (a constant sequence's log is not -inf).
+SCALE_FLOOR = 1e-6
+
+
+def series_statistics(X, lengths, mean, scale):
+    """What z-normalising each sequence removes, as two features per original feature.
+
+    For ``normalize='series_stats'``: each sequence's mean over its valid steps, relative
+    to the training set's statistics (``(m - mean) / scale``), and the log of its standard
+    deviation relative to the training set's (``log(s / scale)``, floored at
+    ``log(SCALE_FLOOR)`` so that a constant sequence stays finite). On series that were
+    z-normalised beforehand (most of the UCR archive) both are zero for every sequence;
+    where the level and amplitude differ between sequences they keep that information
+    for the network.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_features)
+        Zero-padded sequences, as :func:`check_sequences` returns them.
+    lengths : ndarray of shape (n_samples,)
+        The true length of each sequence.
+    mean, scale : ndarray of shape (n_features,)
+        The training set's statistics (:func:`channel_statistics`).
+
+    Returns
+    -------
+    statistics : ndarray of shape (n_samples, 2 * n_features), dtype float32
+        The relative means of the features, then their log relative standard deviations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.data.sequences import channel_statistics, check_sequences, series_statistics
+    >>> X, lengths = check_sequences([[1.0, 3.0], [10.0, 30.0], [5.0, 5.0]])
+    >>> mean, scale = channel_statistics(X, lengths)
+    >>> series_statistics(X, lengths, mean, scale).round(2)
+    array([[ -0.72,  -2.28],
+           [  1.12,   0.02],
+           [ -0.41, -13.82]], dtype=float32)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    series_mean, series_std = _series_moments(X, lengths)
+    level = (series_mean - mean) / scale
+    spread = np.log(np.maximum(series_std / scale, SCALE_FLOOR))
+    return np.concatenate([level, spread], axis=1).astype(np.float32)
+
+
+#: ``normalize='series_stats'``: a statistic whose standard deviation over the training
+#: sequences is at most this is constant there (series z-normalised beforehand) and left out.
+STATISTICS_MIN_SPREAD = 1e-3
+
+
+def varying_statistics(statistics):
+    """Which columns of :func:`series_statistics` vary across the training sequences.
+
+    A column whose standard deviation over the sequences is at most
+    ``STATISTICS_MIN_SPREAD`` tells the sequences apart by rounding error only (on series
+    z-normalised beforehand, every mean is 0 and every standard deviation 1, up to float32
+    rounding): leaving it out makes ``normalize='series_stats'`` train exactly the network
+    of ``normalize='series'`` on such data.
+
+    Parameters
+    ----------
+    statistics : ndarray of shape (n_samples, n_statistics)
+
+    Returns
+    -------
+    mask : ndarray of shape (n_statistics,), dtype bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.data.sequences import varying_statistics
+    >>> varying_statistics(np.array([[0.0, 1e-6, 2.0], [0.0, -1e-6, 3.0]]))
+    array([False, False,  True])
+    """
+    return np.asarray(statistics).std(axis=0) > STATISTICS_MIN_SPREAD
+
+
+def with_series_statistics(X, lengths, statistics):
+    """``X`` with ``statistics`` (one row per sequence) appended as features at every valid
+    step; the padding stays zero."""
+    repeated = np.broadcast_to(
+        statistics[:, np.newaxis, :], (X.shape[0], X.shape[1], statistics.shape[1])
+    )
+    repeated = np.where(_valid_steps(X, lengths), repeated, 0.0)
+    return np.concatenate([X, repeated], axis=2).astype(np.float32)
+
+
+def _series_moments(X, lengths):
+    """Each sequence's mean and standard deviation over its valid steps, feature by
+    feature: two ``(n_samples, n_features)`` float64 arrays."""
+    valid = _valid_steps(X, lengths)
+    count = np.maximum(np.asarray(lengths), 1)[:, np.newaxis]
+    mean = np.where(valid, X, 0.0).sum(axis=1, dtype=np.float64) / count
+    centred = np.where(valid, X - mean[:, np.newaxis], 0.0)
+    std = np.sqrt(np.square(centred, dtype=np.float64).sum(axis=1) / count)
+    return mean, std
 
 
 def channel_statistics(X, lengths):
