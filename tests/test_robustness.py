@@ -379,6 +379,13 @@ def test_an_lstm_trains_under_bfloat16_autocast_on_any_cpu(monkeypatch):
     y = X[:, :, 0].mean(axis=1)
     params = dict(cell="lstm", precision="bf16", hidden_size=4, **FAST)
     native = recurrent._cpu_bf16_runs(torch.nn.LSTM)
+    # The probe's answer does not depend on the caller's grad mode (it is cached).
+    for rnn_class in (torch.nn.LSTM, torch.nn.GRU):
+        recurrent._cpu_bf16_runs.cache_clear()
+        with_grad = recurrent._cpu_bf16_runs(rnn_class)
+        recurrent._cpu_bf16_runs.cache_clear()
+        with torch.inference_mode():
+            assert recurrent._cpu_bf16_runs(rnn_class) == with_grad
     reg = SequenceRegressor(**params).fit(X, y)
     assert np.isfinite(reg.predict(X)).all()
     dtypes = []

@@ -309,12 +309,15 @@ def _cpu_autocast_for(rnn, x):
 @functools.cache
 def _cpu_bf16_runs(rnn_class):
     """Whether a recurrent layer of ``rnn_class`` trains under bfloat16 autocast on this
-    CPU: a forward and backward pass of a tiny one, once per process and class."""
-    probe = rnn_class(2, 2, batch_first=True)
+    CPU: a forward and backward pass of a tiny one, once per process and class (with
+    gradients on, whatever the caller's mode, so that a first call under ``no_grad`` does
+    not cache a wrong answer)."""
     try:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            outputs = probe(torch.randn(2, 3, 2, requires_grad=True))[0]
-        outputs.float().sum().backward()
+        with torch.inference_mode(False), torch.enable_grad():
+            probe = rnn_class(2, 2, batch_first=True)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                outputs = probe(torch.randn(2, 3, 2, requires_grad=True))[0]
+            outputs.float().sum().backward()
     except RuntimeError:
         return False
     return True
