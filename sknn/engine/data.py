@@ -10,6 +10,7 @@ tensor (:func:`csr_rows`), which the module multiplies as sparse. Nothing densif
 """
 
 import mmap
+import operator
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -132,14 +133,22 @@ class DeviceData:
 
     def take(self, index):
         """The batch at ``index`` (a slice or an index tensor) as ``(X, (y, weight))``."""
+        if isinstance(index, slice):
+            rows = operator.itemgetter(index)
+        else:
+            # index_select gathers whole rows: on the CPU 2 to 3 times faster than
+            # advanced indexing, which goes through the general indexing kernel.
+            def rows(tensor):
+                return tensor.index_select(0, index)
+
         if isinstance(self.X, dict):
-            X = {key: value[index] for key, value in self.X.items()}
+            X = {key: rows(value) for key, value in self.X.items()}
         elif self.X.layout == torch.sparse_csr:
             X = csr_rows(self.X, index)
         else:
-            X = self.X[index]
-        weight = None if self.sample_weight is None else self.sample_weight[index]
-        return X, (self.y[index], weight)
+            X = rows(self.X)
+        weight = None if self.sample_weight is None else rows(self.sample_weight)
+        return X, (rows(self.y), weight)
 
 
 class IndexBatches:
