@@ -628,6 +628,36 @@ def test_tabular_preset_takes_a_raw_dataframe():
     assert model.score(frame, label) > 0.9
 
 
+def test_fast_tabular_preset_keeps_the_input_handling_with_a_smaller_budget():
+    from sknn.search_spaces import TABULAR_FAST_PRESET, TABULAR_PRESET
+
+    fast = MLPRegressor.tabular(fast=True, random_state=0, max_iter=12)
+    params = fast.get_params()
+    assert params["max_iter"] == 12  # keyword arguments still override
+    for name, value in TABULAR_FAST_PRESET.items():
+        if name != "max_iter":
+            assert params[name] == value, name
+    for name in ("categorical_features", "min_frequency", "numeric_scaling"):
+        assert TABULAR_FAST_PRESET[name] == TABULAR_PRESET[name]
+    assert MLPRegressor.tabular(fast=False).get_params() == MLPRegressor.tabular().get_params()
+    with pytest.raises(TypeError, match="fast must be True or False"):
+        MLPClassifier.tabular(fast="yes")
+
+
+def test_fast_tabular_preset_fits_a_raw_dataframe():
+    # Thousands of rows, as the preset's batches of 2,048 want: 6 epochs of 10 steps.
+    frame, label, target = make_frame(n=20_000)
+    frame.loc[::11, "weight"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # its 6 epochs are the plan
+        model = MLPRegressor.tabular(fast=True, device="cpu", random_state=0)
+        model.fit(frame, target)
+    assert model.n_iter_ == 6 and model.embedding_dims_ == [16]  # colour: an object column
+    # The cosine schedule ends at its floor: the budget was spent as planned.
+    assert model.history_[-1]["lr"] < 0.1 * model.learning_rate_init
+    assert model.score(frame, target) > 0.95
+
+
 def test_the_table_streams_from_host_memory():
     frame, label, _ = make_frame()
     params = dict(QUICK, categorical_features=["colour", "shop"], numeric_scaling="robust")
