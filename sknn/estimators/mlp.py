@@ -74,7 +74,7 @@ class _BaseMLP(BaseNeuralNet):
     }
 
     @classmethod
-    def tabular(cls, fast=False, **params):
+    def tabular(cls, *, fast=False, **params):
         """The estimator with sknn's preset for tables of numeric and categorical columns.
 
         The preset (:data:`sknn.search_spaces.TABULAR_PRESET`) embeds the categorical
