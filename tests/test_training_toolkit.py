@@ -87,6 +87,26 @@ def test_learning_rate_follows_warmup_and_decay_per_batch(kind, warmup):
     assert min(record.lrs[warmup_steps:]) >= 0.001 - 1e-12  # never below the floor
 
 
+def _schedule_warnings(**params):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MLPClassifier(batch_size=50, **params, **FAST).fit(X_IRIS, Y_IRIS)
+    return [str(w.message) for w in caught if "learning-rate schedule spans" in str(w.message)]
+
+
+def test_a_decaying_schedule_over_too_few_steps_warns_before_training():
+    # 150 rows in batches of 50: 3 steps an epoch.
+    (message,) = _schedule_warnings(learning_rate="cosine", max_iter=16)
+    assert "'cosine' learning-rate schedule spans only 48 optimizer steps" in message
+    assert "(16 epochs of 3 batches of up to 50 rows)" in message
+    assert "lower batch_size or raise max_iter to give it at least 50" in message
+    assert _schedule_warnings(learning_rate="linear", max_iter=16)
+    # Enough steps, or a schedule that does not decay to a floor: no warning.
+    assert not _schedule_warnings(learning_rate="cosine", max_iter=17)
+    assert not _schedule_warnings(learning_rate="constant", max_iter=2)
+    assert not _schedule_warnings(learning_rate="plateau", max_iter=2)
+
+
 def test_constant_schedule_with_warmup_then_flat():
     record = _RecordLR()
     MLPClassifier(batch_size=50, max_iter=3, warmup=3, callbacks=[record], **FAST).fit(

@@ -88,7 +88,8 @@ class _BaseMLP(BaseNeuralNet):
         of 64, embeddings 16 wide, no numeric embedding, batches of 2,048 at 0.01 under a
         cosine schedule for 6 epochs, no validation split. It gives up some accuracy on
         some tables (see the user guide) and is meant for tables of tens of thousands of
-        rows and more: on a few thousand, 6 epochs of such batches are a few dozen steps.
+        rows and more: on a few thousand, 6 epochs of such batches are a dozen steps, too
+        few to learn much (the fit warns under 50).
         Ending its 6 epochs raises scikit-learn's ``ConvergenceWarning``, as every fit
         that uses up ``max_iter`` does.
 
