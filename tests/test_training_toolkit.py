@@ -94,7 +94,7 @@ def _schedule_warnings(**params):
     return [str(w.message) for w in caught if "learning-rate schedule spans" in str(w.message)]
 
 
-def test_a_decaying_schedule_over_too_few_steps_warns_before_training():
+def test_a_decaying_schedule_over_too_few_steps_warns():
     # 150 rows in batches of 50: 3 steps an epoch.
     (message,) = _schedule_warnings(learning_rate="cosine", max_iter=16)
     assert "'cosine' learning-rate schedule spans only 48 optimizer steps" in message
