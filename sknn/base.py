@@ -540,7 +540,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 f"needs at least 2 training rows; got n_samples = {n_train}."
             )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
-        max_iter = self._max_iter(None if self.solver == "lbfgs" else -(-n_train // batch_size))
+        n_batches = -(-n_train // batch_size)
+        max_iter = self._max_iter(None if self.solver == "lbfgs" else n_batches)
         epochs = 1 if (incremental or self.solver == "lbfgs") else max_iter
         state = net.training_state_
         if resume:
@@ -549,7 +550,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             state.n_iter = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
         rule = None
         if self.solver != "lbfgs":
-            total_steps = max_iter * -(-n_train // batch_size)
+            total_steps = max_iter * n_batches
             if (
                 self.learning_rate in ("linear", "cosine")
                 and not (incremental or resume)
@@ -564,7 +565,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                         self.learning_rate,
                         total_steps,
                         max_iter,
-                        -(-n_train // batch_size),
+                        n_batches,
                         batch_size,
                         MIN_SCHEDULE_STEPS,
                     ),

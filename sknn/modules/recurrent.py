@@ -1,8 +1,7 @@
 """A recurrent network that summarises a sequence into one vector and maps it to outputs."""
 
 import contextlib
-import functools
-from functools import partial
+from functools import cache, partial
 
 import torch
 from torch import nn
@@ -306,7 +305,7 @@ def _cpu_autocast_for(rnn, x):
     return contextlib.nullcontext()
 
 
-@functools.cache
+@cache
 def _cpu_bf16_runs(rnn_class):
     """Whether a recurrent layer of ``rnn_class`` trains under bfloat16 autocast on this
     CPU: a forward and backward pass of a tiny one, once per process and class (with
