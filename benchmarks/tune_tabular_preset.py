@@ -97,6 +97,19 @@ CANDIDATES = {
             ("64x64-b1024-e8-alpha0", (64, 64), 1024, 5e-3, 8, dict(alpha=0.0)),
             ("64x64-b2048-e8-dims-auto", (64, 64), 2048, 1e-2, 8, dict(embedding_dims="auto")),
             ("128x128-b2048-e8", (128, 128), 2048, 1e-2, 8, {}),
+            # Cheaper ones: narrower layers, narrower embeddings, fewer epochs.
+            ("32x32-b2048-e6", (32, 32), 2048, 1e-2, 6, {}),
+            ("32x32-b2048-e8", (32, 32), 2048, 1e-2, 8, {}),
+            ("48x48-b2048-e6", (48, 48), 2048, 1e-2, 6, {}),
+            ("64-b2048-e6", (64,), 2048, 1e-2, 6, {}),
+            ("64x64-b2048-e5", (64, 64), 2048, 1e-2, 5, {}),
+            ("64x64-b2048-e6-dims-8", (64, 64), 2048, 1e-2, 6, dict(embedding_dims=8)),
+            ("32x32-b2048-e6-dims-8", (32, 32), 2048, 1e-2, 6, dict(embedding_dims=8)),
+            ("32x32-b1024-e6", (32, 32), 1024, 5e-3, 6, {}),
+            ("64x64-b2048-e5-dims-8", (64, 64), 2048, 1e-2, 5, dict(embedding_dims=8)),
+            ("64x64-b2048-e6-dims-4", (64, 64), 2048, 1e-2, 6, dict(embedding_dims=4)),
+            ("64x64-b2048-e6-dims-12", (64, 64), 2048, 1e-2, 6, dict(embedding_dims=12)),
+            ("48x48-b2048-e6-dims-8", (48, 48), 2048, 1e-2, 6, dict(embedding_dims=8)),
         )
     },
 }
