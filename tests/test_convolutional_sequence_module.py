@@ -154,3 +154,20 @@ def test_masked_batch_norm_gradients_match_autograd_over_the_plain_expression(re
     for a, b in zip([*fused, *fused_grads], [*plain, *plain_grads], strict=True):
         torch.testing.assert_close(a, b)
     assert torch.autograd.gradcheck(lambda *x: norm.forward_pieces(list(x), masks, relu), xs)
+
+
+def test_modules_pickled_with_explicit_padding_still_give_the_same_outputs():
+    # Odd kernels now pad inside the convolution; a module pickled before carries a
+    # padding tuple and an unpadded convolution, and must compute the same thing.
+    module = _module("fcn").train()
+    x, lengths = _ragged_batch()
+    module(x, lengths)
+    module.eval()
+    with torch.no_grad():
+        expected = module(x, lengths)
+        for block in module.blocks:
+            size = block.conv.kernel_size[0]
+            if block.padding is None:
+                block.conv.padding = (0,)
+                block.padding = ((size - 1) // 2, size - 1 - (size - 1) // 2)
+        torch.testing.assert_close(module(x, lengths), expected)

@@ -60,8 +60,9 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         ``relu``, ReLU follows; the outputs are zero on padding."""
         if not self.training or (len(xs) == 1 and masks[0] is None):
             outputs = [super(MaskedBatchNorm1d, self).forward(x) for x in xs]
+            # ReLU in place: batch norm's backward reads its input, not its output.
             return [
-                _masked(F.relu(x) if relu else x, m) for x, m in zip(outputs, masks, strict=True)
+                _masked(F.relu_(x) if relu else x, m) for x, m in zip(outputs, masks, strict=True)
             ]
         weight, bias = (self.weight, self.bias) if self.affine else (None, None)
         *outputs, mean, var, count = _MaskedNormReLU.apply(
@@ -170,17 +171,26 @@ class _ConvNormReLU(nn.Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, relu=True):
         super().__init__()
+        # 'same' padding, the extra step of an even kernel after the sequence (as Keras and
+        # torch's padding='same' place it; spelled out, torch warns for even kernels). An
+        # odd kernel's is symmetric, and the convolution pads without a padded copy.
+        before = (kernel_size - 1) // 2
+        symmetric = kernel_size % 2 == 1
         # The bias would be cancelled by the batch norm that follows.
-        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, bias=False)
+        self.conv = nn.Conv1d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            bias=False,
+            padding=before if symmetric else 0,
+        )
         self.norm = MaskedBatchNorm1d(out_channels)
         self.relu = relu
-        # 'same' padding, the extra step of an even kernel after the sequence (as Keras and
-        # torch's padding='same' place it; spelled out, torch warns for even kernels).
-        before = (kernel_size - 1) // 2
-        self.padding = (before, kernel_size - 1 - before)
+        # None: the convolution pads. (Modules pickled before it did carry the tuple.)
+        self.padding = None if symmetric else (before, kernel_size - 1 - before)
 
     def forward(self, xs, masks):
-        xs = [self.conv(F.pad(x, self.padding)) for x in xs]
+        xs = [self.conv(x if self.padding is None else F.pad(x, self.padding)) for x in xs]
         return self.norm.forward_pieces(xs, masks, relu=self.relu)
 
 
