@@ -86,7 +86,7 @@ def main(argv=None):
         x, lengths = data[0]
         torch.testing.assert_close(modules["B"](x, lengths), modules["A"](x, lengths))
         times = {name: [] for name in modules}
-        for name, module in modules.items():
+        for module in modules.values():
             one_pass(module, data)  # warm-up
         for round_ in range(args.repeats):
             # Alternating which goes first: the second of a pair runs on a warmer cache.
