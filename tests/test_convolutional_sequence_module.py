@@ -51,17 +51,21 @@ def test_cpu_pieces_match_the_masked_path_of_other_devices(architecture, monkeyp
             monkeypatch.setattr(convolutional_sequence, "_pieces_by_length", _one_masked_piece)
         module = _module(architecture).train()
         trained = module(x, lengths)
+        trained.square().sum().backward()
         running = [
             norm.running_var.clone()
             for norm in module.modules()
             if isinstance(norm, MaskedBatchNorm1d)
         ]
-        outputs.append((trained, running, module.eval()(x, lengths)))
-    (train_a, running_a, eval_a), (train_b, running_b, eval_b) = outputs
+        grads = [p.grad for p in module.parameters()]
+        outputs.append((trained, running, grads, module.eval()(x, lengths)))
+    (train_a, running_a, grads_a, eval_a), (train_b, running_b, grads_b, eval_b) = outputs
     torch.testing.assert_close(train_a, train_b, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(eval_a, eval_b, atol=1e-5, rtol=1e-5)
     for a, b in zip(running_a, running_b, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    for a, b in zip(grads_a, grads_b, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_masked_batch_norm_takes_statistics_over_valid_steps_only():
@@ -171,3 +175,21 @@ def test_modules_pickled_with_explicit_padding_still_give_the_same_outputs():
                 block.conv.padding = (0,)
                 block.padding = ((size - 1) // 2, size - 1 - (size - 1) // 2)
         torch.testing.assert_close(module(x, lengths), expected)
+
+
+@pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
+@pytest.mark.parametrize("architecture", ["fcn", "resnet"])
+def test_the_masked_path_on_cuda_trains_as_the_cpu_pieces_do(architecture):
+    # On CUDA every training batch takes the masked batch norm's hand-written backward.
+    x, lengths = _ragged_batch(seed=2)
+    results = []
+    for device in ("cpu", "cuda"):
+        module = _module(architecture).to(device).train()
+        out = module(x.to(device), lengths.to(device))
+        out.square().sum().backward()
+        grads = [p.grad.cpu() for p in module.parameters()]
+        results.append((out.detach().cpu(), grads))
+    (cpu_out, cpu_grads), (cuda_out, cuda_grads) = results
+    torch.testing.assert_close(cuda_out, cpu_out, atol=1e-4, rtol=1e-4)
+    for cuda_grad, cpu_grad in zip(cuda_grads, cpu_grads, strict=True):
+        torch.testing.assert_close(cuda_grad, cpu_grad, atol=1e-4, rtol=1e-3)
