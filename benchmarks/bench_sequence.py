@@ -29,6 +29,14 @@ The models of part 1:
 - ``minirocket``: aeon's ``MiniRocketClassifier`` (in the Python given by ``--aeon-python``
   when aeon does not import here; zero-padded to one length, as it takes no ragged input).
 
+Machines differ, and one cloud machine's speed drifts over an hour (the same fit taking
+from 33 s to 57 s): before each set, the run times a fixed reference workload, ten
+training passes (forward and backward) of the default FCN (32, 64, 32 channels) over a
+batch of 10 series of 1,460 steps (ACSF1's shape; the best of three, on ``--threads``
+threads) and prints it, and each row of the results file carries it (``ref_ms``, a
+training pass in milliseconds). The targets table shows the set's reference beside its
+fit times, so a fit time is read together with the speed of the machine at that moment.
+
 Needs ``pip install --no-deps sktime==1.2.0`` (only its data files are read, sktime is not
 imported), ``pip install statsmodels`` and, for MiniRocket, ``pip install aeon``.
 
@@ -169,6 +177,28 @@ def _timed(fit, score):
     return {"accuracy": score(), "fit_s": fit_s}
 
 
+def reference_ms(device="cpu", repeats=3, passes=10):
+    """Milliseconds per training pass (forward and backward) of the default FCN over a
+    fixed batch of 10 univariate series of 1,460 steps: the best of ``repeats`` timings of
+    ``passes`` passes. A measure of the machine's speed at this moment, not of sknn."""
+    from sknn.modules.convolutional_sequence import ConvSequenceModule
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(10, 1460, 1, generator=generator).to(device)
+    module = ConvSequenceModule(1, 10, channels=(32, 64, 32)).to(device).train()
+    best = float("inf")
+    for repeat in range(repeats + 1):  # the first: warm-up
+        start = time.perf_counter()
+        for _ in range(passes):
+            module.zero_grad(set_to_none=True)
+            module(x).square().mean().backward()
+        if device != "cpu":
+            torch.cuda.synchronize()
+        if repeat:
+            best = min(best, time.perf_counter() - start)
+    return 1000 * best / passes
+
+
 def fit_sknn(params, data, seed, device):
     X_train, y_train, X_test, y_test = data
     clf = SequenceClassifier(**params, random_state=seed, device=device)
@@ -242,6 +272,8 @@ def run_ucr(args, log):
         except FileNotFoundError as error:
             raise SystemExit(str(error)) from None
         n_steps = max(len(x) for x in [*X_train, *X_test])
+        ref_ms = reference_ms(args.device)
+        print(f"  {name}: machine reference {ref_ms:.1f} ms a training pass", flush=True)
         raw = (X_train, y_train, X_test, y_test)
         dense = (padded(X_train, n_steps), y_train, padded(X_test, n_steps), y_test)
         for seed in args.seeds:
@@ -267,7 +299,7 @@ def run_ucr(args, log):
                     row = fit_forest(dense, seed, args.threads)
                 else:
                     row = fit_minirocket(dense, seed, args.threads, args.aeon_python)
-                row = {"dataset": name, "model": model, "seed": seed, **row}
+                row = {"dataset": name, "model": model, "seed": seed, **row, "ref_ms": ref_ms}
                 results.append(row)
                 log.write(json.dumps(row) + "\n")
                 log.flush()
@@ -316,6 +348,9 @@ def ucr_tables(results):
         line["within 0.03 of FCN"] = f"{'yes' if ok else 'NO'} ({published:.3f})"
         ok = fits.max() <= MAX_FIT_SECONDS
         line[f"fit <= {MAX_FIT_SECONDS} s"] = f"{'yes' if ok else 'NO'} (max {fits.max():.1f})"
+        if "ref_ms" in done:  # results files written before it was measured lack it
+            reference = done[done.dataset == name].ref_ms.median()
+            line["ref ms"] = "-" if np.isnan(reference) else f"{reference:.1f}"
         targets.append(line)
     return table, pd.DataFrame(targets)
 
