@@ -58,7 +58,11 @@ optimizer step), the folds of a cross-validation after it do not. "import + fit 
 to the first fit the time the process took to import the contender (scikit-learn's
 gradient boosting; sknn, torch and what they import), after loading only numpy and pandas
 and the data: what a fresh session pays before its first model is fitted. Children run
-with ``--threads`` threads (torch, BLAS, OpenMP; default 1).
+with ``--threads`` threads (torch, BLAS, OpenMP; default 1). A busy or drifting machine
+moves sub-second times by a quarter or more between processes: ``--rounds N`` fits every
+contender of a set N times, each in its own process, the rounds interleaved (gradient
+boosting, then the networks, then gradient boosting again...), and reports the median of
+each time and, for each ratio, the median of the N ratios measured side by side.
 
 Usage::
 
@@ -66,6 +70,7 @@ Usage::
     PYTHONPATH=. python benchmarks/bench_tabular.py                   # everything
     PYTHONPATH=. python benchmarks/bench_tabular.py --sets diamonds --contenders hgb embed
     PYTHONPATH=. python benchmarks/bench_tabular.py --warm --contenders hgb embed embed-ple
+    PYTHONPATH=. python benchmarks/bench_tabular.py --warm 3 --rounds 5 --contenders hgb embed-fast
     PYTHONPATH=. python benchmarks/bench_tabular.py --pytabkit-python /tmp/venv-tab/bin/python
 """
 
@@ -377,6 +382,7 @@ def fit_one(contender, folder, threads, warm=0):
     result = {
         "fit_s": fit_s,
         "import_s": import_s,
+        "fresh_s": import_s + fit_s,
         "peak_mb": _memory_mb("VmHWM"),
         "before_fit_mb": before,
     }
@@ -458,6 +464,13 @@ def main(argv=None):
         help="also time N more fits of each model in the same process (new copies; the "
         "fastest is reported; N=1 without a value)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="fit every contender of a set this many times, each in its own process, the "
+        "rounds interleaved; times are the medians, ratios the medians of each round's",
+    )
     parser.add_argument("--child", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -471,21 +484,23 @@ def main(argv=None):
             info = save_split(name, Path(tmp))
             levels = ", ".join(f"{c} {n:,}" for c, n in info["levels"].items())
             print(f"{name}: {info['n_train']:,} train / {info['n_test']:,} test rows; {levels}")
-            for contender in args.contenders:
-                if contender == "bias" and name != "movielens":
-                    continue
-                python = sys.executable
-                if contender in PYTABKIT:
-                    if args.pytabkit_python is None:
-                        result = {"error": "not run: no --pytabkit-python"}
-                        rows.append((name, contender, result))
+            runs = {}
+            for _ in range(args.rounds):  # interleaved: a drifting machine slows both alike
+                for contender in args.contenders:
+                    if contender == "bias" and name != "movielens":
                         continue
-                    python = args.pytabkit_python
-                result = run_child(
-                    contender, Path(tmp) / name, args.threads, python, args.timeout, args.warm
-                )
-                rows.append((name, contender, result))
-                print(f"  {contender}: {result}", flush=True)
+                    python = sys.executable
+                    if contender in PYTABKIT:
+                        if args.pytabkit_python is None:
+                            runs[contender] = [{"error": "not run: no --pytabkit-python"}]
+                            continue
+                        python = args.pytabkit_python
+                    result = run_child(
+                        contender, Path(tmp) / name, args.threads, python, args.timeout, args.warm
+                    )
+                    runs.setdefault(contender, []).append(result)
+                    print(f"  {contender}: {result}", flush=True)
+            rows.extend((name, contender, _rounds(done)) for contender, done in runs.items())
     print()
     warm_columns = " warm fit s | x hgb warm |" if args.warm else ""
     print(
@@ -504,17 +519,12 @@ def main(argv=None):
             score = f"AUC {result['auc']:.4f}"
         else:
             score = f"R^2 {result['r2']:.4f}, RMSE {result['rmse']:.4f}"
-        ratio = fresh_ratio = ""
-        if name in hgb and "fit_s" in hgb[name]:
-            ratio = f"{result['fit_s'] / hgb[name]['fit_s']:.1f}"
-        fresh = result["fit_s"] + result.get("import_s", float("nan"))
-        if name in hgb and "import_s" in hgb[name] and "import_s" in result:
-            fresh_ratio = f"{fresh / (hgb[name]['fit_s'] + hgb[name]['import_s']):.1f}"
+        ratio = _ratio(result, hgb.get(name), "fit_s", "")
+        fresh = result.get("fresh_s", float("nan"))
+        fresh_ratio = _ratio(result, hgb.get(name), "fresh_s", "")
         warm = ""
         if args.warm:
-            warm_ratio = ""
-            if "warm_fit_s" in hgb.get(name, {}) and "warm_fit_s" in result:
-                warm_ratio = f"{result['warm_fit_s'] / hgb[name]['warm_fit_s']:.1f}"
+            warm_ratio = _ratio(result, hgb.get(name), "warm_fit_s", "")
             warm = f" {result.get('warm_fit_s', float('nan')):.1f} | {warm_ratio} |"
         print(
             f"| {name} | {label} | {score} | {result['fit_s']:.1f} | {ratio} | {fresh:.1f} |"
@@ -522,6 +532,29 @@ def main(argv=None):
             f" {result['peak_mb']:.0f} | {result.get('epochs', '')} |"
         )
     _targets(rows)
+
+
+def _rounds(results):
+    """One contender's results over the rounds: the first round's scores, the median of
+    each time and memory reading, and every round's readings (``"per_round"``) for the
+    ratios. A round that failed makes the whole row that failure."""
+    failed = [result for result in results if "error" in result]
+    if failed or len(results) == 1:
+        return failed[0] if failed else results[0]
+    merged = dict(results[0], rounds=len(results), per_round=results)
+    for key in ("fit_s", "import_s", "fresh_s", "warm_fit_s", "peak_mb", "before_fit_mb"):
+        if key in merged:
+            merged[key] = float(np.median([result[key] for result in results]))
+    return merged
+
+
+def _ratio(ours, theirs, key, missing="nan"):
+    """``ours[key] / theirs[key]`` to one decimal; over several rounds, the median of each
+    round's ratio (both measured side by side in that round)."""
+    if not theirs or key not in ours or key not in theirs:
+        return missing
+    pairs = zip(ours.get("per_round", [ours]), theirs.get("per_round", [theirs]), strict=True)
+    return f"{float(np.median([a[key] / b[key] for a, b in pairs])):.1f}"
 
 
 def _targets(rows):
@@ -549,14 +582,13 @@ def _targets(rows):
                 if bias and "error" not in bias:
                     lines[-1] += f", bias baseline {bias['rmse']:.4f}"
                 lines[-1] += "; target: below both)"
-            lines.append(
-                f"fit {ours['fit_s'] / hgb['fit_s']:.1f}x gradient boosting's (target: <= 2)"
-            )
-            if "import_s" in ours and "import_s" in hgb:
-                fresh = (ours["import_s"] + ours["fit_s"]) / (hgb["import_s"] + hgb["fit_s"])
-                lines[-1] += f", imports and first fit {fresh:.1f}x"
+            lines.append(f"fit {_ratio(ours, hgb, 'fit_s')}x gradient boosting's (target: <= 2)")
+            if "fresh_s" in ours and "fresh_s" in hgb:
+                lines[-1] += f", imports and first fit {_ratio(ours, hgb, 'fresh_s')}x"
             if "warm_fit_s" in ours and "warm_fit_s" in hgb:
-                lines[-1] += f", a warm fit {ours['warm_fit_s'] / hgb['warm_fit_s']:.1f}x"
+                lines[-1] += f", a warm fit {_ratio(ours, hgb, 'warm_fit_s')}x"
+            if ours.get("rounds", 1) > 1:
+                lines[-1] += f" (medians of {ours['rounds']} rounds' ratios)"
             print(f"{name}, {LABELS[contender]}: " + "; ".join(lines))
 
 
