@@ -494,8 +494,12 @@ def test_zero_weights_remove_rows():
     params = dict(QUICK, categorical_features=["colour"], solver="lbfgs", max_iter=10)
     on_all = MLPClassifier(**params).fit(frame, label, sample_weight=keep.astype(float))
     on_kept = MLPClassifier(**params).fit(frame[keep], label[keep])
+    # Equal up to float32 rounding, which ten L-BFGS line searches amplify: the sums over
+    # all rows and over the kept ones round differently (1.4e-4 at most on an AVX-512 CPU,
+    # under 1e-5 on an AVX2 one). A weight of 1e-3 left on the dropped rows moves the
+    # probabilities by 6.9e-4, one of 1e-2 by 0.037, ignoring the weights by 0.19.
     np.testing.assert_allclose(
-        on_all.predict_proba(frame), on_kept.predict_proba(frame), rtol=1e-4, atol=1e-5
+        on_all.predict_proba(frame), on_kept.predict_proba(frame), rtol=0, atol=5e-4
     )
 
 
