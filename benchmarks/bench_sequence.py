@@ -192,7 +192,7 @@ def reference_ms(device="cpu", repeats=3, passes=10):
         for _ in range(passes):
             module.zero_grad(set_to_none=True)
             module(x).square().mean().backward()
-        if device != "cpu":
+        if x.device.type == "cuda":
             torch.cuda.synchronize()
         if repeat:
             best = min(best, time.perf_counter() - start)
