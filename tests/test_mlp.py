@@ -199,6 +199,31 @@ def test_sknn_only_hyperparameters_are_validated_at_fit():
             est.fit(X_OK, Y_OK)
 
 
+@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_in_place_relu_gives_the_outputs_and_gradients_of_torch_relu(batch_norm, dropout):
+    """The hidden ReLUs run in place; the outputs and every gradient are those of the same
+    network with torch's out-of-place ReLU, bit for bit."""
+    from sknn.modules.mlp import MLPModule
+
+    torch.manual_seed(0)
+    module = MLPModule(7, [16, 8], 3, batch_norm=batch_norm, dropout=dropout)
+    assert [m.inplace for m in module.layers if isinstance(m, torch.nn.ReLU)] == [True, True]
+    reference = pickle.loads(pickle.dumps(module))
+    for layer in reference.layers:
+        if isinstance(layer, torch.nn.ReLU):
+            layer.inplace = False
+    x = torch.randn(32, 7)
+    results = []
+    for net in (module, reference):
+        torch.manual_seed(1)  # the same dropout masks
+        out = net(x.clone().requires_grad_())
+        out.square().sum().backward()
+        results.append([out.detach(), *(p.grad for p in net.parameters())])
+    for ours, theirs in zip(*results, strict=True):
+        assert torch.equal(ours, theirs)
+
+
 # -- labels and input types --------------------------------------------------------------
 
 

@@ -209,6 +209,24 @@ def test_codes_missing_unknown_then_sorted_categories():
     assert codes.tolist() == [3, 2, UNKNOWN_CODE, MISSING_CODE]
 
 
+def test_string_codes_the_same_for_every_spelling_of_the_values():
+    """String categories are looked up by hash; values that are not all ``str`` (numbers,
+    NumPy strings) are compared by their ``str()``, whichever array holds them."""
+    categories = tabular.fit_categories(np.array(["10", "2", "b", "2"], dtype=object), "c")
+    assert categories.tolist() == ["10", "2", "b"]
+    expected = [3, 2, 4, UNKNOWN_CODE]
+    for values in (
+        np.array(["2", "10", "b", "c"], dtype=object),
+        np.array(["2", "10", "b", "c"]),  # NumPy unicode
+        np.array([2, 10, "b", "c"], dtype=object),  # numbers among strings: their str()
+        np.array([np.str_("2"), "10", "b", "c"], dtype=object),
+    ):
+        assert tabular.encode_categories(values, categories).tolist() == expected
+    assert tabular.encode_categories(np.array([2.0], dtype=object), categories).tolist() == [
+        UNKNOWN_CODE  # str(2.0) is '2.0', not '2'
+    ]
+
+
 def test_object_columns_count_each_category_once_whatever_its_spelling():
     """Equal numbers of different types (1, 1.0, True) are one category, and their counts
     add up before ``min_count``, as in NumPy's unique over the values."""

@@ -197,12 +197,16 @@ def encode_categories(values, categories):
     present = values[~missing]
     if len(categories) == 0 or len(present) == 0:
         return codes
-    if categories.dtype.kind in "biuf":
-        keys = categories.astype(np.float64)
-        found = _as_float(present)
-    else:
-        keys = categories.astype(str)
-        found = present.astype(str)
+    if categories.dtype.kind not in "biuf":
+        # Strings: a hash lookup (pandas' get_indexer, in C), several times faster than a
+        # binary search over string comparisons. Values that are not all str already are
+        # compared as their str(), as before.
+        found = present if pd.api.types.infer_dtype(present) == "string" else present.astype(str)
+        position = pd.Index(categories.astype(str), dtype=object).get_indexer(found)
+        codes[~missing] = np.where(position >= 0, position + N_RESERVED_CODES, UNKNOWN_CODE)
+        return codes
+    keys = categories.astype(np.float64)
+    found = _as_float(present)
     position = np.searchsorted(keys, found)
     inside = np.minimum(position, len(keys) - 1)
     hit = keys[inside] == found
