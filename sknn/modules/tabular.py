@@ -58,7 +58,12 @@ class CategoricalEmbeddings(nn.Module):
                 table.weight[:N_RESERVED_CODES].zero_()
 
     def forward(self, codes):
-        return torch.cat([table(codes[:, j]) for j, table in enumerate(self.tables)], dim=1)
+        return torch.cat(self.lookups(codes), dim=1)
+
+    def lookups(self, codes):
+        """Each column's embedding vectors, (N, dims[j]) each: what :meth:`forward`
+        concatenates."""
+        return [table(codes[:, j]) for j, table in enumerate(self.tables)]
 
 
 class _PerFeatureLinear(nn.Module):
@@ -254,5 +259,6 @@ class TabularMLPModule(nn.Module):
                 numeric = self.numeric_embeddings(numeric)
             parts.append(numeric)
         if categorical is not None:
-            parts.append(self.categorical_embeddings(categorical))
+            # One concatenation of everything: one copy of the rows, not two.
+            parts.extend(self.categorical_embeddings.lookups(categorical))
         return self.mlp(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
