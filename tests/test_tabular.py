@@ -5,6 +5,7 @@ estimator keeps (partial_fit, warm_start, sample weights, pickling and model fil
 
 import pickle
 import warnings
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -225,6 +226,34 @@ def test_string_codes_the_same_for_every_spelling_of_the_values():
     assert tabular.encode_categories(np.array([2.0], dtype=object), categories).tolist() == [
         UNKNOWN_CODE  # str(2.0) is '2.0', not '2'
     ]
+
+
+@pytest.mark.parametrize("min_count", [1, 2, 3])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array(["b", None, "a", "b", "c", np.nan, "a", "b", pd.NA], dtype=object),
+        np.array(["b", "a", "b", "c", "a", "b"]),  # NumPy unicode
+        np.array([3.0, np.nan, 1.0, 3.0, -0.0, 0.0, 2.5, 1.0]),
+        np.array([5, 1, 5, 2, 5, 1], dtype=np.int64),
+        np.array([True, False, True, True]),
+        np.array([1, 1.0, True, 2, None, 2.0, 3, 3, 3], dtype=object),
+        np.array([None, np.nan], dtype=object),
+    ],
+    ids=["objects", "unicode", "floats", "ints", "bools", "mixed-numbers", "all-missing"],
+)
+def test_fitting_and_encoding_at_once_equals_fitting_then_encoding(values, min_count):
+    """The codes of the one-pass fit are those of a separate lookup of every row, and its
+    categories the sorted values (numbers by value) seen at least ``min_count`` times."""
+    categories, codes = tabular.fit_encode_categories(values, "c", min_count=min_count)
+
+    def key(v):
+        return v if isinstance(v, str) else float(v)
+
+    counts = Counter(key(v) for v in values.tolist() if not pd.isna(v))
+    assert [key(c) for c in categories] == sorted(k for k, n in counts.items() if n >= min_count)
+    assert codes.dtype == np.int64
+    assert codes.tolist() == tabular.encode_categories(values, categories).tolist()
 
 
 def test_object_columns_count_each_category_once_whatever_its_spelling():

@@ -6,9 +6,10 @@ attributes: arrays and lists, which its model file stores as they are):
 
 - :func:`categorical_mask` resolves ``categorical_features`` as scikit-learn's
   HistGradientBoosting does, with its messages;
-- :func:`fit_categories` and :func:`encode_categories` map each categorical column to
-  integer codes: 0 for a missing value, 1 for a category not seen in training, then the
-  training categories in sorted order from 2;
+- :func:`fit_categories` and :func:`encode_categories` (both at once at fit:
+  :func:`fit_encode_categories`) map each categorical column to integer codes: 0 for a
+  missing value, 1 for a category not seen in training, then the training categories in
+  sorted order from 2;
 - :func:`fit_robust_scaling` and :func:`robust_scale` centre and scale numeric columns
   robustly and clip them smoothly;
 - :func:`fit_bins` finds the quantile bins of the piecewise-linear numeric embedding.
@@ -156,35 +157,62 @@ def fit_categories(values, name, min_count=1):
     ``str``. A column that mixes strings and numbers is refused, as scikit-learn's
     encoders refuse it.
     """
-    present = values[~is_missing(values)]
+    return fit_encode_categories(values, name, min_count)[0]
+
+
+def fit_encode_categories(values, name, min_count=1):
+    """:func:`fit_categories` and the column's codes under them, in one pass over it.
+
+    Returns ``(categories, codes)``: the same as ``fit_categories(values, name,
+    min_count)`` and then ``encode_categories(values, categories)``, without looking
+    every row up a second time (the codes follow from the distinct values found).
+    """
+    missing = is_missing(values)
+    present = values[~missing]
     if present.dtype.kind in "biufU":
-        categories, counts = np.unique(present, return_counts=True)
+        categories, inverse, counts = np.unique(present, return_inverse=True, return_counts=True)
         if present.dtype.kind == "U":
             categories = categories.astype(object)
-        return categories[counts >= min_count]
+        keep = counts >= min_count
+        return categories[keep], _codes(missing, _kept_codes(keep)[inverse.ravel()])
     # Distinct values by hashing (pandas' factorize, in C), then the type checks and the
     # sort on those few values rather than a Python loop over every row.
     try:
-        codes, distinct = pd.factorize(present, use_na_sentinel=False)
+        rows, distinct = pd.factorize(present, use_na_sentinel=False)
     except TypeError:  # unhashable values (dicts, lists): refused by the type check below
-        distinct, distinct_counts = present, np.ones(len(present), dtype=np.int64)
+        distinct, rows = present, np.arange(len(present))
+        distinct_counts = np.ones(len(present), dtype=np.int64)
     else:
-        distinct_counts = np.bincount(codes, minlength=len(distinct))
+        distinct_counts = np.bincount(rows, minlength=len(distinct))
     items = distinct.tolist()
     types = {type(v) for v in items}
     if all(isinstance(v, str) for v in items):
         categories, inverse = np.unique(np.asarray(items, dtype=str), return_inverse=True)
-        counts = np.bincount(inverse, weights=distinct_counts, minlength=len(categories))
-        return categories.astype(object)[counts >= min_count]
-    if all(_is_number(v) for v in items):
+        categories = categories.astype(object)
+    elif all(_is_number(v) for v in items):
         categories, inverse = np.unique(np.asarray(items), return_inverse=True)
-        counts = np.bincount(inverse, weights=distinct_counts, minlength=len(categories))
-        return categories[counts >= min_count]
-    # scikit-learn's encoders' message, word for word, then the column.
-    raise TypeError(
-        "Encoders require their input argument must be uniformly strings or numbers. Got "
-        f"{sorted(t.__name__ for t in types)} in categorical feature {name}."
-    )
+    else:
+        # scikit-learn's encoders' message, word for word, then the column.
+        raise TypeError(
+            "Encoders require their input argument must be uniformly strings or numbers. "
+            f"Got {sorted(t.__name__ for t in types)} in categorical feature {name}."
+        )
+    inverse = inverse.ravel()
+    counts = np.bincount(inverse, weights=distinct_counts, minlength=len(categories))
+    keep = counts >= min_count
+    return categories[keep], _codes(missing, _kept_codes(keep)[inverse][rows])
+
+
+def _kept_codes(keep):
+    """Code of each sorted distinct value: its position among the kept ones plus
+    :data:`N_RESERVED_CODES`, or :data:`UNKNOWN_CODE` where it is dropped as rare."""
+    return np.where(keep, np.cumsum(keep) - 1 + N_RESERVED_CODES, UNKNOWN_CODE).astype(np.int64)
+
+
+def _codes(missing, present_codes):
+    codes = np.full(len(missing), MISSING_CODE, dtype=np.int64)
+    codes[~missing] = present_codes
+    return codes
 
 
 def encode_categories(values, categories):

@@ -226,23 +226,24 @@ class _BaseMLP(BaseNeuralNet):
         if len(numeric):
             out["numeric"] = self._encode_numeric(tabular.columns(X, numeric), reset)
         if reset:
-            self.categories_ = [
-                tabular.fit_categories(
+            fitted = [
+                tabular.fit_encode_categories(
                     tabular.column_values(X, j),
                     self._feature_name(j),
                     min_count=self._min_count(len(X)),
                 )
                 for j in categorical
             ]
+            self.categories_ = [categories for categories, _ in fitted]
             self.embedding_dims_ = self._resolve_embedding_dims(categorical)
+            codes = [column_codes for _, column_codes in fitted]
+        else:
+            codes = [
+                tabular.encode_categories(tabular.column_values(X, j), categories)
+                for j, categories in zip(categorical, self.categories_, strict=True)
+            ]
         if len(categorical):
-            out["categorical"] = np.stack(
-                [
-                    tabular.encode_categories(tabular.column_values(X, j), categories)
-                    for j, categories in zip(categorical, self.categories_, strict=True)
-                ],
-                axis=1,
-            )
+            out["categorical"] = np.stack(codes, axis=1)
         return out
 
     def _encode_numeric(self, X, reset):
