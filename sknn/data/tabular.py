@@ -180,10 +180,7 @@ def fit_encode_categories(values, name, min_count=1):
     try:
         rows, distinct = pd.factorize(present, use_na_sentinel=False)
     except TypeError:  # unhashable values (dicts, lists): refused by the type check below
-        distinct, rows = present, np.arange(len(present))
-        distinct_counts = np.ones(len(present), dtype=np.int64)
-    else:
-        distinct_counts = np.bincount(rows, minlength=len(distinct))
+        rows, distinct = None, present
     items = distinct.tolist()
     types = {type(v) for v in items}
     if all(isinstance(v, str) for v in items):
@@ -197,10 +194,9 @@ def fit_encode_categories(values, name, min_count=1):
             "Encoders require their input argument must be uniformly strings or numbers. "
             f"Got {sorted(t.__name__ for t in types)} in categorical feature {name}."
         )
-    inverse = inverse.ravel()
-    counts = np.bincount(inverse, weights=distinct_counts, minlength=len(categories))
-    keep = counts >= min_count
-    return categories[keep], _codes(missing, _kept_codes(keep)[inverse][rows])
+    row_categories = inverse.ravel()[rows]  # each present row's sorted category
+    keep = np.bincount(row_categories, minlength=len(categories)) >= min_count
+    return categories[keep], _codes(missing, _kept_codes(keep)[row_categories])
 
 
 def _kept_codes(keep):
