@@ -63,10 +63,70 @@ def memory_limit(device=None) -> int | None:
     return min(limits) if limits else None
 
 
+_FILLS = frozenset(
+    {
+        torch.Tensor.normal_,
+        torch.Tensor.uniform_,
+        torch.Tensor.fill_,
+        torch.Tensor.zero_,
+        torch.Tensor.copy_,
+        torch.Tensor.bernoulli_,
+        torch.Tensor.exponential_,
+        torch.Tensor.random_,
+        torch.Tensor.log_normal_,
+    }
+)
+
+
+#: Random tensor factories and the empty ones that give the same shapes without values.
+_RANDOM_FACTORIES = {
+    torch.randn: torch.empty,
+    torch.rand: torch.empty,
+    torch.randn_like: torch.empty_like,
+    torch.rand_like: torch.empty_like,
+}
+
+
+def _is_initialiser(func):
+    """Whether ``func`` is one of ``torch.nn.init``'s in-place initialisers."""
+    name = getattr(func, "__name__", "")
+    return getattr(func, "__module__", None) == "torch.nn.init" and name.endswith("_")
+
+
+class _SkipInitialisers(torch.overrides.TorchFunctionMode):
+    """Skips every weight initialiser and in-place fill of a meta tensor.
+
+    Use it inside ``torch.device("meta")``. A meta tensor holds no values, so filling one
+    does nothing but check shapes, and torch runs some of those fills (``normal_``: every
+    ``Embedding``; ``randn``) through Python references that import ``torch._dynamo``,
+    torch's compiler stack, on their first call: 1-2 s of a process's first fit, for values
+    that do not exist. A ``torch.nn.init`` function (called by keyword or position) or a
+    tensor fill whose tensor is on the meta device returns that tensor unchanged; a random
+    factory (``randn``, ``rand`` and their ``_like``) that would make a meta tensor makes an
+    empty one of the same shape; everything else runs as usual.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        tensor = args[0] if args else kwargs.get("tensor", kwargs.get("input"))
+        on_meta = isinstance(tensor, torch.Tensor) and tensor.is_meta
+        if on_meta and (func in _FILLS or _is_initialiser(func)):
+            return tensor
+        empty = _RANDOM_FACTORIES.get(func)
+        device = kwargs.get("device")
+        if empty is not None and (device is None or torch.device(device).type == "meta"):
+            if func in (torch.randn_like, torch.rand_like) and not on_meta and device is None:
+                return func(*args, **kwargs)  # like a tensor that is not on the meta device
+            kwargs.pop("generator", None)
+            return empty(*args, **kwargs)
+        return func(*args, **kwargs)
+
+
 def module_size(build: Callable[[], torch.nn.Module]) -> tuple[int, int] | None:
     """Count the values of the module ``build()`` returns, without allocating them.
 
-    The module is built on torch's meta device, which records shapes only.
+    The module is built on torch's meta device, which records shapes only, with its
+    weight initialisers skipped (they would fill values that do not exist).
 
     Parameters
     ----------
@@ -87,7 +147,7 @@ def module_size(build: Callable[[], torch.nn.Module]) -> tuple[int, int] | None:
         If a tensor of the module would have more elements than a 64-bit count holds.
     """
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _SkipInitialisers():
             module = build()
     except Exception as error:  # noqa: BLE001 - the real build that follows raises it again
         if isinstance(error, RuntimeError) and "overflow" in str(error).lower():

@@ -1,10 +1,13 @@
 """sknn._sizes: networks too large for the machine are refused before anything is allocated,
 with a ValueError naming the parameters that set their size (#16)."""
 
+import numpy as np
 import pytest
 import torch
 
 import sknn._sizes as sizes
+import sknn.base
+from sknn import ConvNetClassifier, MLPClassifier, SequenceClassifier, TransformerClassifier
 from sknn._sizes import check_memory, check_module_size, memory_limit, module_size
 
 
@@ -72,3 +75,103 @@ def test_check_memory_on_a_gpu_names_the_device(monkeypatch):
 def test_nothing_is_refused_when_the_memory_is_unknown(monkeypatch):
     monkeypatch.setattr(sizes, "memory_limit", lambda device=None: None)
     check_memory(10**30, {"n": 10**30}, owner="Net")
+
+
+def test_initialisers_and_random_factories_of_meta_tensors_are_skipped_and_nothing_else():
+    class Initialised(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.empty(3, 4))
+            torch.nn.init.normal_(self.a, std=0.1)
+            torch.nn.init.kaiming_uniform_(tensor=self.a, a=5**0.5)
+            torch.nn.init.trunc_normal_(self.a)
+            torch.nn.init.orthogonal_(self.a)
+            torch.nn.init.constant_(self.a, 2.0)
+            self.b = torch.nn.Parameter(torch.randn(5, 2))
+            self.register_buffer("c", torch.rand_like(self.b))
+            with torch.no_grad():
+                self.b.fill_(1.0).uniform_().normal_()
+            self.register_buffer("d", torch.zeros(7).bernoulli_(0.5))
+
+    assert module_size(Initialised) == (12 + 10, 10 + 7)
+    with torch.device("meta"), sizes._SkipInitialisers():
+        assert Initialised().c.is_meta
+        real = torch.ones(2, 3, device="cpu")
+        torch.nn.init.constant_(real, 3.0)  # a tensor with values is filled as usual
+        torch.manual_seed(0)
+        drawn = torch.randn(4, device="cpu")
+    assert real.eq(3.0).all()
+    torch.manual_seed(0)
+    assert torch.equal(drawn, torch.randn(4))
+
+
+def _fit_tabular(estimator, rng, numeric_only=False):
+    import pandas as pd
+
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=40),
+            "b": rng.normal(size=40),
+            "c": pd.Categorical(rng.choice(list("xyz"), 40)),
+        }
+    )
+    return estimator.fit(X[["a", "b"]] if numeric_only else X, np.arange(40) % 2)
+
+
+def _fit_sequences(estimator, rng):
+    series = [rng.normal(size=(int(n), 2)).astype("float32") for n in rng.integers(5, 12, 20)]
+    return estimator.fit(series, np.arange(20) % 2)
+
+
+def _fit_text(estimator, rng):
+    return estimator.fit(["a b c", "b c d e", "c d", "e"] * 5, np.arange(20) % 2)
+
+
+def _fit_images(estimator, rng):
+    return estimator.fit(rng.normal(size=(20, 8, 8, 1)).astype("float32"), np.arange(20) % 2)
+
+
+_FITS = {
+    "mlp": (
+        lambda: MLPClassifier(hidden_layer_sizes=(5, 4), batch_norm=True),
+        lambda estimator, rng: _fit_tabular(estimator, rng, numeric_only=True),
+    ),
+    "tabular": (lambda: MLPClassifier(categorical_features=[2]), _fit_tabular),
+    "periodic": (
+        lambda: MLPClassifier(categorical_features=[2], numeric_embedding="periodic"),
+        _fit_tabular,
+    ),
+    "piecewise_linear": (
+        lambda: MLPClassifier(categorical_features=[2], numeric_embedding="piecewise_linear"),
+        _fit_tabular,
+    ),
+    "convnet": (lambda: ConvNetClassifier(), _fit_images),
+    "fcn": (lambda: SequenceClassifier(cell="fcn"), _fit_sequences),
+    "resnet": (lambda: SequenceClassifier(cell="resnet"), _fit_sequences),
+    "gru": (lambda: SequenceClassifier(cell="gru", pooling="attention"), _fit_sequences),
+    "transformer": (lambda: TransformerClassifier(positional="sinusoidal"), _fit_text),
+    "transformer-learned": (lambda: TransformerClassifier(positional="learned"), _fit_text),
+}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kind", sorted(_FITS))
+def test_every_network_is_counted_before_it_is_built(kind, monkeypatch):
+    # The size check counts each estimator's network on the meta device: a build it cannot
+    # count there (None) would leave a mistaken size to fail deep inside torch.
+    counted = []
+
+    def spy(build, size_parameters, **kwargs):
+        counted.append(module_size(build))
+        return check_module_size(build, size_parameters, **kwargs)
+
+    monkeypatch.setattr(sknn.base, "check_module_size", spy)
+    make, fit = _FITS[kind]
+    estimator = fit(make().set_params(max_iter=1, random_state=0), np.random.default_rng(0))
+    module = estimator.net_.module_
+    assert counted == [
+        (
+            sum(p.numel() for p in module.parameters()),
+            sum(b.numel() for b in module.buffers()),
+        )
+    ]

@@ -1,6 +1,51 @@
 """Optimizers by name, configured from an estimator's scikit-learn-style parameters."""
 
+import inspect
+
 import torch
+
+
+def _undecorated(function):
+    """``function`` without the decorators that ``functools.wraps`` records around it."""
+    return inspect.unwrap(function)
+
+
+def _eager(torch_class):
+    """``torch_class`` with its entry points freed of their ``torch.compile`` guards.
+
+    torch wraps ``step``, ``zero_grad``, ``add_param_group``, ``state_dict`` and
+    ``load_state_dict`` of every ``torch.optim`` optimizer in decorators that import
+    ``torch._dynamo`` (torch's compiler stack) on their first call, 1-2 s of a CPU
+    process's first fit, for graph breaks that matter only when the optimizer itself runs
+    under ``torch.compile``. sknn never compiles the optimizer (``compile=True`` compiles
+    the forward pass), so its optimizers call the undecorated methods: the same updates,
+    bit for bit, and the same step hooks, with ``step`` under ``torch.no_grad`` as torch's
+    wrapper puts it (torch's optimizers here are never ``differentiable``).
+    """
+    raw_step = _undecorated(torch_class.step)
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            return raw_step(self, closure)
+
+    step.__doc__ = raw_step.__doc__
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": torch_class.__name__,
+        "__doc__": f"torch's ``{torch_class.__name__}``, run eagerly (see ``_eager``).",
+        "step": step,
+    }
+    for name in ("zero_grad", "add_param_group", "state_dict", "load_state_dict"):
+        namespace[name] = _undecorated(getattr(torch_class, name))
+    return type(torch_class.__name__, (torch_class,), namespace)
+
+
+Adam = _eager(torch.optim.Adam)
+AdamW = _eager(torch.optim.AdamW)
+SGD = _eager(torch.optim.SGD)
+RMSprop = _eager(torch.optim.RMSprop)
+Adagrad = _eager(torch.optim.Adagrad)
+LBFGS = _eager(torch.optim.LBFGS)
 
 
 def _fused_on_cpu(params):
@@ -12,7 +57,7 @@ def _fused_on_cpu(params):
 
 
 def _adam(params, est):
-    return torch.optim.Adam(
+    return Adam(
         params,
         lr=est.learning_rate_init,
         betas=(est.beta_1, est.beta_2),
@@ -22,7 +67,7 @@ def _adam(params, est):
 
 
 def _adamw(params, est):
-    return torch.optim.AdamW(
+    return AdamW(
         params,
         lr=est.learning_rate_init,
         betas=(est.beta_1, est.beta_2),
@@ -35,7 +80,7 @@ def _adamw(params, est):
 def _sgd(params, est):
     # torch's momentum buffer b <- m*b + g, p <- p - lr*b is scikit-learn's velocity
     # update v <- m*v - lr*g, p <- p + v rescaled by -lr, identical at a constant lr.
-    return torch.optim.SGD(
+    return SGD(
         params,
         lr=est.learning_rate_init,
         momentum=est.momentum,
@@ -44,17 +89,17 @@ def _sgd(params, est):
 
 
 def _rmsprop(params, est):
-    return torch.optim.RMSprop(
+    return RMSprop(
         params, lr=est.learning_rate_init, alpha=est.beta_2, eps=est.epsilon, momentum=0.0
     )
 
 
 def _adagrad(params, est):
-    return torch.optim.Adagrad(params, lr=est.learning_rate_init, eps=est.epsilon)
+    return Adagrad(params, lr=est.learning_rate_init, eps=est.epsilon)
 
 
 def _lbfgs(params, est):
-    return torch.optim.LBFGS(
+    return LBFGS(
         params,
         lr=1.0,
         max_iter=est.max_iter,

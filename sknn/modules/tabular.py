@@ -108,7 +108,8 @@ class PeriodicEmbeddings(nn.Module):
     def __init__(self, n_features, n_frequencies=48, d_embedding=24, sigma=0.01):
         super().__init__()
         self.n_outputs = n_features * d_embedding
-        self.frequencies = nn.Parameter(torch.randn(n_features, n_frequencies) * sigma)
+        self.frequencies = nn.Parameter(torch.empty(n_features, n_frequencies))
+        nn.init.normal_(self.frequencies, std=sigma)
         self.linear = _PerFeatureLinear(n_features, 2 * n_frequencies, d_embedding)
 
     def forward(self, x):
@@ -140,15 +141,19 @@ class PiecewiseLinearEmbeddings(nn.Module):
 
     def __init__(self, edges, d_embedding=24):
         super().__init__()
-        edges = [torch.as_tensor(e, dtype=torch.float32).reshape(-1) for e in edges]
+        # The tables follow from the edges (data, held on the CPU), so they are computed on
+        # the CPU and then copied to the device the module is built on: on the meta device
+        # (sknn's size check) the copy only records shapes.
+        cpu = torch.device("cpu")
+        edges = [torch.as_tensor(e, dtype=torch.float32, device=cpu).reshape(-1) for e in edges]
         n_features = len(edges)
         n_bins = max([len(e) - 1 for e in edges] + [1])
-        left = torch.zeros(n_features, n_bins)
-        width = torch.ones(n_features, n_bins)
+        left = torch.zeros(n_features, n_bins, device=cpu)
+        width = torch.ones(n_features, n_bins, device=cpu)
         # Per bin: 1 where the encoding is clipped below at 0 / above at 1; 0 for padding.
-        clip_low = torch.zeros(n_features, n_bins)
-        clip_high = torch.zeros(n_features, n_bins)
-        valid = torch.zeros(n_features, n_bins)
+        clip_low = torch.zeros(n_features, n_bins, device=cpu)
+        clip_high = torch.zeros(n_features, n_bins, device=cpu)
+        valid = torch.zeros(n_features, n_bins, device=cpu)
         for j, e in enumerate(edges):
             t = len(e) - 1
             if t < 1:
@@ -158,11 +163,14 @@ class PiecewiseLinearEmbeddings(nn.Module):
             valid[j, :t] = 1
             clip_low[j, 1:t] = 1
             clip_high[j, : t - 1] = 1
-        self.register_buffer("left", left)
-        self.register_buffer("width", width)
-        self.register_buffer("clip_low", clip_low)
-        self.register_buffer("clip_high", clip_high)
-        self.register_buffer("valid", valid)
+        for name, table in [
+            ("left", left),
+            ("width", width),
+            ("clip_low", clip_low),
+            ("clip_high", clip_high),
+            ("valid", valid),
+        ]:
+            self.register_buffer(name, torch.empty(table.shape).copy_(table))
         self.n_outputs = n_features * d_embedding
         self.linear = _PerFeatureLinear(n_features, n_bins, d_embedding)
 

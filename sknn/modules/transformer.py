@@ -34,13 +34,16 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def __init__(self, d_model: int, max_len: int):
         super().__init__()
-        position = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)
-        frequency = torch.exp(
-            torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model)
-        )
         table = torch.zeros(max_len, d_model)
-        table[:, 0::2] = torch.sin(position * frequency)
-        table[:, 1::2] = torch.cos(position * frequency[: d_model // 2])
+        # On the meta device (shapes only: sknn's size check) there are no values to
+        # compute, and torch's meta ``arange`` would import its compiler stack.
+        if not table.is_meta:
+            position = torch.arange(max_len, dtype=torch.float32).unsqueeze(1)
+            frequency = torch.exp(
+                torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model)
+            )
+            table[:, 0::2] = torch.sin(position * frequency)
+            table[:, 1::2] = torch.cos(position * frequency[: d_model // 2])
         # Not persistent: it is recomputed from the constructor arguments, so saving it in
         # every state dict would only waste space.
         self.register_buffer("table", table, persistent=False)
