@@ -51,10 +51,10 @@ Each fit runs in its own process, which loads the split, fits, predicts and repo
 fit time and its peak resident memory (``VmHWM``: the whole process, interpreter and
 libraries included). With ``--warm`` the process then fits a new copy of the model and
 reports that time too ("warm fit s"; ``--warm 3``: the fastest of three such fits, which
-steadies the sub-second ones against a busy machine): a user's first fit in a session pays
-one-time costs (for sknn's networks torch's import of its compiler stack,
-``torch._dynamo``, 2 s or more, at the first module built on the meta device or the first
-optimizer step), the folds of a cross-validation after it do not. "import + fit s" adds
+steadies the sub-second ones against a busy machine): a user's first fit in a session may
+pay one-time costs that the folds of a cross-validation after it do not (sknn's fits no
+longer import torch's compiler stack, ``torch._dynamo``, which took 1-2 s of the first
+fit before 2026-12-03). "import + fit s" adds
 to the first fit the time the process took to import the contender (scikit-learn's
 gradient boosting; sknn, torch and what they import), after loading only numpy and pandas
 and the data: what a fresh session pays before its first model is fitted. Children run
@@ -389,7 +389,7 @@ def fit_one(contender, folder, threads, warm=0):
     if warm:
         # The same fit again in this process: what each later fit of a session pays (the
         # folds of a cross-validation after the first), without the one-time costs of the
-        # first (torch imports its compiler stack on the first optimizer step).
+        # first.
         times = []
         for _ in range(warm):
             again = make_model(contender, info)

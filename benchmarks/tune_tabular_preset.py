@@ -259,7 +259,7 @@ def main(argv=None):
     for name, data in _splits(args.sets, args.rows):
         if not warmed:
             # One short fit first, so that no candidate's time includes the process's
-            # one-time costs (torch imports its compiler stack on the first optimizer step).
+            # one-time costs.
             fit_mlp(data, dict(max_iter=1, early_stopping=False))
             warmed = True
         hgb_seconds = np.nan
