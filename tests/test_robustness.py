@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
+import sknn.engine.optim
 from sknn import (
     ConvNetClassifier,
     MLPClassifier,
@@ -363,7 +364,7 @@ def test_an_overflowing_line_search_is_divergence_not_a_torch_error(monkeypatch)
     def overflow(self, closure):
         raise RuntimeError("value cannot be converted to type float without overflow")
 
-    monkeypatch.setattr(torch.optim.LBFGS, "step", overflow)
+    monkeypatch.setattr(sknn.engine.optim.LBFGS, "step", overflow)  # torch's, undecorated
     with pytest.raises(ValueError, match="non-finite parameter weights.*line search"):
         reg.fit(X_IRIS, Y_IRIS)
     np.testing.assert_array_equal(reg.predict(X_IRIS), before)
