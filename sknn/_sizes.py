@@ -63,6 +63,7 @@ def memory_limit(device=None) -> int | None:
     return min(limits) if limits else None
 
 
+#: In-place tensor fills, skipped on meta tensors (they would write values that do not exist).
 _FILLS = frozenset(
     {
         torch.Tensor.normal_,

@@ -5,11 +5,6 @@ import inspect
 import torch
 
 
-def _undecorated(function):
-    """``function`` without the decorators that ``functools.wraps`` records around it."""
-    return inspect.unwrap(function)
-
-
 def _eager(torch_class):
     """``torch_class`` with its entry points freed of their ``torch.compile`` guards.
 
@@ -18,11 +13,12 @@ def _eager(torch_class):
     ``torch._dynamo`` (torch's compiler stack) on their first call, 1-2 s of a CPU
     process's first fit, for graph breaks that matter only when the optimizer itself runs
     under ``torch.compile``. sknn never compiles the optimizer (``compile=True`` compiles
-    the forward pass), so its optimizers call the undecorated methods: the same updates,
-    bit for bit, and the same step hooks, with ``step`` under ``torch.no_grad`` as torch's
-    wrapper puts it (torch's optimizers here are never ``differentiable``).
+    the forward pass), so its optimizers call the undecorated methods (``inspect.unwrap``):
+    the same updates, bit for bit, and the same step hooks, with ``step`` under
+    ``torch.no_grad`` as torch's wrapper puts it (torch's optimizers here are never
+    ``differentiable``).
     """
-    raw_step = _undecorated(torch_class.step)
+    raw_step = inspect.unwrap(torch_class.step)  # every decorator functools.wraps records
 
     def step(self, closure=None):
         with torch.no_grad():
@@ -36,7 +32,7 @@ def _eager(torch_class):
         "step": step,
     }
     for name in ("zero_grad", "add_param_group", "state_dict", "load_state_dict"):
-        namespace[name] = _undecorated(getattr(torch_class, name))
+        namespace[name] = inspect.unwrap(getattr(torch_class, name))
     return type(torch_class.__name__, (torch_class,), namespace)
 
 
