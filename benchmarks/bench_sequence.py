@@ -21,6 +21,9 @@ The models of part 1:
   nothing else, without the default's statistics of each series (``'series_stats'``);
 - ``fcn-raw``: ``cell='fcn', normalize=None``: the FCN on the values as given, without
   the default's per-series z-normalisation (``normalize='auto'``);
+- ``fcn-time``: ``cell='fcn', time_index=True``: the default with each step's position
+  in time as one more feature (see the sequence user guide: it helps on series aligned in
+  time and hurts on outlines);
 - ``resnet``: ``cell='resnet'``, otherwise default;
 - ``lstm-tuned``: the recurrent network with the per-set settings tuned for issue #5
   (bidirectional LSTM/GRU over patches of consecutive values, five initialisations
@@ -91,6 +94,7 @@ MODELS = [
     "fcn",
     "fcn-series",
     "fcn-raw",
+    "fcn-time",
     "resnet",
     "lstm-tuned",
     "forest",
@@ -291,6 +295,8 @@ def run_ucr(args, log):
                     row = fit_sknn({"cell": "fcn", "normalize": "series"}, raw, seed, args.device)
                 elif model == "fcn-raw":
                     row = fit_sknn({"cell": "fcn", "normalize": None}, raw, seed, args.device)
+                elif model == "fcn-time":
+                    row = fit_sknn({"cell": "fcn", "time_index": True}, raw, seed, args.device)
                 elif model == "resnet":
                     row = fit_sknn({"cell": "resnet"}, raw, seed, args.device)
                 elif model == "lstm-tuned":

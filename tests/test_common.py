@@ -56,6 +56,7 @@ ESTIMATORS = [
     ConvNetClassifier(**CONV_FAST),
     SequenceClassifier(**SEQUENCE_FAST),
     SequenceRegressor(**SEQUENCE_FAST),
+    SequenceClassifier(**SEQUENCE_FAST, time_index=True),
 ]
 
 # Checks that cannot pass, with the reason. Keys are check names.

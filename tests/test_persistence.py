@@ -94,7 +94,9 @@ CASES = {
         ("predict",),
     ),
     "SequenceRegressor-resnet": (
-        SequenceRegressor(hidden_size=8, cell="resnet", normalize="series_stats", **QUICK),
+        SequenceRegressor(
+            hidden_size=8, cell="resnet", normalize="series_stats", time_index=True, **QUICK
+        ),
         SEQUENCES,
         SEQUENCES[:, -1, 0],
         ("predict",),
@@ -175,6 +177,7 @@ def test_round_trip_gives_identical_outputs(name, fitted, tmp_path, no_unpicklin
         "channel_mean_",
         "channel_scale_",
         "series_stats_kept_",
+        "time_index_span_",
     ):
         if hasattr(est, attribute):
             np.testing.assert_array_equal(getattr(restored, attribute), getattr(est, attribute))

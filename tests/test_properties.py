@@ -312,6 +312,7 @@ SEQUENCE_CHOICES = {
     "bidirectional": ([False, True], []),
     "pooling": (["auto", "last", "mean", "max", "attention"], ["bogus"]),
     "normalize": ([None, "series", "series_stats", "channel", "auto"], ["bogus", True]),
+    "time_index": ([False, True], ["yes"]),
     "max_len": ([None, 3], [0]),
     "dense_sizes": ([(), (3,)], [(0,)]),
     "input_kind": (["auto", "sequences", "text"], ["bogus"]),

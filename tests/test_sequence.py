@@ -18,6 +18,7 @@ from sknn.data.sequences import (
     check_sequences,
     series_statistics,
     with_series_statistics,
+    with_time_index,
 )
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
 from sknn.timeseries import make_windows
@@ -409,6 +410,71 @@ def test_normalize_channel_leaves_padding_out():
     # A series predicts alike alone and padded among longer ones.
     alone = est.predict_proba([X[0]])
     np.testing.assert_allclose(est.predict_proba(X)[:1], alone, atol=1e-5)
+
+
+def _spikes(n=40, n_steps=64, seed=0):
+    """Series of zeros with one spike, early for class 0 and late for class 1, and far
+    from both ends: the FCN's receptive field (15 steps) never reaches an end from it."""
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 2
+    X = np.zeros((n, n_steps, 1), dtype=np.float32)
+    X[np.arange(n), np.where(y == 0, rng.randint(16, 28, n), rng.randint(36, 48, n)), 0] = 1
+    return X, y
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_time_index_tells_the_convolutions_where_a_pattern_lies(Estimator):
+    X, y = _spikes()
+    params = dict(FAST, cell="fcn", normalize=None, max_iter=30)
+    # Convolutions and average pooling are blind to where the spike lies: every series
+    # gets the same output.
+    blind = Estimator(**params).fit(X, y)
+    assert blind.time_index_span_ is None
+    assert blind.module_.blocks[0].conv.in_channels == 1
+    output = _output(blind, X)
+    np.testing.assert_allclose(output, np.broadcast_to(output[:1], output.shape), atol=1e-5)
+    # With each step's position as a second feature, they tell early from late.
+    est = Estimator(**params, time_index=True).fit(X, y)
+    assert est.time_index_span_ == 64
+    assert est.module_.blocks[0].conv.in_channels == 2
+    X_new, y_new = _spikes(seed=1)
+    if is_classifier(est):
+        assert est.score(X, y) > 0.9 and est.score(X_new, y_new) > 0.9
+    else:
+        assert est.score(X_new, y_new) > 0.5  # R^2 of the 0/1 target
+    # warm_start keeps the first fit's span, as predict does.
+    est.set_params(warm_start=True, max_iter=1).fit(X[:, :50], y)
+    assert est.time_index_span_ == 64
+
+
+def test_time_index_on_ragged_sequences():
+    X = _ragged(n=12, d=2)
+    span = max(len(x) for x in X)
+    padded, lengths = check_sequences(X)
+    # The same ramp for every sequence, from -1 at its first step to 1 at step span - 1,
+    # after the features; zero on the padding.
+    with_time = with_time_index(padded, lengths, span)
+    assert with_time.shape == (12, span, 3) and with_time.dtype == np.float32
+    np.testing.assert_array_equal(with_time[:, :, :2], padded)
+    for i, length in enumerate(lengths):
+        np.testing.assert_allclose(with_time[i, :length, 2], np.linspace(-1, 1, span)[:length])
+        assert not with_time[i, length:].any()
+    est = SequenceClassifier(**FAST, time_index=True).fit(X, np.arange(12) % 2)
+    assert est.time_index_span_ == span
+    # A series predicts alike alone and padded among longer ones.
+    np.testing.assert_allclose(est.predict_proba(X)[:1], est.predict_proba([X[0]]), atol=1e-5)
+    # A series longer than any seen at fit continues the ramp past 1.
+    longer = np.random.RandomState(1).normal(size=(3 * span, 2))
+    assert np.isfinite(est.predict_proba([longer])).all()
+    # The recurrent cells read it too, as one more feature.
+    gru = SequenceClassifier(**FAST, cell="gru", time_index=True).fit(X, np.arange(12) % 2)
+    assert gru.module_.rnn.input_size == 3
+
+
+def test_time_index_refuses_text():
+    with pytest.raises(ValueError, match="time_index=True .* text input"):
+        SequenceClassifier(**FAST, time_index=True).fit(REVIEWS, LABELS)
+    assert SequenceClassifier(**FAST).fit(REVIEWS, LABELS).time_index_span_ is None
 
 
 @pytest.mark.parametrize(

@@ -319,6 +319,49 @@ def with_series_statistics(X, lengths, statistics):
     return np.concatenate([X, repeated], axis=2).astype(np.float32)
 
 
+def with_time_index(X, lengths, span):
+    """``X`` with each step's position in time appended as one more feature.
+
+    For ``time_index=True`` of the sequence estimators: step ``t`` (counted from each
+    sequence's first step) gets ``2 * t / (span - 1) - 1``, a ramp from -1 at the first
+    step to 1 at step ``span - 1``, the same for every sequence, so that sequences of
+    different lengths agree on what a step's value means; steps beyond ``span`` continue
+    the ramp past 1. The padding after a sequence's end stays zero.
+
+    Convolutions with global average pooling do not see where in a sequence a pattern
+    lies; this feature tells them, which helps on series aligned in time (the hours of a
+    day, the samples after a trigger) and hurts where the starting point is arbitrary
+    (outlines traced from any point).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_timesteps, n_features)
+        Zero-padded sequences, as :func:`check_sequences` returns them.
+    lengths : ndarray of shape (n_samples,)
+        The true length of each sequence.
+    span : int
+        The length over which the ramp goes from -1 to 1: the longest training sequence.
+
+    Returns
+    -------
+    X_with_time : ndarray of shape (n_samples, n_timesteps, n_features + 1), dtype float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.data.sequences import check_sequences, with_time_index
+    >>> X, lengths = check_sequences([[5.0, 6.0, 7.0], [8.0, 9.0]])
+    >>> with_time_index(X, lengths, span=3)[:, :, 1]
+    array([[-1.,  0.,  1.],
+           [-1.,  0.,  0.]], dtype=float32)
+    """
+    n_samples, n_timesteps = X.shape[:2]
+    ramp = 2.0 * np.arange(n_timesteps) / max(span - 1, 1) - 1.0
+    ramp = np.broadcast_to(ramp[np.newaxis, :, np.newaxis], (n_samples, n_timesteps, 1))
+    ramp = np.where(_valid_steps(X, lengths), ramp, 0.0)
+    return np.concatenate([X, ramp], axis=2).astype(np.float32)
+
+
 def _series_moments(X, lengths):
     """Each sequence's mean and standard deviation over its valid steps, feature by
     feature: two ``(n_samples, n_features)`` float64 arrays."""

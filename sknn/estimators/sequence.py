@@ -25,6 +25,7 @@ from sknn.data.sequences import (
     standardize_channels,
     varying_statistics,
     with_series_statistics,
+    with_time_index,
 )
 from sknn.modules.convolutional_sequence import KERNEL_SIZES, ConvSequenceModule
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
@@ -102,6 +103,7 @@ class _BaseSequence(BaseNeuralNet):
         "validation_split": [StrOptions({"last", "random"})],
         "validation_gap": [Count(0, None, closed="left")],
         "normalize": [StrOptions({"auto", "series", "series_stats", "channel"}), None],
+        "time_index": ["boolean"],
         "max_iter": [Count(1, None, closed="left"), StrOptions({"auto"})],
     }
 
@@ -129,6 +131,11 @@ max_iter : int or 'auto', default='auto'
             return X, self._validate_targets(y)
 
         if self._is_text(X):
+            if self.time_index:
+                raise ValueError(
+                    "time_index=True appends each step's position to numeric sequences; "
+                    "text input has none (its tokens are embedded). Pass time_index=False."
+                )
             self.input_kind_ = "text"
             self.vectorizer_ = TextVectorizer(
                 tokenizer=self.tokenizer,
@@ -140,6 +147,7 @@ max_iter : int or 'auto', default='auto'
             )
             self.normalize_ = None
             self.channel_mean_ = self.channel_scale_ = self.series_stats_kept_ = None
+            self.time_index_span_ = None
             ids = self.vectorizer_.fit_transform(X)
             X = {"x": ids, "lengths": np.count_nonzero(ids, axis=1).astype(np.int64)}
             y = self._check_y(y)
@@ -181,7 +189,8 @@ max_iter : int or 'auto', default='auto'
                     X["x"], X["lengths"], self.channel_mean_, self.channel_scale_
                 )
                 self.series_stats_kept_ = varying_statistics(statistics)
-            X["x"] = self._normalized(X["x"], X["lengths"])
+            self.time_index_span_ = int(X["lengths"].max()) if self.time_index else None
+            X["x"] = self._network_input(X["x"], X["lengths"])
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
         self.cell_ = self._resolved_cell()
@@ -204,12 +213,20 @@ max_iter : int or 'auto', default='auto'
                 f"{type(self).__name__} is expecting {self._n_step_features} features per "
                 "time step as input."
             )
-        X["x"] = self._normalized(X["x"], X["lengths"])
+        X["x"] = self._network_input(X["x"], X["lengths"])
         return X
 
     def _check_sequences(self, X):
         padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
         return {"x": padded, "lengths": lengths}
+
+    def _network_input(self, padded, lengths):
+        """What the network reads of numeric sequences: ``padded`` normalised, then with
+        the time index appended when ``time_index`` asked for it at fit."""
+        X = self._normalized(padded, lengths)
+        if self.time_index_span_ is not None:
+            X = with_time_index(X, lengths, self.time_index_span_)
+        return X
 
     def _normalized(self, padded, lengths):
         """``padded`` with ``normalize_`` applied (the fitted statistics for 'channel' and
@@ -576,6 +593,22 @@ _SEQUENCE_PARAMETERS = """
         with each feature's units changed at random, as given fell to 0.956 and 'channel'
         stayed at 0.992); None for the regressor and for the 2-D form, whose columns are
         features to scikit-learn. Text input is never normalised. See ``normalize_``.
+
+    time_index : bool, default=False
+        Give the network each step's position in time as one more feature, after the
+        normalisation: a ramp from -1 at each sequence's first step to 1 at the last step
+        of the longest training sequence (``time_index_span_``), the same for every
+        sequence, continued past 1 by longer ones at predict. The convolutional encoders
+        with average pooling do not otherwise see where in a sequence a pattern lies.
+        It helps on series aligned in time (the hours of a day, the samples after a
+        trigger) and hurts where a series' starting point is arbitrary (outlines traced
+        from any point): with the default FCN, three seeds, ItalyPowerDemand 0.962 to
+        0.970 (ten seeds 0.961 to 0.968, where the random forest scores 0.969), ACSF1
+        0.877 to 0.900, PLAID 0.875 to 0.891, aeon's PickupGestureWiimoteZ 0.807 to
+        0.893, unchanged on GunPoint, BasicMotions and UnitTest, JapaneseVowels 0.992 to
+        0.991, but OSULeaf 0.979 to 0.927 and ArrowHead 0.844 to 0.792, both leaf and
+        arrowhead outlines; so it is not the default. Numeric input only: text raises an
+        error.
 """
 
 _SEQUENCE_ATTRIBUTES = """
@@ -601,6 +634,10 @@ _SEQUENCE_ATTRIBUTES = """
         network: those that vary across the training sequences (a standard deviation
         above 1e-3). On series z-normalised beforehand none does, and the network is
         exactly that of ``normalize='series'``. Else None.
+
+    time_index_span_ : int or None
+        With ``time_index=True``, the length of the longest training sequence: the time
+        index reaches 1 at its last step. Else None.
 
     vectorizer_ : TextVectorizer or None
         The text front end fitted on text input, else None.
@@ -781,6 +818,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         validation_split="last",
         validation_gap=0,
         normalize="auto",
+        time_index=False,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -839,6 +877,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         self.validation_split = validation_split
         self.validation_gap = validation_gap
         self.normalize = normalize
+        self.time_index = time_index
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
@@ -969,6 +1008,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         validation_split="last",
         validation_gap=0,
         normalize=None,
+        time_index=False,
         loss="squared_error",
     ):
         self.cell = cell
@@ -1026,6 +1066,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         self.validation_split = validation_split
         self.validation_gap = validation_gap
         self.normalize = normalize
+        self.time_index = time_index
         self.loss = loss
 
     _parameter_constraints: dict = {
