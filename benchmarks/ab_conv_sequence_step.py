@@ -5,6 +5,8 @@ default: this tree for both) and times a forward and backward pass of the same
 ``ConvSequenceModule`` (same weights) over the same batches, the two interleaved, for:
 
 - ``ragged``: 16 series of 100 to 1,344 steps (log-uniform, as PLAID's), 3 features;
+- ``plaid``: 16 series with the lengths of 16 of PLAID's training series drawn at random
+  (100 to 1,344 steps, median 300), 3 features (needs sktime's data files);
 - ``fixed``: 16 series of 427 steps (OSULeaf's length), 1 feature;
 - ``long``: 8 series of 1,460 steps (ACSF1's), 1 feature.
 
@@ -28,7 +30,12 @@ from pathlib import Path
 
 import torch
 
-SHAPES = {"ragged": (16, 1344, 3), "fixed": (16, 427, 1), "long": (8, 1460, 1)}
+SHAPES = {
+    "ragged": (16, 1344, 3),
+    "plaid": (16, 1344, 3),
+    "fixed": (16, 427, 1),
+    "long": (8, 1460, 1),
+}
 
 
 def load(tree, name):
@@ -43,8 +50,14 @@ def batches(kind, n_batches=10, seed=0):
     n, steps, features = SHAPES[kind]
     generator = torch.Generator().manual_seed(seed)
     out = []
+    if kind == "plaid":
+        from sknn.datasets import load_ucr
+
+        plaid = torch.tensor([len(x) for x in load_ucr("PLAID")[0]])
     for _ in range(n_batches):
-        if kind == "ragged":
+        if kind == "plaid":
+            lengths = plaid[torch.randperm(len(plaid), generator=generator)[:n]]
+        elif kind == "ragged":
             lengths = torch.exp(torch.empty(n).uniform_(4.6, 7.2, generator=generator))
             lengths = lengths.long().clamp(100, steps)
         else:

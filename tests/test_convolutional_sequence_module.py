@@ -37,19 +37,30 @@ def test_a_sequence_alone_equals_it_padded_among_longer_ones(architecture, pooli
             torch.testing.assert_close(alone, batch[i : i + 1], atol=1e-5, rtol=1e-5)
 
 
-def _one_masked_piece(h, lengths):
-    mask = (torch.arange(h.shape[2]) < lengths[:, None]).unsqueeze(1).to(h.dtype)
-    return None, [(h * mask, mask, lengths)]
+def _masked(h, lengths, gap):
+    return convolutional_sequence._Padded(h, lengths, masked=True)
 
 
 @pytest.mark.parametrize("architecture", ["fcn", "resnet"])
-def test_cpu_pieces_match_the_masked_path_of_other_devices(architecture, monkeypatch):
+@pytest.mark.parametrize("pooling", ["mean", "max", "last", "attention"])
+def test_cpu_packed_batch_matches_the_masked_path_of_other_devices(
+    architecture, pooling, monkeypatch
+):
     x, lengths = _ragged_batch(seed=1)
+    # The CPU packs the ragged batch: 32 valid steps, each sequence followed by a 4-step
+    # gap (the kernel of 8 reads 4 steps past an end), in 128 steps.
+    assert _module(architecture).gap == 4
+    packed = convolutional_sequence._cpu_layout(x.transpose(1, 2), lengths, gap=4)
+    assert packed.x.shape == (1, 2, 128) and packed.mask.sum() == 32
+    # Back to rows: the batch as given, and each row's mean over its own steps.
+    torch.testing.assert_close(packed.padded(packed.x)[0], x.transpose(1, 2))
+    means = torch.stack([x[i, :n].mean(dim=0) for i, n in enumerate(lengths.tolist())])
+    torch.testing.assert_close(packed.mean(packed.x), means)
     outputs = []
     for masked in (False, True):
         if masked:
-            monkeypatch.setattr(convolutional_sequence, "_pieces_by_length", _one_masked_piece)
-        module = _module(architecture).train()
+            monkeypatch.setattr(convolutional_sequence, "_cpu_layout", _masked)
+        module = _module(architecture, pooling=pooling).train()
         trained = module(x, lengths)
         trained.square().sum().backward()
         running = [
@@ -179,7 +190,7 @@ def test_modules_pickled_with_explicit_padding_still_give_the_same_outputs():
 
 @pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 @pytest.mark.parametrize("architecture", ["fcn", "resnet"])
-def test_the_masked_path_on_cuda_trains_as_the_cpu_pieces_do(architecture):
+def test_the_masked_path_on_cuda_trains_as_the_packed_cpu_batch(architecture):
     # On CUDA every training batch takes the masked batch norm's hand-written backward.
     x, lengths = _ragged_batch(seed=2)
     results = []

@@ -326,9 +326,10 @@ class ConvSequenceModule(nn.Module):
 
     On the CPU the module reads the lengths on the host: a batch whose sequences all have
     the same length takes the plain path (torch's batch norm, a plain mean), and one of
-    different lengths is sorted by length and convolved in up to :data:`MAX_PIECES`
-    pieces, each cut after its longest sequence, so the padding costs little (the batch
-    norm still takes its statistics over the whole batch). On other devices it takes the
+    different lengths is packed into one sequence, the sequences one after another with a
+    few zero steps between them, so the padding after short sequences costs nothing (the
+    batch norm still takes its statistics over the batch's valid steps, and the pooling
+    reads each sequence's own steps). On other devices it takes the
     masked path over the whole padded batch, which gives the same result without reading
     the lengths back from the device (so that a training step can be captured in a CUDA
     graph).
@@ -410,6 +411,15 @@ class ConvSequenceModule(nn.Module):
         self.attention = nn.Linear(out_size, 1) if pooling == "attention" else None
         self.head = dense_head(out_size, dense_sizes, n_outputs, activation, dropout)
 
+    @property
+    def gap(self) -> int:
+        """Zero steps between packed sequences on the CPU: what the widest convolution's
+        'same' padding reads past a sequence's end (``k // 2`` steps, the extra step of an
+        even kernel lying after the sequence). Read from the convolutions, so that a module
+        pickled before packing existed packs too."""
+        sizes = [m.kernel_size[0] for m in self.modules() if isinstance(m, nn.Conv1d)]
+        return max(1, *(k // 2 for k in sizes))
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map a batch of padded sequences to outputs.
 
@@ -441,63 +451,103 @@ class ConvSequenceModule(nn.Module):
             )
         h = x.transpose(1, 2)
         if x.device.type == "cpu":
-            order, pieces = _pieces_by_length(h, lengths)
+            layout = _cpu_layout(h, lengths, self.gap)
         else:
-            # No host synchronisation: one piece, always masked.
-            mask = (torch.arange(n_steps, device=x.device) < lengths[:, None]).unsqueeze(1)
-            mask = mask.to(h.dtype)
-            order, pieces = None, [(h * mask, mask, lengths)]
-        xs, masks, piece_lengths = (list(part) for part in zip(*pieces, strict=True))
+            # No host synchronisation: the padded batch, always masked.
+            layout = _Padded(h, lengths, masked=True)
+        xs, masks = [layout.x], [layout.mask]
         for block in self.blocks:
             xs = block(xs, masks)
-        pooled = torch.cat(
-            [
-                POOLINGS[self.pooling](self, h, mask, piece)
-                for h, mask, piece in zip(xs, masks, piece_lengths, strict=True)
-            ]
-        )
-        if order is not None:
-            pooled = pooled[torch.argsort(order)]
-        return self.head(pooled)
+        if self.pooling == "mean":
+            return self.head(layout.mean(xs[0]))
+        outputs, mask = layout.padded(xs[0])
+        return self.head(POOLINGS[self.pooling](self, outputs, mask, lengths))
 
 
-#: A CPU batch of sequences of different lengths is convolved in up to this many pieces of
-#: similar lengths, each cut after its longest sequence. Two: on PLAID (batches of 16
-#: sequences of 100 to 1,344 steps, two threads), an epoch took 5-20% less time than in
-#: four pieces (less padding saved than the smaller convolutions and the extra masked
-#: batch-norm passes cost), and more pieces took longer still; on 600 synthetic series
-#: of log-uniform lengths from 20 to 1,000 steps, an epoch took 0.65 s in two pieces,
-#: 0.62 s in three, 0.82 s in four and 0.86 s in one (medians of three).
-MAX_PIECES = 2
+class _Padded:
+    """A batch as the blocks read it: the padded ``(N, C, T)`` tensor ``x`` with its mask
+    ``(N, 1, T)`` (1 on valid steps; None when every step is valid).
 
-#: Pieces are cut after a multiple of this many steps.
-PIECE_STEPS = 32
+    ``padded(outputs)`` gives a block output back as rows in the batch's order with their
+    mask, for the pooling; ``mean(outputs)`` is each row's mean over its valid steps."""
+
+    def __init__(self, h, lengths, masked):
+        self.lengths = lengths
+        self.mask = None
+        if masked:
+            steps = torch.arange(h.shape[2], device=h.device)
+            self.mask = (steps < lengths[:, None]).unsqueeze(1).to(h.dtype)
+            h = h * self.mask
+        self.x = h
+
+    def padded(self, outputs):
+        return outputs, self.mask
+
+    def mean(self, outputs):
+        return _mean_pooling(None, outputs, self.mask, self.lengths)
 
 
-def _pieces_by_length(h, lengths):
-    """``(order, pieces)``: the rows of ``h`` (N, C, T) sorted by length (``order``, or None
-    when the batch is one piece in its own order) in pieces ``(h_i, mask_i, lengths_i)``,
-    each cut after its longest sequence, its mask None when every row fills it."""
+class _Packed:
+    """A batch of sequences of different lengths as one sequence ``x`` of shape
+    ``(1, C, S)``: each sequence's valid steps one after another, ``gap`` zero steps after
+    each, and zeros up to a multiple of :data:`PACK_STEPS`; ``mask`` is 0 on the gaps.
+
+    With the gap at least as wide as what the convolutions' 'same' padding reads past an
+    end, and the gaps zeroed after every block (the mask), each sequence's steps are
+    computed as the sequence alone would have them, and the masked batch norm takes its
+    statistics over the valid steps of the batch, as in the padded batch; the padding
+    after short sequences is never computed. ``padded`` and ``mean`` as :class:`_Padded`'s.
+    """
+
+    def __init__(self, h, lengths, gap):
+        n, n_features = len(lengths), h.shape[1]
+        longest = int(lengths.max())
+        steps = torch.arange(longest)
+        self.valid = steps < lengths[:, None]
+        strides = lengths + gap
+        starts = torch.cumsum(strides, 0) - strides
+        total = -(-int(strides.sum()) // PACK_STEPS) * PACK_STEPS
+        # Where each valid step of the padded batch lies in the packed sequence.
+        self.where = (starts[:, None] + steps)[self.valid]
+        values = h[:, :, :longest].transpose(0, 1)[:, self.valid]
+        self.x = h.new_zeros(n_features, total).index_copy(1, self.where, values).unsqueeze(0)
+        self.mask = h.new_zeros(1, 1, total)
+        self.mask[0, 0, self.where] = 1
+        # The row each packed step belongs to: a sequence's gap (zero) counts with it.
+        self.rows = torch.repeat_interleave(torch.arange(n), strides)
+        self.rows = F.pad(self.rows, (0, total - len(self.rows)), value=n - 1)
+        self.lengths, self.shape = lengths, (n, longest)
+
+    def padded(self, outputs):
+        n, longest = self.shape
+        values = outputs[0].index_select(1, self.where)
+        flat = outputs.new_zeros(outputs.shape[1], n * longest)
+        flat = flat.index_copy(1, self.valid.flatten().nonzero().squeeze(1), values)
+        mask = self.valid.unsqueeze(1).to(outputs.dtype)
+        return flat.view(-1, n, longest).transpose(0, 1), mask
+
+    def mean(self, outputs):
+        sums = outputs.new_zeros(outputs.shape[1], self.shape[0])
+        sums = sums.index_add(1, self.rows, outputs[0])
+        return (sums / self.lengths.to(outputs.dtype)).T
+
+
+#: A packed batch is padded at its end to a multiple of this many steps, so that the CPU
+#: convolution kernels prepared for a length are reused from batch to batch.
+PACK_STEPS = 128
+
+
+def _cpu_layout(h, lengths, gap):
+    """The layout of a CPU batch ``h`` (N, C, T): sequences of one length cut after it,
+    without a mask; sequences of different lengths packed (:class:`_Packed`), so that the
+    convolutions and batch norms compute their valid steps and a few gap steps only."""
     n_steps = h.shape[2]
     if len(lengths) and (lengths.min() < 1 or lengths.max() > n_steps):
         raise ValueError(f"lengths must be between 1 and {n_steps}, got {lengths.tolist()}.")
     if len(lengths) == 0 or bool((lengths == lengths[0]).all()):
         longest = int(lengths[0]) if len(lengths) else n_steps
-        return None, [(h[:, :, :longest], None, lengths)]
-    order = torch.argsort(lengths, stable=True)
-    pieces = []
-    for rows in torch.tensor_split(order, min(MAX_PIECES, len(order))):
-        piece_lengths = lengths[rows]
-        longest = int(piece_lengths.max())
-        # A few lengths only, so that the CPU kernels prepared for a shape are reused.
-        longest = min(n_steps, -(-longest // PIECE_STEPS) * PIECE_STEPS)
-        piece = h[rows, :, :longest]
-        if bool((piece_lengths == longest).all()):
-            pieces.append((piece, None, piece_lengths))
-            continue
-        mask = (torch.arange(longest) < piece_lengths[:, None]).unsqueeze(1).to(h.dtype)
-        pieces.append((piece * mask, mask, piece_lengths))
-    return order, pieces
+        return _Padded(h[:, :, :longest], lengths, masked=False)
+    return _Packed(h, lengths, gap)
 
 
 def _lengths_from_ids(ids):
