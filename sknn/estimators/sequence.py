@@ -603,12 +603,12 @@ _SEQUENCE_PARAMETERS = """
         It helps on series aligned in time (the hours of a day, the samples after a
         trigger) and hurts where a series' starting point is arbitrary (outlines traced
         from any point): with the default FCN, three seeds, ItalyPowerDemand 0.962 to
-        0.970 (ten seeds 0.961 to 0.968, where the random forest scores 0.969), ACSF1
-        0.877 to 0.900, PLAID 0.875 to 0.891, aeon's PickupGestureWiimoteZ 0.807 to
-        0.893, unchanged on GunPoint, BasicMotions and UnitTest, JapaneseVowels 0.992 to
-        0.991, but OSULeaf 0.979 to 0.927 and ArrowHead 0.844 to 0.792, both leaf and
-        arrowhead outlines; so it is not the default. Numeric input only: text raises an
-        error.
+        0.968 (ten seeds 0.961 to 0.968, where the random forest scores 0.969), ACSF1
+        0.877 to 0.890, PLAID 0.877 to 0.888, aeon's PickupGestureWiimoteZ 0.813 to
+        0.887, GunPoint 0.993 to 0.991, unchanged on BasicMotions and UnitTest,
+        JapaneseVowels 0.992 to 0.991, but OSULeaf 0.979 to 0.934 and ArrowHead 0.844 to
+        0.792, both leaf and arrowhead outlines; so it is not the default (see the user
+        guide). Numeric input only: text raises an error.
 """
 
 _SEQUENCE_ATTRIBUTES = """
