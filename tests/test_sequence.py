@@ -414,7 +414,7 @@ def test_normalize_channel_leaves_padding_out():
 
 def _spikes(n=40, n_steps=64, seed=0):
     """Series of zeros with one spike, early for class 0 and late for class 1, and far
-    from both ends: the FCN's receptive field (15 steps) never reaches an end from it."""
+    from both ends: the FCN's receptive field (14 steps) never reaches an end from it."""
     rng = np.random.RandomState(seed)
     y = np.arange(n) % 2
     X = np.zeros((n, n_steps, 1), dtype=np.float32)
@@ -464,7 +464,10 @@ def test_time_index_on_ragged_sequences():
     # A series predicts alike alone and padded among longer ones.
     np.testing.assert_allclose(est.predict_proba(X)[:1], est.predict_proba([X[0]]), atol=1e-5)
     # A series longer than any seen at fit continues the ramp past 1.
-    longer = np.random.RandomState(1).normal(size=(3 * span, 2))
+    longer = np.random.RandomState(1).normal(size=(3 * span, 2)).astype(np.float32)
+    ramp = with_time_index(longer[np.newaxis], [3 * span], span)[0, :, 2]
+    np.testing.assert_allclose(np.diff(ramp), 2 / (span - 1), rtol=1e-5)
+    assert ramp[-1] > 1
     assert np.isfinite(est.predict_proba([longer])).all()
     # The recurrent cells read it too, as one more feature.
     gru = SequenceClassifier(**FAST, cell="gru", time_index=True).fit(X, np.arange(12) % 2)
