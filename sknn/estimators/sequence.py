@@ -607,7 +607,7 @@ _SEQUENCE_PARAMETERS = """
         0.877 to 0.890, PLAID 0.877 to 0.888, aeon's PickupGestureWiimoteZ 0.813 to
         0.887, GunPoint 0.993 to 0.991, unchanged on BasicMotions and UnitTest,
         JapaneseVowels 0.992 to 0.991, but OSULeaf 0.979 to 0.934 and ArrowHead 0.844 to
-        0.792, both leaf and arrowhead outlines; so it is not the default (see the user
+        0.781, both leaf and arrowhead outlines; so it is not the default (see the user
         guide). Numeric input only: text raises an error.
 """
 
