@@ -188,6 +188,20 @@ def test_modules_pickled_with_explicit_padding_still_give_the_same_outputs():
         torch.testing.assert_close(module(x, lengths), expected)
 
 
+def test_modules_pickled_before_packing_pack_after_loading():
+    module = _module("fcn").eval()
+    x, lengths = _ragged_batch()
+    with torch.no_grad():
+        expected = module(x, lengths)
+    state = module.__getstate__()
+    del state["gap"]  # as pickled before packing existed
+    old = ConvSequenceModule.__new__(ConvSequenceModule)
+    old.__setstate__(state)
+    assert old.gap == module.gap == 4
+    with torch.no_grad():
+        torch.testing.assert_close(old(x, lengths), expected)
+
+
 @pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
 @pytest.mark.parametrize("architecture", ["fcn", "resnet"])
 def test_the_masked_path_on_cuda_trains_as_the_packed_cpu_batch(architecture):

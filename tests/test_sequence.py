@@ -447,6 +447,17 @@ def test_time_index_tells_the_convolutions_where_a_pattern_lies(Estimator):
     assert est.time_index_span_ == 64
 
 
+def test_estimators_pickled_before_time_index_predict_as_before():
+    X, y = _data(SequenceClassifier, n=20)
+    est = SequenceClassifier(**FAST).fit(X, y)
+    expected = est.predict_proba(X)
+    state = pickle.loads(pickle.dumps(est)).__dict__
+    del state["time_index_span_"], state["time_index"]
+    old = SequenceClassifier.__new__(SequenceClassifier)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict_proba(X), expected)
+
+
 def test_time_index_on_ragged_sequences():
     X = _ragged(n=12, d=2)
     span = max(len(x) for x in X)

@@ -224,7 +224,8 @@ max_iter : int or 'auto', default='auto'
         """What the network reads of numeric sequences: ``padded`` normalised, then with
         the time index appended when ``time_index`` asked for it at fit."""
         X = self._normalized(padded, lengths)
-        if self.time_index_span_ is not None:
+        # getattr: estimators pickled before time_index existed have no span.
+        if getattr(self, "time_index_span_", None) is not None:
             X = with_time_index(X, lengths, self.time_index_span_)
         return X
 

@@ -411,14 +411,12 @@ class ConvSequenceModule(nn.Module):
         self.attention = nn.Linear(out_size, 1) if pooling == "attention" else None
         self.head = dense_head(out_size, dense_sizes, n_outputs, activation, dropout)
 
-    @property
-    def gap(self) -> int:
-        """Zero steps between packed sequences on the CPU: what the widest convolution's
-        'same' padding reads past a sequence's end (``k // 2`` steps, the extra step of an
-        even kernel lying after the sequence). Read from the convolutions, so that a module
-        pickled before packing existed packs too."""
-        sizes = [m.kernel_size[0] for m in self.modules() if isinstance(m, nn.Conv1d)]
-        return max(1, *(k // 2 for k in sizes))
+        self.gap = _packing_gap(self)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "gap" not in self.__dict__:  # pickled before packing existed
+            self.gap = _packing_gap(self)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map a batch of padded sequences to outputs.
@@ -462,6 +460,14 @@ class ConvSequenceModule(nn.Module):
             return self.head(layout.mean(xs[0]))
         outputs, mask = layout.padded(xs[0])
         return self.head(POOLINGS[self.pooling](self, outputs, mask, lengths))
+
+
+def _packing_gap(module):
+    """Zero steps between packed sequences on the CPU: what the widest convolution's 'same'
+    padding reads past a sequence's end (``k // 2`` steps, the extra step of an even kernel
+    lying after the sequence)."""
+    sizes = [m.kernel_size[0] for m in module.modules() if isinstance(m, nn.Conv1d)]
+    return max(1, *(k // 2 for k in sizes))
 
 
 class _Padded:
