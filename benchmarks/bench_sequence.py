@@ -24,6 +24,9 @@ The models of part 1:
 - ``fcn-time``: ``cell='fcn', time_index=True``: the default with each step's position
   in time as one more feature (see the sequence user guide: it helps on series aligned in
   time and hurts on outlines);
+- ``fcn-bf16``: ``cell='fcn', precision='bf16'``: the default trained under bfloat16
+  autocast (prediction stays float32), faster on CPUs whose matrix units compute in
+  bfloat16 (Intel AMX) for series of one length, not for ragged ones;
 - ``resnet``: ``cell='resnet'``, otherwise default;
 - ``lstm-tuned``: the recurrent network with the per-set settings tuned for issue #5
   (bidirectional LSTM/GRU over patches of consecutive values, five initialisations
@@ -95,6 +98,7 @@ MODELS = [
     "fcn-series",
     "fcn-raw",
     "fcn-time",
+    "fcn-bf16",
     "resnet",
     "lstm-tuned",
     "forest",
@@ -297,6 +301,8 @@ def run_ucr(args, log):
                     row = fit_sknn({"cell": "fcn", "normalize": None}, raw, seed, args.device)
                 elif model == "fcn-time":
                     row = fit_sknn({"cell": "fcn", "time_index": True}, raw, seed, args.device)
+                elif model == "fcn-bf16":
+                    row = fit_sknn({"cell": "fcn", "precision": "bf16"}, raw, seed, args.device)
                 elif model == "resnet":
                     row = fit_sknn({"cell": "resnet"}, raw, seed, args.device)
                 elif model == "lstm-tuned":
