@@ -32,10 +32,10 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
 
     In training mode with a ``mask``, the mean and variance of each channel are taken over
     the valid steps only (and the running statistics updated with them), so zero padding
-    after short sequences does not shift the normalisation. Without a mask, and in
-    evaluation mode (running statistics), it is exactly :class:`torch.nn.BatchNorm1d`.
-    :meth:`forward_pieces` normalises a batch held in several pieces of different lengths
-    with the statistics of all of them together.
+    after short sequences does not shift the normalisation; the backward pass is written
+    out (:class:`_MaskedNormReLU`). Without a mask, and in evaluation mode (running
+    statistics), it is exactly :class:`torch.nn.BatchNorm1d`. With ``relu=True`` ReLU
+    follows. With a mask, the output is zero on padding.
 
     Shapes: input ``(N, C, T)``, mask ``(N, 1, T)`` (1 on valid steps, 0 on padding),
     output ``(N, C, T)``.
@@ -51,23 +51,15 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     True
     """
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return self.forward_pieces([x], [mask])[0]
-
-    def forward_pieces(self, xs: list, masks: list, relu: bool = False) -> list:
-        """Normalise the pieces ``xs`` (each ``(N_i, C, T_i)``, with its mask or None) of
-        one batch: in training, with the statistics of their valid steps together. With
-        ``relu``, ReLU follows; the outputs are zero on padding."""
-        if not self.training or (len(xs) == 1 and masks[0] is None):
-            outputs = [super(MaskedBatchNorm1d, self).forward(x) for x in xs]
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, relu: bool = False
+    ) -> torch.Tensor:
+        if not self.training or mask is None:
+            x = super().forward(x)
             # ReLU in place: batch norm's backward reads its input, not its output.
-            return [
-                _masked(F.relu_(x) if relu else x, m) for x, m in zip(outputs, masks, strict=True)
-            ]
+            return _masked(F.relu_(x) if relu else x, mask)
         weight, bias = (self.weight, self.bias) if self.affine else (None, None)
-        *outputs, mean, var, count = _MaskedNormReLU.apply(
-            weight, bias, self.eps, relu, len(xs), *xs, *masks
-        )
+        output, mean, var, count = _MaskedNormReLU.apply(x, mask, weight, bias, self.eps, relu)
         if self.track_running_stats and self.running_mean is not None:
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)
@@ -79,95 +71,67 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
                 unbiased = var * count / (count - 1).clamp(min=1)
                 self.running_mean.lerp_(mean.to(self.running_mean.dtype), momentum)
                 self.running_var.lerp_(unbiased.to(self.running_var.dtype), momentum)
-        return outputs
+        return output
 
 
 class _MaskedNormReLU(torch.autograd.Function):
-    """Training-mode batch norm over the valid steps of a batch held in pieces, then ReLU
+    """Training-mode batch norm over the valid steps of a masked batch, then ReLU
     (optional) and zeros on padding, with a hand-written backward pass.
 
     Written out because autograd over the plain expression keeps many intermediates and
     runs about a hundred elementwise kernels per step of a three-layer network, a third
-    of a CPU step on long ragged series; this keeps one centred copy of each piece and
+    of a CPU step on long ragged series; this keeps one centred copy of the input and
     makes about six passes over it each way. Statistics are at least float32 whatever
-    the autocast dtype (sums over many steps). Returns the outputs, then the batch's mean,
+    the autocast dtype (sums over many steps). Returns the output, then the batch's mean,
     (biased) variance and valid-step count, for the running statistics.
     """
 
     @staticmethod
-    def forward(ctx, weight, bias, eps, relu, n_pieces, *pieces_and_masks):
-        xs, masks = pieces_and_masks[:n_pieces], pieces_and_masks[n_pieces:]
-        dtype = torch.promote_types(xs[0].dtype, torch.float32)
-        count, total = 0.0, 0.0
-        for x, mask in zip(xs, masks, strict=True):
-            if mask is None:
-                count = count + x.shape[0] * x.shape[2]
-                total = total + x.to(dtype).sum(dim=(0, 2))
-            else:
-                count = count + mask.to(dtype).sum()
-                total = total + (x.to(dtype) * mask).sum(dim=(0, 2))
-        count = torch.as_tensor(count, dtype=dtype, device=xs[0].device)
-        mean = total / count
-        centred, squares = [], 0.0
-        for x, mask in zip(xs, masks, strict=True):
-            # Centred and zero on padding: what the backward pass needs of each piece.
-            c = _masked_(x.to(dtype) - mean[:, None], mask)
-            squares = squares + torch.linalg.vector_norm(c, dim=(0, 2)).square()
-            centred.append(c)
-        var = squares / count
+    def forward(ctx, x, mask, weight, bias, eps, relu):
+        dtype = torch.promote_types(x.dtype, torch.float32)
+        count = mask.to(dtype).sum()
+        mean = (x.to(dtype) * mask).sum(dim=(0, 2)) / count
+        # Centred and zero on padding: what the backward pass needs.
+        centred = (x.to(dtype) - mean[:, None]).mul_(mask)
+        var = torch.linalg.vector_norm(centred, dim=(0, 2)).square() / count
         invstd = torch.rsqrt(var + eps)
         scale = invstd if weight is None else invstd * weight.to(dtype)
-        outputs = []
-        for c, mask in zip(centred, masks, strict=True):
-            y = c * scale[:, None]
-            if bias is not None:
-                y.add_(bias.to(dtype)[:, None])
-            if relu:
-                y.relu_()
-            outputs.append(_masked_(y, mask))
+        output = centred * scale[:, None]
+        if bias is not None:
+            output.add_(bias.to(dtype)[:, None])
+        if relu:
+            output.relu_()
+        output.mul_(mask)
         ctx.relu = relu
+        ctx.dtype = x.dtype
         ctx.weight_dtype = None if weight is None else weight.dtype
         ctx.bias_dtype = None if bias is None else bias.dtype
-        ctx.dtypes = [x.dtype for x in xs]
-        ctx.save_for_backward(invstd, scale, count, *centred, *outputs, *masks)
+        ctx.save_for_backward(invstd, scale, count, centred, output, mask)
         ctx.mark_non_differentiable(mean, var, count)
-        return (*[y.to(x.dtype) for y, x in zip(outputs, xs, strict=True)], mean, var, count)
+        return output.to(x.dtype), mean, var, count
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, *grads):
-        invstd, scale, count, *saved = ctx.saved_tensors
-        n = len(ctx.dtypes)
-        centred, outputs, masks = saved[:n], saved[n : 2 * n], saved[2 * n :]
-        gs, sum_g, sum_gc = [], 0.0, 0.0
-        for grad, y, c, mask in zip(grads[:n], outputs, centred, masks, strict=True):
-            if grad is None:
-                g = torch.zeros_like(c)
-            elif ctx.relu:  # y is zero on padding as where ReLU is off
-                g = torch.ops.aten.threshold_backward(grad.to(c.dtype), y, 0)
-            else:
-                g = _masked(grad.to(c.dtype), mask)
-            sum_g = sum_g + g.sum(dim=(0, 2))
-            sum_gc = sum_gc + (g * c).sum(dim=(0, 2))
-            gs.append(g)
+    def backward(ctx, grad, *_):
+        invstd, scale, count, centred, output, mask = ctx.saved_tensors
+        if ctx.relu:  # the output is zero on padding as where ReLU is off
+            g = torch.ops.aten.threshold_backward(grad.to(centred.dtype), output, 0)
+        else:
+            g = grad.to(centred.dtype) * mask
+        sum_g = g.sum(dim=(0, 2))
+        sum_gc = (g * centred).sum(dim=(0, 2))
         # d/dx of (x - mean) * invstd over the valid steps, mean and variance included.
-        a = scale
         b = -scale * invstd * invstd * sum_gc / count
         shift = -scale * sum_g / count
-        grad_xs = []
-        for g, c, mask, dtype in zip(gs, centred, masks, ctx.dtypes, strict=True):
-            # Not in place on g: without ReLU or mask it is the incoming gradient itself.
-            dx = (g * a[:, None]).addcmul_(c, b[:, None])
-            dx = dx.add_(shift[:, None]) if mask is None else dx.addcmul_(mask, shift[:, None])
-            grad_xs.append(dx.to(dtype))
+        # Not in place on g: without ReLU it may be the incoming gradient itself.
+        dx = (g * scale[:, None]).addcmul_(centred, b[:, None]).addcmul_(mask, shift[:, None])
         grad_weight = None if ctx.weight_dtype is None else (sum_gc * invstd).to(ctx.weight_dtype)
         grad_bias = None if ctx.bias_dtype is None else sum_g.to(ctx.bias_dtype)
-        return (grad_weight, grad_bias, None, None, None, *grad_xs, *[None] * n)
+        return dx.to(ctx.dtype), None, grad_weight, grad_bias, None, None
 
 
 class _ConvNormReLU(nn.Module):
-    """A 1-D convolution with 'same' padding, masked batch norm and (optionally) ReLU,
-    applied to a batch held in pieces."""
+    """A 1-D convolution with 'same' padding, masked batch norm and (optionally) ReLU."""
 
     def __init__(self, in_channels, out_channels, kernel_size, relu=True):
         super().__init__()
@@ -189,9 +153,9 @@ class _ConvNormReLU(nn.Module):
         # None: the convolution pads. (Modules pickled before it did carry the tuple.)
         self.padding = None if symmetric else (before, kernel_size - 1 - before)
 
-    def forward(self, xs, masks):
-        xs = [self.conv(x if self.padding is None else F.pad(x, self.padding)) for x in xs]
-        return self.norm.forward_pieces(xs, masks, relu=self.relu)
+    def forward(self, x, mask):
+        x = self.conv(x if self.padding is None else F.pad(x, self.padding))
+        return self.norm(x, mask, relu=self.relu)
 
 
 class _ResidualBlock(nn.Module):
@@ -213,23 +177,15 @@ class _ResidualBlock(nn.Module):
         )
         self.shortcut_norm = MaskedBatchNorm1d(out_channels)
 
-    def forward(self, xs, masks):
-        shortcuts = xs if self.shortcut is None else [self.shortcut(x) for x in xs]
-        shortcuts = self.shortcut_norm.forward_pieces(shortcuts, masks)
+    def forward(self, x, mask):
+        shortcut = self.shortcut_norm(x if self.shortcut is None else self.shortcut(x), mask)
         for conv in self.convs:
-            xs = conv(xs, masks)
-        return [
-            _masked(F.relu(x + shortcut), mask)
-            for x, shortcut, mask in zip(xs, shortcuts, masks, strict=True)
-        ]
+            x = conv(x, mask)
+        return _masked(F.relu(x + shortcut), mask)
 
 
 def _masked(x, mask):
     return x if mask is None else x * mask
-
-
-def _masked_(x, mask):
-    return x if mask is None else x.mul_(mask)
 
 
 def _mean_pooling(module, outputs, mask, lengths):
@@ -453,12 +409,12 @@ class ConvSequenceModule(nn.Module):
         else:
             # No host synchronisation: the padded batch, always masked.
             layout = _Padded(h, lengths, masked=True)
-        xs, masks = [layout.x], [layout.mask]
+        h = layout.x
         for block in self.blocks:
-            xs = block(xs, masks)
+            h = block(h, layout.mask)
         if self.pooling == "mean":
-            return self.head(layout.mean(xs[0]))
-        outputs, mask = layout.padded(xs[0])
+            return self.head(layout.mean(h))
+        outputs, mask = layout.padded(h)
         return self.head(POOLINGS[self.pooling](self, outputs, mask, lengths))
 
 
