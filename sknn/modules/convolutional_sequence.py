@@ -123,8 +123,8 @@ class _MaskedNormReLU(torch.autograd.Function):
         # d/dx of (x - mean) * invstd over the valid steps, mean and variance included.
         b = -scale * invstd * invstd * sum_gc / count
         shift = -scale * sum_g / count
-        # Not in place on g: without ReLU it may be the incoming gradient itself.
-        dx = (g * scale[:, None]).addcmul_(centred, b[:, None]).addcmul_(mask, shift[:, None])
+        # In place on g, a new tensor either way (never the incoming gradient itself).
+        dx = g.mul_(scale[:, None]).addcmul_(centred, b[:, None]).addcmul_(mask, shift[:, None])
         grad_weight = None if ctx.weight_dtype is None else (sum_gc * invstd).to(ctx.weight_dtype)
         grad_bias = None if ctx.bias_dtype is None else sum_g.to(ctx.bias_dtype)
         return dx.to(ctx.dtype), None, grad_weight, grad_bias, None, None
