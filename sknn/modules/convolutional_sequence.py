@@ -88,11 +88,13 @@ class _MaskedNormReLU(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, mask, weight, bias, eps, relu):
+        ctx.dtype = x.dtype
         dtype = torch.promote_types(x.dtype, torch.float32)
+        x = x.to(dtype)  # once: under autocast, a copy
         count = mask.to(dtype).sum()
-        mean = (x.to(dtype) * mask).sum(dim=(0, 2)) / count
+        mean = (x * mask).sum(dim=(0, 2)) / count
         # Centred and zero on padding: what the backward pass needs.
-        centred = (x.to(dtype) - mean[:, None]).mul_(mask)
+        centred = (x - mean[:, None]).mul_(mask)
         var = torch.linalg.vector_norm(centred, dim=(0, 2)).square() / count
         invstd = torch.rsqrt(var + eps)
         scale = invstd if weight is None else invstd * weight.to(dtype)
@@ -103,12 +105,11 @@ class _MaskedNormReLU(torch.autograd.Function):
             output.relu_()
         output.mul_(mask)
         ctx.relu = relu
-        ctx.dtype = x.dtype
         ctx.weight_dtype = None if weight is None else weight.dtype
         ctx.bias_dtype = None if bias is None else bias.dtype
         ctx.save_for_backward(invstd, scale, count, centred, output, mask)
         ctx.mark_non_differentiable(mean, var, count)
-        return output.to(x.dtype), mean, var, count
+        return output.to(ctx.dtype), mean, var, count
 
     @staticmethod
     @torch.autograd.function.once_differentiable
