@@ -8,7 +8,7 @@ amplitude is a nuisance (a sensor's gain), and wrong when it names the class: th
 an appliance draws, the force of a gesture. ``SequenceClassifier``'s default for series of
 one feature per step, ``normalize='series_stats'``, z-normalises each series and gives the
 network what that removed, each series' mean and log standard deviation relative to the
-training set's, as two more features per step.
+training set's (the convolutional encoders take the two beside the pooled features).
 
 The task: noisy series of two shapes (one period of a sine, or a square wave) at two
 amplitudes (1 and 3), the noise scaled with them as a gain would, four classes.

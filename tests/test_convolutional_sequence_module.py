@@ -22,10 +22,13 @@ def _ragged_batch(seed=0):
     return x, lengths
 
 
+@pytest.mark.parametrize("static_features", [(), (1,)])
 @pytest.mark.parametrize("architecture", ["fcn", "resnet"])
 @pytest.mark.parametrize("pooling", ["mean", "max", "last", "attention"])
-def test_a_sequence_alone_equals_it_padded_among_longer_ones(architecture, pooling):
-    module = _module(architecture, pooling=pooling)
+def test_a_sequence_alone_equals_it_padded_among_longer_ones(
+    architecture, pooling, static_features
+):
+    module = _module(architecture, pooling=pooling, static_features=static_features)
     x, lengths = _ragged_batch()
     module.train()
     module(x, lengths)  # running statistics that are not the identity
@@ -93,6 +96,37 @@ def test_masked_batch_norm_takes_statistics_over_valid_steps_only():
         torch.testing.assert_close(out[i, :, :n], expected[i, :, :n], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("architecture", ["fcn", "resnet"])
+def test_static_features_skip_the_convolutions_and_join_the_pooled_vector(architecture):
+    module = _module(architecture, static_features=(0,))
+    # Feature 0 is constant along each sequence (as a sequence's statistics are); the
+    # convolutions read feature 1 only.
+    x, lengths = _ragged_batch()
+    static = torch.tensor([0.5, -2.0, 3.0, 0.0, 1.0, -1.0])
+    x[:, :, 0] = static[:, None] * (torch.arange(9) < lengths[:, None])
+    first = module.blocks[0] if architecture == "fcn" else module.blocks[0].convs[0]
+    first = first.conv
+    assert first.in_channels == 1
+    assert module.head[-1].in_features == 4 + 1
+    module.train()
+    module(x, lengths)
+    module.eval()
+    head, module.head = module.head, torch.nn.Identity()
+    with torch.no_grad():
+        pooled = module(x, lengths)
+        module.head = head
+        # Batch-normalised (here with the running statistics of the training pass).
+        torch.testing.assert_close(pooled[:, 4:], module.static_norm(static[:, None]))
+        expected = head(pooled)
+        torch.testing.assert_close(module(x, lengths), expected)
+        # The convolved part does not depend on the static feature.
+        moved = x.clone()
+        moved[:, :, 0] += 5.0 * (torch.arange(9) < lengths[:, None])
+        module.head = torch.nn.Identity()
+        torch.testing.assert_close(module(moved, lengths)[:, :4], pooled[:, :4])
+        module.head = head
+
+
 def test_token_ids_end_at_their_last_non_zero_id():
     torch.manual_seed(0)
     module = ConvSequenceModule(None, 2, channels=(4, 4, 4), n_vocab=10, embedding_dim=3).eval()
@@ -108,6 +142,10 @@ def test_token_ids_end_at_their_last_non_zero_id():
         (dict(pooling="bogus"), "pooling must be one of"),
         (dict(channels=(4, 4), kernel_sizes=(8, 5, 3)), "one kernel size per entry"),
         (dict(input_size=None), "input_size is required"),
+        (dict(static_features=(2,)), "static_features lists distinct input features"),
+        (dict(static_features=(0, 0)), "static_features lists distinct input features"),
+        (dict(static_features=(0, 1)), "leaving at least one for the convolutions"),
+        (dict(static_features=(1,), n_vocab=5), "none with n_vocab"),
     ],
 )
 def test_invalid_module_arguments_raise_value_errors(kwargs, match):

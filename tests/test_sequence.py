@@ -344,9 +344,13 @@ def test_normalize_series_stats_keeps_what_z_normalising_removes(Estimator):
     np.testing.assert_allclose(est.channel_mean_, X.reshape(-1, 2).mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(est.channel_scale_, X.reshape(-1, 2).std(axis=0), rtol=1e-5)
     # The network reads each feature z-normalised, then each series' relative mean and log
-    # relative standard deviation at every step: six inputs for two features.
+    # relative standard deviation at every step: six inputs for two features. The
+    # convolutions take the two z-normalised features, the head the four statistics
+    # beside the pooled features.
     assert est.series_stats_kept_.tolist() == [True] * 4
-    assert est.module_.blocks[0].conv.in_channels == 6
+    assert est.module_.static_features == (2, 3, 4, 5)
+    assert est.module_.blocks[0].conv.in_channels == 2
+    assert est.module_.head[-1].in_features == est.module_.blocks[-1].conv.out_channels + 4
     # Unlike 'series', one series' amplitude changes its output ...
     louder = X.copy()
     louder[0] *= 10
@@ -357,7 +361,9 @@ def test_normalize_series_stats_keeps_what_z_normalising_removes(Estimator):
     # to the training set's.
     units = np.array([1000.0, 0.01], dtype=np.float32)
     refit = Estimator(**params, normalize="series_stats").fit(X * units - 3, y)
-    np.testing.assert_allclose(_output(refit, X * units - 3), _output(est, X), atol=1e-4)
+    # Up to rounding: the statistics reach the head as they are, and float32 rounding of
+    # the rescaled data moves them by up to 2e-4, which training carries into the outputs.
+    np.testing.assert_allclose(_output(refit, X * units - 3), _output(est, X), atol=5e-3)
     # Series z-normalised beforehand (most of the UCR archive): the statistics are zero,
     # and the network sees only the series.
     z = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
@@ -375,6 +381,40 @@ def test_normalize_series_stats_keeps_what_z_normalising_removes(Estimator):
     constant = X.copy()
     constant[3] = 7.0
     assert np.isfinite(_output(est, constant)).all()
+
+
+def test_series_stats_reach_the_recurrent_cells_as_features_at_every_step():
+    X, y = _data(SequenceClassifier, n=24, T=10, d=1)
+    X = (X * np.random.RandomState(1).lognormal(0, 2, size=(24, 1, 1)) + 3).astype(np.float32)
+    est = SequenceClassifier(**dict(FAST, cell="gru"), normalize="series_stats").fit(X, y)
+    assert est.series_stats_kept_.tolist() == [True, True]
+    assert est.module_.rnn.input_size == 3
+    # The convolutional encoders convolve the series and its time index; the two
+    # statistics between them go to the head.
+    fcn = SequenceClassifier(**FAST, normalize="series_stats", time_index=True).fit(X, y)
+    assert fcn.module_.static_features == (1, 2)
+    assert fcn.module_.blocks[0].conv.in_channels == 2
+
+
+def test_a_fit_from_before_the_statistics_went_to_the_head_predicts_as_it_was_trained(
+    monkeypatch, tmp_path
+):
+    """Files saved when the convolutions read 'series_stats''s statistics at every step
+    load with that network: the fitted estimator has no ``_statistics_to_head``."""
+    import sknn
+
+    X, y = _data(SequenceClassifier, n=24, T=10, d=1)
+    X = (X * np.random.RandomState(1).lognormal(0, 2, size=(24, 1, 1)) + 3).astype(np.float32)
+    with monkeypatch.context() as patch:
+        patch.setattr(SequenceClassifier, "_static_features", lambda self: ())
+        old = SequenceClassifier(**FAST, normalize="series_stats").fit(X, y)
+    assert old.module_.blocks[0].conv.in_channels == 3  # the statistics convolved
+    del old._statistics_to_head
+    expected = old.predict_proba(X)
+    old.save(tmp_path / "old.sknn")
+    loaded = sknn.load(tmp_path / "old.sknn")
+    assert loaded.module_.static_features == ()
+    np.testing.assert_allclose(loaded.predict_proba(X), expected, atol=1e-6)
 
 
 def test_series_statistics_leave_padding_out():

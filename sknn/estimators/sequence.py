@@ -189,6 +189,9 @@ max_iter : int or 'auto', default='auto'
                     X["x"], X["lengths"], self.channel_mean_, self.channel_scale_
                 )
                 self.series_stats_kept_ = varying_statistics(statistics)
+            # The convolutional encoders give the statistics to the head (see
+            # _static_features); a fit saved before that gave them to the convolutions.
+            self._statistics_to_head = True
             self.time_index_span_ = int(X["lengths"].max()) if self.time_index else None
             X["x"] = self._network_input(X["x"], X["lengths"])
             if not self._tabular:
@@ -354,6 +357,7 @@ max_iter : int or 'auto', default='auto'
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
                 embedding_dim=self.embedding_dim,
+                static_features=() if text else self._static_features(),
             )
 
         def build():
@@ -373,6 +377,15 @@ max_iter : int or 'auto', default='auto'
             )
 
         return build()
+
+    def _static_features(self):
+        """The network input's columns that hold ``'series_stats'``'s statistics, which
+        are constant along each sequence: the convolutional encoders give them to the
+        head beside the pooled features instead of convolving them with the series."""
+        if self.normalize_ != "series_stats" or not getattr(self, "_statistics_to_head", False):
+            return ()
+        start = self._n_step_features
+        return tuple(range(start, start + int(np.count_nonzero(self.series_stats_kept_))))
 
     def _module_sizes(self):
         sizes = {
@@ -574,11 +587,13 @@ _SEQUENCE_PARAMETERS = """
         they are nuisance (a sensor's gain, series of very different scales) and hurts
         when they carry the answer (the level of a forecast window, the current an
         appliance draws). 'series_stats' z-normalises each sequence as 'series' does and
-        gives the network what that removed as two more features at every step: the
-        sequence's mean relative to the training set's (``(m - channel_mean_) /
-        channel_scale_``) and the log of its standard deviation relative to the training
-        set's (``log(s / channel_scale_)``, floored at ``log(1e-6)``); on series that were
-        z-normalised beforehand both are constant, and are left out (see
+        gives the network what that removed: the sequence's mean relative to the
+        training set's (``(m - channel_mean_) / channel_scale_``) and the log of its
+        standard deviation relative to the training set's (``log(s / channel_scale_)``,
+        floored at ``log(1e-6)``). The convolutional encoders take the two beside the
+        pooled features, before the dense head, and convolve the shape alone; the
+        recurrent cells read them as two more features at every step. On series that
+        were z-normalised beforehand both are constant, and are left out (see
         ``series_stats_kept_``), so the network is that of 'series'. 'channel'
         standardises each feature with the mean and standard deviation of its values over
         all the training sequences' steps (learned at fit, as a StandardScaler would,

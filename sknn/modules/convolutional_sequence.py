@@ -272,6 +272,10 @@ class ConvSequenceModule(nn.Module):
         embedded by an :class:`torch.nn.Embedding` first.
     embedding_dim : int, default=32
         Size of the embedding vectors; used only with ``n_vocab``.
+    static_features : tuple of int, default=()
+        Input features that are constant along each sequence (a sequence's own
+        statistics, say): read at each sequence's first step, they skip the convolutions,
+        and, batch-normalised, join the pooled vector before the head.
 
     Notes
     -----
@@ -327,6 +331,7 @@ class ConvSequenceModule(nn.Module):
         activation: str = "relu",
         n_vocab: int | None = None,
         embedding_dim: int = 32,
+        static_features: tuple = (),
     ):
         super().__init__()
         _check_choice("architecture", architecture, ARCHITECTURES)
@@ -342,6 +347,26 @@ class ConvSequenceModule(nn.Module):
             )
         if n_vocab is None and input_size is None:
             raise ValueError("input_size is required when n_vocab is None.")
+        static_features = tuple(int(i) for i in static_features)
+        if static_features and (
+            n_vocab is not None
+            or len(set(static_features)) != len(static_features)
+            or not all(0 <= i < input_size for i in static_features)
+            or len(static_features) == input_size
+        ):
+            raise ValueError(
+                "static_features lists distinct input features, from 0 to input_size - 1, "
+                "leaving at least one for the convolutions (none with n_vocab); got "
+                f"{static_features} for input_size={input_size}."
+            )
+        self.static_features = static_features
+        n_static = len(static_features)
+        if n_static:
+            # Index tensors that move with the module: indexing with a Python list would
+            # copy it to the device at every call (not allowed in a captured CUDA graph).
+            kept = [i for i in range(input_size) if i not in static_features]
+            self.register_buffer("_static_index", torch.tensor(static_features), False)
+            self.register_buffer("_kept_index", torch.tensor(kept), False)
         self.architecture = architecture
         self.pooling = pooling
 
@@ -351,7 +376,7 @@ class ConvSequenceModule(nn.Module):
         else:
             self.embedding = None
 
-        widths = [input_size, *channels]
+        widths = [input_size - n_static, *channels]
         if architecture == "fcn":
             blocks = [
                 _ConvNormReLU(widths[i], widths[i + 1], kernel_sizes[i])
@@ -366,7 +391,10 @@ class ConvSequenceModule(nn.Module):
 
         out_size = channels[-1]
         self.attention = nn.Linear(out_size, 1) if pooling == "attention" else None
-        self.head = dense_head(out_size, dense_sizes, n_outputs, activation, dropout)
+        # Batch-normalised: as they are, the statistics of 'series_stats' scored lower on
+        # each of four sets (the sequence user guide's defaults section).
+        self.static_norm = nn.BatchNorm1d(n_static) if n_static else None
+        self.head = dense_head(out_size + n_static, dense_sizes, n_outputs, activation, dropout)
 
         self.gap = _packing_gap(self)
 
@@ -374,6 +402,8 @@ class ConvSequenceModule(nn.Module):
         super().__setstate__(state)
         if "gap" not in self.__dict__:  # pickled before packing existed
             self.gap = _packing_gap(self)
+        if "static_features" not in self.__dict__:  # pickled before they existed
+            self.static_features, self._modules["static_norm"] = (), None
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map a batch of padded sequences to outputs.
@@ -404,6 +434,11 @@ class ConvSequenceModule(nn.Module):
             raise ValueError(
                 f"lengths must have shape ({x.shape[0]},), got {tuple(lengths.shape)}."
             )
+        static = None
+        if self.static_features:
+            # Constant along each sequence: read at its first step, given to the head.
+            static = x[:, 0].index_select(1, self._static_index)
+            x = x.index_select(2, self._kept_index)
         h = x.transpose(1, 2)
         if x.device.type == "cpu":
             layout = _cpu_layout(h, lengths, self.gap)
@@ -414,9 +449,14 @@ class ConvSequenceModule(nn.Module):
         for block in self.blocks:
             h = block(h, layout.mask)
         if self.pooling == "mean":
-            return self.head(layout.mean(h))
-        outputs, mask = layout.padded(h)
-        return self.head(POOLINGS[self.pooling](self, outputs, mask, lengths))
+            pooled = layout.mean(h)
+        else:
+            outputs, mask = layout.padded(h)
+            pooled = POOLINGS[self.pooling](self, outputs, mask, lengths)
+        if static is not None:
+            static = self.static_norm(static.float()).to(pooled.dtype)
+            pooled = torch.cat([pooled, static], dim=1)
+        return self.head(pooled)
 
 
 def _packing_gap(module):
