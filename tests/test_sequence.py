@@ -361,8 +361,8 @@ def test_normalize_series_stats_keeps_what_z_normalising_removes(Estimator):
     # to the training set's.
     units = np.array([1000.0, 0.01], dtype=np.float32)
     refit = Estimator(**params, normalize="series_stats").fit(X * units - 3, y)
-    # Up to rounding: the statistics reach the head as they are, and float32 rounding of
-    # the rescaled data moves them by up to 2e-4, which training carries into the outputs.
+    # Up to rounding: float32 rounding of the rescaled data moves the statistics by up to
+    # 2e-4, and training carries that into the outputs.
     np.testing.assert_allclose(_output(refit, X * units - 3), _output(est, X), atol=5e-3)
     # Series z-normalised beforehand (most of the UCR archive): the statistics are zero,
     # and the network sees only the series.
