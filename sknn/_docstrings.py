@@ -65,7 +65,9 @@ verbose : bool or int, default=False
     (tqdm, or printed lines without it); 2 prints scikit-learn's messages each epoch.
 
 warm_start : bool, default=False
-    Reuse the previous fit's weights and optimizer state as the starting point.
+    Reuse the previous fit's weights and optimizer state as the starting point. The
+    network, and what the first fit learned of X (a vocabulary, a normalisation), stay
+    those of the first fit: parameters that would change them raise a ValueError.
 
 momentum : float, default=0.9
     Momentum of 'sgd'.

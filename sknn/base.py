@@ -350,10 +350,40 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         state.base_lr = self.learning_rate_init
         state.optimizer_steps = 0
 
+    def _fitted_preprocessing_params(self):
+        """The parameters that shape what the first fit learned of X besides the network
+        (a vocabulary, a normalisation's statistics), which warm_start and partial_fit
+        keep as predict does. None here; the estimators that have some name them."""
+        return ()
+
+    def _changed_preprocessing(self):
+        """The names in :meth:`_fitted_preprocessing_params` whose value differs from the
+        first fit's (values that were not plain, such as a callable, are not compared)."""
+        built_with = getattr(self, "_module_params", {})
+        return [
+            name
+            for name in self._fitted_preprocessing_params()
+            if name in built_with and not _same_value(getattr(self, name), built_with[name])
+        ]
+
     def _check_same_network(self):
         """warm_start and partial_fit continue the fitted network: refuse parameters that
         now describe another one (a changed ``hidden_layer_sizes``, ``activation``, ...)
-        instead of silently training the old one."""
+        or another preprocessing of X (a changed ``normalize``, ``min_freq``, ...), which
+        they keep, instead of silently training the old one."""
+        built_with = getattr(self, "_module_params", {})
+        changed = self._changed_preprocessing()
+        if changed:
+            what = ", ".join(
+                f"{name}={getattr(self, name)!r} (fitted with {built_with[name]!r})"
+                for name in changed
+            )
+            raise ValueError(
+                "warm_start=True and partial_fit continue training the fitted network on X "
+                "preprocessed as the first fit learned to (as predict does), but the "
+                f"parameters now ask for different preprocessing: {what}. Fit with "
+                "warm_start=False to preprocess X anew, or set the parameters back."
+            )
         try:
             with torch.device("meta"):
                 wanted = self._build_module_quietly(_empty_input(self._module_input))
@@ -361,7 +391,6 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             return
         if repr(wanted) == repr(self.net_.module_):
             return
-        built_with = self._module_params
         changed = [
             f"{name}={value!r} (fitted with {built_with[name]!r})"
             for name, value in self.get_params(deep=False).items()

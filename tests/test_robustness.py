@@ -188,6 +188,97 @@ def test_continuing_a_fit_with_another_network_is_refused(change, named, how):
         assert clf.coefs_[0].shape == (4, 7)
 
 
+_SERIES = np.random.RandomState(0).normal(size=(20, 12, 1)).astype(np.float32) * 3 + 1
+_SMALL_SEQ = dict(hidden_size=4, batch_size=10, **FAST)
+_SMALL_TF = dict(d_model=8, n_heads=2, n_layers=1, early_stopping=False, batch_size=10, **FAST)
+
+
+@pytest.mark.parametrize(
+    "make, X, change, named",
+    [
+        (
+            lambda: SequenceClassifier(**_SMALL_SEQ),
+            _SERIES,
+            {"normalize": "series"},
+            "normalize='series' (fitted with 'auto')",
+        ),
+        (
+            lambda: SequenceClassifier(**_SMALL_SEQ),
+            _SERIES,
+            {"time_index": True},
+            "time_index=True (fitted with False)",
+        ),
+        (
+            lambda: SequenceClassifier(normalize="channel", **_SMALL_SEQ),
+            _SERIES,
+            {"normalize": None},
+            "normalize=None (fitted with 'channel')",
+        ),
+        (
+            lambda: SequenceClassifier(**_SMALL_SEQ),
+            TEXTS[:20],
+            {"min_freq": 2},
+            "min_freq=2 (fitted with 1)",
+        ),
+        (
+            lambda: SequenceClassifier(**_SMALL_SEQ),
+            TEXTS[:20],
+            {"max_len": 1},
+            "max_len=1 (fitted with None)",
+        ),
+        (
+            lambda: TransformerClassifier(**_SMALL_TF),
+            TEXTS[:20],
+            {"lowercase": False},
+            "lowercase=False (fitted with True)",
+        ),
+        (
+            lambda: TransformerClassifier(**_SMALL_TF),
+            TEXTS[:20],
+            {"max_vocab": 3},
+            "max_vocab=3 (fitted with 20000)",
+        ),
+    ],
+    ids=[
+        "normalize",
+        "time_index",
+        "channel-none",
+        "min_freq",
+        "text-max_len",
+        "tf-lowercase",
+        "tf-max_vocab",
+    ],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_a_fit_with_other_preprocessing_is_refused(make, X, change, named, how):
+    # warm_start and partial_fit keep the first fit's normalisation and vocabulary, as
+    # predict does: a changed parameter would otherwise be ignored without a word.
+    y = np.arange(len(X)) % 2
+    est = make().fit(X, y)
+    before = _fingerprint(est, X)
+    est.set_params(**change, warm_start=how == "warm_start")
+    with pytest.raises(ValueError, match="different preprocessing: " + _escape(named)):
+        if how == "partial_fit":
+            est.partial_fit(X, y)
+        else:
+            est.fit(X, y)
+    _assert_same(_fingerprint(est, X), before)
+    est.set_params(warm_start=False).fit(X, y)  # a fresh fit takes the change
+    for name, value in change.items():
+        assert est._module_params[name] == value
+
+
+def test_continuing_with_preprocessing_that_resolves_the_same_is_allowed():
+    y = np.arange(len(_SERIES)) % 2
+    est = SequenceClassifier(warm_start=True, **_SMALL_SEQ).fit(_SERIES, y)
+    assert est.normalize_ == "series_stats" and est.input_kind_ == "sequences"
+    # What 'auto' resolved to, and the numeric sequences' cut, which applies afresh at
+    # every call (predict's too), may be given.
+    est.set_params(normalize="series_stats", input_kind="sequences", max_len=8).fit(_SERIES, y)
+    est.set_params(normalize="auto", input_kind="auto").partial_fit(_SERIES, y)
+    assert est.n_iter_ == 1
+
+
 def test_continuing_with_training_only_parameters_changed_is_allowed():
     clf = MLPClassifier(hidden_layer_sizes=(8,), warm_start=True, **FAST).fit(X_IRIS, Y_IRIS)
     clf.set_params(learning_rate_init=0.01, alpha=0.1, max_iter=2).fit(X_IRIS, Y_IRIS)

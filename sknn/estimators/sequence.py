@@ -266,6 +266,35 @@ max_iter : int or 'auto', default='auto'
     def _dense_sizes(self):
         return positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
 
+    def _fitted_preprocessing_params(self):
+        # Text: the vocabulary and its reading of documents (max_len and truncating cut
+        # the token ids). Numeric sequences: the normalisation and the time index; their
+        # max_len and truncating apply afresh at every call, predict's included.
+        if self.input_kind_ == "text":
+            return (
+                "input_kind",
+                "time_index",
+                "tokenizer",
+                "lowercase",
+                "max_vocab",
+                "min_freq",
+                "max_len",
+                "truncating",
+            )
+        return ("input_kind", "normalize", "time_index")
+
+    def _changed_preprocessing(self):
+        changed = super()._changed_preprocessing()
+        # 'auto', or the value that 'auto' resolved to, is what the first fit used.
+        if "input_kind" in changed and self.input_kind in ("auto", self.input_kind_):
+            changed.remove("input_kind")
+        if (
+            "normalize" in changed
+            and self._resolved_normalize(self._n_step_features) == self.normalize_
+        ):
+            changed.remove("normalize")
+        return changed
+
     def _resolved_normalize(self, n_step_features):
         """``normalize`` with 'auto' resolved for numeric input read at fit: the class's
         choice for sequences of one feature per step and for several (whose levels often

@@ -351,6 +351,11 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         _check_feature_names(self, X, reset=False)
         return self.vectorizer_.transform(X)
 
+    def _fitted_preprocessing_params(self):
+        # The vocabulary and its reading of documents, which warm_start and partial_fit
+        # keep (max_len also sizes the positional embeddings).
+        return ("tokenizer", "lowercase", "max_vocab", "min_freq", "max_len")
+
     def _bf16_helps(self, device):
         return True  # attention and feed-forward matmuls run on bfloat16 tensor cores
 
