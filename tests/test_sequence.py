@@ -81,7 +81,8 @@ def test_fit_returns_self_and_unfitted_raises(Estimator, cell):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_seeded_refit_is_identical_and_pickle_round_trips(Estimator, cell):
     X, y = _data(Estimator)
-    params = dict(FAST, cell=cell, dropout=0.2, num_layers=2)
+    # Two stacked layers for the recurrent cell (the convolutional encoders have none).
+    params = dict(FAST, cell=cell, dropout=0.2, num_layers=2 if cell == "lstm" else 1)
     first = _output(Estimator(**params).fit(X, y), X)
     est = Estimator(**params).fit(X, y)
     np.testing.assert_array_equal(_output(est, X), first)
@@ -621,6 +622,28 @@ def test_warm_start_and_partial_fit_continue(Estimator, cell):
     assert len(inc.loss_curve_) == 2
     with pytest.raises(ValueError, match="features per time step"):
         inc.partial_fit(X[:, :, :1], y)
+
+
+@pytest.mark.parametrize(
+    "params, named, cell_",
+    [
+        ({"num_layers": 2}, "num_layers=2 applies", "fcn"),
+        ({"num_layers": 3, "bidirectional": True}, "num_layers=3 and bidirectional=True", "fcn"),
+        ({"cell": "resnet", "bidirectional": True}, "bidirectional=True applies", "resnet"),
+    ],
+)
+def test_recurrent_only_params_on_a_convolutional_encoder_warn(params, named, cell_):
+    # cell='auto' trained the LSTM on numeric sequences before the convolutional encoders:
+    # a stacked or bidirectional setting made for it must not vanish without a word.
+    X, y = _data(SequenceClassifier)
+    with pytest.warns(UserWarning, match=named + ".*recurrent cells only.*" + cell_):
+        est = SequenceClassifier(**FAST, **params).fit(X, y)
+    assert est.cell_ == cell_
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*recurrent cells only")
+        SequenceClassifier(**FAST).fit(X, y)  # the defaults: no such warning
+        lstm = SequenceClassifier(**FAST, **{**params, "cell": "lstm"}).fit(X, y)
+    assert lstm.module_.rnn.num_layers == params.get("num_layers", 1)
 
 
 # -- text -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ convolutional network to classify numeric series and the LSTM for text and regre
 """
 
 import textwrap
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -197,6 +198,7 @@ max_iter : int or 'auto', default='auto'
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
         self.cell_ = self._resolved_cell()
+        self._warn_unused_recurrent_params()
         check_consistent_length(X["lengths"], y)
         return X, self._validate_targets(y)
 
@@ -316,6 +318,33 @@ max_iter : int or 'auto', default='auto'
 
     def _convolutional(self):
         return self._resolved_cell() in CONV_CELLS
+
+    def _warn_unused_recurrent_params(self):
+        """The convolutional encoders have no stacked layers nor directions: say so when
+        ``num_layers`` or ``bidirectional`` asked for them (as set for the recurrent cells,
+        which ``cell='auto'`` trained on numeric sequences before the encoders existed)."""
+        if self.cell_ not in CONV_CELLS:
+            return
+        unused = [
+            f"{name}={value!r}"
+            for name, value, default in (
+                ("num_layers", self.num_layers, 1),
+                ("bidirectional", self.bidirectional, False),
+            )
+            if value != default
+        ]
+        if unused:
+            how = "cell='auto' trains 'fcn' on numeric sequences" if self.cell == "auto" else ""
+            one = len(unused) == 1
+            warnings.warn(
+                f"{' and '.join(unused)} {'applies' if one else 'apply'} to the recurrent "
+                f"cells only; the convolutional encoder cell_={self.cell_!r} ignores "
+                f"{'it' if one else 'them'}{' (' + how + ')' if how else ''}. Pass "
+                "cell='lstm', 'gru' or 'rnn' for a recurrent network, or leave "
+                "num_layers=1 and bidirectional=False.",
+                UserWarning,
+                stacklevel=6,  # the user's fit: fit, _fit, _fit_once, _validate_X_y
+            )
 
     def _resolved_pooling(self):
         if self.pooling != "auto":
@@ -544,11 +573,13 @@ _SEQUENCE_PARAMETERS = """
     %(training_parameters)s
 
     num_layers : int, default=1
-        Number of stacked recurrent layers (the recurrent cells only).
+        Number of stacked recurrent layers (the recurrent cells only: the convolutional
+        encoders ignore it, with a warning).
 
     bidirectional : bool, default=False
         Also read each sequence from its end to its start; the per-step outputs are then
-        the two directions concatenated (``2 * hidden_size`` values). Recurrent cells only.
+        the two directions concatenated (``2 * hidden_size`` values). Recurrent cells only
+        (the convolutional encoders ignore it, with a warning).
 
     dropout : float, default=0.0
         Dropout probability between stacked recurrent layers, on the pooled vector and
