@@ -8,6 +8,7 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -622,6 +623,27 @@ def test_warm_start_and_partial_fit_continue(Estimator, cell):
     assert len(inc.loss_curve_) == 2
     with pytest.raises(ValueError, match="features per time step"):
         inc.partial_fit(X[:, :, :1], y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_nested_dataframe_is_read_as_its_sequences(Estimator):
+    # sktime's 'nested_univ' DataFrame (a column per feature, a Series per cell) is the
+    # same data as the 3-D array, and ragged rows the same as the list of sequences.
+    X, y = _data(Estimator, d=2)
+    nested = pd.DataFrame(
+        {f"dim_{j}": [pd.Series(row[:, j]) for row in X] for j in range(X.shape[2])}
+    )
+    est = Estimator(**FAST).fit(nested, y)
+    assert est.n_features_in_ == 2 and not hasattr(est, "feature_names_in_")
+    np.testing.assert_array_equal(_output(est, nested), _output(Estimator(**FAST).fit(X, y), X))
+    ragged = _ragged(n=len(y))
+    nested = pd.DataFrame({f"dim_{j}": [seq[:, j] for seq in ragged] for j in range(2)})
+    est = Estimator(**FAST).fit(nested, y)
+    np.testing.assert_array_equal(_output(est, nested), _output(est, ragged))
+    broken = nested.copy()
+    broken.iat[3, 1] = broken.iat[3, 1][:-1] if len(broken.iat[3, 1]) > 1 else [1.0, 2.0]
+    with pytest.raises(ValueError, match="Row 3 of the nested DataFrame X"):
+        est.predict(broken)
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,41 @@ def test_ragged_multivariate_sequences_are_padded():
     assert_array_equal(X_padded[2, 0], [3, 3, 3])
 
 
+def test_nested_dataframe_rows_are_sequences():
+    # sktime's 'nested_univ' form: a row per sample, a column per feature, each cell the
+    # feature's values over that row's steps; rows may differ in length.
+    nested = pd.DataFrame(
+        {
+            "dim_0": [pd.Series([1.0, 2.0, 3.0]), np.array([4.0]), [5, 6]],
+            "dim_1": [pd.Series([7.0, 8.0, 9.0], index=[5, 6, 7]), np.array([0.5]), [1, 2]],
+        }
+    )
+    X_padded, lengths = check_sequences(nested)
+    assert X_padded.shape == (3, 3, 2)
+    assert_array_equal(lengths, [3, 1, 2])
+    assert_array_equal(X_padded[0], [[1, 7], [2, 8], [3, 9]])
+    assert_array_equal(X_padded[1], [[4, 0.5], [0, 0], [0, 0]])
+    assert_array_equal(X_padded[2, :2], [[5, 1], [6, 2]])
+
+
+@pytest.mark.parametrize(
+    "cells, match",
+    [
+        (
+            {"a": [[1.0, 2.0], [3.0]], "b": [[1.0], [3.0]]},
+            r"Row 0 .* different lengths \('a': 2, 'b': 1\)",
+        ),
+        ({"a": [[1.0, 2.0], 3.0]}, "row 1, column 'a' holds a single value"),
+        ({"a": [[1.0, 2.0], np.ones((2, 2))]}, "row 1, column 'a' holds 2-D data"),
+        ({"a": [[1.0, 2.0], ["x", "y"]]}, "must contain numeric values"),
+        ({"a": [[1.0, 2.0], [np.nan, 1.0]]}, "Input X contains NaN"),
+    ],
+)
+def test_nested_dataframe_errors_name_the_cell(cells, match):
+    with pytest.raises(ValueError, match=match):
+        check_sequences(pd.DataFrame(cells))
+
+
 def test_nothing_is_truncated_by_default():
     sequences = [np.arange(1000.0), np.arange(3.0)]
     X_padded, lengths = check_sequences(sequences)

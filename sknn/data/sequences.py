@@ -23,6 +23,8 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
     - a list (or 1-D object array, or pandas Series) of sequences of possibly different
       lengths, each ``(T_i,)`` or ``(T_i, n_features)``: padded with zeros after its end
       up to the longest, and its length recorded.
+    - a nested DataFrame, sktime's ``'nested_univ'`` form: one row per sample, one column
+      per feature, each cell a sequence (a Series, array or list) of that row's length.
 
     Parameters
     ----------
@@ -77,7 +79,9 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
             "Use '.toarray()' to convert to a dense numpy array."
         )
 
-    if isinstance(X, pd.DataFrame):
+    if is_nested_frame(X):
+        X = nested_frame_sequences(X, input_name)
+    elif isinstance(X, pd.DataFrame):
         X = _dataframe_to_numeric(X, input_name)
     elif isinstance(X, pd.Series):
         X = X.to_numpy()
@@ -85,6 +89,69 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and _is_ragged(X)):
         return _pad_list(list(X), max_len, truncating, input_name)
     return _check_array(X, max_len, truncating, input_name)
+
+
+def is_nested_frame(X):
+    """True for a DataFrame whose cells hold sequences (sktime's ``'nested_univ'`` form):
+    every column of object dtype and a cell of the first row an array-like, not a string
+    (:func:`nested_frame_sequences` then reports any cell that is not a sequence)."""
+    if not isinstance(X, pd.DataFrame) or X.shape[0] == 0 or X.shape[1] == 0:
+        return False
+    if not all(pd.api.types.is_object_dtype(dtype) for dtype in X.dtypes):
+        return False
+    return any(_is_sequence_cell(cell) for cell in X.iloc[0])
+
+
+def _is_sequence_cell(cell):
+    return not isinstance(cell, str | bytes) and np.ndim(cell) > 0
+
+
+def nested_frame_sequences(df, input_name="X"):
+    """The rows of a nested DataFrame as a list of ``(T_i, n_columns)`` arrays.
+
+    Each row's cells are the features of its time steps, so they must have one length.
+
+    Raises
+    ------
+    ValueError
+        For a cell that holds a single value or a sequence of more than one dimension,
+        and for a row whose cells differ in length.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sknn.data.sequences import nested_frame_sequences
+    >>> df = pd.DataFrame({"a": [pd.Series([1.0, 2.0, 3.0]), pd.Series([4.0])],
+    ...                    "b": [pd.Series([0.0, 0.0, 1.0]), pd.Series([5.0])]})
+    >>> [seq.shape for seq in nested_frame_sequences(df)]
+    [(3, 2), (1, 2)]
+    """
+    columns = list(df.columns)
+    sequences = []
+    for i, row in enumerate(df.itertuples(index=False, name=None)):
+        cells = []
+        for column, cell in zip(columns, row, strict=True):
+            if not _is_sequence_cell(cell) or np.ndim(cell) != 1:
+                single = not _is_sequence_cell(cell)
+                what = "a single value" if single else f"{np.ndim(cell)}-D data"
+                raise ValueError(
+                    f"{input_name} is a nested DataFrame (its cells hold sequences), but row "
+                    f"{i}, column {column!r} holds {what}; every cell must be a 1-D sequence "
+                    "(the values of that column's feature at each time step)."
+                )
+            cells.append(_as_float32(np.asarray(cell), input_name))
+        lengths = {len(cell) for cell in cells}
+        if len(lengths) > 1:
+            found = ", ".join(
+                f"{column!r}: {len(cell)}" for column, cell in zip(columns, cells, strict=True)
+            )
+            raise ValueError(
+                f"Row {i} of the nested DataFrame {input_name} has cells of different lengths "
+                f"({found}); its columns are the features of each time step and need one "
+                "length per row."
+            )
+        sequences.append(np.stack(cells, axis=1))
+    return sequences
 
 
 def _is_ragged(X):

@@ -21,6 +21,7 @@ from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegresso
 from sknn.data.sequences import (
     channel_statistics,
     check_sequences,
+    is_nested_frame,
     normalize_series,
     series_statistics,
     standardize_channels,
@@ -524,7 +525,7 @@ def _is_table(X):
     1-D arrays count too, so that they fail as scikit-learn's 1-D input fails.
     """
     if isinstance(X, pd.DataFrame):
-        return True
+        return not is_nested_frame(X)  # a nested frame's cells are sequences
     if not isinstance(X, np.ndarray):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
@@ -752,6 +753,8 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
       keeps scikit-learn's tabular contract: ``n_features_in_`` is ``n_timesteps`` and
       predict needs the same number of columns;
     - a list of arrays ``(T_i,)`` or ``(T_i, n_features)`` of different lengths;
+    - a nested DataFrame (sktime's 'nested_univ' form): a column per feature, each cell
+      that feature's values over the row's steps, read as the list of its rows;
     - raw texts, or lists of string tokens (see ``input_kind``).
 
     Parameters
@@ -784,9 +787,9 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
 
     Notes
     -----
-    ``n_features_in_`` is the number of features per time step for 3-D and list input, the
-    number of columns (time steps) for the 2-D form, and 1 (one column of documents) for
-    text.
+    ``n_features_in_`` is the number of features per time step for 3-D, list and nested
+    DataFrame input, the number of columns (time steps) for the 2-D form, and 1 (one column
+    of documents) for text.
 
     With ``early_stopping=True`` the validation rows are by default the *last* ones
     (``validation_split='last'``). When the rows are not in time order (for example sorted
@@ -979,7 +982,8 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
     X takes the forms :class:`SequenceClassifier` takes: a 3-D array
     ``(n_samples, n_timesteps, n_features)``, a 2-D array or DataFrame
     ``(n_samples, n_timesteps)`` of univariate sequences (scikit-learn's tabular contract:
-    ``n_features_in_`` is ``n_timesteps``), a list of arrays of different lengths, or texts.
+    ``n_features_in_`` is ``n_timesteps``), a list of arrays of different lengths, a nested
+    DataFrame (sktime's 'nested_univ' form), or texts.
 
     Parameters
     ----------
