@@ -161,6 +161,10 @@ def test_predict_with_other_image_shape(fitted):
         (np.zeros((10, 15)), "not a square grey image"),
         (np.zeros((10, 5, 8, 8)), "Cannot tell which axis"),
         (np.zeros(10), "Expected 2D array"),
+        (
+            [np.zeros((8, 8))] * 9 + [np.zeros((9, 9))],
+            r"images of different shapes \(\(8, 8\) and \(9, 9\), among 2",
+        ),
     ],
 )
 def test_fit_rejects_unreadable_images(X, match):

@@ -26,7 +26,19 @@ PREDICT_PIXELS = 2**22
 
 def _ndim(X):
     # Arrays and DataFrames know their ndim; lists and other array-likes only once converted.
-    return X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+    if hasattr(X, "ndim"):
+        return X.ndim
+    try:
+        return np.asarray(X).ndim
+    except ValueError:  # NumPy refuses inhomogeneous shapes: images of different sizes
+        shapes = list(dict.fromkeys(np.shape(x) for x in X))
+        if len(shapes) < 2:
+            raise
+        raise ValueError(
+            f"X holds images of different shapes ({shapes[0]} and {shapes[1]}, among "
+            f"{len(shapes)} shapes); a ConvNetClassifier takes images of one shape. Resize "
+            "or crop them to one shape first."
+        ) from None
 
 
 @fill_doc
