@@ -2,6 +2,8 @@
 
 import pickle
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -803,3 +805,49 @@ def test_warm_start_fit_rebuilds_the_optimizer_with_new_settings():
     assert not np.array_equal(clf.coefs_[0], weights)  # and the weights continued
     clf.partial_fit(X_OK, Y_OK)
     assert int(next(iter(clf.net_.optimizer_.state.values()))["step"]) == 3
+
+
+# -- DataFrames as pandas hands them out ---------------------------------------------------
+
+
+def test_read_only_frame_trains_without_torch_warning():
+    # pandas' copy-on-write hands out read-only arrays; torch's warning about them is not
+    # the user's concern (the input tensors are never written to). torch warns once per
+    # process, so the fit runs in a fresh one, with that warning an error.
+    script = """
+import numpy as np, pandas as pd
+from sknn import MLPClassifier
+df = pd.DataFrame({"a": np.arange(40, dtype=np.float32), "b": [True, False] * 20})
+before = df.copy()
+clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+clf.fit(df, np.arange(40) % 2).predict(df)
+X = np.arange(80, dtype=np.float32).reshape(40, 2)
+X.flags.writeable = False
+clf.fit(X, np.arange(40) % 2).predict(X)
+pd.testing.assert_frame_equal(df, before)
+"""
+    result = subprocess.run(
+        [sys.executable, "-W", "error:The given NumPy array is not writable", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_text_columns_without_categorical_features_name_the_parameter():
+    df = pd.DataFrame(
+        {
+            "x": np.arange(20.0),
+            "colour": ["red", "blue"] * 10,
+            "size": pd.Categorical(["s", "l"] * 10),
+        }
+    )
+    y = np.arange(20) % 2
+    # scikit-learn's message first, then which columns and what reads them.
+    with pytest.raises(
+        ValueError, match=r"could not convert string to float.*Columns 'colour', 'size' of X"
+    ):
+        MLPClassifier(max_iter=2).fit(df, y)
+    clf = MLPClassifier(max_iter=2, categorical_features="from_dtype", random_state=0)
+    assert clf.fit(df, y).predict(df).shape == (20,)

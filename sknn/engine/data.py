@@ -38,10 +38,24 @@ def to_tensor(a, device):
             torch.from_numpy(values).to(device),
             a.shape,
         )
-    t = torch.as_tensor(a)
+    t = shared_tensor(a)
     if t.is_floating_point() and t.dtype != torch.float32:
         t = t.float()
     return t.to(device, non_blocking=True)
+
+
+def shared_tensor(a):
+    """``torch.as_tensor(a)``, sharing a NumPy array's memory even when it is read-only.
+
+    pandas (copy-on-write) and memory-mapped files hand out read-only arrays; torch then
+    warns that writing to the tensor is undefined. sknn never writes into its input
+    tensors, so that warning is not the user's concern and is not shown to them.
+    """
+    if isinstance(a, np.ndarray) and not a.flags.writeable:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return torch.as_tensor(a)
+    return torch.as_tensor(a)
 
 
 def is_sparse(x):
@@ -335,9 +349,7 @@ def _read(arrays, rows):
     return [
         to_tensor(a[rows], "cpu")
         if sp.issparse(a)
-        else torch.from_numpy(
-            np.asarray(a[rows], dtype=np.float32 if a.dtype.kind == "f" else None)
-        )
+        else shared_tensor(np.asarray(a[rows], dtype=np.float32 if a.dtype.kind == "f" else None))
         for a in arrays
     ]
 

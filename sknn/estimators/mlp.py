@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -144,16 +145,20 @@ class _BaseMLP(BaseNeuralNet):
             return self._encode_table(X, reset=reset, mask=mask if reset else None), (
                 self._validate_targets(y)
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            multi_output=True,
-            y_numeric=not hasattr(self, "predict_proba"),
-            dtype=(np.float32, np.float64),
-            reset=reset,
-        )
+        try:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse="csr",
+                multi_output=True,
+                y_numeric=not hasattr(self, "predict_proba"),
+                dtype=(np.float32, np.float64),
+                reset=reset,
+            )
+        except ValueError as error:
+            _explain_text_columns(X, error)
+            raise
         if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
             X = to_float32(X, validated=True)
         return X, self._validate_targets(y)
@@ -842,3 +847,22 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         if self.scoring == "loss":
             return _validation_loss(self, outputs, y_true, sample_weight)
         return super()._score_outputs(outputs, y_true, sample_weight)
+
+
+def _explain_text_columns(X, error):
+    """scikit-learn's "could not convert string to float" for a DataFrame with columns of
+    strings or categories, with the parameter that reads them: raised from ``error``."""
+    if not isinstance(X, pd.DataFrame) or "could not convert" not in str(error):
+        return
+    names = [
+        column
+        for column, dtype in X.dtypes.items()
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
+    if names:
+        shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+        raise ValueError(
+            f"{error}. Columns {shown} of X are not numeric: pass "
+            "categorical_features='from_dtype' to learn an embedding of their values, or "
+            "encode them first (OneHotEncoder, OrdinalEncoder)."
+        ) from error
