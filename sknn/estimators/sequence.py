@@ -335,7 +335,7 @@ max_iter : int or 'auto', default='auto'
             if value != default
         ]
         if unused:
-            how = "cell='auto' trains 'fcn' on numeric sequences" if self.cell == "auto" else ""
+            how = f"cell='auto' trains {self.cell_!r} here" if self.cell == "auto" else ""
             one = len(unused) == 1
             warnings.warn(
                 f"{' and '.join(unused)} {'applies' if one else 'apply'} to the recurrent "
