@@ -668,6 +668,27 @@ def test_recurrent_only_params_on_a_convolutional_encoder_warn(params, named, ce
     assert lstm.module_.rnn.num_layers == params.get("num_layers", 1)
 
 
+@pytest.mark.parametrize(
+    "params, text, named",
+    [
+        ({"min_freq": 2, "embedding_dim": 8}, False, "min_freq=2 and embedding_dim=8 apply"),
+        ({"lowercase": False}, False, "lowercase=False applies to text input only"),
+        ({"normalize": "series"}, True, "normalize='series' applies to numeric sequences"),
+    ],
+)
+def test_params_of_the_other_input_kind_warn(params, text, named):
+    # A text setting on numeric sequences, or a normalisation on text, is not applied:
+    # the fit says so rather than ignoring it without a word.
+    texts, series = (REVIEWS, LABELS), _data(SequenceClassifier)
+    other, own = (texts, series) if text else (series, texts)
+    with pytest.warns(UserWarning, match=named + ".*(is|are) ignored for"):
+        SequenceClassifier(**FAST, **params).fit(*other)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".* ignored (by|for) ")
+        # The same settings on the input kind they belong to: no such warning.
+        SequenceClassifier(**FAST, **params).fit(*own)
+
+
 # -- text -------------------------------------------------------------------------------------
 REVIEWS = ["a good film", "a great film", "good fun", "a bad film", "an awful film", "bad"] * 4
 LABELS = ["pos", "pos", "pos", "neg", "neg", "neg"] * 4

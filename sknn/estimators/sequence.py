@@ -5,6 +5,7 @@ convolutional network or its residual variant); ``cell='auto'`` picks the fully
 convolutional network to classify numeric series and the LSTM for text and regression.
 """
 
+import inspect
 import textwrap
 import warnings
 from numbers import Real
@@ -17,7 +18,12 @@ from sklearn.utils.validation import _check_y, check_consistent_length, validate
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import _with_class_defaults, fill_doc
-from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
+from sknn.base import (
+    BaseNeuralNet,
+    NeuralNetClassifierMixin,
+    NeuralNetRegressorMixin,
+    _same_value,
+)
 from sknn.data.sequences import (
     channel_statistics,
     check_sequences,
@@ -71,6 +77,9 @@ CONV_AUTO_BATCH = 16
 #: as reach ``AUTO_MIN_STEPS`` optimizer steps (see :func:`auto_max_iter`).
 AUTO_EPOCHS = 100
 AUTO_MIN_STEPS = 2000
+
+#: The parameters that only text input reads (its vocabulary and embedding).
+TEXT_PARAMS = ("tokenizer", "lowercase", "max_vocab", "min_freq", "embedding_dim")
 
 #: Time steps (rows x padded length) per forward pass when a convolutional encoder
 #: predicts: bounds the activation maps held at once.
@@ -199,7 +208,7 @@ max_iter : int or 'auto', default='auto'
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
         self.cell_ = self._resolved_cell()
-        self._warn_unused_recurrent_params()
+        self._warn_unused_params()
         check_consistent_length(X["lengths"], y)
         return X, self._validate_targets(y)
 
@@ -320,31 +329,43 @@ max_iter : int or 'auto', default='auto'
     def _convolutional(self):
         return self._resolved_cell() in CONV_CELLS
 
-    def _warn_unused_recurrent_params(self):
-        """The convolutional encoders have no stacked layers nor directions: say so when
-        ``num_layers`` or ``bidirectional`` asked for them (as set for the recurrent cells,
-        which ``cell='auto'`` trained on numeric sequences before the encoders existed)."""
-        if self.cell_ not in CONV_CELLS:
-            return
-        unused = [
-            f"{name}={value!r}"
-            for name, value, default in (
-                ("num_layers", self.num_layers, 1),
-                ("bidirectional", self.bidirectional, False),
-            )
-            if value != default
+    def _non_default(self, names):
+        """``name=value`` for each of ``names`` set to other than its default."""
+        defaults = inspect.signature(type(self)).parameters
+        return [
+            f"{name}={getattr(self, name)!r}"
+            for name in names
+            if not _same_value(getattr(self, name), defaults[name].default)
         ]
-        if unused:
-            how = f"cell='auto' trains {self.cell_!r} here" if self.cell == "auto" else ""
-            one = len(unused) == 1
-            warnings.warn(
-                f"{' and '.join(unused)} {'applies' if one else 'apply'} to the recurrent "
-                f"cells only; the convolutional encoder cell_={self.cell_!r} ignores "
-                f"{'it' if one else 'them'}{' (' + how + ')' if how else ''}. Pass "
-                "cell='lstm', 'gru' or 'rnn' for a recurrent network, or leave "
+
+    def _warn_unused_params(self):
+        """Say so when parameters were set that the fitted encoder or the input kind
+        ignore, instead of ignoring them without a word."""
+        if self.cell_ in CONV_CELLS:
+            # No stacked layers nor directions: as set for the recurrent cells, which
+            # cell='auto' trained on numeric sequences before the encoders existed.
+            unused = self._non_default(("num_layers", "bidirectional"))
+            how = f" (cell='auto' trains {self.cell_!r} here)" if self.cell == "auto" else ""
+            _warn_unused(
+                unused,
+                "the recurrent cells only",
+                f"by the convolutional encoder cell_={self.cell_!r}{how}",
+                "Pass cell='lstm', 'gru' or 'rnn' for a recurrent network, or leave "
                 "num_layers=1 and bidirectional=False.",
-                UserWarning,
-                stacklevel=6,  # the user's fit: fit, _fit, _fit_once, _validate_X_y
+            )
+        if self.input_kind_ == "text":
+            _warn_unused(
+                self._non_default(("normalize",)),
+                "numeric sequences only",
+                "for text, whose tokens are embedded, never normalised",
+                "Leave normalize='auto'.",
+            )
+        else:
+            _warn_unused(
+                self._non_default(TEXT_PARAMS),
+                "text input only",
+                "for numeric sequences (input_kind_='sequences')",
+                "Leave the defaults, or pass input_kind='text' if X is text.",
             )
 
     def _resolved_pooling(self):
@@ -517,6 +538,20 @@ def conv_auto_batch_size(n_train):
     [3, 4, 5, 6, 16, 16]
     """
     return min(n_train, max(CONV_MIN_BATCH, min(CONV_AUTO_BATCH, n_train // 10)))
+
+
+def _warn_unused(unused, applies_to, ignored_by, advice):
+    """A UserWarning that the parameters ``unused`` apply to ``applies_to`` and are
+    ignored ``ignored_by`` (nothing when ``unused`` is empty)."""
+    if not unused:
+        return
+    one = len(unused) == 1
+    warnings.warn(
+        f"{' and '.join(unused)} {'applies' if one else 'apply'} to {applies_to}, and "
+        f"{'is' if one else 'are'} ignored {ignored_by}. {advice}",
+        UserWarning,
+        stacklevel=7,  # the user's fit: fit, _fit, _fit_once, _validate_X_y, the caller
+    )
 
 
 def _is_table(X):
