@@ -154,6 +154,12 @@ def test_5d_input_is_rejected():
         to_image_batch(np.zeros((2, 1, 3, 4, 4)))
 
 
+def test_images_of_different_shapes_are_named():
+    images = [np.zeros((8, 8)), np.zeros((8, 8)), np.zeros((9, 7))]
+    with pytest.raises(ValueError, match=r"different shapes \(\(8, 8\) and \(9, 7\), among 2"):
+        to_image_batch(images)
+
+
 def test_flat_non_square_rows_need_image_shape():
     with pytest.raises(ValueError, match="15 features, which is not a square .* image_shape"):
         to_image_batch(np.zeros((2, 15)))

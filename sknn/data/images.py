@@ -95,6 +95,27 @@ def _image_shape_of_flat(
     return image_shape, channels_last
 
 
+def images_ndim(X) -> int:
+    """The number of dimensions of ``X`` read as an array of images.
+
+    Arrays and DataFrames know it; lists and other array-likes only once converted, which
+    images of different shapes cannot be: a ValueError names two of the shapes.
+    """
+    if hasattr(X, "ndim"):
+        return X.ndim
+    try:
+        return np.asarray(X).ndim
+    except ValueError:  # NumPy refuses inhomogeneous shapes
+        shapes = list(dict.fromkeys(np.shape(x) for x in X))
+        if len(shapes) < 2:
+            raise
+        raise ValueError(
+            f"X holds images of different shapes ({shapes[0]} and {shapes[1]}, among "
+            f"{len(shapes)} shapes); the images must share one shape. Resize or crop them "
+            "to one shape first."
+        ) from None
+
+
 def to_image_batch(
     X,
     *,
@@ -151,7 +172,12 @@ def to_image_batch(
             f"data_format must be one of {', '.join(map(repr, DATA_FORMATS))}, got "
             f"{data_format!r}."
         )
-    X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
+    try:
+        X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
+    except ValueError:
+        if not hasattr(X, "ndim"):
+            images_ndim(X)  # images of different shapes: say so
+        raise
     n_samples = X.shape[0]
 
     if X.ndim == 2:

@@ -3,7 +3,6 @@
 from collections import OrderedDict
 from numbers import Real
 
-import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -16,29 +15,12 @@ from sknn.base import (
     NeuralNetClassifierMixin,
 )
 from sknn.data.augment import RandomShiftFlip
-from sknn.data.images import DATA_FORMATS, to_image_batch
+from sknn.data.images import DATA_FORMATS, images_ndim, to_image_batch
 from sknn.modules.convnet import ACTIVATIONS, ConvNetModule
 
 #: Pixels (N * H * W) per forward pass when predicting: the base's 65536 rows are fine for
 #: an MLP but, as images, would make activation maps of many gigabytes.
 PREDICT_PIXELS = 2**22
-
-
-def _ndim(X):
-    # Arrays and DataFrames know their ndim; lists and other array-likes only once converted.
-    if hasattr(X, "ndim"):
-        return X.ndim
-    try:
-        return np.asarray(X).ndim
-    except ValueError:  # NumPy refuses inhomogeneous shapes: images of different sizes
-        shapes = list(dict.fromkeys(np.shape(x) for x in X))
-        if len(shapes) < 2:
-            raise
-        raise ValueError(
-            f"X holds images of different shapes ({shapes[0]} and {shapes[1]}, among "
-            f"{len(shapes)} shapes); a ConvNetClassifier takes images of one shape. Resize "
-            "or crop them to one shape first."
-        ) from None
 
 
 @fill_doc
@@ -325,7 +307,7 @@ class ConvNetClassifier(
                 "evaluations."
             )
         expected = None if reset else self.input_shape_
-        if _ndim(X) <= 2:
+        if images_ndim(X) <= 2:
             # The flat form: scikit-learn's own checks (feature count, feature names).
             X, y = validate_data(self, X, y, multi_output=True, dtype="numeric", reset=reset)
             images, shape = self._to_images(X, expected)
@@ -339,7 +321,7 @@ class ConvNetClassifier(
         return images, self._validate_targets(y)
 
     def _validate_X(self, X):
-        if _ndim(X) <= 2:
+        if images_ndim(X) <= 2:
             X = validate_data(self, X, dtype="numeric", reset=False)
         return self._to_images(X, self.input_shape_)[0]
 

@@ -850,16 +850,14 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
 
 
 def _explain_text_columns(X, error):
-    """scikit-learn's "could not convert string to float" for a DataFrame with columns of
-    strings or categories, with the parameter that reads them: raised from ``error``."""
+    """scikit-learn's "could not convert string to float" for a DataFrame with columns
+    that ``categorical_features='from_dtype'`` would embed, naming them and that setting:
+    raised from ``error``."""
     if not isinstance(X, pd.DataFrame) or "could not convert" not in str(error):
         return
-    names = [
-        column
-        for column, dtype in X.dtypes.items()
-        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
-    ]
-    if names:
+    mask = tabular.categorical_mask(X, "from_dtype")
+    if mask is not None:
+        names = list(X.columns[mask])
         shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
         raise ValueError(
             f"{error}. Columns {shown} of X are not numeric: pass "
