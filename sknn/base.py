@@ -384,17 +384,27 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 f"parameters now ask for different preprocessing: {what}. Fit with "
                 "warm_start=False to preprocess X anew, or set the parameters back."
             )
-        try:
-            with torch.device("meta"):
-                wanted = self._build_module_quietly(_empty_input(self._module_input))
-        except Exception:  # noqa: BLE001 - a build that needs real tensors: cannot compare
-            return
-        if repr(wanted) == repr(self.net_.module_):
-            return
-        changed = [
-            f"{name}={value!r} (fitted with {built_with[name]!r})"
-            for name, value in self.get_params(deep=False).items()
+        fitted = _module_signature(self.net_.module_)
+        wanted = self._signature_with({})
+        if wanted is None or wanted == fitted:
+            return  # the same network, or a build that needs real tensors: cannot compare
+        params = self.get_params(deep=False)
+        differ = [
+            name
+            for name, value in params.items()
             if name in built_with and not _same_value(value, built_with[name])
+        ]
+        # Name the parameters that change the network by themselves, not those that
+        # only change the training (warm_start, max_iter, ...).
+        first = {name: built_with[name] for name in differ}
+        causes = [
+            name
+            for name in differ
+            if self._signature_with({**first, name: params[name]}) != fitted
+        ]
+        changed = [
+            f"{name}={params[name]!r} (fitted with {built_with[name]!r})"
+            for name in causes or differ
         ]
         what = ": " + ", ".join(changed) if changed else ""
         raise ValueError(
@@ -456,6 +466,23 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self.net_.training_state_ = TrainingState.fresh(
             early_stopping=self.early_stopping, learning_rate_init=self.learning_rate_init
         )
+
+    def _signature_with(self, params):
+        """The :func:`_module_signature` of the module that the parameters, with
+        ``params`` set instead, would build for the fitted input (on the meta device; the
+        estimator is left as it was); None where that build needs real tensors."""
+        attributes = dict(self.__dict__)
+        try:
+            self.__dict__.update(params)
+            with torch.device("meta"):
+                return _module_signature(
+                    self._build_module_quietly(_empty_input(self._module_input))
+                )
+        except Exception:  # noqa: BLE001 - a build that needs real tensors: cannot compare
+            return None
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
 
     def _build_module_quietly(self, X):
         """:meth:`_build_module` without its side effects on the estimator's attributes
@@ -1492,6 +1519,20 @@ def _is_plain(value):
     if isinstance(value, (tuple, list)):
         return all(_is_plain(v) for v in value)
     return False
+
+
+def _module_signature(module):
+    """What a module is, for :meth:`BaseNeuralNet._check_same_network`: its repr and
+    the plain settings of each submodule (a pooling, a token dropout rate), which a repr
+    shows only where the submodule's ``extra_repr`` names them."""
+    settings = {}
+    for name, submodule in module.named_modules():
+        for key, value in vars(submodule).items():
+            if key.startswith("_") or key == "training":
+                continue
+            if isinstance(value, (str, int, float, bool, tuple, type(None))):
+                settings[(name, key)] = value
+    return repr(module), settings
 
 
 def _same_value(a, b):

@@ -21,6 +21,7 @@ from sknn import (
     SequenceRegressor,
     TransformerClassifier,
 )
+from sknn.base import _module_signature
 from sknn.engine.net import TrainingNet
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
@@ -264,6 +265,55 @@ def test_continuing_a_fit_with_other_preprocessing_is_refused(make, X, change, n
     _assert_continuing_refused(est, X, y, change, how, "different preprocessing: " + named)
     for name, value in change.items():
         assert est._module_params[name] == value
+
+
+@pytest.mark.parametrize(
+    "make, X, change, named",
+    [
+        (
+            lambda: SequenceClassifier("lstm", **_SMALL_SEQ),
+            _SERIES,
+            {"pooling": "mean"},
+            "pooling='mean' (fitted with 'auto')",
+        ),
+        (
+            lambda: SequenceClassifier("fcn", pooling="max", **_SMALL_SEQ),
+            _SERIES,
+            {"pooling": "last"},
+            "pooling='last' (fitted with 'max')",
+        ),
+        (
+            lambda: TransformerClassifier(**_SMALL_TF),
+            TEXTS[:20],
+            {"token_dropout": 0.3},
+            "token_dropout=0.3 (fitted with 0.1)",
+        ),
+        (
+            lambda: TransformerClassifier(**_SMALL_TF),
+            TEXTS[:20],
+            {"attention_dropout": 0.1},
+            "attention_dropout=0.1 (fitted with 0.0)",
+        ),
+    ],
+    ids=["lstm-pooling", "fcn-pooling", "tf-token_dropout", "tf-attention_dropout"],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_with_a_setting_the_module_repr_hides_is_refused(make, X, change, named, how):
+    # A pooling or a dropout rate kept as a plain attribute does not show in the module's
+    # repr; the fitted module would keep it while get_params reported the new value.
+    y = np.arange(len(X)) % 2
+    est = make().fit(X, y)
+    kept = _module_signature(est.net_.module_)
+    _assert_continuing_refused(est, X, y, change, how, "different network: " + named + ". Fit")
+    assert _module_signature(est.net_.module_) != kept  # the fresh fit took the change
+
+
+def test_attention_weights_follow_the_fitted_pooling():
+    est = TransformerClassifier(pooling="mean", **_SMALL_TF).fit(TEXTS[:20], np.arange(20) % 2)
+    est.set_params(pooling="cls")  # not refitted: the fitted module still pools the mean
+    tokens, weights = est.attention_weights(["good fun"])
+    assert tokens == [["good", "fun"]]
+    assert weights[0].shape[-1] == len(tokens[0])
 
 
 def test_continuing_with_preprocessing_that_resolves_the_same_is_allowed():

@@ -433,7 +433,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         """
         lengths = np.count_nonzero(ids, axis=1)
         order = np.argsort(-lengths, kind="stable")
-        extra = 1 if self.pooling == "cls" else 0
+        extra = 1 if self.net_.module_.pooling == "cls" else 0
         start = 0
         while start < len(order):
             width = int(lengths[order[start]])
@@ -467,7 +467,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         module.eval()
         device = next(module.parameters()).device
         vocabulary_tokens = self.vectorizer_.inverse_transform(ids)
-        prefix = [CLS_TOKEN] if self.pooling == "cls" else []
+        prefix = [CLS_TOKEN] if module.pooling == "cls" else []
         tokens = [prefix + doc for doc in vocabulary_tokens]
         weights = [None] * len(ids)
         with torch.inference_mode():
