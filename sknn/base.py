@@ -281,6 +281,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 )
         _check_callbacks(self.callbacks)
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+        if not first_pass and getattr(self, "runs_", None) is not None:
+            raise ValueError(
+                f"The fitted model averages the predictions of {len(self.runs_)} networks "
+                "(n_init > 1, ensemble='average'); warm_start=True and partial_fit would "
+                "continue one of them while predict still averaged all. Fit with "
+                "warm_start=False to start again from one network."
+            )
         # A fit or partial_fit that raises leaves the estimator exactly as it was.
         with _unchanged_on_error(self, engine_too=not first_pass):
             if self.n_init > 1:
@@ -308,6 +315,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         resume = first_pass and not incremental and self.resume_from is not None
         with torch_seed_scope(seed, device):
             if first_pass:
+                # A fresh fit replaces what an earlier fit with n_init > 1 kept.
+                for name in ("runs_", "init_scores_", "best_init_"):
+                    self.__dict__.pop(name, None)
                 self._initialize_state(X, device)
                 if parallel is not None:
                     parallel.broadcast_module(self.net_.module_)

@@ -205,6 +205,27 @@ def test_n_init_average_averages_the_runs_predictions():
     )
 
 
+def test_a_refit_with_one_init_replaces_the_averaged_runs():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    reg = MLPRegressor(n_init=2, ensemble="average", max_iter=5, **FAST).fit(X, rng.normal(size=40))
+    reg.set_params(n_init=1, solver="lbfgs", max_iter=50).fit(X, 100 + X[:, 0])
+    assert not hasattr(reg, "runs_") and not hasattr(reg, "init_scores_")
+    assert np.abs(reg.predict(X) - (100 + X[:, 0])).mean() < 5  # the new fit, not the runs
+    clf = MLPClassifier(n_init=2, ensemble="average", max_iter=5, **FAST)
+    clf.fit(X, np.arange(40) % 2).set_params(n_init=1).fit(X, np.array(list("abcd") * 10))
+    assert clf.predict_proba(X).shape == (40, 4)
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_an_averaged_model_is_refused(how):
+    clf = MLPClassifier(n_init=2, ensemble="average", max_iter=5, **FAST).fit(X_IRIS, Y_IRIS)
+    clf.set_params(n_init=1, warm_start=how == "warm_start")
+    with pytest.raises(ValueError, match="averages the predictions of 2 networks"):
+        clf.partial_fit(X_IRIS, Y_IRIS) if how == "partial_fit" else clf.fit(X_IRIS, Y_IRIS)
+    assert len(clf.runs_) == 2
+
+
 def test_n_init_refuses_incremental_use():
     with pytest.raises(ValueError, match="n_init > 1"):
         MLPClassifier(n_init=2, **FAST).partial_fit(X_IRIS, Y_IRIS, classes=[0, 1, 2])
