@@ -323,6 +323,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     parallel.broadcast_module(self.net_.module_)
             else:
                 self._check_same_network()
+                # Like the learning rate, a changed label_smoothing takes effect.
+                self.net_.criterion_.label_smoothing = self._label_smoothing()
                 if not incremental:
                     self._restart_optimizer()
             if resume:
@@ -1233,8 +1235,17 @@ class NeuralNetRegressorMixin(RegressorMixin):
             )
         # Targets beyond float32's range would train on infinity.
         y_train = to_float32(np.asarray(y2, dtype=np.float64), input_name="y")
+        out_activation = "exp" if getattr(self, "loss", None) == "poisson" else "identity"
+        if not first_pass and out_activation != self.out_activation_:
+            fitted = self._module_params.get("loss")
+            raise ValueError(
+                "warm_start=True and partial_fit continue training the fitted network, but "
+                f"loss={self.loss!r} (fitted with {fitted!r}) asks for another output "
+                f"({out_activation!r}, fitted with {self.out_activation_!r}). Fit with "
+                "warm_start=False to train the new network, or set the parameter back."
+            )
         self.n_outputs_ = y2.shape[1]
-        self.out_activation_ = "exp" if getattr(self, "loss", None) == "poisson" else "identity"
+        self.out_activation_ = out_activation
         return y_train
 
     def _validate_targets(self, y):

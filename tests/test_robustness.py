@@ -308,6 +308,30 @@ def test_continuing_with_a_setting_the_module_repr_hides_is_refused(make, X, cha
     assert _module_signature(est.net_.module_) != kept  # the fresh fit took the change
 
 
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_changed_label_smoothing_takes_effect_when_continuing(how):
+    def continued(label_smoothing):
+        clf = MLPClassifier(hidden_layer_sizes=(8,), warm_start=True, **FAST)
+        clf.fit(X_IRIS, Y_IRIS).set_params(label_smoothing=label_smoothing)
+        clf.partial_fit(X_IRIS, Y_IRIS) if how == "partial_fit" else clf.fit(X_IRIS, Y_IRIS)
+        return clf
+
+    same, smoothed = continued(0.0), continued(0.5)
+    assert smoothed.net_.criterion_.label_smoothing == 0.5
+    # Before, the continued fit trained on the first fit's loss: these were equal.
+    assert smoothed.loss_curve_[-1] != same.loss_curve_[-1]
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_with_another_regression_loss_is_refused(how):
+    y = np.abs(X_IRIS[:, 0]) + 0.1
+    reg = MLPRegressor(hidden_layer_sizes=(8,), **FAST).fit(X_IRIS, y)
+    _assert_continuing_refused(
+        reg, X_IRIS, y, {"loss": "poisson"}, how, "loss='poisson' (fitted with 'squared_error')"
+    )
+    assert reg.out_activation_ == "exp"  # the fresh fit took it
+
+
 def test_attention_weights_follow_the_fitted_pooling():
     est = TransformerClassifier(pooling="mean", **_SMALL_TF).fit(TEXTS[:20], np.arange(20) % 2)
     est.set_params(pooling="cls")  # not refitted: the fitted module still pools the mean
