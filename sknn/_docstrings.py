@@ -178,7 +178,8 @@ checkpoint : str, path or None, default=None
 resume_from : str, path or None, default=None
     Checkpoint file (written by ``checkpoint``) to resume from: ``fit`` restores its
     weights, optimizer state and bookkeeping and runs the remaining epochs up to
-    ``max_iter``.
+    ``max_iter`` (none when the checkpoint already has them: the fit is then the
+    checkpoint's, with a warning if it trained more than ``max_iter``).
 """,
     "scoring_parameter": """
 scoring : {'loss'} or None, default=None

@@ -614,6 +614,14 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         state = net.training_state_
         if resume:
             epochs = max(0, max_iter - state.n_iter)
+            if state.n_iter > max_iter:
+                warnings.warn(
+                    f"The checkpoint {os.fspath(self.resume_from)!r} has already trained "
+                    f"{state.n_iter} epochs, more than max_iter={max_iter}: the fit trains "
+                    "no further and keeps them all.",
+                    UserWarning,
+                    stacklevel=5,
+                )
         else:
             state.n_iter = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
         rule = None

@@ -277,6 +277,19 @@ def test_checkpoint_then_resume_continues_from_the_checkpoints_epoch(tmp_path):
     assert len(pd.DataFrame(resumed.history_)) == 8
 
 
+def test_resuming_a_finished_fit_keeps_it(tmp_path):
+    # Re-running a script whose fit already wrote its last checkpoint.
+    path = tmp_path / "ckpt.pt"
+    params = dict(n_iter_no_change=np.inf, **FAST)
+    first = MLPClassifier(max_iter=5, checkpoint=path, **params).fit(X_IRIS, Y_IRIS)
+    again = MLPClassifier(max_iter=5, resume_from=path, **params).fit(X_IRIS, Y_IRIS)
+    assert again.n_iter_ == 5 and again.loss_curve_ == first.loss_curve_
+    np.testing.assert_array_equal(again.predict_proba(X_IRIS), first.predict_proba(X_IRIS))
+    with pytest.warns(UserWarning, match="already trained 5 epochs, more than max_iter=3"):
+        fewer = MLPClassifier(max_iter=3, resume_from=path, **params).fit(X_IRIS, Y_IRIS)
+    assert fewer.n_iter_ == 5
+
+
 # -- precision and compilation -----------------------------------------------------------
 
 

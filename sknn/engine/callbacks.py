@@ -110,6 +110,10 @@ class EpochRule(Callback):
         self.n_train = n_train
         self.total_steps = total_steps
         self.warmup_steps = warmup_steps
+        # A fit with no epoch to run (one resumed from its last checkpoint) never begins.
+        self.stopped = False
+        self.diverged = None
+        self.epochs_run = 0
 
     def on_train_begin(self, net, **kwargs):
         self.stopped = False
