@@ -1550,6 +1550,15 @@ def _is_plain(value):
     return False
 
 
+def check_y_given(estimator, y):
+    """scikit-learn's ValueError for a supervised fit given ``y=None``."""
+    if y is None:
+        raise ValueError(
+            f"requires y to be passed, but the target y is None. {type(estimator).__name__} "
+            "is a supervised estimator."
+        )
+
+
 def _module_signature(module):
     """What a module is, for :meth:`BaseNeuralNet._check_same_network`: its repr and
     the plain settings of each submodule (a pooling, a token dropout rate), which a repr

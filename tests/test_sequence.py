@@ -634,12 +634,18 @@ def test_nested_dataframe_is_read_as_its_sequences(Estimator):
         {f"dim_{j}": [pd.Series(row[:, j]) for row in X] for j in range(X.shape[2])}
     )
     est = Estimator(**FAST).fit(nested, y)
-    assert est.n_features_in_ == 2 and not hasattr(est, "feature_names_in_")
+    assert est.n_features_in_ == 2 and list(est.feature_names_in_) == ["dim_0", "dim_1"]
     np.testing.assert_array_equal(_output(est, nested), _output(Estimator(**FAST).fit(X, y), X))
+    # Its columns are the step's features, checked at predict as a table's columns are.
+    with pytest.raises(ValueError, match="same order as they were in fit"):
+        est.predict(nested[["dim_1", "dim_0"]])
+    with pytest.raises(ValueError, match="unseen at fit time"):
+        est.predict(nested.rename(columns={"dim_0": "other"}))
     ragged = _ragged(n=len(y))
     nested = pd.DataFrame({f"dim_{j}": [seq[:, j] for seq in ragged] for j in range(2)})
     est = Estimator(**FAST).fit(nested, y)
-    np.testing.assert_array_equal(_output(est, nested), _output(est, ragged))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        np.testing.assert_array_equal(_output(est, nested), _output(est, ragged))
     broken = nested.copy()
     broken.iat[3, 1] = broken.iat[3, 1][:-1] if len(broken.iat[3, 1]) > 1 else [1.0, 2.0]
     with pytest.raises(ValueError, match="Row 3 of the nested DataFrame X"):
@@ -705,6 +711,50 @@ def test_text_classifier_is_one_estimator():
     assert clf.fit(tokens, LABELS).vectorizer_.input_kind_ == "tokens"
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(tokens), clf.predict_proba(tokens))
+
+
+def test_a_generator_of_documents_is_read_whole():
+    # Its kind is read from its first document: that document must still be trained on.
+    listed = SequenceClassifier(**FAST).fit(REVIEWS, LABELS)
+    generated = SequenceClassifier(**FAST).fit((doc for doc in REVIEWS), LABELS)
+    np.testing.assert_array_equal(
+        generated.predict_proba(doc for doc in REVIEWS), listed.predict_proba(REVIEWS)
+    )
+    with pytest.raises(ValueError, match="inconsistent numbers of samples: .24, 23"):
+        SequenceClassifier(**FAST).fit((doc for doc in REVIEWS), LABELS[1:])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda docs: [None] + docs[1:],
+        lambda docs: pd.Series([np.nan] + docs[1:]),
+        lambda docs: pd.Series([None] + docs[1:], dtype="string"),
+        lambda docs: np.array([None] + docs[1:], dtype=object),
+    ],
+    ids=["None", "nan-series", "NA-string-series", "object-array"],
+)
+def test_a_missing_first_document_is_named(make):
+    # Read as numbers before, for lack of a string in the first document.
+    with pytest.raises(ValueError, match="document 0 is (NoneType None|float nan|NAType <NA>)"):
+        SequenceClassifier(**FAST).fit(make(REVIEWS), LABELS)
+
+
+def test_text_where_numeric_sequences_are_expected_is_named():
+    X, y = _data(SequenceClassifier)
+    est = SequenceClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="X holds text, but SequenceClassifier was fitted on"):
+        est.predict(REVIEWS)
+    with pytest.raises(ValueError, match="input_kind='sequences' reads X as numeric"):
+        SequenceClassifier(input_kind="sequences", **FAST).fit(REVIEWS, LABELS)
+
+
+def test_a_column_of_documents_keeps_its_name():
+    est = SequenceClassifier(**FAST).fit(pd.DataFrame({"review": REVIEWS}), LABELS)
+    assert list(est.feature_names_in_) == ["review"]
+    with pytest.raises(ValueError, match="unseen at fit time"):
+        est.predict(pd.DataFrame({"other": REVIEWS}))
+    assert not hasattr(SequenceClassifier(**FAST).fit(REVIEWS, LABELS), "feature_names_in_")
 
 
 def test_integer_ids_are_numbers_unless_input_kind_is_text():

@@ -208,7 +208,9 @@ def test_n_init_average_averages_the_runs_predictions():
 def test_a_refit_with_one_init_replaces_the_averaged_runs():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3)).astype(np.float32)
-    reg = MLPRegressor(n_init=2, ensemble="average", max_iter=5, **FAST).fit(X, rng.normal(size=40))
+    reg = MLPRegressor(n_init=2, ensemble="average", max_iter=5, **FAST).fit(
+        X, rng.normal(size=40)
+    )
     reg.set_params(n_init=1, solver="lbfgs", max_iter=50).fit(X, 100 + X[:, 0])
     assert not hasattr(reg, "runs_") and not hasattr(reg, "init_scores_")
     assert np.abs(reg.predict(X) - (100 + X[:, 0])).mean() < 5  # the new fit, not the runs

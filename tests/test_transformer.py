@@ -127,6 +127,8 @@ def test_clear_errors_for_bad_text_input(X, error, match):
 def test_y_length_mismatch():
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         make().fit(TEXTS, LABELS[:-1])
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        make().fit(TEXTS, None)
 
 
 def test_empty_string_predicts():

@@ -8,13 +8,19 @@ convolutional network to classify numeric series and the LSTM for text and regre
 import inspect
 import textwrap
 import warnings
+from collections.abc import Iterator
 from numbers import Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_y, check_consistent_length, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_y,
+    check_consistent_length,
+    validate_data,
+)
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import _with_class_defaults, fill_doc
@@ -23,6 +29,7 @@ from sknn.base import (
     NeuralNetClassifierMixin,
     NeuralNetRegressorMixin,
     _same_value,
+    check_y_given,
 )
 from sknn.data.sequences import (
     channel_statistics,
@@ -132,6 +139,7 @@ max_iter : int or 'auto', default='auto'
     # -- data -------------------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset):
         self._dense_sizes()
+        X = _reiterable(X)
         check_corpus_container(X)
         if not reset:
             # warm_start and partial_fit keep the input kind, vocabulary and features of
@@ -159,14 +167,18 @@ max_iter : int or 'auto', default='auto'
             self.normalize_ = None
             self.channel_mean_ = self.channel_scale_ = self.series_stats_kept_ = None
             self.time_index_span_ = None
+            # One column of documents, as TransformerClassifier counts it, and its name.
+            self.n_features_in_ = 1
+            _check_feature_names(self, X, reset=True)
             ids = self.vectorizer_.fit_transform(X)
             X = {"x": ids, "lengths": np.count_nonzero(ids, axis=1).astype(np.int64)}
             y = self._check_y(y)
-            # One column of documents, as TransformerClassifier counts it.
-            self.n_features_in_ = 1
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
         else:
+            if self.input_kind == "sequences" and looks_like_text(X):
+                raise ValueError(
+                    "input_kind='sequences' reads X as numeric sequences, but X holds text. "
+                    "Pass input_kind='auto' or 'text'."
+                )
             self.input_kind_ = "sequences"
             self.vectorizer_ = None
             X = _regular_array(X)
@@ -185,8 +197,8 @@ max_iter : int or 'auto', default='auto'
             else:
                 y = self._check_y(y)
                 self._tabular = False
-                if hasattr(self, "feature_names_in_"):
-                    del self.feature_names_in_
+                # A nested DataFrame's columns are the features of each step.
+                _check_feature_names(self, X, reset=True)
             # Read first, unnormalised: 'auto' depends on the features per step, and
             # 'channel' and 'series_stats' learn their statistics here.
             X = self._check_sequences(X)
@@ -213,13 +225,22 @@ max_iter : int or 'auto', default='auto'
         return X, self._validate_targets(y)
 
     def _validate_X(self, X):
+        X = _reiterable(X)
         check_corpus_container(X)
         if self.input_kind_ == "text":
+            _check_feature_names(self, X, reset=False)
             ids, lengths = self.vectorizer_.transform_with_lengths(X)
             return {"x": ids, "lengths": lengths}
+        if looks_like_text(X):
+            raise ValueError(
+                f"X holds text, but {type(self).__name__} was fitted on numeric sequences "
+                "(input_kind_='sequences')."
+            )
         X = _regular_array(X)
         if self._tabular and _is_table(X):
             X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
+        else:
+            _check_feature_names(self, X, reset=False)
         X = self._check_sequences(X)
         n_step_features = X["x"].shape[2]
         if n_step_features != self._n_step_features:
@@ -263,11 +284,7 @@ max_iter : int or 'auto', default='auto'
         return padded
 
     def _check_y(self, y):
-        if y is None:
-            raise ValueError(
-                f"requires y to be passed, but the target y is None. {type(self).__name__} "
-                "is a supervised estimator."
-            )
+        check_y_given(self, y)
         return _check_y(y, multi_output=True, y_numeric=self._y_numeric, estimator=self)
 
     def _is_text(self, X):
@@ -564,6 +581,12 @@ def _is_table(X):
     if not isinstance(X, np.ndarray):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
+
+
+def _reiterable(X):
+    """A one-shot iterator (a generator of documents or sequences) as a list: X is read
+    more than once (its kind, then its documents), and each read must see all of it."""
+    return list(X) if isinstance(X, Iterator) else X
 
 
 def _regular_array(X):

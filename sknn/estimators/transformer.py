@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
 
 from sknn._constraints import Count
 from sknn._docstrings import fill_doc
-from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
+from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, check_y_given
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
 from sknn.text._vectorizer import CLS_TOKEN
@@ -331,6 +331,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
             )
         _check_feature_names(self, X, reset=reset)
         documents, _ = check_sequence_input(X)
+        check_y_given(self, y)
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_consistent_length(documents, y)
         if reset:

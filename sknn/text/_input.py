@@ -246,8 +246,9 @@ def looks_like_text(X) -> bool:
     """Whether ``X`` holds raw texts or string tokens rather than numeric sequences.
 
     For the estimators that take both (the sequence estimators with ``input_kind='auto'``):
-    ``X`` is text when its first non-empty document is a string or holds a string, then
-    :func:`check_sequence_input` checks every document. Integer sequences are numbers here;
+    ``X`` is text when its first non-empty, non-missing document is a string or holds a
+    string, then :func:`check_sequence_input` checks every document (and names a missing
+    one). Integer sequences are numbers here;
     those estimators read them as token ids only when told to.
 
     Parameters
@@ -266,6 +267,8 @@ def looks_like_text(X) -> bool:
     (True, True)
     >>> looks_like_text([[0.5, 1.0], [2.0]]), looks_like_text([[3, 4], [5]])
     (False, False)
+    >>> looks_like_text([None, "a film"])
+    True
     """
     if sp.issparse(X):
         return False
@@ -283,8 +286,10 @@ def looks_like_text(X) -> bool:
     if not hasattr(X, "__iter__"):
         return False
     for doc in X:
-        if isinstance(doc, str):
-            return True
+        if isinstance(doc, (str, bytes)):
+            return True  # bytes: text the checks of every document refuse by name
+        if doc is None or doc is pd.NA or (isinstance(doc, float) and doc != doc):
+            continue  # a missing document: the checks of every document name it
         if isinstance(doc, np.ndarray):
             if doc.dtype.kind in "US":
                 return True
