@@ -1223,6 +1223,15 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         self : object
             The updated estimator.
         """
+        if isinstance(getattr(self, "class_weight", None), str):  # 'balanced'
+            # Balancing each batch by its own class counts is not balancing the data.
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In order to use "
+                "'balanced' weights, use compute_class_weight('balanced', classes=classes, "
+                "y=y). In place of y you can use a large enough sample of the full training "
+                "set target to properly estimate the class frequency distributions. Pass the "
+                "resulting weights as the class_weight parameter."
+            )
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
     def __sklearn_tags__(self):

@@ -576,3 +576,19 @@ def test_an_lstm_trains_under_float16_autocast_on_the_cpu():
     y = X[:, :, 0].mean(axis=1)
     reg = SequenceRegressor(cell="lstm", precision="fp16", hidden_size=4, **FAST).fit(X, y)
     assert np.isfinite(reg.predict(X)).all()
+
+
+@pytest.mark.parametrize(
+    "make, X",
+    [
+        (lambda: MLPClassifier(class_weight="balanced", **FAST), X_IRIS),
+        (lambda: SequenceClassifier(class_weight="balanced", **_SMALL_SEQ), _SERIES[:15]),
+    ],
+    ids=["mlp", "sequence"],
+)
+def test_partial_fit_refuses_balanced_class_weight(make, X):
+    # A batch's own class counts would balance it, not the data: scikit-learn's
+    # SGDClassifier refuses it with this message.
+    with pytest.raises(ValueError, match="class_weight 'balanced' is not supported for partial"):
+        make().partial_fit(X, np.arange(len(X)) % 3, classes=[0, 1, 2])
+    make().fit(X, np.arange(len(X)) % 3)  # fit sees all the data: balanced there

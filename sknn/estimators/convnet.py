@@ -106,6 +106,7 @@ class ConvNetClassifier(
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, multiplied with ``sample_weight``.
+        ``partial_fit`` refuses 'balanced', as scikit-learn's ``SGDClassifier`` does.
 
     label_smoothing : float, default=0.0
         Label smoothing of the classification loss: the target puts
