@@ -254,7 +254,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             The target values (class labels in classification, real numbers in
             regression).
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: non-negative (a negative weight leaves the loss without a
+            lower bound), not all zero.
 
         Returns
         -------
@@ -298,7 +299,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         X, y = self._validate_X_y(X, y, reset=first_pass)
         n_samples = _num_samples(X)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, np.empty((n_samples, 0)))
+            # A negative weight rewards a network for its loss on that sample: the loss
+            # has no lower bound and training diverges.
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+            )
         y_train = self._encode_targets(y, first_pass, incremental, classes)
         sample_weight = self._task_sample_weight(y, sample_weight)
 
@@ -1113,8 +1118,19 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         if y.ndim == 2:
             raise ValueError("class_weight is not supported for multilabel targets.")
         weights = compute_sample_weight(class_weight, y)
+        if isinstance(class_weight, dict) and not all(
+            np.isfinite(w) and w >= 0 for w in class_weight.values()
+        ):
+            raise ValueError(
+                f"class_weight must hold finite, non-negative weights; got {class_weight!r}."
+            )
         if sample_weight is not None:
             weights = weights * sample_weight
+        if not np.any(weights):
+            raise ValueError(
+                "Every training sample has a weight of zero (class_weight times "
+                "sample_weight): there is nothing to train on."
+            )
         return weights
 
     def _stratify_validation(self):
@@ -1214,7 +1230,8 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         y : array-like of shape (n_samples,)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: non-negative (a negative weight leaves the loss without a
+            lower bound), not all zero.
         classes : array of shape (n_classes,), default=None
             Classes across all calls to ``partial_fit``; required on the first call.
 
@@ -1313,7 +1330,8 @@ class NeuralNetRegressorMixin(RegressorMixin):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: non-negative (a negative weight leaves the loss without a
+            lower bound), not all zero.
 
         Returns
         -------

@@ -592,3 +592,37 @@ def test_partial_fit_refuses_balanced_class_weight(make, X):
     with pytest.raises(ValueError, match="class_weight 'balanced' is not supported for partial"):
         make().partial_fit(X, np.arange(len(X)) % 3, classes=[0, 1, 2])
     make().fit(X, np.arange(len(X)) % 3)  # fit sees all the data: balanced there
+
+
+@pytest.mark.parametrize(
+    "params, sample_weight, match",
+    [
+        (
+            {},
+            np.r_[np.ones(100), -np.ones(50)],
+            "Negative values in data passed to `sample_weight`",
+        ),
+        ({}, np.tile([1.0, -1.0], 75), "Negative values in data passed to `sample_weight`"),
+        ({"class_weight": {0: -1, 1: 1, 2: 1}}, None, "finite, non-negative weights"),
+        ({"class_weight": {0: np.nan, 1: 1, 2: 1}}, None, "finite, non-negative weights"),
+        ({"class_weight": {0: 0, 1: 0, 2: 0}}, None, "Every training sample has a weight of zero"),
+        (
+            {"class_weight": {0: 1, 1: 0, 2: 0}},
+            np.r_[np.zeros(50), np.ones(100)],
+            "weight of zero",
+        ),
+    ],
+    ids=[
+        "negative-sum",
+        "zero-sum",
+        "negative-class",
+        "nan-class",
+        "zero-classes",
+        "zero-product",
+    ],
+)
+def test_weights_that_leave_nothing_to_train_are_refused(params, sample_weight, match):
+    # Before: a diverged fit blamed the input's scale or the learning rate, or a fit that
+    # went on with an overflow warning. Iris' labels are 50 of each class in order.
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(**FAST, **params).fit(X_IRIS, Y_IRIS, sample_weight=sample_weight)
