@@ -16,6 +16,8 @@ missing.
 
 import gzip
 import importlib.util
+import math
+import numbers
 import os
 from pathlib import Path
 
@@ -30,14 +32,66 @@ FASHION_MNIST_LABELS = (
 )  # fmt: skip
 
 
+#: IDX type codes (the third byte of the magic number) and their big-endian dtypes.
+IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
 def read_idx(path):
-    """An IDX file (the MNIST format, optionally gzipped) as a NumPy array."""
+    """An IDX file (the MNIST format, optionally gzipped) as a NumPy array.
+
+    Parameters
+    ----------
+    path : str or path
+        The file; gzipped when its name ends in ``.gz``.
+
+    Returns
+    -------
+    ndarray
+        Of the file's shape and type, in native byte order: uint8 (type code 0x08), int8
+        (0x09), int16 (0x0B), int32 (0x0C), float32 (0x0D) or float64 (0x0E).
+
+    Raises
+    ------
+    ValueError
+        If the file is empty, does not start with an IDX magic number (two zero bytes, a
+        known type code, the number of dimensions), or holds fewer or more bytes than its
+        header announces.
+    """
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as stream:
         data = stream.read()
-    n_dims = data[3]
-    shape = np.frombuffer(data, ">u4", n_dims, offset=4).astype(int)
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * n_dims).reshape(shape)
+    if not data:
+        raise ValueError(f"{path} is empty, not an IDX file.")
+    if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] not in IDX_DTYPES:
+        raise ValueError(
+            f"{path} is not an IDX file: expected a magic number 00 00 <type> <n_dims> with "
+            f"type one of {', '.join(f'{code:02x}' for code in IDX_DTYPES)}, got "
+            f"{data[:4].hex(' ')}."
+        )
+    dtype, n_dims = IDX_DTYPES[data[2]], data[3]
+    offset = 4 + 4 * n_dims
+    if len(data) < offset:
+        raise ValueError(
+            f"{path} is truncated: its header announces {n_dims} dimensions, but the file "
+            f"has {len(data)} bytes."
+        )
+    shape = tuple(int(size) for size in np.frombuffer(data, ">u4", n_dims, offset=4))
+    expected = offset + math.prod(shape) * dtype.itemsize
+    if len(data) != expected:
+        problem = "is truncated" if len(data) < expected else "has trailing bytes"
+        raise ValueError(
+            f"{path} {problem}: shape {shape} of {dtype.newbyteorder('=').name} needs "
+            f"{expected} bytes, the file has {len(data)}."
+        )
+    array = np.frombuffer(data, dtype, offset=offset).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=False)
 
 
 def load_fashion_mnist(data_dir=FASHION_MNIST_DIR):
@@ -90,21 +144,29 @@ def load_brown_corpus(directory=None, max_sentences=None):
         The folder with the files ``ca01`` ... ``cr09`` (npm's ``package`` folder). By
         default ``$SKNN_BROWN_DIR``, then ``./package``, then ``/tmp/package``.
     max_sentences : int, default=None
-        Stop after this many sentences.
+        Stop after this many sentences (0 gives an empty list); None reads them all.
 
     Returns
     -------
     list of list of str
     """
+    if max_sentences is not None and (
+        not isinstance(max_sentences, numbers.Integral)
+        or isinstance(max_sentences, bool)
+        or max_sentences < 0
+    ):
+        raise ValueError(
+            f"max_sentences must be a non-negative integer or None, got {max_sentences!r}."
+        )
     sentences = []
     for path in sorted(_brown_dir(directory).glob("c[a-r][0-9][0-9]")):
         with open(path, encoding="utf-8") as stream:
             for line in stream:
+                if max_sentences is not None and len(sentences) >= max_sentences:
+                    return sentences
                 tokens = [token.rsplit("/", 1)[0].lower() for token in line.split()]
                 if tokens:
                     sentences.append(tokens)
-                if max_sentences is not None and len(sentences) >= max_sentences:
-                    return sentences
     return sentences
 
 
@@ -143,27 +205,111 @@ def load_rotten_tomatoes(path=None):
 def read_ts(path):
     """A UCR/UEA ``.ts`` file as ``(X, labels)``.
 
-    X is a float32 array of shape (n_cases, n_steps, n_channels) when every case has the
-    same length, else a list of float32 arrays of shape (n_steps_i, n_channels) (the
-    ragged form the sequence estimators take).
+    Parameters
+    ----------
+    path : str or path
+        The ``.ts`` file.
+
+    Returns
+    -------
+    X : ndarray of shape (n_cases, n_steps, n_channels), float32, or list of ndarray
+        An array when every case has the same length, else a list of float32 arrays of
+        shape (n_steps_i, n_channels) (the ragged form the sequence estimators take).
+        Missing values, written ``?``, are NaN, as sktime reads them.
+    labels : ndarray of shape (n_cases,), str, or None
+        The last field of each case. None for an unlabelled file, whose header says
+        ``@classLabel false`` (or ``@targetLabel false``): its cases are all channels,
+        as sktime's ``load_from_tsfile`` reads them. A file without that line (which
+        sktime requires) is read as labelled.
+
+    Raises
+    ------
+    ValueError
+        Naming the line, for a value that is not a number, a case whose channels differ in
+        length or whose number of channels differs from the first case's, a labelled case
+        without a label, and timestamped data (``@timestamps true``), which is not
+        supported; and for a file with no case after ``@data``.
     """
     cases, labels = [], []
-    in_data = False
-    with open(path) as stream:
-        for line in stream:
+    labelled, in_data = True, False
+    with open(path, encoding="utf-8") as stream:
+        for number, line in enumerate(stream, start=1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
+            where = f"{path}, line {number}"
             if not in_data:
-                in_data = line.lower() == "@data"
+                tag, *values = line.lower().split()
+                in_data = tag == "@data"
+                if tag in ("@classlabel", "@targetlabel") and values:
+                    labelled = values[0] != "false"
+                elif tag == "@timestamps" and values and values[0] == "true":
+                    raise ValueError(
+                        f"{where}: timestamped .ts data are not supported; only series of "
+                        "plain comma-separated values are."
+                    )
                 continue
-            *channels, label = line.split(":")
-            cases.append(np.array([[float(v) for v in c.split(",")] for c in channels]).T)
-            labels.append(label)
-    labels = np.array(labels)
+            cases.append(_ts_case(line, labelled, where))
+            if labelled:
+                labels.append(line.rsplit(":", 1)[1].strip())
+            if cases[-1].shape[1] != cases[0].shape[1]:
+                raise ValueError(
+                    f"{where}: the case has {cases[-1].shape[1]} channel(s), the first case "
+                    f"{cases[0].shape[1]}; every case needs the same channels."
+                )
+    if not cases:
+        raise ValueError(
+            f"{path} holds no case: "
+            + ("its @data section is empty." if in_data else "it has no @data line.")
+        )
+    labels = np.array(labels) if labelled else None
     if len({case.shape for case in cases}) > 1:
         return [case.astype(np.float32) for case in cases], labels
     return np.stack(cases).astype(np.float32), labels
+
+
+def _ts_case(line, labelled, where):
+    """One data line of a .ts file as an array of shape (n_steps, n_channels)."""
+    if "(" in line:
+        raise ValueError(
+            f"{where}: timestamped .ts data (values in parentheses) are not supported; only "
+            "series of plain comma-separated values are."
+        )
+    channels = line.split(":")
+    if labelled:
+        if len(channels) < 2:
+            raise ValueError(
+                f"{where}: expected the channels, then ':' and the case's label, got no "
+                "label. An unlabelled file says '@classLabel false' in its header."
+            )
+        channels = channels[:-1]
+    values = []
+    for index, channel in enumerate(channels):
+        # '?' marks a missing value, read as NaN as sktime does.
+        text = [value.strip() for value in channel.split(",")]
+        try:
+            values.append(np.array(["nan" if v == "?" else v for v in text], dtype=np.float64))
+        except ValueError:
+            bad = next(v for v in text if v != "?" and not _is_float(v))
+            what = f"{bad!r}, which is not a number" if bad else "an empty value"
+            raise ValueError(
+                f"{where}: channel {index} holds {what} (a missing value is written '?')."
+            ) from None
+    lengths = [len(channel) for channel in values]
+    if len(set(lengths)) > 1:
+        raise ValueError(
+            f"{where}: the channels of one case have different lengths {lengths}; every "
+            "channel of a case needs one value per time step."
+        )
+    return np.stack(values, axis=1)
+
+
+def _is_float(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_ucr(name):

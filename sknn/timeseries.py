@@ -33,7 +33,9 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     the ``j``-th ending at time ``window - 1 + j * stride``. With the default ``stride=1`` the
     last row ends at the last observation, so ``model.predict(transform(series)[-1:])``
     forecasts what comes next. The rows of :func:`make_windows` with the same parameters are
-    the first rows of ``transform`` (those whose targets are already observed).
+    the first rows of ``transform`` (those whose targets are already observed). The series
+    must be numeric, as for :func:`make_windows`; NaN (or pandas' ``NA``) is passed through
+    to the rows as NaN.
 
     Parameters
     ----------
@@ -42,8 +44,9 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     stride : int, default=1
         Steps between the ends of consecutive windows.
     target : str, int or list of them, default=None
-        For a DataFrame (column names) or a 2-D array (column indices): the series to
-        forecast. None means every column not in ``exog``. Must be None for a 1-D series.
+        For a DataFrame (column labels, matched as they are: an int label is given as an
+        int) or a 2-D array (column indices): the series to forecast. None means every
+        column not in ``exog``. Must be None for a 1-D series.
     exog : str, int or list of them, default=None
         Exogenous columns: their past values are extra features, they are never targets.
     flatten : bool, default=True
@@ -101,7 +104,7 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Parameters
         ----------
         X : array-like of shape (n_timesteps,) or (n_timesteps, n_columns), Series or DataFrame
-            The series, oldest observation first.
+            The series, oldest observation first, numeric (see :func:`make_windows`).
         y : None
             Ignored.
 
@@ -113,11 +116,11 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         values, names, is_frame = _series_values(X)
         self.n_features_in_ = values.shape[1]
         if is_frame:
-            self.feature_names_in_ = np.asarray(names, dtype=object)
+            self.feature_names_in_ = np.asarray([str(name) for name in names], dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         targets, exogs = _select_columns(names, self.target, self.exog, is_frame)
-        self.window_features_ = [names[i] for i in targets + exogs]
+        self.window_features_ = [str(names[i]) for i in targets + exogs]
         return self
 
     def transform(self, X):
@@ -142,7 +145,7 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                 f"{self.n_features_in_} columns as input."
             )
         if is_frame != hasattr(self, "feature_names_in_") or (
-            is_frame and list(names) != list(self.feature_names_in_)
+            is_frame and [str(name) for name in names] != list(self.feature_names_in_)
         ):
             raise ValueError(
                 "The columns of X must be the same, with the same names, as those seen in fit."
@@ -207,7 +210,10 @@ def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None,
     Parameters
     ----------
     series : array-like of shape (n_timesteps,) or (n_timesteps, n_columns), Series or DataFrame
-        The series, oldest observation first.
+        The series, oldest observation first. Every column must be numeric (bool, integer,
+        float, pandas' nullable types, categories of numbers); datetime, timedelta, string
+        and complex columns are refused rather than silently turned into numbers: drop a
+        time column or make it the index. A DataFrame's column names must be unique.
     window : int
         Number of past steps in each row.
     horizon : int, default=1
@@ -215,8 +221,9 @@ def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None,
     stride : int, default=1
         Steps between the anchors of consecutive rows.
     target : str, int or list of them, default=None
-        For a DataFrame (column names) or a 2-D array (column indices): the series to
-        forecast. None means every column not in ``exog``. Must be None for a 1-D series.
+        For a DataFrame (column labels, matched as they are: an int label is given as an
+        int) or a 2-D array (column indices): the series to forecast. None means every
+        column not in ``exog``. Must be None for a 1-D series.
     exog : str, int or list of them, default=None
         Exogenous columns: their past values are extra features, they are never targets.
     flatten : bool, default=True
@@ -231,9 +238,26 @@ def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None,
         1-D for one target and ``horizon=1``; otherwise column ``k * n_targets + c`` holds
         target ``c`` at time ``t + 1 + k``.
 
+    Raises
+    ------
+    ValueError
+        If a value that becomes a target in y is NaN or infinite; the message names its
+        time steps.
+
     See Also
     --------
     LagWindows : The same feature rows without targets, up to the last observation.
+
+    Notes
+    -----
+    Missing values (NaN, pandas' ``NA``) in the features are passed through to X as NaN:
+    some models take them (:class:`~sklearn.ensemble.HistGradientBoostingRegressor`), others
+    refuse them at ``fit``, as the estimators of this package do, or want an imputer in the
+    pipeline. A missing (or infinite) *target* is refused here instead: no regressor fits it,
+    and dropping its rows silently would change which rows exist. Fill the series (e.g.
+    ``series.interpolate()``) or cut it around the gap first. A NaN of a target column
+    that only ever appears as a feature (in the first ``window`` steps, or between strided
+    anchors) is not a target and is passed through.
 
     Examples
     --------
@@ -265,6 +289,7 @@ def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None,
     n_anchors = n_steps - window - horizon + 1  # before the stride
     X = windows._windows(values[:, targets + exogs], n_anchors)
     future = sliding_window_view(values[window:, targets], horizon, axis=0)[::stride]
+    _check_finite_targets(future, series, names, targets, window, stride)
     # (n_rows, n_targets, horizon) -> step-major columns.
     y = np.ascontiguousarray(future.transpose(0, 2, 1)).reshape(len(future), -1)
     if y.shape[1] == 1:
@@ -272,21 +297,80 @@ def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None,
     return X, y
 
 
+def _check_finite_targets(future, series, names, targets, window, stride):
+    """Refuse NaN or infinite values where the series gives y, naming their time steps."""
+    # future[j, c, k] is target c at time window + j * stride + k.
+    rows, columns, steps = np.nonzero(~np.isfinite(future))
+    if not len(rows):
+        return
+    times = np.unique(window + rows * stride + steps)
+    where = f"time steps {times[:5].tolist()}{' ...' if len(times) > 5 else ''}"
+    if isinstance(series, (pd.Series, pd.DataFrame)):
+        where += f" (index {[str(label) for label in series.index[times[:5]]]})"
+    columns = [names[targets[c]] for c in np.unique(columns)]
+    raise ValueError(
+        f"The target column(s) {columns} contain NaN or infinity at {where}, which are "
+        "targets y of the rows: no model can learn from a missing target. Fill them "
+        "(e.g. series.interpolate()) or cut the series around them; NaN in the features "
+        "is passed through to X."
+    )
+
+
 def _series_values(series):
-    """Values as float64 (n_timesteps, n_columns), column names, and whether it was a frame."""
+    """Values as float64 (n_timesteps, n_columns), column labels, and whether it was a frame.
+
+    A DataFrame's labels are its own (``0`` stays an int); otherwise they are the names
+    ``x0, x1, ...`` (or a Series' name, as a string).
+    """
     if isinstance(series, pd.DataFrame):
-        names = [str(column) for column in series.columns]
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return values, names, True
+        duplicated = list(dict.fromkeys(series.columns[series.columns.duplicated()]))
+        if duplicated:
+            raise ValueError(
+                f"The series has duplicate column names {duplicated}; each column needs its "
+                "own name, so that target and exog say which one they mean."
+            )
+        columns = {label: _column_values(series[label]) for label in series.columns}
+        bad = [label for label, values in columns.items() if values is None]
+        if bad:
+            dtypes = ", ".join(f"{label!r}: {series[label].dtype}" for label in bad[:5])
+            raise ValueError(
+                f"The series must contain numeric values; columns {bad[:5]} are not numeric "
+                f"({dtypes}). Drop them, or make a time column the index "
+                f"(series.set_index({bad[0]!r})), or convert them to numbers explicitly."
+            )
+        values = (
+            np.column_stack(list(columns.values()))
+            if columns
+            else np.empty((len(series), 0), dtype=np.float64)
+        )
+        return _checked_shape(values), list(series.columns), True
     if isinstance(series, pd.Series):
+        values = _column_values(series)
+        if values is None:
+            raise ValueError(
+                f"The series must contain numeric values, got dtype {series.dtype}. Convert "
+                "your data to numeric values explicitly instead."
+            )
         name = "x0" if series.name is None else str(series.name)
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)[:, None], [name], False
+        return _checked_shape(values[:, None]), [name], False
     try:
-        values = np.asarray(series, dtype=np.float64)
+        values = np.asarray(series)
     except (TypeError, ValueError):
         raise ValueError(
-            "The series must contain numeric values. Convert your data to numeric values "
-            "explicitly instead."
+            "The series must be an array of shape (n_timesteps,) or (n_timesteps, "
+            "n_columns); its rows have different lengths."
+        ) from None
+    if values.dtype.kind == "c":
+        raise ValueError("Complex data not supported in the series.")
+    try:
+        # Strings are refused even when they look like numbers, as scikit-learn does.
+        if values.dtype.kind not in "biufO":
+            raise TypeError
+        values = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The series must contain numeric values, got dtype {values.dtype}. Convert your "
+            "data to numeric values explicitly instead."
         ) from None
     if values.ndim == 1:
         values = values[:, None]
@@ -295,33 +379,64 @@ def _series_values(series):
             f"Expected a series of shape (n_timesteps,) or (n_timesteps, n_columns), got "
             f"{values.ndim}-D array instead (shape={values.shape})."
         )
+    return _checked_shape(values), [f"x{i}" for i in range(values.shape[1])], False
+
+
+def _column_values(column):
+    """One pandas column as float64 (pandas' NA as NaN), or None if it is not numeric."""
+    dtype = column.dtype
+    if pd.api.types.is_complex_dtype(dtype):
+        raise ValueError("Complex data not supported in the series.")
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Numeric categories are numbers; string categories are labels, not values.
+        if not pd.api.types.is_numeric_dtype(dtype.categories.dtype):
+            return None
+        column = column.astype(np.float64)
+        dtype = column.dtype
+    # Datetimes, timedeltas, periods and strings would become nanoseconds or fail: refused.
+    if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_object_dtype(dtype)):
+        return None
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return None
+
+
+def _checked_shape(values):
     if values.shape[0] == 0 or values.shape[1] == 0:
         raise ValueError(
             f"Found series with shape {values.shape} while a minimum of 1 time step and 1 "
             "column is required."
         )
-    return values, [f"x{i}" for i in range(values.shape[1])], False
+    return values
 
 
 def _select_columns(names, target, exog, is_frame):
     """Indices of the target columns and of the exogenous columns."""
 
+    def position(key):
+        # A frame's labels are matched as they are: the int 0 is not the string "0".
+        if isinstance(key, bool) or not isinstance(key, (str, numbers.Integral)):
+            return None
+        if is_frame:
+            kind = str if isinstance(key, str) else numbers.Integral
+            for i, name in enumerate(names):
+                if isinstance(name, kind) and not isinstance(name, bool) and name == key:
+                    return i
+            return None
+        if isinstance(key, numbers.Integral) and -len(names) <= key < len(names):
+            return int(key) % len(names)
+        return None
+
     def indices(spec, what):
         spec = [] if spec is None else spec if isinstance(spec, list) else [spec]
         found = []
         for key in spec:
-            if is_frame and isinstance(key, str) and key in names:
-                found.append(names.index(key))
-            elif (
-                not is_frame
-                and isinstance(key, numbers.Integral)
-                and not isinstance(key, bool)
-                and -len(names) <= key < len(names)
-            ):
-                found.append(key % len(names))
-            else:
+            i = position(key)
+            if i is None:
                 kind = "column names" if is_frame else "column indices"
                 raise ValueError(f"{what} {key!r} is not one of the series' {kind} {names}.")
+            found.append(i)
         return found
 
     exogs = indices(exog, "exog")
@@ -345,9 +460,9 @@ def last_fraction_split(n_samples, validation_fraction, gap=0):
 
     For early stopping on time-ordered rows (such as those of :func:`make_windows`), a random
     validation part would let the model train on rows later than the ones it is validated
-    on. Here the validation rows are the last ``ceil(validation_fraction * n_samples)``, and
-    the ``gap`` rows just before them are dropped, so every validation index is larger than
-    every training index plus ``gap``.
+    on. Here the validation rows are the last ``ceil(validation_fraction * n_samples)``
+    (at least one), and the ``gap`` rows just before them are dropped, so every validation
+    index is larger than every training index plus ``gap``.
 
     Parameters
     ----------
@@ -381,8 +496,9 @@ def last_fraction_split(n_samples, validation_fraction, gap=0):
         )
     if not isinstance(gap, numbers.Integral) or isinstance(gap, bool) or gap < 0:
         raise ValueError(f"gap must be a non-negative integer, got {gap!r}.")
-    # Rounding first keeps 0.3 * 10 == 3.0000000000000004 from taking 4 rows.
-    n_valid = math.ceil(round(validation_fraction * n_samples, 9))
+    # Rounding first keeps 0.3 * 10 == 3.0000000000000004 from taking 4 rows; the rounding
+    # must not take a tiny positive fraction down to no row at all.
+    n_valid = max(1, math.ceil(round(validation_fraction * n_samples, 9)))
     n_train = n_samples - n_valid - gap
     if n_train < 1:
         raise ValueError(
@@ -404,7 +520,8 @@ class TimeOrderedSplit(BaseCrossValidator):
     Parameters
     ----------
     validation_fraction : float, default=0.1
-        Fraction of the samples held out, in (0, 1).
+        Fraction of the samples held out, in (0, 1): the last
+        ``ceil(validation_fraction * n_samples)`` samples, at least one.
     gap : int, default=0
         Number of samples dropped between the training and the validation part.
 

@@ -243,3 +243,122 @@ def test_past_rows_feed_a_sequence_estimator_in_a_time_series_split():
     )
     scores = cross_val_score(model, X[:-1], y, cv=TimeSeriesSplit(n_splits=2))
     assert scores.shape == (2,) and np.isfinite(scores).all()
+
+
+# -- Probe findings: what the series may hold, and how columns are named -------------------------
+def _six(**columns):
+    return pd.DataFrame({**columns, "v": np.arange(6.0)})
+
+
+@pytest.mark.parametrize(
+    "series, match",
+    [
+        (_six(date=pd.date_range("2020", periods=6)), r"columns \['date'\] are not numeric"),
+        (_six(lag=pd.to_timedelta(np.arange(6), unit="s")), r"\['lag'\] are not numeric"),
+        (_six(s=list("abcdef")), r"\['s'\] are not numeric"),
+        (_six(c=pd.Categorical(list("abcabc"))), r"\['c'\] are not numeric"),
+        (pd.Series(pd.date_range("2020", periods=6)), "numeric values, got dtype datetime"),
+        (pd.Series(list("abcdef")), "numeric values"),
+        (pd.Series(pd.Categorical(list("abcabc"))), "numeric values, got dtype category"),
+        (np.arange(6).astype("datetime64[D]"), "numeric values, got dtype datetime64"),
+        # As in scikit-learn, strings are refused even when they look like numbers.
+        (np.array(["1", "2", "3", "4", "5", "6"]), "numeric values"),
+        (np.arange(6.0) + 1j, "Complex data not supported"),
+        (pd.Series(np.arange(6.0) + 1j), "Complex data not supported"),
+        (_six(z=np.arange(6.0) + 1j), "Complex data not supported"),
+        ([[1.0, 2.0], [3.0]], "different lengths"),
+    ],
+)
+def test_non_numeric_series_are_refused_not_converted(series, match):
+    """Datetimes once became nanosecond floats (and targets); strings a raw pandas error."""
+    with pytest.raises(ValueError, match=match):
+        make_windows(series, 2)
+    with pytest.raises(ValueError, match=match):
+        LagWindows(2).fit(series)
+
+
+def test_non_numeric_column_message_suggests_the_index():
+    with pytest.raises(ValueError, match=r"set_index\('date'\)"):
+        make_windows(_six(date=pd.date_range("2020", periods=6)), 2)
+
+
+def test_numeric_pandas_dtypes_are_accepted():
+    frame = pd.DataFrame(
+        {
+            "flag": [True, False] * 3,
+            "count": pd.array([0, 1, 2, 3, 4, 5], dtype="Int64"),
+            "level": pd.Categorical([10, 20, 30, 10, 20, 30]),
+            "v": np.arange(6.0),
+        }
+    )
+    X, y = make_windows(frame, 2, target="v", exog=["flag", "count", "level"])
+    assert_array_equal(X[0], [0, 1, 0, 10, 1, 0, 1, 20])
+    assert_array_equal(y, [2, 3, 4, 5])
+
+
+def test_integer_column_labels_are_matched_as_integers():
+    frame = pd.DataFrame({0: np.arange(8.0), 1: np.arange(8.0) * 10})
+    X, y = make_windows(frame, 3, target=0, exog=1)
+    assert_array_equal(y, np.arange(3.0, 8.0))
+    assert_array_equal(X[0], [0, 0, 1, 10, 2, 20])
+    with pytest.raises(ValueError, match=r"target '0' is not one of .* names \[0, 1\]"):
+        make_windows(frame, 3, target="0")
+    windows = LagWindows(2, target=1).fit(frame)
+    assert_array_equal(windows.feature_names_in_, ["0", "1"])
+    assert_array_equal(windows.get_feature_names_out(), ["1_t-1", "1_t"])
+    assert_array_equal(windows.transform(frame)[0], [0, 10])
+
+
+def test_labels_1_and_string_1_are_different_columns():
+    frame = pd.DataFrame({1: np.arange(8.0), "1": np.arange(8.0) * 10})
+    assert_array_equal(make_windows(frame, 3, target=1)[1], np.arange(3.0, 8.0))
+    assert_array_equal(make_windows(frame, 3, target="1")[1], np.arange(3.0, 8.0) * 10)
+
+
+def test_duplicate_column_names_are_refused():
+    frame = pd.DataFrame(np.arange(24.0).reshape(8, 3), columns=["a", "a", "b"])
+    with pytest.raises(ValueError, match=r"duplicate column names \['a'\]"):
+        make_windows(frame, 3, target="a")
+    with pytest.raises(ValueError, match="duplicate column names"):
+        LagWindows(3).fit(frame)
+
+
+def test_nan_features_pass_through_but_nan_targets_are_refused():
+    series = pd.Series(np.arange(10.0), index=pd.date_range("2020-01-01", periods=10))
+    series.iloc[1] = np.nan  # only ever a feature with window=3
+    X, y = make_windows(series, 3)
+    assert np.isnan(X[0, 1]) and np.isfinite(y).all()
+    series.iloc[6] = np.nan  # the target of row 3
+    with pytest.raises(ValueError, match=r"time steps \[6\] \(index \['2020-01-07"):
+        make_windows(series, 3)
+    # Without targets, LagWindows keeps the NaN as a feature.
+    assert np.isnan(LagWindows(3).fit_transform(series)[4]).sum() == 1
+    frame = pd.DataFrame({"load": np.arange(8.0), "temp": np.arange(8.0)})
+    frame.loc[5, "temp"] = np.nan  # exogenous: never a target
+    frame["load"] = frame["load"].astype("Float64")
+    frame.loc[4, "load"] = pd.NA
+    match = r"\['load'\] contain NaN or infinity at time steps \[4\]"
+    with pytest.raises(ValueError, match=match):
+        make_windows(frame, 2, target="load", exog="temp")
+    with pytest.raises(ValueError, match="infinity"):
+        make_windows(np.r_[np.arange(5.0), np.inf], 2)
+
+
+def test_nan_target_skipped_by_the_stride_is_not_a_target():
+    series = np.arange(12.0)
+    series[5] = np.nan  # anchors 1, 4, 7, 10: targets at 2, 5, 8, 11 ...
+    with pytest.raises(ValueError, match=r"time steps \[5\]"):
+        make_windows(series, 2, stride=3)
+    series[5], series[6] = 5.0, np.nan  # ... so 6 is only a feature
+    X, y = make_windows(series, 2, stride=3)
+    assert np.isfinite(y).all() and np.isnan(X).sum() == 1
+
+
+@pytest.mark.parametrize("fraction", [1e-12, 1e-3, 0.05])
+def test_any_positive_fraction_holds_out_at_least_one_row(fraction):
+    """``last_fraction_split(10, 1e-12)`` once returned an empty validation set."""
+    train_idx, valid_idx = last_fraction_split(10, fraction)
+    assert_array_equal(valid_idx, [9])
+    assert_array_equal(train_idx, np.arange(9))
+    ((train_idx, valid_idx),) = TimeOrderedSplit(fraction, gap=2).split(np.zeros((10, 1)))
+    assert_array_equal(valid_idx, [9]) and len(train_idx) == 7
