@@ -60,7 +60,9 @@ class LossCurveDisplay:
         if getattr(estimator, "validation_scores_", None):
             best = int(np.argmax(estimator.validation_scores_)) + 1
         else:
-            best = int(np.argmin(train)) + 1 if len(train) else None
+            # NaN epochs (a Word2Vec epoch with no pair to train on) are never the best.
+            finite = np.isfinite(train)
+            best = int(np.nanargmin(np.where(finite, train, np.nan))) + 1 if finite.any() else None
         display = cls(
             train_loss=train,
             valid_loss=valid,

@@ -195,12 +195,20 @@ def test_init_does_nothing():
         (["text", ["tokens"]], ValueError, "mix"),
         (["a", None], ValueError, "document 1 is NoneType"),
         (np.array([["a"], ["b"]]), ValueError, "one column"),
+        (np.array([["a"], ["b"]], dtype=object), ValueError, "one column"),
+        # A table of texts (df[["title", "body"]].to_numpy()): each text would be a token.
+        (np.array([["a good film", "it is"], ["dull", "a bad one"]]), ValueError, "whitespace"),
         (pd.DataFrame({"a": ["x"], "b": ["y"]}), ValueError, "2 columns"),
     ],
 )
 def test_bad_input_raises(X, error, match):
     with pytest.raises(error, match=match):
         TextVectorizer().fit(X)
+
+
+def test_a_two_dimensional_array_of_tokens_is_read_row_by_row():
+    vec = TextVectorizer().fit(np.array([["the", "cat"], ["a", "dog"]]))
+    assert vec.input_kind_ == "tokens" and vec.n_vocab_ == 3 + 4
 
 
 def test_transform_errors():

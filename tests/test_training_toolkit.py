@@ -247,6 +247,25 @@ def test_verbose_2_prints_sklearn_messages(capsys):
     assert "Iteration 2, loss = " in capsys.readouterr().out
 
 
+def test_loss_curve_display_never_marks_a_nan_epoch_best():
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.base import BaseEstimator
+
+    class Fitted(BaseEstimator):
+        history_ = [{"epoch": i + 1, "train_loss": v} for i, v in enumerate([np.nan, 3.0, 2.0])]
+
+        def fit(self):
+            return self
+
+        def __sklearn_is_fitted__(self):
+            return True
+
+    display = LossCurveDisplay.from_estimator(Fitted())
+    assert display.best_epoch == 3
+    plt.close(display.figure_)
+
+
 def test_loss_curve_display_draws_a_picture(tmp_path):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

@@ -2,6 +2,7 @@
 word2vec file formats and the quality of training on a planted corpus."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -135,6 +136,7 @@ def test_not_fitted():
         lambda m: m.transform(["a b"]),
         lambda m: m.most_similar("a"),
         lambda m: m.get_feature_names_out(),
+        lambda m: m.history_,
     ):
         with pytest.raises(NotFittedError):
             call(Word2Vec())
@@ -443,8 +445,12 @@ def _binary_entry(word, values):
         ),
         (b"2 2\n" + _binary_entry("cat", [1, 0]) + b"dog " + bytes(7), r"entry 2 of 2: the file"),
         (b"10000000000000 300\n" + _binary_entry("cat", [0] * 300), "can hold at most 1"),
+        (
+            b"1 2\n" + _binary_entry("cat", [1, 0]) + _binary_entry("dog", [0, 1]),
+            r"after entry 1: more entries than the 1 that the header announces",
+        ),
     ],
-    ids=["nan", "duplicate", "truncated", "huge-header"],
+    ids=["nan", "duplicate", "truncated", "huge-header", "extra-entry"],
 )
 def test_corrupted_binary_file_raises_value_error_naming_the_file(tmp_path, content, match):
     path = tmp_path / "vectors.bin"
@@ -474,3 +480,171 @@ def test_word_vectors_refuse_what_would_break_transform():
         WordVectors(["cat", "dog"], [[1.0, 0.0], [np.nan, 1.0]])
     with pytest.raises(ValueError, match="vector_size=0"):
         WordVectors(["cat", "dog"], np.zeros((2, 0)))
+
+
+def test_binary_reader_accepts_trailing_newlines(tmp_path):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(b"1 2\n" + _binary_entry("cat", [1, 0]) + b"\n\r\n")
+    assert WordVectors.load_word2vec_format(path, binary=True).index_to_key == ["cat"]
+
+
+# -- probe findings: pretrained files, queries, evaluations --------------------------------
+def _cased_file(tmp_path, words=("Paris", "x")):
+    path = tmp_path / "vectors.txt"
+    WordVectors(list(words), np.random.RandomState(0).rand(len(words), 3)).save_word2vec_format(
+        path
+    )
+    return path
+
+
+def test_from_word2vec_format_keeps_the_case_of_a_cased_file(tmp_path):
+    # Non-regression: lowercase=True (the estimator's default) made the cased words of a
+    # file (GoogleNews, fastText) unreachable, and transform gave zero vectors silently.
+    path = _cased_file(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = Word2Vec.from_word2vec_format(path)
+        assert model.lowercase is False
+        expected = model.wv_["Paris"][None]
+        np.testing.assert_array_equal(model.transform(["Paris"]), expected)
+        np.testing.assert_array_equal(model.transform([["Paris"]]), expected)
+        assert not Word2Vec.from_word2vec_format(path, lowercase=False).lowercase
+    # A file of lower-case words keeps lowercase=True, so cased text still reaches them.
+    lower = Word2Vec.from_word2vec_format(_cased_file(tmp_path, ["paris", "x"]))
+    assert lower.lowercase is True
+    np.testing.assert_array_equal(lower.transform(["PARIS"]), lower.wv_["paris"][None])
+
+
+def test_from_word2vec_format_warns_when_lowercase_cannot_reach_cased_words(tmp_path):
+    path = _cased_file(tmp_path, ["Paris", "Rome", "x"])
+    with pytest.warns(UserWarning, match=r"2 word\(s\) with upper-case letters, out of 3 "):
+        model = Word2Vec.from_word2vec_format(path, lowercase=True)
+    assert model.lowercase is True
+    with pytest.warns(UserWarning, match=r"'Paris'.*Pass lowercase=False"):
+        Word2Vec.from_word2vec_format(path, lowercase=True)
+
+
+def test_transform_warns_once_when_no_document_holds_a_known_word(fitted):
+    with pytest.warns(UserWarning, match="No document among the 3 passed to transform") as record:
+        X = fitted.transform(["zebra quokka", "wombat", ""])
+    assert len(record) == 1 and "(3 tokens in all" in str(record[0].message)
+    np.testing.assert_array_equal(X, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fitted.transform(["zebra quokka", "cat"])  # one known word: no warning
+
+
+def test_from_word2vec_format_validates_params(tmp_path):
+    # Non-regression: weighting="tfidff" was accepted (transform used the mean and sknn.load
+    # refused the saved model); vector_size=... gave "got multiple values".
+    path = _cased_file(tmp_path)
+    with pytest.raises(InvalidParameterError, match="'weighting' parameter"):
+        Word2Vec.from_word2vec_format(path, weighting="tfidff")
+    # Checked before the file is read.
+    with pytest.raises(InvalidParameterError, match="'window' parameter"):
+        Word2Vec.from_word2vec_format(tmp_path / "absent.txt", window=0)
+    with pytest.raises(ValueError, match=r"vector_size=10 does not match .* have 3 values"):
+        Word2Vec.from_word2vec_format(path, vector_size=10)
+    assert Word2Vec.from_word2vec_format(path, vector_size=3).vector_size == 3
+    with pytest.raises(TypeError, match="unexpected parameter 'windw'. Did you mean 'window'"):
+        Word2Vec.from_word2vec_format(path, windw=3)
+
+
+def test_model_from_word2vec_format_saves_and_loads(tmp_path):
+    from sknn import load
+
+    model = Word2Vec.from_word2vec_format(_cased_file(tmp_path), weighting="tfidf")
+    model.save(tmp_path / "model.sknn")
+    restored = load(tmp_path / "model.sknn")
+    assert restored.get_params() == model.get_params()
+    np.testing.assert_array_equal(restored.transform(["Paris x"]), model.transform(["Paris x"]))
+
+
+WV = WordVectors(["king", "man", "woman", "queen"], [[1, 1], [1, 0], [0, 1], [0.1, 2]])
+
+
+def test_most_similar_topn_as_gensim():
+    # gensim: topn=None gives every similarity (query words included), topn < 1 nothing.
+    similarities = WV.most_similar("king", topn=None)
+    normed = WV.get_normed_vectors()
+    np.testing.assert_allclose(similarities, normed @ normed[0], rtol=1e-6)
+    assert similarities.shape == (4,)
+    assert WV.most_similar("king", topn=0) == [] and WV.most_similar("king", topn=-1) == []
+    assert WV.most_similar("king", topn=np.int64(1)) == WV.most_similar("king", topn=1)
+    for topn in (2.5, "3", True):
+        with pytest.raises(TypeError, match="topn must be an int, or None"):
+            WV.most_similar("king", topn=topn)
+
+
+def test_words_can_be_named_by_their_row_as_in_gensim():
+    np.testing.assert_array_equal(WV[0], WV["king"])
+    np.testing.assert_array_equal(WV[np.int64(3)], WV["queen"])
+    np.testing.assert_array_equal(WV[["man", 2]], WV.vectors[[1, 2]])
+    assert WV.most_similar(3) == WV.most_similar("queen")
+    assert WV.similarity(1, "woman") == WV.similarity("man", "woman")
+    assert 0 in WV and 3 in WV and 4 not in WV and -1 not in WV and True not in WV
+    with pytest.raises(KeyError, match="Row index 4 is out of range: there are 4 words"):
+        WV[4]
+    with pytest.raises(KeyError, match="Row index -1 is out of range"):
+        WV.most_similar(-1)
+
+
+def test_vector_lookups_and_queries_fail_clearly():
+    empty = WV[[]]
+    assert empty.shape == (0, 2) and empty.dtype == np.float32
+    with pytest.raises(TypeError, match=r"Index word vectors with a word \(str\), a row index"):
+        WV[2.5]
+    with pytest.raises(TypeError, match="A word must be a str"):
+        WV[[None]]
+    with pytest.raises(KeyError, match="'robot' is not in the vocabulary"):
+        WV[["man", "robot"]]
+    with pytest.raises(ValueError, match=r"must have shape \(2,\).*got shape \(3,\)"):
+        WV.most_similar(np.ones(3))
+    with pytest.raises(ValueError, match="negative holds NaN"):
+        WV.most_similar("king", negative=[np.array([np.nan, 1.0])])
+    with pytest.raises(TypeError, match="positive holds the number 1.0"):
+        WV.most_similar([1.0, 0.0])
+    with pytest.raises(TypeError, match="positive must be a word .* got float 2.5"):
+        WV.most_similar(2.5)
+    with pytest.raises(TypeError, match="positive must hold words"):
+        WV.most_similar([("king", 2.0)])
+    with pytest.raises(ValueError, match="at least one positive or negative"):
+        WV.most_similar([])
+    assert WV.most_similar(np.array(["king", "woman"])) == WV.most_similar(["king", "woman"])
+    # Rows of a 2-d array are vectors, as in gensim.
+    assert WV.most_similar(np.array([[1.0, 0.0], [1.0, 0.1]]), topn=1)[0][0] == "man"
+
+
+def test_analogy_with_every_candidate_excluded_is_incorrect(tmp_path):
+    # Non-regression: with a, b and c excluded, argmax over all -inf picked row 0, which
+    # scored "a b c a" as correct. gensim finds no answer and counts it incorrect.
+    wv = WordVectors(["a", "b", "c"], np.eye(3))
+    path = tmp_path / "questions.txt"
+    path.write_text(": s\na b c a\n")
+    score, sections = wv.evaluate_word_analogies(path)
+    assert score == 0.0 and sections[-1]["incorrect"] == [("a", "b", "c", "a")]
+    # restrict_vocab can leave no candidate either.
+    wv = WordVectors(["a", "b", "c", "d"], np.eye(4))
+    path.write_text(": s\na b c a\n")
+    assert wv.evaluate_word_analogies(path, restrict_vocab=3)[0] == 0.0
+
+
+def test_history_for_the_loss_curve_display(fitted, tmp_path):
+    # Non-regression: LossCurveDisplay.from_estimator raised AttributeError: no history_.
+    assert fitted.history_ == [
+        {"epoch": i + 1, "train_loss": loss} for i, loss in enumerate(fitted.loss_curve_)
+    ]
+    assert not hasattr(Word2Vec(), "history_")
+    assert Word2Vec.from_word2vec_format(_cased_file(tmp_path)).history_ == []
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sknn.inspection import LossCurveDisplay
+
+    display = LossCurveDisplay.from_estimator(fitted)
+    np.testing.assert_array_equal(display.lines_[0].get_ydata(), fitted.loss_curve_)
+    assert display.best_epoch == int(np.argmin(fitted.loss_curve_)) + 1
+    plt.close(display.figure_)

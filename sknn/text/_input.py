@@ -124,17 +124,43 @@ def _as_documents(X, input_name, kinds):
                 f"Expected {expected} for {input_name}; got a {X.ndim}-d array of "
                 f"{X.dtype}. Numeric features are not text; use a tabular estimator."
             )
-        if X.ndim == 2 and X.dtype.kind in "US" and X.shape[1] == 1:
-            # A single column of strings is far more likely raw texts (X.values of a
-            # one-column frame) than one-token documents: refuse rather than guess.
-            raise ValueError(
-                f"Got a 2-d array of strings with one column for {input_name}. Pass a 1-d "
-                f"array of raw texts ({input_name}.ravel()), or a list of token lists."
-            )
+        if X.ndim == 2 and X.dtype.kind in "USO":
+            _check_token_table(X, input_name)
         return list(X)
     if hasattr(X, "__iter__"):
         return list(X)
     raise TypeError(f"Expected {expected} for {input_name}; got {type(X).__name__}.")
+
+
+#: Cells of a 2-d array of strings that :func:`_check_token_table` looks at.
+TOKEN_TABLE_PROBE = 1000
+
+
+def _check_token_table(X, input_name):
+    """Refuse a 2-d array of strings that is a table of texts rather than of tokens.
+
+    A 2-d array is read row by row, each row a token sequence. A table whose cells hold
+    whitespace (``df[["title", "body"]].to_numpy()``) or that has a single column
+    (``df[["text"]].to_numpy()``, object dtype included) holds raw texts: read row by row,
+    each text would become one token. Refuse rather than guess.
+    """
+    # The first cells tell: a table of texts has whitespace throughout.
+    strings = [cell for cell in X.ravel()[:TOKEN_TABLE_PROBE] if isinstance(cell, str)]
+    if not strings:
+        return  # not strings (token ids in an object array, lists...): the usual checks
+    if X.shape[1] == 1:
+        raise ValueError(
+            f"Got a 2-d array of strings with one column for {input_name}. Pass a 1-d "
+            f"array of raw texts ({input_name}.ravel()), or a list of token lists."
+        )
+    spaced = next((cell for cell in strings if any(char.isspace() for char in cell)), None)
+    if spaced is not None:
+        raise ValueError(
+            f"Got a 2-d array of strings for {input_name} whose cells hold whitespace (e.g. "
+            f"{_preview(str(spaced))}): a 2-d array is read row by row as token lists, so each "
+            "cell would be one token. Pass a 1-d array of raw texts (join the columns, e.g. "
+            f"[' '.join(row) for row in {input_name}]), or a list of token lists."
+        )
 
 
 def _document_kind(doc):

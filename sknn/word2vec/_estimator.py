@@ -1,5 +1,6 @@
 """The scikit-learn face of word2vec: a text transformer with gensim's word-vector queries."""
 
+import difflib
 import warnings
 from numbers import Real
 
@@ -90,6 +91,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Lower-case raw texts before tokenizing them (whatever the tokenizer) and string
         tokens of pre-tokenized documents, in ``fit`` and ``transform``, as
         :class:`sknn.text.TextVectorizer` does. ``False`` keeps the case.
+        :meth:`from_word2vec_format` picks ``False`` for a file with cased words.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, subsampling, windows and negatives. An int gives identical
         fits on the CPU.
@@ -116,6 +118,10 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         NaN for an epoch that trained on no pair (with a warning).
     n_iter_ : int
         Epochs run (fewer than ``epochs`` when training was interrupted).
+    history_ : list of dict
+        One record per epoch, ``{"epoch": int, "train_loss": float}``, read from
+        ``loss_curve_``: the shape of the other sknn estimators' ``history_``, so that
+        :class:`sknn.inspection.LossCurveDisplay` draws it.
     corpus_total_words_ : int
         Tokens in the training corpus, known words or not.
 
@@ -125,7 +131,8 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     Notes
     -----
-    A document with no word in the vocabulary is mapped to the zero vector.
+    A document with no word in the vocabulary is mapped to the zero vector; a
+    ``transform`` call in which no document holds a word of the vocabulary warns.
 
     ``X`` is read by :func:`sknn.text.check_sequence_input`, as in every text-aware sknn
     estimator: a list, array, pandas Series or one-column DataFrame of raw texts or of
@@ -372,6 +379,16 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def _report(self, epoch, loss):
         print(f"Word2Vec epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}")
 
+    @property
+    def history_(self):
+        """Per-epoch records ``{"epoch", "train_loss"}`` of the last fit, from ``loss_curve_``."""
+        # Derived rather than stored, so models saved before it existed have it too.
+        check_is_fitted(self)
+        return [
+            {"epoch": epoch, "train_loss": loss}
+            for epoch, loss in enumerate(self.loss_curve_, start=1)
+        ]
+
     def transform(self, X):
         """Map each document to the (weighted) mean of its known word vectors.
 
@@ -382,7 +399,8 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         ndarray of shape (n_documents, vector_size)
-            Documents with no word in the vocabulary get the zero vector.
+            Documents with no word in the vocabulary get the zero vector. When that is
+            every document, a ``UserWarning`` says so (once per call).
         """
         check_is_fitted(self)
         documents = self._tokenize(X)
@@ -391,6 +409,17 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             encoded = [self.vocabulary_[t] for t in document if t in self.vocabulary_]
             rows.extend([i] * len(encoded))
             columns.extend(encoded)
+        if not rows:
+            n_tokens = sum(len(document) for document in documents)
+            warnings.warn(
+                f"No document among the {len(documents)} passed to transform holds a word "
+                f"of the vocabulary ({n_tokens} tokens in all, {len(self.vocabulary_)} words "
+                "known): every row of the output is the zero vector. Check that the "
+                "documents are split and cased as the vocabulary is (tokenizer, "
+                f"lowercase={self.lowercase}).",
+                UserWarning,
+                stacklevel=2,
+            )
         counts = sp.csr_matrix(
             (np.ones(len(rows), dtype=np.float64), (rows, columns)),
             shape=(len(documents), len(self.vocabulary_)),
@@ -415,24 +444,69 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         path : str or path-like
         binary : bool, default=False
         **params
-            Other parameters of the estimator, such as ``tokenizer``.
+            Other parameters of the estimator, such as ``tokenizer``, checked as ``fit``
+            checks them. ``vector_size`` is the file's; passing it is allowed only when
+            it matches. Without ``lowercase``, it is False when a word of the file holds
+            an upper-case letter (cased vectors, as GoogleNews or fastText's: lower-cased
+            text would never reach those words) and True otherwise.
 
         Returns
         -------
         Word2Vec
 
+        Warns
+        -----
+        UserWarning
+            With ``lowercase=True`` passed explicitly while words of the file hold
+            upper-case letters: ``transform`` can never match them.
+
         Raises
         ------
         OSError
             If ``path`` cannot be read (``FileNotFoundError`` if it does not exist).
+        TypeError
+            If a parameter is not one of the estimator's.
         ValueError
             If the file is not well-formed word2vec (a wrong header, NaN values, a word
-            seen twice, ...: the message names the line or entry) or holds no word.
+            seen twice, ...: the message names the line or entry) or holds no word; if
+            ``vector_size`` is not the file's; ``InvalidParameterError`` (a
+            ``ValueError``) for a parameter value that ``fit`` would refuse.
         """
+        names = cls._get_param_names()
+        for name in params:
+            if name not in names:
+                close = difflib.get_close_matches(name, names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise TypeError(
+                    f"from_word2vec_format() got an unexpected parameter {name!r}.{hint} "
+                    f"The parameters of {cls.__name__} are {', '.join(names)}."
+                )
+        model = cls(**params)
+        # Before reading the file, which may take long: a parameter fit would refuse
+        # must not give a model that transforms wrongly or that sknn.load refuses.
+        model._validate_params()
         wv = WordVectors.load_word2vec_format(path, binary=binary)
         if len(wv) == 0:
             raise ValueError(f"{path!s} holds no word vector: there is nothing to transform with.")
-        model = cls(vector_size=wv.vector_size, **params)
+        if "vector_size" in params and params["vector_size"] != wv.vector_size:
+            raise ValueError(
+                f"vector_size={params['vector_size']} does not match {path!s}, whose vectors "
+                f"have {wv.vector_size} values. Leave vector_size out: it is read from the "
+                "file."
+            )
+        cased = [word for word in wv.index_to_key if word != word.lower()]
+        if "lowercase" not in params:
+            model.set_params(lowercase=not cased)
+        elif model.lowercase and cased:
+            warnings.warn(
+                f"{path!s} holds {len(cased)} word(s) with upper-case letters, out of "
+                f"{len(wv)} (e.g. {cased[0]!r}): transform can never match them with "
+                "lowercase=True, which lower-cases every text and token. Pass "
+                "lowercase=False to keep the case (the default for such a file).",
+                UserWarning,
+                stacklevel=2,
+            )
+        model.set_params(vector_size=wv.vector_size)
         model.wv_ = wv
         model.vocabulary_ = dict(wv.key_to_index)
         model.word_counts_ = np.zeros(len(wv), dtype=np.int64)

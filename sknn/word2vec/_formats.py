@@ -176,6 +176,12 @@ def _read_binary(stream, n_words, vector_size, name):
         vectors[i] = np.frombuffer(data, dtype=_FLOAT32_LE, count=vector_size, offset=start)
         _add_key(keys, lines, key, where, vectors[i])
         position = start + n_bytes
+    if data[position:].strip():
+        # As the text reader does: an entry past the announced count means a wrong header.
+        raise ValueError(
+            f"{name}, after entry {n_words}: more entries than the {n_words} that the header "
+            "announces."
+        )
     return keys, vectors
 
 

@@ -1,5 +1,8 @@
 """Trained word vectors and the gensim-style queries on them (no torch, no training)."""
 
+from collections.abc import Iterable
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import stats
 
@@ -21,6 +24,14 @@ class WordVectors:
     index_to_key : list of str
     key_to_index : dict of str to int
     vectors : ndarray of shape (n_words, vector_size)
+
+    Notes
+    -----
+    As in gensim, a word can also be named by its row: ``wv[0]`` is the vector of
+    ``index_to_key[0]``, ``0 in wv`` is true and ``most_similar(0)`` gives its
+    neighbours. A list of words gives a ``(n_keys, vector_size)`` array, ``(0,
+    vector_size)`` for an empty list. A word that is absent, or a row out of range, raises
+    a ``KeyError``; a key that is neither a ``str`` nor an ``int`` a ``TypeError``.
 
     Examples
     --------
@@ -63,18 +74,39 @@ class WordVectors:
         return len(self.index_to_key)
 
     def __contains__(self, key):
-        return key in self.key_to_index
+        if isinstance(key, str):
+            return key in self.key_to_index
+        return _is_row(key) and 0 <= key < len(self)
 
     def __getitem__(self, keys):
-        if isinstance(keys, str):
+        """The vector of one word (or row index), or the stacked vectors of a list of them."""
+        if isinstance(keys, str) or _is_row(keys):
             return self.get_vector(keys)
-        return np.stack([self.get_vector(key) for key in keys])
+        if not isinstance(keys, Iterable) or isinstance(keys, bytes):
+            raise TypeError(
+                "Index word vectors with a word (str), a row index (int) or a list of "
+                f"those; got {type(keys).__name__} {_preview(keys)}."
+            )
+        return self.vectors[[self._index(key) for key in keys]]
 
     def _index(self, key):
-        try:
-            return self.key_to_index[key]
-        except KeyError:
-            raise KeyError(f"Word {key!r} is not in the vocabulary.") from None
+        """Row of ``key``: a word, or (as in gensim) an ``int`` row index."""
+        if isinstance(key, str):
+            try:
+                return self.key_to_index[key]
+            except KeyError:
+                raise KeyError(f"Word {key!r} is not in the vocabulary.") from None
+        if _is_row(key):
+            if 0 <= key < len(self):
+                return int(key)
+            raise KeyError(
+                f"Row index {key} is out of range: there are {len(self)} words, rows 0 to "
+                f"{len(self) - 1}."
+            )
+        raise TypeError(
+            f"A word must be a str (or an int row index, as in gensim); got "
+            f"{type(key).__name__} {_preview(key)}."
+        )
 
     def get_vector(self, key, norm=False):
         """The vector of ``key``, scaled to unit length when ``norm`` is true."""
@@ -98,32 +130,80 @@ class WordVectors:
 
         Parameters
         ----------
-        positive, negative : str, array-like or list of those, default=None
-        topn : int, default=10
+        positive, negative : str, int, array-like or list of those, default=None
+            Words, row indices (as in gensim) or vectors of ``vector_size`` values. A
+            2-d array is a list of vectors.
+        topn : int or None, default=10
+            How many words to return. As in gensim, ``None`` returns the similarity of
+            every word instead, query words included, and ``topn < 1`` an empty list.
 
         Returns
         -------
-        list of (str, float)
+        list of (str, float), or ndarray of shape (n_words,) when ``topn`` is None
+
+        Raises
+        ------
+        KeyError
+            If a word is not in the vocabulary or a row index is out of range.
+        TypeError
+            If ``topn`` is neither an int nor None, or a query is neither a word, a row
+            index nor a vector of numbers.
+        ValueError
+            If there is no query, or a vector does not have ``vector_size`` finite values.
         """
-        positive = _as_list(positive)
-        negative = _as_list(negative)
+        if topn is not None and (not isinstance(topn, Integral) or isinstance(topn, bool)):
+            raise TypeError(
+                "topn must be an int, or None for the similarities of all words; got "
+                f"{type(topn).__name__} {topn!r}."
+            )
+        positive = _as_list(positive, "positive")
+        negative = _as_list(negative, "negative")
         if not positive and not negative:
             raise ValueError("most_similar needs at least one positive or negative word.")
         terms, exclude = [], set()
-        for sign, items in ((1.0, positive), (-1.0, negative)):
+        for sign, items, name in ((1.0, positive, "positive"), (-1.0, negative, "negative")):
             for item in items:
-                if isinstance(item, str):
-                    terms.append(sign * self.get_vector(item, norm=True))
-                    exclude.add(self.key_to_index[item])
+                if isinstance(item, str) or _is_row(item):
+                    row = self._index(item)
+                    terms.append(sign * self.get_vector(row, norm=True))
+                    exclude.add(row)
                 else:
-                    vector = np.asarray(item, dtype=np.float32)
+                    vector = self._query_vector(item, name)
                     terms.append(sign * vector / max(np.linalg.norm(vector), 1e-12))
         query = np.mean(terms, axis=0)
         query /= max(np.linalg.norm(query), 1e-12)
         similarities = self.get_normed_vectors() @ query
+        if topn is None:
+            return similarities
+        if topn < 1:
+            return []
         order = np.argsort(-similarities, kind="stable")
         best = [i for i in order[: topn + len(exclude)] if i not in exclude][:topn]
         return [(self.index_to_key[i], float(similarities[i])) for i in best]
+
+    def _query_vector(self, item, name):
+        """``item`` as a vector of ``vector_size`` finite float32 values, or a clear error."""
+        if isinstance(item, Real):
+            raise TypeError(
+                f"{name} holds the number {item!r}, which is neither a word nor a vector. "
+                f"Pass a vector as a 1-d array of {self.vector_size} values, or a list of "
+                "such arrays."
+            )
+        try:
+            vector = np.asarray(item, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name} must hold words (str), row indices (int) or vectors of "
+                f"{self.vector_size} numbers; got {type(item).__name__} {_preview(item)}."
+            ) from None
+        if vector.shape != (self.vector_size,):
+            raise ValueError(
+                f"A vector in {name} must have shape ({self.vector_size},), the "
+                f"vector_size of these word vectors; got shape {vector.shape}."
+            )
+        if not np.isfinite(vector).all():
+            raise ValueError(f"A vector in {name} holds NaN or infinite values.")
+        return vector
 
     def _lookup(self, case_insensitive, restrict_vocab=None):
         """Key to row, lower-cased when asked; the most frequent spelling wins."""
@@ -180,7 +260,9 @@ class WordVectors:
 
         A question counts when its four words are among the ``restrict_vocab`` most
         frequent ones; the answer is the nearest word to ``b - a + c`` other than ``a``,
-        ``b`` and ``c``, as in gensim.
+        ``b`` and ``c``, as in gensim. A question with no other candidate (every word
+        within ``restrict_vocab`` is one of ``a``, ``b`` and ``c``) has no answer and is
+        counted incorrect, as gensim does.
 
         Parameters
         ----------
@@ -221,6 +303,9 @@ class WordVectors:
                 scores = query @ normed.T
                 np.put_along_axis(scores, block[:, :3], -np.inf, axis=1)
                 predicted = scores.argmax(1)
+                # With every candidate excluded, argmax would pick row 0 and could hit
+                # the expected word by chance.
+                predicted[np.isneginf(scores.max(1))] = -1
                 for (section, words), guess, answer in zip(
                     questions[start : start + 1024], predicted, block[:, 3], strict=True
                 ):
@@ -251,9 +336,27 @@ class WordVectors:
         return cls(keys, vectors)
 
 
-def _as_list(items):
+def _is_row(key):
+    """Whether ``key`` is an int row index (not a bool)."""
+    return isinstance(key, Integral) and not isinstance(key, (bool, np.bool_))
+
+
+def _as_list(items, name):
+    """The queries of ``most_similar``'s ``positive`` or ``negative``, as gensim reads them."""
     if items is None:
         return []
-    if isinstance(items, str) or (isinstance(items, np.ndarray) and items.ndim == 1):
+    if isinstance(items, str) or _is_row(items):
         return [items]
+    if isinstance(items, np.ndarray) and items.ndim == 1 and items.dtype.kind not in "US":
+        return [items]  # one vector; a 1-d array of str is a list of words
+    if not isinstance(items, Iterable) or isinstance(items, bytes):
+        raise TypeError(
+            f"{name} must be a word (str), a row index (int), a vector or a list of those; "
+            f"got {type(items).__name__} {_preview(items)}."
+        )
     return list(items)
+
+
+def _preview(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
