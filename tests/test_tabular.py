@@ -115,11 +115,31 @@ def test_from_dtype_on_an_array_is_scikit_learns_mlp_bit_for_bit():
     plain = MLPClassifier(**QUICK).fit(X, label)
     from_dtype = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(X, label)
     np.testing.assert_array_equal(plain.predict_proba(X), from_dtype.predict_proba(X))
-    assert not hasattr(from_dtype, "is_categorical_")
-    assert not hasattr(plain, "categories_")
+    # As HistGradientBoosting's: None when 'from_dtype' finds no categorical column.
+    assert from_dtype.is_categorical_ is None and from_dtype.categories_ == []
+    assert not hasattr(plain, "is_categorical_") and not hasattr(plain, "categories_")
     # ... and on sparse input too: nothing is categorical there.
     sparse = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(sp.csr_matrix(X), label)
     np.testing.assert_allclose(sparse.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+
+
+def test_from_dtype_finding_no_categorical_column_says_so_as_histgradientboosting():
+    """Non-regression: with 'from_dtype' and no categorical column in the DataFrame,
+    ``is_categorical_`` did not exist (the documented value is None, HistGradientBoosting's)."""
+    frame, label, _ = make_frame()
+    numeric = frame[["size", "shop"]]
+    hgb = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=2)
+    assert hgb.fit(numeric, label).is_categorical_ is None
+    model = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(numeric, label)
+    assert model.is_categorical_ is None
+    assert model.categories_ == [] and model.embedding_dims_ == []
+    # A refit without categorical_features is scikit-learn's MLP: the earlier fit's
+    # categorical attributes go, as they do after a fit that had categorical columns.
+    for categorical_features in ("from_dtype", ["shop"]):
+        model.set_params(categorical_features=categorical_features).fit(numeric, label)
+        model.set_params(categorical_features=None).fit(numeric, label)
+        for name in ("is_categorical_", "categories_", "embedding_dims_"):
+            assert not hasattr(model, name)
 
 
 def _scaled_then_embedded():
@@ -239,19 +259,33 @@ def test_string_codes_the_same_for_every_spelling_of_the_values():
         np.array([True, False, True, True]),
         np.array([1, 1.0, True, 2, None, 2.0, 3, 3, 3], dtype=object),
         np.array([None, np.nan], dtype=object),
+        np.array([2**53 + 1, 2**53, 2**53 + 1, -(2**63), 2**53], dtype=np.int64),
+        np.array([2**64 - 1, 2**64 - 2, 2**64 - 1, 0, 2**64 - 2], dtype=np.uint64),
+        np.array([2**53 + 1, None, 2**53, 2**53 + 1, 2**53], dtype=object),
+        np.array([0.1, 0.2, np.nan, 0.1, 0.2], dtype=np.float32),
     ],
-    ids=["objects", "unicode", "floats", "ints", "bools", "mixed-numbers", "all-missing"],
+    ids=[
+        "objects",
+        "unicode",
+        "floats",
+        "ints",
+        "bools",
+        "mixed-numbers",
+        "all-missing",
+        "ints-above-2**53",
+        "uints-near-2**64",
+        "python-ints-above-2**53",
+        "float32",
+    ],
 )
 def test_fitting_and_encoding_at_once_equals_fitting_then_encoding(values, min_count):
     """The codes of the one-pass fit are those of a separate lookup of every row, and its
     categories the sorted values (numbers by value) seen at least ``min_count`` times."""
     categories, codes = tabular.fit_encode_categories(values, "c", min_count=min_count)
 
-    def key(v):
-        return v if isinstance(v, str) else float(v)
-
-    counts = Counter(key(v) for v in values.tolist() if not pd.isna(v))
-    assert [key(c) for c in categories] == sorted(k for k, n in counts.items() if n >= min_count)
+    # Python's numbers compare exactly (2**53 + 1 != 2.0**53) and 1 == 1.0 == True.
+    counts = Counter(v for v in values.tolist() if not pd.isna(v))
+    assert categories.tolist() == sorted(k for k, n in counts.items() if n >= min_count)
     assert codes.dtype == np.int64
     assert codes.tolist() == tabular.encode_categories(values, categories).tolist()
 
@@ -271,6 +305,126 @@ def test_object_columns_count_each_category_once_whatever_its_spelling():
     unhashable[:] = [{"a": 1}, "a", [2]]
     with pytest.raises(TypeError, match="uniformly strings or numbers"):
         tabular.fit_categories(unhashable, "c")
+
+
+def codes_of(values, categories, name=None):
+    return tabular.encode_categories(values, categories, name).tolist()
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([2**53, 2**53 + 1] * 10, dtype=np.int64),
+        np.array([2**64 - 2, 2**64 - 1] * 10, dtype=np.uint64),
+        np.array([2**53, 2**53 + 1] * 10, dtype=object),
+    ],
+    ids=["int64", "uint64", "python-ints"],
+)
+def test_integers_above_2_53_keep_their_codes_at_predict(ids):
+    """Non-regression: integer categories above 2**53 were compared as float64 at predict
+    (where 2**53 + 1 is 2**53), while fit told them apart: every row got one code."""
+    X, y = pd.DataFrame({"user_id": ids}), np.array([0, 1] * 10)
+    model = MLPClassifier(
+        categorical_features=["user_id"], solver="lbfgs", max_iter=20, device="cpu"
+    ).fit(X, y)
+    assert model._validate_X(X[:4])["categorical"].ravel().tolist() == [2, 3, 2, 3]
+    np.testing.assert_array_equal(model.predict(X[:4]), [0, 1, 0, 1])
+
+
+def test_numbers_match_their_categories_exactly_whatever_their_dtype():
+    big = np.array([2**53, 2**53 + 1], dtype=np.int64)
+    u = np.array([2**63 - 1, 2**64 - 1], dtype=np.uint64)
+    # Integers of another width or signedness: exact, out-of-range ones unknown.
+    assert codes_of(np.array([2**53 + 1, 2**53, 2**63], dtype=np.uint64), big) == [3, 2, 1]
+    assert codes_of(np.array([2**63 - 1, -1, 5], dtype=np.int64), u) == [2, 1, 1]
+    assert codes_of(np.array([2**64 - 1, 2**63, 2**63 - 1], dtype=np.uint64), u) == [3, 1, 2]
+    assert codes_of(np.array([-1, 2, 300], dtype=np.int64), np.array([2, 255], np.uint8)) == [
+        1,
+        2,
+        1,
+    ]
+    # Floats against integers and the reverse: equal in value, not after rounding.
+    assert codes_of(np.array([2.0**53, 2.5, np.inf, 2.0**64]), big) == [2, 1, 1, 1]
+    small = np.array([1, 2, 3])
+    assert codes_of(np.array([3.0, 1.0, 1.5], dtype=np.float32), small) == [4, 2, 1]
+    floats = np.array([-1.5, 2.0, 2.0**53, np.inf])
+    assert codes_of(np.array([2, 2**53, 2**53 + 1, -1]), floats) == [3, 4, 1, 1]
+    assert codes_of(np.array([2**64 - 1], dtype=np.uint64), np.array([2.0**64])) == [1]
+    # Bools are 0 and 1, as before; object arrays the same as arrays of their numbers.
+    assert codes_of(np.array([1, 0, 2]), np.array([False, True])) == [3, 2, 1]
+    mixed = np.array([2**53 + 1, 2.0**53, True, np.float32(0.5), "x", [1]], dtype=object)
+    assert codes_of(mixed, np.array([0.5, 1.0, 2.0**53])) == [1, 4, 3, 2, 1, 1]
+    assert codes_of(mixed, np.array([1, 2**53 + 1])) == [3, 1, 2, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "fit_dtype, predict_dtype", [("float64", "float32"), ("float32", "float64")]
+)
+def test_a_float_column_finds_its_categories_in_another_width(fit_dtype, predict_dtype):
+    """Non-regression: a float column read back in another width (float32 values, float64
+    categories, or the reverse) was coded unknown in every row; now compared in the
+    narrower width."""
+    X = pd.DataFrame({"rate": np.array([0.1, 0.2] * 10, dtype=fit_dtype)})
+    y = np.array([0, 1] * 10)
+    model = MLPClassifier(
+        categorical_features=["rate"], solver="lbfgs", max_iter=20, device="cpu"
+    ).fit(X, y)
+    unseen = pd.DataFrame({"rate": [0.2, 0.1, 0.3, np.nan]}).astype(predict_dtype)
+    codes = model._validate_X(unseen)["categorical"].ravel().tolist()
+    assert codes == [3, 2, UNKNOWN_CODE, MISSING_CODE]
+    np.testing.assert_array_equal(model.predict(X[:4].astype(predict_dtype)), model.predict(X[:4]))
+
+
+def test_float_categories_that_float32_cannot_tell_apart_refuse_float32_values():
+    """Two float64 categories equal in float32: a float32 value could be either, so the
+    column is refused in float32 (float64 still tells them apart), not coded as a guess."""
+    X = pd.DataFrame({"rate": np.array([0.1, 0.1 + 1e-12, 0.5] * 6)})
+    y = np.array([0, 1, 0] * 6)
+    model = MLPClassifier(categorical_features=["rate"], max_iter=2, device="cpu").fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match=r"Categorical feature 'rate' holds float32 values, but its categories were "
+        r"fitted in float64 and float32 cannot tell them apart \(0\.1 and "
+        r"0\.1000000000010\d* are both 0\.1 in float32\)\. Pass this column as float64",
+    ):
+        model.predict(X.astype(np.float32))
+    assert model._validate_X(X[:3])["categorical"].ravel().tolist() == [2, 3, 4]
+    categories = model.categories_[0]
+    with pytest.raises(ValueError, match="cannot tell them apart"):
+        codes_of(np.array([np.float32(0.5)], dtype=object), categories, "'rate'")
+    # A finite category beyond float32's range is refused alike; a float64 value beyond
+    # the float32 categories' range is unknown, not their infinity.
+    with pytest.raises(ValueError, match=r"1e\+300 is beyond its range in float32"):
+        codes_of(np.array([1.0], dtype=np.float32), np.array([1.0, 1e300]))
+    wide = np.array([1e300, np.inf, 1.0])
+    assert codes_of(wide, np.array([1.0, np.inf], dtype=np.float32)) == [1, 3, 2]
+    assert codes_of(wide.astype(object), np.array([1.0, np.inf], dtype=np.float32)) == [1, 3, 2]
+
+
+@pytest.mark.parametrize(
+    "column, categories",
+    [
+        (pd.array([3, 1, pd.NA, 1], dtype="Int64"), [1, 3]),
+        (pd.array([2**53 + 1, 2**53, pd.NA, 2**53], dtype="Int64"), [2**53, 2**53 + 1]),
+        (pd.array([2**64 - 1, 2**63, pd.NA, 2**63], dtype="UInt64"), [2**63, 2**64 - 1]),
+        (pd.Categorical([2**53 + 1, 2**53, None, 2**53]), [2**53, 2**53 + 1]),
+    ],
+    ids=["Int64", "Int64-above-2**53", "UInt64", "category-of-ints"],
+)
+def test_integer_columns_with_missing_values_keep_their_dtype(column, categories):
+    """Non-regression: pandas makes integers with missing values float64, so the
+    categories of an Int64 column with pd.NA came out as floats (and integers above 2**53
+    merged); they keep their integer dtype and values, as documented."""
+    X, y = pd.DataFrame({"n": column, "x": np.arange(4.0)}), np.array([0, 1, 0, 1])
+    model = MLPClassifier(categorical_features=["n"], **QUICK).fit(X, y)
+    assert model.categories_[0].dtype.kind in "iu"
+    assert model.categories_[0].tolist() == categories
+    assert model._validate_X(X)["categorical"].ravel().tolist() == [3, 2, MISSING_CODE, 2]
+    # Read back without missing values (plain integers) or as floats: the same codes.
+    full = X.iloc[[0, 1, 3]]
+    assert model._validate_X(full)["categorical"].ravel().tolist() == [3, 2, 2]
+    as_ints = full.astype({"n": model.categories_[0].dtype})
+    assert model._validate_X(as_ints)["categorical"].ravel().tolist() == [3, 2, 2]
 
 
 def test_unseen_categories_share_the_unknown_vector_and_missing_has_its_own():
@@ -334,6 +488,16 @@ def test_embedding_dims_override(embedding_dims, expected):
         ({"size": 3}, "key 'size' that is not a categorical feature"),
         ({"colour": 0}, r"embedding_dims\['colour'\] must be an int >= 1"),
         ([2, 2.5], r"embedding_dims\[1\] must be an int >= 1"),
+        # Non-regression: a dict naming one column twice (by name and by index) let the
+        # second key win silently; True was taken as a width of 1.
+        (
+            {"colour": 3, 1: 5},
+            "embedding_dims has the keys 'colour' and 1 for one categorical feature, "
+            "'colour': give it one width",
+        ),
+        (True, "'embedding_dims' parameter of MLPClassifier must be"),
+        (np.True_, "'embedding_dims' parameter of MLPClassifier must be"),
+        ([True, 2], r"embedding_dims\[0\] must be an int >= 1, got True"),
     ],
 )
 def test_bad_embedding_dims_are_refused(embedding_dims, match):

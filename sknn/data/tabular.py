@@ -130,10 +130,26 @@ def columns(X, index):
 
 
 def column_values(X, j):
-    """Column ``j`` of a DataFrame or a 2-D array as a 1-D NumPy array."""
-    if is_dataframe(X):
-        return np.asarray(X.iloc[:, j].to_numpy())
-    return np.asarray(X[:, j])
+    """Column ``j`` of a DataFrame or a 2-D array as a 1-D NumPy array.
+
+    Integers with missing values (pandas' nullable ``Int64``, a category column of
+    integers) come as an object array of ints and None, not as the float64 that pandas
+    makes of them: float64 holds integers exactly only up to 2**53, and the categories
+    keep their integer dtype.
+    """
+    if not is_dataframe(X):
+        return np.asarray(X[:, j])
+    column = X.iloc[:, j]
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if pd.api.types.is_integer_dtype(dtype.categories.dtype) and (codes < 0).any():
+            values = np.asarray(dtype.categories.to_numpy(), dtype=object)[codes]
+            values[codes < 0] = None
+            return values
+    elif pd.api.types.is_integer_dtype(dtype) and column.hasnans:
+        return column.to_numpy(dtype=object, na_value=None)
+    return np.asarray(column.to_numpy())
 
 
 def is_missing(values):
@@ -211,10 +227,31 @@ def _codes(missing, present_codes):
     return codes
 
 
-def encode_categories(values, categories):
+def encode_categories(values, categories, name=None):
     """Codes of a categorical column: :data:`MISSING_CODE` for a missing value,
     :data:`UNKNOWN_CODE` for a value not among ``categories``, else its position in
-    ``categories`` plus :data:`N_RESERVED_CODES`. Returns int64 of shape (n,)."""
+    ``categories`` plus :data:`N_RESERVED_CODES`. Returns int64 of shape (n,).
+
+    Numbers match by value, exactly: integers as integers (never through float64, which
+    rounds those above 2**53), an integer and a float when they are equal (2 and 2.0).
+    Floats of two widths (float32 values, float64 categories, or the reverse) are compared
+    in the narrower one, so that a column read back as float32 finds its categories.
+
+    Raises
+    ------
+    ValueError
+        If the values are floats narrower than the float ``categories`` and two categories
+        are equal (or a finite one overflows) in the values' width: which category such a
+        value is cannot be told. ``name`` (as in :func:`fit_categories`), if given,
+        names the column in the message.
+
+    >>> categories = np.array([0.1, 0.2])
+    >>> encode_categories(np.array([0.2, 0.1, 0.3, np.nan], dtype=np.float32), categories)
+    array([3, 2, 1, 0])
+    >>> big = np.array([2**53, 2**53 + 1])
+    >>> encode_categories(np.array([2**53 + 1, 2**53]), big)
+    array([3, 2])
+    """
     codes = np.full(len(values), UNKNOWN_CODE, dtype=np.int64)
     missing = is_missing(values)
     codes[missing] = MISSING_CODE
@@ -227,26 +264,137 @@ def encode_categories(values, categories):
         # compared as their str(), as before.
         found = present if pd.api.types.infer_dtype(present) == "string" else present.astype(str)
         position = pd.Index(categories.astype(str), dtype=object).get_indexer(found)
-        codes[~missing] = np.where(position >= 0, position + N_RESERVED_CODES, UNKNOWN_CODE)
-        return codes
-    keys = categories.astype(np.float64)
-    found = _as_float(present)
-    position = np.searchsorted(keys, found)
-    inside = np.minimum(position, len(keys) - 1)
-    hit = keys[inside] == found
-    codes[~missing] = np.where(hit, position + N_RESERVED_CODES, UNKNOWN_CODE)
+    elif present.dtype.kind in "biuf":
+        position = _numeric_positions(present, categories, name)
+    else:
+        position = _object_positions(present, categories, name)
+    codes[~missing] = np.where(position >= 0, position + N_RESERVED_CODES, UNKNOWN_CODE)
     return codes
 
 
-def _as_float(values):
-    """Values as float64; anything that is not a number becomes NaN (so: unknown)."""
-    if values.dtype.kind in "biuf":
-        return values.astype(np.float64)
-    out = np.full(len(values), np.nan)
-    for i, v in enumerate(values.tolist()):
-        if _is_number(v):
-            out[i] = float(v)
-    return out
+def _numeric_positions(values, keys, name):
+    """Position of each number of ``values`` in the sorted numbers ``keys``, -1 where it
+    is none of them; both arrays of kind b, i, u or f (see :func:`encode_categories`)."""
+    if keys.dtype.kind == "b":
+        keys = keys.astype(np.int64)
+    if values.dtype.kind == "b":
+        values = values.astype(np.int64)
+    if keys.dtype.kind == "f" and values.dtype.kind == "f":
+        width = min(keys.dtype, values.dtype, key=lambda d: d.itemsize)
+        keys = _narrowed_categories(keys, width, name)
+        with np.errstate(over="ignore"):
+            narrowed = values.astype(width)
+        # A finite value beyond the narrower width's range is none of its categories.
+        fits = np.isfinite(narrowed) | ~np.isfinite(values)
+        return _sorted_positions(keys, narrowed, fits)
+    if keys.dtype.kind == "f":
+        # Integer values: only the integral categories can equal them; look them up as
+        # integers of the values' dtype (the cast keeps them sorted and distinct).
+        integral = np.flatnonzero(_integral_within(keys, values.dtype))
+        found = _sorted_positions(keys[integral].astype(values.dtype), values)
+        return np.where(found >= 0, integral[np.maximum(found, 0)] if len(integral) else -1, -1)
+    if values.dtype.kind == "f":
+        fits = _integral_within(values, keys.dtype)
+    else:
+        fits = _integers_within(values, keys.dtype)
+    # Outside keys' dtype, a value is no category: zeroed before the (then exact) cast.
+    return _sorted_positions(keys, np.where(fits, values, 0).astype(keys.dtype), fits)
+
+
+def _sorted_positions(keys, values, fits=None):
+    """Position of each value in the sorted ``keys`` of the same dtype, -1 where absent
+    (or where ``fits`` is False)."""
+    if len(keys) == 0:
+        return np.full(len(values), -1, dtype=np.int64)
+    position = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    hit = keys[position] == values
+    if fits is not None:
+        hit &= fits
+    return np.where(hit, position, -1).astype(np.int64)
+
+
+def _integers_within(values, dtype):
+    """Which integers of ``values`` the integer ``dtype`` holds."""
+    own, other = np.iinfo(values.dtype), np.iinfo(dtype)
+    low, high = max(own.min, other.min), min(own.max, other.max)
+    kind = values.dtype.type
+    return (values >= kind(low)) & (values <= kind(high))
+
+
+def _integral_within(floats, dtype):
+    """Which floats are integers that the integer ``dtype`` holds (and so cast to it
+    exactly)."""
+    info = np.iinfo(dtype)
+    x = floats.astype(np.float64)  # exact; the bounds below are powers of 2, exact too
+    with np.errstate(invalid="ignore"):
+        return (
+            np.isfinite(x)
+            & (np.floor(x) == x)
+            & (x >= float(info.min))
+            & (x < float(info.max + 1))
+        )
+
+
+def _narrowed_categories(keys, dtype, name):
+    """Float categories in the narrower float ``dtype``, refused where that makes two of
+    them one (or a finite one infinite): a value of that width could be either."""
+    if keys.dtype == dtype:
+        return keys
+    with np.errstate(over="ignore"):
+        narrowed = keys.astype(dtype)
+    overflow = np.flatnonzero(np.isfinite(keys) & ~np.isfinite(narrowed))
+    same = np.flatnonzero(narrowed[1:] == narrowed[:-1])
+    if len(overflow) or len(same):
+        i = overflow[0] if len(overflow) else same[0]
+        clash = (
+            f"{keys[i].item()!r} is beyond its range"
+            if len(overflow)
+            else f"{keys[i].item()!r} and {keys[i + 1].item()!r} are both {narrowed[i]!s}"
+        )
+        feature = "A categorical feature" if name is None else f"Categorical feature {name}"
+        raise ValueError(
+            f"{feature} holds {dtype.name} values, but its categories "
+            f"were fitted in {keys.dtype.name} and {dtype.name} cannot tell them apart "
+            f"({clash} in {dtype.name}). Pass this column as {keys.dtype.name}, as in "
+            "training."
+        )
+    return narrowed
+
+
+def _object_positions(values, keys, name):
+    """:func:`_numeric_positions` for an object array: each distinct value looked up by
+    its Python value (Python compares ints and floats exactly), floats in the narrower
+    width; anything that is not a number is no category."""
+    try:
+        rows, distinct = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # unhashable values (dicts, lists): not numbers
+        rows, distinct = np.arange(len(values)), values
+    tables = {}
+
+    def table(dtype):
+        if dtype not in tables:
+            narrowed = _narrowed_categories(keys, dtype, name).tolist()
+            tables[dtype] = {key: i for i, key in enumerate(narrowed)}
+        return tables[dtype]
+
+    def position(value):
+        if not _is_number(value):
+            return -1
+        if isinstance(value, float) and not isinstance(value, np.floating):
+            value = np.float64(value)
+        if keys.dtype.kind == "f" and isinstance(value, np.floating):
+            width = min(keys.dtype, value.dtype, key=lambda d: d.itemsize)
+            with np.errstate(over="ignore"):
+                narrowed = value.astype(width)
+            if np.isfinite(value) and not np.isfinite(narrowed):
+                return -1
+            return table(width).get(narrowed.item(), -1)
+        if isinstance(value, np.generic):
+            value = value.item()
+        return table(keys.dtype).get(value, -1)
+
+    found = np.array([position(v) for v in distinct], dtype=np.int64)
+    return found[rows]
 
 
 def default_embedding_dim(n_categories):

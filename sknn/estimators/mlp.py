@@ -59,7 +59,7 @@ class _BaseMLP(BaseNeuralNet):
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "embedding_dims": [
             StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
+            Count(1, None, closed="left"),  # True is no width
             dict,
             list,
             tuple,
@@ -134,6 +134,8 @@ class _BaseMLP(BaseNeuralNet):
             X, mask = self._resolve_table(X)
             self._tabular_input = mask is not None or self._transforms_numeric()
             self._tabular_params = _comparable(self._tabular_parameter_values())
+            if not self._tabular_input:
+                self._record_no_categorical_features()
         else:
             self._check_same_input()
         if getattr(self, "_tabular_input", False):
@@ -205,6 +207,19 @@ class _BaseMLP(BaseNeuralNet):
         mask = tabular.categorical_mask(X, self.categorical_features)
         return X, mask
 
+    def _record_no_categorical_features(self):
+        """A fit on the plain path: with ``categorical_features`` set ('from_dtype' that
+        found no such column) the categorical attributes say there are none, as
+        HistGradientBoosting's ``is_categorical_`` is None then; with None they are absent,
+        as on scikit-learn's MLP (also after an earlier fit that had them)."""
+        if self.categorical_features is None:
+            for name in ("is_categorical_", "categories_", "embedding_dims_"):
+                self.__dict__.pop(name, None)
+        else:
+            self.is_categorical_ = None
+            self.categories_ = []
+            self.embedding_dims_ = []
+
     def _as_checked_table(self, X, reset, y="no_validation"):
         """X ready for column access, its shape and feature names checked (and recorded
         when ``reset``), as ``validate_data`` does on the plain path."""
@@ -244,7 +259,9 @@ class _BaseMLP(BaseNeuralNet):
             codes = [column_codes for _, column_codes in fitted]
         else:
             codes = [
-                tabular.encode_categories(tabular.column_values(X, j), categories)
+                tabular.encode_categories(
+                    tabular.column_values(X, j), categories, self._feature_name(j)
+                )
                 for j, categories in zip(categorical, self.categories_, strict=True)
             ]
         if len(categorical):
@@ -300,8 +317,16 @@ class _BaseMLP(BaseNeuralNet):
         position = {int(j): i for i, j in enumerate(categorical)}
         if names is not None:
             position.update({str(names[j]): i for i, j in enumerate(categorical)})
+        named = {}  # position -> the key that gave its width
         for key, value in given.items():
             if isinstance(key, (Integral, str)) and not isinstance(key, bool) and key in position:
+                if position[key] in named:
+                    feature = self._feature_name(categorical[position[key]])
+                    raise ValueError(
+                        f"embedding_dims has the keys {named[position[key]]!r} and {key!r} "
+                        f"for one categorical feature, {feature}: give it one width."
+                    )
+                named[position[key]] = key
                 dims[position[key]] = _embedding_width(value, f"embedding_dims[{key!r}]")
             else:
                 known = sorted(map(str, position))
