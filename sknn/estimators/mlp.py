@@ -518,7 +518,8 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear models; multiplied
-        with ``sample_weight``.
+        with ``sample_weight``. ``partial_fit`` refuses 'balanced', as ``SGDClassifier``
+        does.
 
     label_smoothing : float, default=0.0
         Label smoothing of the classification loss: the target puts
