@@ -511,6 +511,19 @@ def test_values_beyond_float32_are_refused_at_fit_and_at_predict(value):
             method(images)
 
 
+def test_a_memory_map_beyond_float32_is_refused_before_training(tmp_path):
+    # A memory map streams to the network without a whole cast: its range is checked by
+    # slices, instead of a divergence blamed on the learning rate.
+    bad = X_IRIS.astype(np.float64)
+    bad[-1, 0] = 1e39
+    np.save(tmp_path / "x.npy", bad)
+    X = np.load(tmp_path / "x.npy", mmap_mode="r")
+    with pytest.raises(ValueError, match=r"Input X contains infinity or a value too large"):
+        MLPRegressor(**FAST).fit(X, Y_IRIS)
+    np.save(tmp_path / "x.npy", X_IRIS.astype(np.float64))
+    MLPRegressor(**FAST).fit(np.load(tmp_path / "x.npy", mmap_mode="r"), Y_IRIS)
+
+
 def test_regression_targets_beyond_float32_are_refused():
     y = Y_IRIS.astype(np.float64)
     y[0] = 1e39

@@ -41,3 +41,39 @@ def to_float32(X, input_name="X", *, validated=False):
         X = X.astype(np.float32, copy=False)
     assert_all_finite(X, input_name=input_name)
     return X
+
+
+#: Values per slice of :func:`check_float32_range`.
+RANGE_CHECK_VALUES = 2**20
+
+
+def check_float32_range(X, input_name="X"):
+    """Refuse, as :func:`to_float32` does, values that float32 cannot hold, without
+    casting or copying ``X``: for a memory map that streams to the network batch by
+    batch, read in slices of about :data:`RANGE_CHECK_VALUES` values.
+
+    ``X`` must already be finite (scikit-learn's ``validate_data`` checked it).
+
+    Raises
+    ------
+    ValueError
+        If a value is beyond float32's range, in scikit-learn's words.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_float32_range(np.array([[1.0, 3e38]]))
+    >>> check_float32_range(np.array([[1.0, 1e39]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: Input X contains infinity or a value too large for dtype('float32').
+    """
+    if X.dtype.itemsize <= 4:
+        return  # float32 or narrower: within range by construction
+    limit = np.finfo(np.float32).max
+    rows = max(1, RANGE_CHECK_VALUES // max(1, X[:1].size))
+    for start in range(0, len(X), rows):
+        part = X[start : start + rows]  # a view: min and max make no copy
+        if part.size and (part.max() > limit or part.min() < -limit):
+            # The cast's own check (a value just past the limit may round to it).
+            to_float32(np.array(part), input_name)

@@ -19,7 +19,7 @@ from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.data import tabular
-from sknn.data.numeric import to_float32
+from sknn.data.numeric import check_float32_range, to_float32
 from sknn.engine.data import is_memory_mapped
 from sknn.engine.losses import LOSSES
 from sknn.modules.mlp import ACTIVATIONS, INITIALIZERS, MLPModule
@@ -161,8 +161,10 @@ class _BaseMLP(BaseNeuralNet):
         except ValueError as error:
             _explain_text_columns(X, error)
             raise
-        if not is_memory_mapped(X):  # a memory map streams, cast batch by batch
+        if not is_memory_mapped(X):
             X = to_float32(X, validated=True)
+        elif not sp.issparse(X):  # a memory map streams, cast batch by batch
+            check_float32_range(X)
         return X, self._validate_targets(y)
 
     # -- tables of numeric and categorical columns -----------------------------------------
