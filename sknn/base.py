@@ -613,6 +613,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 f"needs at least 2 training rows; got n_samples = {n_train}."
             )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
+        # Whether the untrained network starts far above that yardstick (targets small next
+        # to its initial outputs): a fit that ends there, still falling, was too short.
+        starts_far_above = None if incremental else self._first_rows_loss(X, y_train)
+        if not _far_above(starts_far_above, reference):
+            starts_far_above = None
         n_batches = -(-n_train // batch_size)
         max_iter = self._max_iter(None if self.solver == "lbfgs" else n_batches)
         epochs = 1 if (incremental or self.solver == "lbfgs") else max_iter
@@ -717,12 +722,40 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         diverged = rule.diverged if rule is not None else None
         # One partial_fit epoch of fine-tuning may start far from its new targets: the
         # rule judges whole fits.
+        still_falling = None
         if diverged is None and not incremental and _far_above(state.loss, reference):
             diverged = (
                 "The fit failed: the training loss ended at %.4g, more than %d times the "
                 "%.4g of a network whose outputs are all zero, which predicts better"
                 % (state.loss, DIVERGENCE_FACTOR, reference)
             )
+            curve = [v for v in state.loss_curve if np.isfinite(v)]
+            if (
+                starts_far_above is not None
+                and len(curve) >= 2
+                and _best_epoch(curve) == len(curve)
+            ):
+                # Falling to the end from an untrained network far above the yardstick: a
+                # fit too short for how far its initial outputs were from the targets.
+                if rule is not None and rule.stopped:
+                    longer = "lower tol=%g, which stopped it after %d epochs" % (
+                        self.tol,
+                        len(state.loss_curve),
+                    )
+                else:
+                    longer = "raise max_iter=%d" % len(state.loss_curve)
+                still_falling = (
+                    "The loss was still falling when the fit ended, from %.4g for the "
+                    "untrained network, whose outputs were far from the targets. Scale the "
+                    "inputs (for example with StandardScaler)%s, or train longer (%s)."
+                    % (
+                        starts_far_above,
+                        " and the targets (TransformedTargetRegressor)"
+                        if not hasattr(self, "classes_")
+                        else "",
+                        longer,
+                    )
+                )
         if rule is None or epochs == 0 or diverged is not None:
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
@@ -737,7 +770,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         best = state.best_module
         state.best_module = None
         if diverged is not None:
-            self._after_divergence(diverged, best, state)
+            self._after_divergence(diverged, best, state, still_falling)
         elif self.early_stopping and not incremental and best is not None:
             net.module_.load_state_dict(best)
         if not all_finite(net.module_.parameters()):
@@ -751,6 +784,14 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "preprocessed, or the learning rate (learning_rate_init=%g) may be too high."
                 % self.learning_rate_init
             )
+
+    def _first_rows_loss(self, X, y_train):
+        """The network's mean loss, as it is now, on the first training rows."""
+        rows = _first_rows(X, FINITE_CHECK_ROWS)
+        outputs = self._raw_outputs(rows)
+        target = torch.as_tensor(np.asarray(y_train[: len(outputs)]))
+        with torch.no_grad():
+            return float(self.net_.criterion_(outputs, target).double().mean())
 
     def _run_epochs(self, run, precision, callbacks, user):
         """Train ``run.epochs`` epochs in ``precision`` with the engine's callbacks set to
@@ -800,14 +841,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             else:
                 self.cuda_graph_ = False
 
-    def _after_divergence(self, what, best, state):
+    def _after_divergence(self, what, best, state, still_falling=None):
         """Keep the best epoch's weights and say what happened and what to do.
 
         Without a better epoch to go back to, keep finite weights with the warning, and
         for non-finite ones raise ValueError (the fit then leaves the estimator as it was
-        before it).
+        before it). ``still_falling``, where the loss fell to the end, says so instead of
+        blaming the learning rate.
         """
-        cause = (
+        cause = still_falling or (
             "The input data may contain large values and need to be preprocessed (for "
             "example with StandardScaler), or the learning rate (learning_rate_init=%g) "
             "may be too high." % self.learning_rate_init

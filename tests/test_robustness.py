@@ -436,6 +436,19 @@ def test_a_sound_fit_leaves_no_best_weights_behind():
     assert clf.net_.training_state_.best_module is None
 
 
+def test_a_fit_too_short_for_small_targets_says_so():
+    # Targets of 0.01 next to the untrained network's outputs: the loss falls all along
+    # but ends above a constant's; the learning rate was not the cause.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5))
+    y = 0.01 * (X[:, 0] + 0.1 * rng.normal(size=200))
+    with pytest.warns(ConvergenceWarning, match=r"still falling.*raise max_iter=20\)") as caught:
+        MLPRegressor(max_iter=20, random_state=0, device="cpu").fit(X, y)
+    assert not any("may be too high" in str(w.message) for w in caught)
+    with pytest.warns(ConvergenceWarning, match=r"still falling.*lower tol=0.0001, which stop"):
+        MLPRegressor(random_state=0, device="cpu").fit(X, y)
+
+
 def test_history_and_pandas_agree_after_divergence():
     X, y = load_digits(return_X_y=True)
     clf = MLPClassifier(learning_rate_init=10, max_iter=10, random_state=0, device="cpu")
