@@ -695,6 +695,15 @@ def test_params_of_the_other_input_kind_warn(params, text, named):
         SequenceClassifier(**FAST, **params).fit(*own)
 
 
+def test_a_validation_gap_with_random_validation_rows_warns():
+    X, y = _data(SequenceClassifier)
+    with pytest.warns(UserWarning, match="validation_gap=2 applies to validation_split='last'"):
+        SequenceClassifier(validation_split="random", validation_gap=2, **FAST).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="validation_gap")
+        SequenceClassifier(validation_gap=2, **FAST).fit(X, y)
+
+
 # -- text -------------------------------------------------------------------------------------
 REVIEWS = ["a good film", "a great film", "good fun", "a bad film", "an awful film", "bad"] * 4
 LABELS = ["pos", "pos", "pos", "neg", "neg", "neg"] * 4
@@ -747,6 +756,20 @@ def test_text_where_numeric_sequences_are_expected_is_named():
         est.predict(REVIEWS)
     with pytest.raises(ValueError, match="input_kind='sequences' reads X as numeric"):
         SequenceClassifier(input_kind="sequences", **FAST).fit(REVIEWS, LABELS)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"title": REVIEWS, "body": REVIEWS[::-1]}),
+        pd.DataFrame({"review": REVIEWS, "stars": np.arange(len(REVIEWS), dtype=float)}),
+    ],
+    ids=["two-text-columns", "text-and-number"],
+)
+def test_a_table_with_text_columns_is_named(frame):
+    # Read as a table of time steps, it failed with NumPy's "could not convert string".
+    with pytest.raises(ValueError, match=r"columns \[.*'(title|review)'.*\] hold text"):
+        SequenceClassifier(**FAST).fit(frame, LABELS)
 
 
 def test_a_column_of_documents_keeps_its_name():

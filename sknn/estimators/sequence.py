@@ -185,6 +185,7 @@ max_iter : int or 'auto', default='auto'
             if _is_table(X):
                 # The 2-D form is a table whose columns are time steps: scikit-learn's
                 # contract applies (n_features_in_, feature names, same width on predict).
+                _refuse_text_columns(X, type(self).__name__)
                 X, y = validate_data(
                     self,
                     X,
@@ -238,6 +239,7 @@ max_iter : int or 'auto', default='auto'
             )
         X = _regular_array(X)
         if self._tabular and _is_table(X):
+            _refuse_text_columns(X, type(self).__name__)
             X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
         else:
             _check_feature_names(self, X, reset=False)
@@ -369,6 +371,13 @@ max_iter : int or 'auto', default='auto'
                 f"by the convolutional encoder cell_={self.cell_!r}{how}",
                 "Pass cell='lstm', 'gru' or 'rnn' for a recurrent network, or leave "
                 "num_layers=1 and bidirectional=False.",
+            )
+        if self.validation_split == "random":
+            _warn_unused(
+                self._non_default(("validation_gap",)),
+                "validation_split='last' only",
+                "with validation_split='random', whose rows are drawn at random",
+                "Pass validation_split='last' to hold out the last rows after a gap.",
             )
         if self.input_kind_ == "text":
             _warn_unused(
@@ -583,6 +592,26 @@ def _is_table(X):
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
 
 
+def _refuse_text_columns(X, owner):
+    """A DataFrame of several columns is a table of time steps: refuse one whose columns
+    hold text (documents in several columns), naming them, before NumPy's 'could not
+    convert string to float'."""
+    if not isinstance(X, pd.DataFrame):
+        return
+    text = [
+        column
+        for column in X.columns
+        if pd.api.types.is_string_dtype(X[column].dtype)
+        and pd.api.types.infer_dtype(X[column], skipna=True) in ("string", "mixed")
+    ]
+    if text:
+        raise ValueError(
+            f"{owner} reads a DataFrame of several columns as a table of numeric time "
+            f"steps, but columns {text[:5]} hold text. For documents, pass one column "
+            f"(X[{text[0]!r}]), or join the text columns into one."
+        )
+
+
 def _reiterable(X):
     """A one-shot iterator (a generator of documents or sequences) as a list: X is read
     more than once (its kind, then its documents), and each read must see all of it."""
@@ -697,7 +726,7 @@ _SEQUENCE_PARAMETERS = """
     validation_gap : int, default=0
         With ``validation_split='last'``, the number of rows dropped between the training
         and the validation rows; ``ceil(horizon / stride) - 1`` keeps forecast windows that
-        share targets apart.
+        share targets apart. Ignored, with a warning, by ``validation_split='random'``.
 
     normalize : {'auto', 'series', 'series_stats', 'channel'} or None, default='auto'
         'series' z-normalises each numeric sequence, feature by feature, over its own
