@@ -73,6 +73,14 @@ def test_flat_rows_with_grey_image_shape():
     np.testing.assert_array_equal(images[:, 0], X.reshape(3, 4, 6))
 
 
+@pytest.mark.parametrize("image_shape", [(4, 6.5), (True, 24), ("4", "6"), 24])
+def test_an_image_shape_of_non_integer_sizes_is_refused(image_shape):
+    # (4, 6.5) was truncated to (4, 6) and True read as 1: another shape, silently.
+    with pytest.raises(ValueError, match="image_shape must be"):
+        to_image_batch(_images((3, 24)), image_shape=image_shape)
+    assert to_image_batch(_images((3, 24)), image_shape=(np.int64(4), -1))[1] == (1, 4, 6)
+
+
 @pytest.mark.parametrize("data_format", ["auto", "last"])
 def test_flat_rows_of_channels_last_images_round_trip(data_format):
     X = _images((3, 5, 4, 3))

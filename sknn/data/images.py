@@ -8,6 +8,7 @@ estimator can sit anywhere in a pipeline.
 
 import math
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_array
@@ -34,6 +35,23 @@ def _channels_last(shape: tuple[int, ...], data_format: str) -> bool:
         f"Cannot tell which axis of the image shape {shape} holds the channels; pass "
         "data_format='first' for (C, H, W) or data_format='last' for (H, W, C)."
     )
+
+
+def _checked_image_shape(image_shape) -> tuple[int, ...]:
+    """``image_shape`` as a tuple of ints, refused unless each size is an integer (a
+    float such as 8.5, or a bool, would have been truncated to another shape)."""
+    try:
+        sizes = tuple(image_shape)
+    except TypeError:
+        raise ValueError(
+            f"image_shape must be (H, W), (H, W, C) or (C, H, W), got {image_shape!r}."
+        ) from None
+    if not all(isinstance(size, Integral) and not isinstance(size, bool) for size in sizes):
+        raise ValueError(
+            "image_shape must be (H, W), (H, W, C) or (C, H, W) with integer sizes (one of "
+            f"them may be -1), got {image_shape!r}."
+        )
+    return tuple(int(size) for size in sizes)
 
 
 def _shape_matches(image_shape: Sequence[int], shape: tuple[int, ...]) -> bool:
@@ -172,6 +190,8 @@ def to_image_batch(
             f"data_format must be one of {', '.join(map(repr, DATA_FORMATS))}, got "
             f"{data_format!r}."
         )
+    if image_shape is not None:
+        image_shape = _checked_image_shape(image_shape)
     try:
         X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
     except ValueError:
