@@ -133,6 +133,34 @@ def test_pre_tokenized_input():
     assert vec.transform([["[PAD]", "cat"]]).tolist() == [[OOV_ID, 5]]
 
 
+@pytest.mark.parametrize("lowercase", [True, False])
+@pytest.mark.parametrize("kind", ["text", "tokens"])
+@pytest.mark.parametrize("reserved", ["[PAD]", "[CLS]", "[UNK]", "<unk>"])
+def test_tokens_spelled_like_reserved_tokens_never_take_a_reserved_id(kind, lowercase, reserved):
+    # Non-regression: a literal "[CLS]" with lowercase=False took the reserved [CLS] id 2
+    # (only "[PAD]" was guarded), which the transformer reserves for its pooling token.
+    docs = [[reserved, "cat", reserved], ["dog", reserved]]
+    X = [" ".join(doc) for doc in docs] if kind == "text" else docs
+    vec = TextVectorizer(tokenizer=whitespace_split, lowercase=lowercase, oov_token="<unk>")
+    fitted_ids = vec.fit_transform(X)
+    ids = vec.transform(X)
+    np.testing.assert_array_equal(fitted_ids, ids)
+    spelled = reserved.lower() if lowercase else reserved
+    if spelled in {"[PAD]", "[CLS]", "<unk>"}:
+        # Not learned, and unknown at fit and transform alike.
+        assert spelled not in vec.get_feature_names_out()[3:]
+        expected = [OOV_ID, vec.vocabulary_["cat"], OOV_ID]
+    else:
+        # An ordinary token once lowercased ("[cls]"), or one that is not reserved here.
+        assert vec.vocabulary_[spelled] >= 3
+        expected = [vec.vocabulary_[spelled], vec.vocabulary_["cat"], vec.vocabulary_[spelled]]
+    assert ids[0].tolist() == expected
+    # Never padding inside a row, never the [CLS] id.
+    assert ids[1].tolist()[:2] == [vec.vocabulary_["dog"], expected[0]]
+    assert CLS_ID not in ids
+    assert vec.transform_with_lengths(X)[1].tolist() == [3, 2]
+
+
 def test_integer_id_input_is_remapped_and_inverted():
     ids_in = [[10, 7, 7], np.array([7, 0]), (99,)]
     vec = TextVectorizer(max_vocab=2).fit(ids_in)

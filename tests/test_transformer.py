@@ -179,6 +179,29 @@ def test_small_prediction_batches_give_the_same_outputs(fitted, monkeypatch):
     np.testing.assert_allclose(fitted.predict_proba(TEXTS), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_set_params_without_refit_keeps_predicting_with_the_fitted_network(monkeypatch):
+    # The fitted network fixes n_heads, pooling, max_len, positional, ...: changing the
+    # parameters without a refit must change neither predict nor attention_weights.
+    clf = make(max_iter=1, pooling="mean").fit(TEXTS, LABELS)
+    ids = clf.vectorizer_.transform(TEXTS)
+    width = int(np.count_nonzero(ids, axis=1).max())
+    # A budget of two of the longest rows for the fitted 2 heads (one row for 64 heads).
+    monkeypatch.setattr(transformer_module, "PREDICT_ATTENTION_BUDGET", 2 * 2 * width**2)
+    batches = [rows.tolist() for rows, _ in clf._prediction_batches(ids)]
+    proba = clf.predict_proba(TEXTS)
+    tokens, weights = clf.attention_weights(TEXTS[:2])
+    clf.set_params(
+        n_heads=64, d_model=128, n_layers=3, max_len=1, positional="learned", pooling="cls"
+    )
+    assert [rows.tolist() for rows, _ in clf._prediction_batches(ids)] == batches
+    np.testing.assert_array_equal(clf.predict_proba(TEXTS), proba)
+    tokens_after, weights_after = clf.attention_weights(TEXTS[:2])
+    assert tokens_after == tokens and "[CLS]" not in tokens_after[0]
+    for doc, before, after in zip(tokens, weights, weights_after, strict=True):
+        assert after.shape == (1, 2, len(doc), len(doc))
+        np.testing.assert_array_equal(after, before)
+
+
 def test_max_len_truncates_at_fit_and_predict():
     clf = make(max_len=3, max_iter=1).fit(TEXTS, LABELS)
     assert clf.module_.max_len == 3
@@ -233,6 +256,15 @@ def test_attention_weights(pooling):
         np.testing.assert_allclose(doc_weights.sum(axis=-1), 1, rtol=1e-5)
 
 
+def test_a_literal_cls_token_is_not_the_pooling_token():
+    # Non-regression: with lowercase=False a "[CLS]" of the input took the reserved id
+    # that pooling="cls" prepends; it is now an unknown token, at fit and predict.
+    tokens = [text.split() + ["[CLS]"] for text in TEXTS]
+    clf = make(max_iter=1, lowercase=False, pooling="cls").fit(tokens, LABELS)
+    seen, _ = clf.attention_weights([["[CLS]", "great"]])
+    assert seen == [["[CLS]", "[UNK]", "great"]]
+
+
 # -- pretrained embeddings ----------------------------------------------------------------
 def _vocabulary_words():
     return sorted({word for text in TEXTS for word in text.split()})
@@ -278,6 +310,70 @@ def test_bad_embeddings():
         make(embeddings=42).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="None of the vocabulary's tokens"):
         make(embeddings={"zzz": np.ones(4)}).fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize(
+    "embeddings, match",
+    [
+        # Non-regression: a str raised "string indices must be integers", or (when no word
+        # was a substring of it) "None of the vocabulary's tokens has a vector".
+        ("a great film", r"embeddings must be .*got the str 'a great film'.*load_word2vec"),
+        ("glove", r"embeddings must be .*got the str 'glove'.*load_word2vec"),
+        (b"glove", r"embeddings must be .*got the bytes"),
+        (["a", "great"], r"embeddings must be .*got a list, which is indexed by position"),
+        (np.ones((3, 8)), r"embeddings must be .*got a ndarray"),
+    ],
+    ids=["text", "name", "bytes", "list", "array"],
+)
+def test_embeddings_of_a_refused_type_raise_the_documented_type_error(embeddings, match):
+    with pytest.raises(TypeError, match=match):
+        make(embeddings=embeddings).fit(TEXTS, LABELS)
+
+
+@pytest.mark.parametrize(
+    "embeddings, match",
+    [
+        # Non-regression: NumPy's "all input arrays must have the same shape".
+        (
+            {"great": [1.0, 2.0], "film": [1.0, 2.0, 3.0]},
+            r"same length; the vector of 'film' has 3 values and that of 'great' 2",
+        ),
+        ({"film": [1.0, np.nan]}, r"vector of 'film' .* NaN or infinite"),
+        ({"film": [1.0, np.inf]}, r"vector of 'film' .* NaN or infinite"),
+        ({"film": [1e300, 1.0]}, r"vector of 'film' .* too large for float32"),
+        ({"film": ["a", "b"]}, r"vector of 'film' .* must be numbers"),
+        ({"film": [1.0, None]}, r"vector of 'film' .* must be numbers"),
+        ({"film": None}, r"vector of 'film' .* must be numbers"),
+        ({"film": [[1.0], [2.0, 3.0]]}, r"vector of 'film' .* must be numbers"),
+        ({"film": np.ones((2, 2))}, r"vector of 'film' .* 1-d and non-empty; got shape \(2, 2\)"),
+        ({"film": 3.0}, r"vector of 'film' .* 1-d and non-empty; got shape \(\)"),
+        ({"film": []}, r"vector of 'film' .* 1-d and non-empty; got shape \(0,\)"),
+    ],
+    ids=[
+        "lengths",
+        "nan",
+        "inf",
+        "float32-overflow",
+        "strings",
+        "none-inside",
+        "none",
+        "ragged",
+        "2-d",
+        "scalar",
+        "empty",
+    ],
+)
+def test_bad_word_vectors_raise_a_value_error_naming_the_word(embeddings, match):
+    with pytest.raises(ValueError, match=match):
+        make(embeddings=embeddings).fit(TEXTS, LABELS)
+
+
+def test_word_vectors_may_be_lists_or_cpu_tensors():
+    vectors = {"great": [1, 2, 3], "film": torch.tensor([0.5, 0.0, -1.0], dtype=torch.bfloat16)}
+    clf = make(embeddings=vectors, freeze_embeddings=True).fit(TEXTS, LABELS)
+    table = clf.module_.embedding.weight.detach().numpy()
+    np.testing.assert_array_equal(table[clf.vectorizer_.vocabulary_["great"]], [1, 2, 3])
+    np.testing.assert_array_equal(table[clf.vectorizer_.vocabulary_["film"]], [0.5, 0, -1])
 
 
 # -- input through the shared text front door, sizes (#16) -------------------------------------

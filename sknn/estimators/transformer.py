@@ -1,6 +1,7 @@
 """A transformer text classifier: raw texts in, labels out, tokenizer and vocabulary inside."""
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from numbers import Real
 
 import numpy as np
@@ -101,7 +102,11 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         Pre-trained word vectors to initialise the token embedding with: a dict of
         ``str -> array``, a gensim-style ``KeyedVectors`` or :class:`sknn.word2vec.WordVectors`
         (anything with ``__contains__`` and ``__getitem__``), or a fitted model holding one
-        as ``wv_`` (:class:`sknn.word2vec.Word2Vec`) or ``wv`` (gensim). Tokens without a
+        as ``wv_`` (:class:`sknn.word2vec.Word2Vec`) or ``wv`` (gensim). A file name is not
+        read (load it first, e.g. with
+        :meth:`sknn.word2vec.WordVectors.load_word2vec_format`); a ``str``, a list or an
+        array raises a ``TypeError``. The vectors must be 1-d, finite and all of one
+        length, else a ``ValueError`` names the word. Tokens without a
         vector get random ones of the same spread. When the vectors' size differs from
         ``d_model``, a learned linear projection follows the embedding. Prefer passing
         ``word2vec.wv_`` to the fitted ``Word2Vec`` itself: ``clone`` (and so
@@ -404,18 +409,26 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         lookup = _word_vector_lookup(self.embeddings)
         tokens = self.vectorizer_.get_feature_names_out()
         rows = {}
+        first = None  # the first word with a vector, and its length
         for i, token in enumerate(tokens[3:], start=3):
             vector = _vector_of(lookup, token)
-            if vector is not None:
-                rows[i] = vector
+            if vector is None:
+                continue
+            if first is None:
+                first = (token, len(vector))
+            elif len(vector) != first[1]:
+                raise ValueError(
+                    "The word vectors in `embeddings` must all have the same length; the "
+                    f"vector of {first[0]!r} has {first[1]} values and that of {token!r} "
+                    f"{len(vector)}."
+                )
+            rows[i] = vector
         if not rows:
             raise ValueError(
                 "None of the vocabulary's tokens has a vector in `embeddings`; check that "
                 "both were built with the same tokenization and case."
             )
         known = np.stack(list(rows.values()))
-        if known.ndim != 2:
-            raise ValueError(f"The word vectors must be 1-d; got shape {known.shape[1:]}.")
         # Unknown tokens are drawn with the spread of the known vectors (Kim, 2014), so
         # that they are neither swamped by nor swamp them; torch's generator is seeded
         # by fit, so this is reproducible.
@@ -433,13 +446,17 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         needs (the module ignores padding, so the result is the same), and bounds the
         attention matrices a batch materialises.
         """
+        # The fitted module's pooling and heads, not the parameters: set_params without a
+        # refit must not change how the fitted model predicts.
+        module = self.net_.module_
+        n_heads = module.blocks[0].attention.n_heads
         lengths = np.count_nonzero(ids, axis=1)
         order = np.argsort(-lengths, kind="stable")
-        extra = 1 if self.net_.module_.pooling == "cls" else 0
+        extra = 1 if module.pooling == "cls" else 0
         start = 0
         while start < len(order):
             width = int(lengths[order[start]])
-            per_row = self.n_heads * (width + extra) ** 2
+            per_row = n_heads * (width + extra) ** 2
             n_rows = int(np.clip(PREDICT_ATTENTION_BUDGET // per_row, 1, PREDICT_MAX_ROWS))
             rows = order[start : start + n_rows]
             yield rows, ids[rows, :width]
@@ -488,10 +505,31 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         return tags
 
 
+_ACCEPTED_EMBEDDINGS = (
+    "embeddings must be a mapping of str to vector, an object with __contains__ and "
+    "__getitem__ (e.g. gensim KeyedVectors or sknn.word2vec.WordVectors), or a fitted "
+    "model with a `wv_` or `wv` attribute"
+)
+
+
 def _word_vector_lookup(embeddings):
     """Turn the accepted kinds of ``embeddings`` into an object with ``in`` and ``[]``."""
     if isinstance(embeddings, Mapping):
         return embeddings
+    if isinstance(embeddings, (str, bytes, os.PathLike)):
+        # A str has ``in`` and ``[]`` too, but looks words up as substrings.
+        raise TypeError(
+            f"{_ACCEPTED_EMBEDDINGS}; got the {type(embeddings).__name__} "
+            f"{_preview(embeddings)}. A file name or a model name is not read: load the "
+            "vectors first, e.g. sknn.word2vec.WordVectors.load_word2vec_format(path)."
+        )
+    if isinstance(embeddings, (Sequence, np.ndarray, torch.Tensor)):
+        # Indexed by position, not by word.
+        raise TypeError(
+            f"{_ACCEPTED_EMBEDDINGS}; got a {type(embeddings).__name__}, which is indexed "
+            "by position, not by word. Pair the vectors with their words, e.g. "
+            "sknn.word2vec.WordVectors(words, vectors)."
+        )
     for attribute in ("wv_", "wv"):
         inner = getattr(embeddings, attribute, None)
         if inner is not None:
@@ -504,16 +542,47 @@ def _word_vector_lookup(embeddings):
         )
     if hasattr(embeddings, "__contains__") and hasattr(embeddings, "__getitem__"):
         return embeddings
-    raise TypeError(
-        "embeddings must be a mapping of str to vector, an object with __contains__ and "
-        "__getitem__ (e.g. gensim KeyedVectors or sknn.word2vec.WordVectors), or a fitted "
-        f"model with a `wv_` or `wv` attribute; got {type(embeddings).__name__}."
-    )
+    raise TypeError(f"{_ACCEPTED_EMBEDDINGS}; got {type(embeddings).__name__}.")
 
 
 def _vector_of(lookup, token):
+    """The vector of ``token`` in ``lookup`` as a finite 1-d float32 array, or None."""
     # The vectorizer lower-cases by default while vectors may be cased: try both.
     for key in (token, token.lower()):
         if key in lookup:
-            return np.asarray(lookup[key], dtype=np.float32)
+            return _checked_vector(lookup[key], key)
     return None
+
+
+def _checked_vector(value, word):
+    if isinstance(value, torch.Tensor):
+        # NumPy has no bfloat16: widen half-precision vectors first.
+        value = value.detach().cpu()
+        value = value.float() if value.is_floating_point() else value
+    try:
+        vector = np.asarray(value)
+    except (TypeError, ValueError):
+        vector = None  # e.g. a ragged nested list
+    if vector is None or vector.dtype.kind not in "biuf":
+        raise ValueError(
+            f"The vector of {word!r} in `embeddings` must be numbers; got "
+            f"{type(value).__name__} {_preview(value)}."
+        )
+    if vector.ndim != 1 or vector.size == 0:
+        raise ValueError(
+            f"The vector of {word!r} in `embeddings` must be 1-d and non-empty; got shape "
+            f"{vector.shape}."
+        )
+    with np.errstate(over="ignore"):
+        vector = vector.astype(np.float32)
+    if not np.isfinite(vector).all():
+        raise ValueError(
+            f"The vector of {word!r} in `embeddings` holds NaN or infinite values (or "
+            "values too large for float32); word vectors must be finite."
+        )
+    return vector
+
+
+def _preview(value, limit=40):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -88,6 +88,13 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     :meth:`inverse_transform` gives back the original ids. No input id is taken for
     padding: pass ragged lists rather than a padded 2-d array.
 
+    **Reserved spellings.** A token of the input spelled exactly like a special token
+    (``"[PAD]"``, ``"[CLS]"`` or ``oov_token``, after ``lowercase``) is never learned and
+    maps to the OOV id, at :meth:`fit` and :meth:`transform` alike: it never takes the
+    padding or ``[CLS]`` id. With ``lowercase=True`` a ``"[CLS]"`` becomes ``"[cls]"``,
+    an ordinary token. The default tokenizer splits a ``"[CLS]"`` of raw text into
+    ``"["``, ``"CLS"`` and ``"]"`` anyway.
+
     **Empty documents.** A document with no tokens (``""``, ``"   "``, ``[]``) becomes the
     single OOV id, never an all-padding row: attention over a row whose keys are all masked
     is undefined (a softmax over nothing gives NaN). Every row therefore holds at least one
@@ -311,12 +318,13 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
 
     def _lookup(self, documents):
         vocabulary = self.vocabulary_
-        # A literal "[PAD]" token in pre-tokenized input must not become padding mid-row.
-        pad = vocabulary[PAD_TOKEN]
+        # A token of the input spelled like a reserved one ("[PAD]", "[CLS]", oov_token)
+        # was not counted at fit and must not take its id here: a "[PAD]" would become
+        # padding mid-row, a "[CLS]" the transformer's pooling token. It is unknown.
         sequences = []
         for doc in documents:
             ids = [vocabulary.get(token, OOV_ID) for token in doc]
-            sequences.append([OOV_ID if i == pad else i for i in ids] or [OOV_ID])
+            sequences.append([i if i >= N_SPECIAL else OOV_ID for i in ids] or [OOV_ID])
         return sequences
 
     def _pad(self, sequences):
