@@ -4,23 +4,35 @@ Every round trip runs with pickle's and torch's unpickling loaders patched to ra
 model file is data (safetensors and JSON), never code.
 """
 
+import errno
 import json
 import os
 import pickle
 import struct
+import sys
+import types
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import save_file
-from sklearn.compose import ColumnTransformer
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.ensemble import BaggingClassifier, StackingClassifier, VotingClassifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.exceptions import InconsistentVersionWarning as SklearnVersionWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import FeatureUnion, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 import sknn
@@ -183,8 +195,9 @@ def test_round_trip_gives_identical_outputs(name, fitted, tmp_path, no_unpicklin
             np.testing.assert_array_equal(getattr(restored, attribute), getattr(est, attribute))
     if hasattr(est, "history_"):
         assert pd.DataFrame(restored.history_).equals(pd.DataFrame(est.history_))
-        assert restored.validation_scores_ == est.validation_scores_
-        assert restored.t_ == est.t_ and restored.loss_ == est.loss_
+    for attribute in ("validation_scores_", "t_", "loss_"):  # the networks' training state
+        if hasattr(est, attribute):
+            assert getattr(restored, attribute) == getattr(est, attribute)
 
 
 def test_round_trip_keeps_parameter_types(tmp_path, no_unpickling):
@@ -330,15 +343,191 @@ def test_objects_of_untrusted_types_need_the_callers_trust(tmp_path):
     np.testing.assert_array_equal(restored.predict(X_TABLE), clf.predict(X_TABLE))
 
 
-def test_an_sknn_estimator_inside_an_unknown_object_is_refused(tmp_path):
-    class Holder:
+class _Holder:
+    """A user's own object holding models: sknn looks inside its ``__dict__``."""
+
+    def __init__(self, model, extra):
+        self.model = model
+        self.extra = extra
+
+
+def _split_words(text):
+    return text.split()
+
+
+def test_estimators_inside_plain_objects_and_dict_subclasses_round_trip(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **QUICK).fit(X_TABLE, Y_CLASS)
+    holder = _Holder(clf, {"bunch": Bunch(model=clf), "ordered": OrderedDict(model=clf)})
+    path = tmp_path / "m.sknn"
+    sknn.save(holder, path)
+    untrusted = sknn.get_untrusted_types(path)
+    assert f"{_Holder.__module__}._Holder" in untrusted
+    restored = sknn.load(path, trusted=untrusted)
+    assert isinstance(restored.model, MLPClassifier)
+    assert restored.extra["bunch"].model is restored.model
+    assert type(restored.extra["ordered"]) is OrderedDict
+    assert restored.extra["ordered"]["model"] is restored.model
+    np.testing.assert_array_equal(restored.model.predict(X_TABLE), clf.predict(X_TABLE))
+    assert holder.model is clf and holder.extra["bunch"].model is clf  # left as it was
+
+
+def test_an_sknn_estimator_where_sknn_cannot_look_is_refused(tmp_path):
+    with pytest.raises(TypeError, match="not inside sets"):
+        sknn.save({MLPClassifier()}, tmp_path / "m.sknn")
+    with pytest.raises(TypeError, match="cannot be saved"):
+        sknn.save(torch.nn.Linear(2, 2), tmp_path / "m.sknn")
+    assert not (tmp_path / "m.sknn").exists()
+
+
+def _in_a_local_class():
+    class Local:  # skops finds a class by its module and name: no import finds this one
         def __init__(self, model):
             self.model = model
 
-    with pytest.raises(TypeError):
-        sknn.save(Holder(MLPClassifier()), tmp_path / "m.sknn")
-    with pytest.raises(TypeError, match="cannot be saved"):
-        sknn.save(torch.nn.Linear(2, 2), tmp_path / "m.sknn")
+    return Local(MLPClassifier())
+
+
+def _a_nested_split_words():
+    def _split_words(text):  # skops would save it by name, and load the top-level one
+        return text.lower().split()
+
+    return _split_words
+
+
+# Non-regression: save wrote files that no `trusted` list could load (skops writes
+# str.split as a 'builtins.method_descriptor' object and a lambda by a name that does not
+# resolve); load then called them "not a valid sknn model file". A nested function named
+# like a top-level one would have loaded as that one.
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: Word2Vec(tokenizer=str.split),
+            "cannot build them again.*: the Word2Vec parameter tokenizer, <method 'split'",
+        ),
+        (
+            lambda: make_pipeline(FunctionTransformer(lambda X: 2 * X), MLPClassifier()),
+            "the function .*<lambda> would be saved by its name .*<lambda>, which is not found",
+        ),
+        (
+            lambda: Word2Vec(tokenizer=_a_nested_split_words()),
+            "Word2Vec parameter tokenizer: the function .*_a_nested_split_words.<locals>."
+            "_split_words would be saved by its name .*_split_words, which is another object",
+        ),
+        (_in_a_local_class, "cannot build them again.*: the object saved, .*Local"),
+    ],
+    ids=["str.split", "lambda", "nested-function", "local-class"],
+)
+def test_what_skops_cannot_load_back_is_refused_at_save(make, message, tmp_path):
+    with pytest.raises(TypeError, match=message):
+        sknn.save(make(), tmp_path / "m.sknn")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_function_defined_at_the_top_of_a_module_round_trips(tmp_path):
+    path = tmp_path / "m.sknn"
+    Word2Vec(tokenizer=_split_words).save(path)
+    untrusted = sknn.get_untrusted_types(path)
+    assert untrusted == [f"{_split_words.__module__}._split_words"]
+    assert sknn.load(path, trusted=untrusted).tokenizer is _split_words
+
+
+def test_a_file_naming_a_function_this_python_lacks_says_so(tmp_path, monkeypatch):
+    module = types.ModuleType("sknn_probe_tokenizers")
+    exec("def split(text):\n    return text.split()\n", module.__dict__)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    path = tmp_path / "m.sknn"
+    Word2Vec(tokenizer=module.split).save(path)
+    monkeypatch.delitem(sys.modules, module.__name__)
+    with pytest.raises(ValueError, match="cannot be found here") as error:
+        sknn.load(path, trusted=["sknn_probe_tokenizers.split"])
+    assert "not a valid" not in str(error.value)
+
+
+# Non-regression: save wrote estimators with invalid parameters, which load then refused.
+@pytest.mark.parametrize(
+    "est, name",
+    [
+        (ConvNetClassifier(kernel_size=0), "kernel_size"),
+        (Word2Vec(weighting="tfidff"), "weighting"),
+    ],
+    ids=["ConvNetClassifier", "Word2Vec"],
+)
+def test_invalid_parameters_are_refused_at_save(est, name, tmp_path):
+    for obj in (est, make_pipeline(StandardScaler(), est)):
+        with pytest.raises(InvalidParameterError, match=f"Cannot save this .*'{name}'"):
+            sknn.save(obj, tmp_path / "m.sknn")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_deeply_nested_object_is_refused_at_save(tmp_path):
+    nested = []
+    for _ in range(5000):
+        nested = [nested]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        sknn.save(nested, tmp_path / "m.sknn")
+
+
+# -- meta-estimators ---------------------------------------------------------------------
+
+
+def _mlp():
+    return MLPClassifier(hidden_layer_sizes=(4,), **QUICK)
+
+
+# Non-regression: GridSearchCV (its scorer_ holds the estimator), VotingClassifier and
+# StackingClassifier (a Bunch holds them) and CalibratedClassifierCV (plain objects hold
+# them) could not be saved.
+META_ESTIMATORS = {
+    "GridSearchCV": lambda: GridSearchCV(_mlp(), {"alpha": [1e-4, 1e-3]}, cv=2),
+    "RandomizedSearchCV": lambda: RandomizedSearchCV(
+        _mlp(), {"alpha": [1e-4, 1e-3]}, n_iter=2, cv=2, random_state=0
+    ),
+    "VotingClassifier": lambda: VotingClassifier(
+        [("mlp", _mlp()), ("lr", LogisticRegression())], voting="soft"
+    ),
+    "StackingClassifier": lambda: StackingClassifier(
+        [("mlp", _mlp()), ("lr", LogisticRegression())], cv=2
+    ),
+    "CalibratedClassifierCV": lambda: CalibratedClassifierCV(_mlp(), cv=2),
+    "BaggingClassifier": lambda: BaggingClassifier(_mlp(), n_estimators=2, random_state=0),
+    "OneVsRestClassifier": lambda: OneVsRestClassifier(_mlp()),
+    "TransformedTargetRegressor": lambda: TransformedTargetRegressor(
+        MLPRegressor(hidden_layer_sizes=(4,), **QUICK), transformer=StandardScaler()
+    ),
+}
+
+
+NEED_TRUST = (
+    "GridSearchCV",
+    "RandomizedSearchCV",
+    "VotingClassifier",
+    "StackingClassifier",
+    "CalibratedClassifierCV",
+)
+
+
+@pytest.mark.parametrize("name", list(META_ESTIMATORS))
+def test_meta_estimators_round_trip(name, tmp_path, no_unpickling):
+    model = META_ESTIMATORS[name]()
+    y = Y_REG if name == "TransformedTargetRegressor" else Y_CLASS
+    model.fit(X_TABLE, y)
+    path = tmp_path / "m.sknn"
+    sknn.save(model, path)
+    untrusted = sknn.get_untrusted_types(path)
+    assert all(t.startswith("sklearn.") for t in untrusted), untrusted  # no sknn part
+    assert bool(untrusted) == (name in NEED_TRUST)  # as the user guide lists them
+    restored = sknn.load(path, trusted=untrusted)
+    method = "predict" if name == "TransformedTargetRegressor" else "predict_proba"
+    np.testing.assert_array_equal(
+        getattr(restored, method)(X_TABLE), getattr(model, method)(X_TABLE)
+    )
+    assert restored.score(X_TABLE, y) == model.score(X_TABLE, y)
+    if name.endswith("SearchCV"):
+        assert isinstance(restored.best_estimator_, MLPClassifier)
+        assert restored.scorer_._estimator is restored.estimator
+    if name in ("VotingClassifier", "StackingClassifier"):
+        assert restored.named_estimators_["mlp"] is restored.estimators_[0]
 
 
 # -- devices and versions ---------------------------------------------------------------
@@ -503,6 +692,92 @@ def test_a_crafted_file_naming_a_foreign_class_builds_nothing(saved_model, monke
         sknn.load(saved_model)
 
 
+def _rewrite(path, edit):
+    """Apply ``edit(metadata, document, tensors)`` and recompute the checksum: a file
+    edited by someone who knows the format."""
+    with safe_open(path, framework="pt") as reader:
+        metadata = dict(reader.metadata())
+        tensors = {name: reader.get_tensor(name) for name in reader.keys()}
+    raw = metadata["document"]
+    document = json.loads(raw)
+    edit(metadata, document, tensors)
+    if metadata["document"] is raw:  # the edit changed the document, not its text
+        metadata["document"] = json.dumps(document)
+    body = {k: v for k, v in metadata.items() if k != "checksum"}
+    metadata["checksum"] = _container._CHECKSUM + ":" + _container._digest(body, tensors)
+    save_file(tensors, path, metadata=metadata)
+
+
+def _drop_attribute(name):
+    def edit(metadata, document, tensors):
+        del document["objects"][0]["attributes"]["$dict"][name]
+
+    return edit
+
+
+def _set_device(metadata, document, tensors):
+    document["objects"][0]["engine"]["device"] = "bogus"
+
+
+def _weights_to_float64(metadata, document, tensors):
+    for name in tensors:
+        if ".module." in name and tensors[name].is_floating_point():
+            tensors[name] = tensors[name].double()
+
+
+def _nested(depth):
+    def edit(metadata, document, tensors):
+        metadata["document"] = '{"root": %s, "objects": []}' % ("[" * depth + "]" * depth)
+
+    return edit
+
+
+def _set_version(metadata, document, tensors):
+    metadata["version"] = "\u00b2"  # '²'.isdigit(), but no int
+
+
+def _class_as_a_list(metadata, document, tensors):
+    document["objects"][0]["class"] = ["MLPClassifier"]
+
+
+def _invalid_parameter(metadata, document, tensors):
+    document["objects"][0]["params"]["$dict"]["alpha"] = -1.0
+
+
+# Non-regression: each of these loaded with a raw AttributeError, RuntimeError or
+# RecursionError, or loaded and then failed in predict (float64 weights).
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (_drop_attribute("_module_input"), "lacks a fitted attribute.*_module_input"),
+        (_drop_attribute("n_outputs_"), "lacks a fitted attribute.*n_outputs_"),
+        (_set_device, "device 'bogus'"),
+        (_weights_to_float64, "torch.float64, not torch.float32"),
+        (_nested(200_000), "nested too deeply"),  # too deep for the JSON parser
+        (_nested(700), "nested too deeply"),  # parsed, too deep to decode
+        (_set_version, "format version"),
+        (_invalid_parameter, "parameters of its MLPClassifier are invalid.*alpha"),
+        (_class_as_a_list, "of class \\['MLPClassifier'\\]"),
+    ],
+    ids=[
+        "no-module-input",
+        "no-n-outputs",
+        "device",
+        "float64",
+        "json-depth",
+        "tree-depth",
+        "version",
+        "parameter",
+        "class",
+    ],
+)
+def test_an_edited_file_with_a_recomputed_checksum_is_refused_clearly(saved_model, edit, expected):
+    _rewrite(saved_model, edit)
+    with pytest.raises(ValueError, match=expected) as error:
+        sknn.load(saved_model)
+    assert str(saved_model) in str(error.value)
+
+
 class _CreatesAFile:
     """Unpickling this creates a file: the payload of a hostile pickle."""
 
@@ -522,6 +797,26 @@ def test_a_pickle_named_like_a_model_is_refused_without_running(tmp_path):
     assert not target.exists()
 
 
+# Non-regression: pickles of protocol 0 and 1 and compressed joblib files were reported as
+# "truncated or its header is corrupt".
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_pickle_of_any_protocol_is_named(protocol, tmp_path):
+    path = tmp_path / "m.sknn"
+    path.write_bytes(pickle.dumps({"weights": np.arange(3.0), "name": "m"}, protocol=protocol))
+    with pytest.raises(ValueError, match="looks like a pickle"):
+        sknn.load(path)
+
+
+@pytest.mark.parametrize("compress", [0, 3, "gzip", "bz2", "lzma", "xz"])
+def test_a_joblib_file_is_named(compress, tmp_path):
+    joblib = pytest.importorskip("joblib")
+    path = tmp_path / "m.sknn"
+    joblib.dump({"weights": np.arange(3.0)}, path, compress=compress)
+    expected = "looks like a pickle" if compress == 0 else "-compressed.*joblib"
+    with pytest.raises(ValueError, match=expected):
+        sknn.load(path)
+
+
 def test_a_file_that_is_no_sknn_file_is_refused(tmp_path):
     path = tmp_path / "weights.safetensors"
     save_file({"w": torch.zeros(2)}, path)
@@ -534,6 +829,31 @@ def test_a_file_that_is_no_sknn_file_is_refused(tmp_path):
 def test_saving_into_a_missing_folder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         MLPClassifier().save(tmp_path / "no" / "m.sknn")
+
+
+# Non-regression: saving onto a folder raised an IsADirectoryError naming the temporary
+# file it had written first.
+def test_saving_onto_a_folder_names_the_folder(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=f"Cannot write {folder}: it is a folder"):
+        MLPClassifier().save(folder)
+    clf = MLPClassifier(checkpoint=folder, **QUICK)  # checkpoints share the writer
+    with pytest.raises(IsADirectoryError, match=f"Cannot write {folder}: it is a folder"):
+        clf.fit(X_TABLE, Y_CLASS)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_failed_write_names_the_file_not_its_temporary(tmp_path, monkeypatch):
+    def full(tensors, filename, metadata=None):
+        raise OSError(errno.ENOSPC, "No space left on device", filename)
+
+    monkeypatch.setattr(_container, "save_file", full)
+    path = tmp_path / "m.sknn"
+    with pytest.raises(OSError, match="No space left") as error:
+        MLPClassifier().save(path)
+    assert error.value.filename == str(path) and ".tmp" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- checkpoints -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ builds only the types it trusts by default or the caller names in ``trusted``.
 See the user guide's "Saving and sharing models".
 """
 
+import os
+
 import torch
 
 from sknn.persistence import _container
@@ -36,9 +38,11 @@ def save(obj, path, *, include_optimizer=False):
     ----------
     obj : estimator, pipeline or container of them
         Any sknn estimator; a scikit-learn ``Pipeline``, ``ColumnTransformer``,
-        ``FeatureUnion`` or other meta-estimator holding sknn estimators and
-        scikit-learn steps; or a list, tuple or dict of these. Objects that are not sknn's
-        own are written with skops (``pip install skops``).
+        ``FeatureUnion`` or other meta-estimator (``GridSearchCV``, ``VotingClassifier``,
+        ``StackingClassifier``, ``CalibratedClassifierCV``, ...) holding sknn estimators
+        and scikit-learn steps; or a list, tuple, dict or other object holding these in
+        its attributes. Objects that are not sknn's own are written with skops
+        (``pip install skops``); the user guide lists which need ``trusted`` to load.
     path : str or path-like
         The file to write (by convention ending in ``.sknn``); replaced if it exists.
     include_optimizer : bool, default=False
@@ -50,16 +54,31 @@ def save(obj, path, *, include_optimizer=False):
     Raises
     ------
     TypeError
-        If ``obj`` holds an object that neither sknn nor skops can write.
+        If ``obj`` holds an object that neither sknn nor skops can write, or that skops
+        writes but cannot load back (a lambda, ``str.split``: functions are saved by
+        name). Nothing is written then.
+    sklearn.utils._param_validation.InvalidParameterError
+        A ``ValueError``: if an sknn estimator in ``obj`` has an invalid parameter (``load``
+        could not rebuild it). Nothing is written then.
+    ValueError
+        If ``obj`` is nested too deeply.
     FileNotFoundError
         If the folder of ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
 
     See Also
     --------
     load : Load what ``save`` wrote.
     """
     saver = Saver(include_optimizer=include_optimizer)
-    document = saver.document(obj)
+    try:
+        document = saver.document(obj)
+    except RecursionError:
+        raise ValueError(
+            f"Cannot save {type(obj).__name__} to {os.fspath(path)}: it is nested too "
+            "deeply (or holds a container that contains itself)."
+        ) from None
     payload = saver.skops_payload()
     tensors = saver.tensors
     extra = ()
@@ -97,9 +116,10 @@ def load(path, *, device=None, trusted=None):
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
-        If the file is not an sknn model file, is damaged (truncated, bit-flipped, edited),
-        was written by a newer sknn file format, or holds untrusted types
-        (:class:`UntrustedTypesError`).
+        If the file is not an sknn model file (a pickle, a joblib or ``torch.save`` file
+        is named as such), is damaged (truncated, bit-flipped, edited), was written by a
+        newer sknn file format, holds untrusted types (:class:`UntrustedTypesError`), or
+        names a function or class that this Python cannot import.
 
     Warns
     -----
@@ -111,6 +131,8 @@ def load(path, *, device=None, trusted=None):
         return Loader(contents, trusted=trusted, device=device).root()
     except FormatError as error:
         raise ValueError(f"{contents.path} is not a valid sknn model file: {error}.") from None
+    except RecursionError:
+        raise _container._damaged(contents.path, "its document is nested too deeply") from None
 
 
 class SaveMixin:
@@ -218,6 +240,10 @@ def read_checkpoint(path):
             raise FormatError("its history is not a list")
     except (FormatError, KeyError, ValueError) as error:
         raise ValueError(f"{contents.path} is not a valid sknn checkpoint: {error}.") from None
+    except RecursionError:
+        raise ValueError(
+            f"{contents.path} is not a valid sknn checkpoint: its document is nested too deeply."
+        ) from None
     return out
 
 

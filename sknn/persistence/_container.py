@@ -17,6 +17,7 @@ is wrong, never a safetensors, torch or zip traceback; nothing in it is ever unp
 
 import json
 import os
+import re
 import struct
 import tempfile
 import warnings
@@ -114,6 +115,11 @@ def write(path, kind, document, tensors, extra_versions=()):
     path = Path(os.fspath(path))
     if not path.parent.is_dir():
         raise FileNotFoundError(f"Cannot write {path}: the folder {path.parent} does not exist.")
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"Cannot write {path}: it is a folder. Name a file in it, such as "
+            f"{path / ('model.sknn' if kind == 'model' else 'run.ckpt')}."
+        )
     tensors = _unshared(tensors)
     metadata = {
         "format": FORMAT,
@@ -123,14 +129,29 @@ def write(path, kind, document, tensors, extra_versions=()):
         "document": json.dumps(document, allow_nan=False),
     }
     metadata["checksum"] = _CHECKSUM + ":" + _digest(metadata, tensors)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as error:
+        raise _about_path(error, path) from None
     os.close(handle)
     try:
         save_file(tensors, temporary, metadata=metadata)
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise _about_path(error, path) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _about_path(error, path):
+    """``error`` (an OSError about the temporary file) as one about ``path``."""
+    if error.errno is None:
+        return error
+    return type(error)(error.errno, f"Cannot write {path}: {error.strerror}", str(path))
 
 
 def read(path, kind):
@@ -152,13 +173,16 @@ def read(path, kind):
             raise _damaged(path, f"it holds only {len(head)} bytes")
         (header_size,) = struct.unpack("<Q", head)
         if header_size > min(size - 8, _MAX_HEADER):
-            _check_other_formats(path, head)
+            stream.seek(-1, os.SEEK_END)
+            _check_other_formats(path, head, last=stream.read(1))
             raise _damaged(path, "it is truncated or its header is corrupt")
         raw_header = stream.read(header_size)
     try:
         header = json.loads(raw_header.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise _damaged(path, "its header is not valid JSON") from None
+    except RecursionError:
+        raise _damaged(path, "its header is nested too deeply") from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise ValueError(
@@ -166,7 +190,7 @@ def read(path, kind):
             "metadata. Save models with `estimator.save(path)` or `sknn.save(obj, path)`."
         )
     version = metadata.get("version", "")
-    if not isinstance(version, str) or not version.isdigit():
+    if not isinstance(version, str) or not re.fullmatch("[0-9]+", version):
         raise _damaged(path, f"its format version {version!r} is not a number")
     if int(version) > FORMAT_VERSION:
         raise ValueError(
@@ -192,6 +216,8 @@ def read(path, kind):
         document = json.loads(metadata["document"])
     except (KeyError, TypeError, json.JSONDecodeError):
         raise _damaged(path, "its metadata is incomplete") from None
+    except RecursionError:
+        raise _damaged(path, "its document is nested too deeply") from None
     if not isinstance(versions, dict) or not all(
         isinstance(k, str) and isinstance(v, (str, type(None))) for k, v in versions.items()
     ):
@@ -200,7 +226,7 @@ def read(path, kind):
     return Contents(path, kind, document, tensors, versions)
 
 
-def _check_other_formats(path, head):
+def _check_other_formats(path, head, last):
     # Only where the first 8 bytes are no valid safetensors header size: a safetensors
     # header size can begin with any byte.
     if head[:4] == b"PK\x03\x04":
@@ -209,11 +235,48 @@ def _check_other_formats(path, head):
             "torch.save and skops). sknn never unpickles a file; load it with the library "
             "that wrote it if you trust its source."
         )
-    if head[:1] == b"\x80" and 2 <= head[1] <= 5:
+    if _looks_like_a_pickle(head, last):
         raise ValueError(
             f"{path} is not an sknn model file: it looks like a pickle. sknn never "
             "unpickles a file; load it with pickle or joblib only if you trust its source."
         )
+    compression = _compression(head)
+    if compression is not None:
+        raise ValueError(
+            f"{path} is not an sknn model file: it is {compression}-compressed, most "
+            "likely a pickle that `joblib.dump(..., compress=...)` wrote. sknn never "
+            "unpickles a file; load it with joblib only if you trust its source."
+        )
+
+
+#: Opcodes a pickle of protocol 0 or 1 begins with (protocol 2 and later begin with
+#: PROTO, 0x80): MARK, EMPTY_LIST/DICT/TUPLE, GLOBAL, NONE and the scalars.
+_PICKLE_0_1_STARTS = frozenset(b"(]})cNIJKLMFGSTUVX")
+
+
+def _looks_like_a_pickle(head, last):
+    # Every pickle ends with STOP ('.').
+    if head[:1] == b"\x80":
+        return 2 <= head[1] <= 5
+    return head[0] in _PICKLE_0_1_STARTS and last == b"."
+
+
+def _compression(head):
+    """The compression whose magic bytes begin ``head`` (joblib's compressors), or None."""
+    for name, magic in (
+        ("gzip", b"\x1f\x8b"),
+        ("bz2", b"BZh"),
+        ("xz", b"\xfd7zXZ\x00"),
+        ("lzma", b"]\x00\x00"),
+        ("lz4", b"\x04\x22\x4d\x18"),
+        ("zstd", b"\x28\xb5\x2f\xfd"),
+    ):
+        if head.startswith(magic):
+            return name
+    # zlib: a deflate method byte, and a header whose 16 bits are a multiple of 31.
+    if head[0] & 0x0F == 8 and head[0] >> 4 <= 7 and int.from_bytes(head[:2], "big") % 31 == 0:
+        return "zlib"
+    return None
 
 
 def _damaged(path, what):

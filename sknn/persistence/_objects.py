@@ -10,14 +10,25 @@ loading the weights into it: no code is named by the file, nothing is unpickled.
 Objects that are not sknn's own (a scikit-learn ``Pipeline`` or scaler, a skorch callback
 passed as a parameter, a user's tokenizer function) are written with skops, the
 scikit-learn ecosystem's safe format, inside the same file; sknn estimators inside them
-are swapped for references to the sknn part. skops loads only the types it trusts by
-default (scikit-learn's, NumPy's, SciPy's) and those the caller lists in ``trusted``.
+(in containers and in objects' ``__dict__``) are swapped for references to the sknn part.
+skops loads only the types it trusts by default (scikit-learn's, NumPy's, SciPy's) and
+those the caller lists in ``trusted``.
+
+Saving refuses what loading would refuse: invalid parameters, and objects skops writes
+but cannot build again (its part is loaded back in memory before the file is written).
 """
 
+import copy
+import functools
+import re
 import secrets
+import sys
+import types
+import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator
+import torch
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sknn.persistence._tree import FormatError, TreeEncoder, decode_tree
 
@@ -27,6 +38,7 @@ from sknn.persistence._tree import FormatError, TreeEncoder, decode_tree
 _NEVER_FOREIGN = ("sknn", "torch", "skorch.net")
 
 
+@functools.cache
 def _estimator_classes():
     from sknn import (
         ConvNetClassifier,
@@ -71,7 +83,12 @@ def _known_functions():
 
 
 def is_sknn_estimator(value):
-    return type(value) in _estimator_classes().values()
+    return type(value) in _estimator_types()
+
+
+@functools.cache
+def _estimator_types():
+    return frozenset(_estimator_classes().values())
 
 
 class Saver:
@@ -83,7 +100,9 @@ class Saver:
         self.objects = []
         self.foreign = []
         self.nonce = secrets.token_hex(8)
+        self._foreign_paths = []
         self._object_index = {}
+        self._swapped = {}
         self._alive = []  # keeps every id() used as a memo key valid during the save
         self._tree = TreeEncoder(self.tensors, other=self._other)
         self._plain = {cls: name for name, cls in _plain_classes().items()}
@@ -98,7 +117,12 @@ class Saver:
         return document
 
     def skops_payload(self):
-        """The skops bytes of the objects sknn does not write itself, or None."""
+        """The skops bytes of the objects sknn does not write itself, or None.
+
+        The bytes are loaded back in memory before they are returned, trusting every
+        type, so that ``save`` refuses what skops writes but cannot build again (a
+        lambda, ``str.split``) instead of writing a file that no ``trusted`` list loads.
+        """
         if not self.foreign:
             return None
         skops_io = _skops()
@@ -116,11 +140,38 @@ class Saver:
         ]
         if leaked:
             raise TypeError(
-                "sknn estimators can be saved inside scikit-learn's Pipeline, "
-                "ColumnTransformer, FeatureUnion and other meta-estimators, lists, tuples "
-                "and dicts, but not inside objects of other types; found %s." % leaked
+                "These objects cannot be saved where they are: %s. sknn writes its "
+                "estimators itself (torch objects only as their networks) and finds them "
+                "inside scikit-learn estimators, lists, tuples, dicts (and dict subclasses "
+                "such as scikit-learn's Bunch) and the attributes (__dict__) of other "
+                "objects, but not inside sets, __slots__ or state an object computes in "
+                "__getstate__." % leaked
             )
+        self._check_loadable(skops_io, payload)
         return payload
+
+    def _check_loadable(self, skops_io, payload):
+        if _loads_back(skops_io, payload) is None:
+            return
+        failures = []
+        for value, path in zip(self.foreign, self._foreign_paths, strict=True):
+            error = _loads_back(skops_io, skops_io.dumps([value]))
+            if error is not None:
+                failures.append(
+                    f"{_where(path, self.objects)}, {_preview(value)} "
+                    f"({type(error).__name__}: {error})"
+                )
+        if not failures:  # only together: name the whole payload's error
+            error = _loads_back(skops_io, payload)
+            failures.append(f"{_describe(self.foreign)} ({type(error).__name__}: {error})")
+        raise TypeError(
+            "Cannot save: skops writes these objects but cannot build them again, so the "
+            "file could never be loaded: %s. skops saves a function or class by its name: "
+            "it must be defined with `def` or `class` at the top level of a module that "
+            "the loading program can import, not a lambda, a nested function or a method "
+            "of a built-in type such as str.split (wrap it: `def tokenize(text): return "
+            "text.split()`)." % "; ".join(failures)
+        )
 
     # -- encoders ------------------------------------------------------------------------
     def _other(self, value, path):
@@ -136,16 +187,31 @@ class Saver:
             return {"$random_state": self._tree.encode(state, path)}
         if _in_packages(_qualname(value), _NEVER_FOREIGN):
             raise TypeError(f"{path}: objects of type {_qualname(value)} cannot be saved.")
-        self.foreign.append(self._swap_out(value))
+        try:
+            swapped = self._swap_out(value)
+        except _MisnamedFunction as error:
+            where = "" if path == "root" else " " + _where(path, self.objects)
+            raise TypeError(f"Cannot save{where}: {error}") from None
+        self.foreign.append(swapped)
+        self._foreign_paths.append(path)
         return {"$foreign": len(self.foreign) - 1}
 
     def _add_estimator(self, est, path):
         if id(est) in self._object_index:
             return self._object_index[id(est)]
+        try:
+            est._validate_params()
+        except InvalidParameterError as error:
+            # load checks them (it rebuilds the network from them): a file written with
+            # invalid parameters could never be loaded.
+            raise InvalidParameterError(
+                f"Cannot save this {type(est).__name__}: {error} Set a valid value with "
+                "set_params before saving."
+            ) from None
         index = len(self.objects)
         self._object_index[id(est)] = index
         self._alive.append(est)
-        self.objects.append(None)
+        self.objects.append({"class": type(est).__name__})  # completed below
         prefix = f"objects.{index}"
         params = est.get_params(deep=False)
         attributes = {k: v for k, v in vars(est).items() if k not in params and k != "net_"}
@@ -174,26 +240,54 @@ class Saver:
         return engine
 
     def _swap_out(self, value):
-        """A copy of ``value`` with each sknn estimator in it replaced by a reference."""
+        """A copy of ``value`` with each sknn estimator in it replaced by a reference.
+
+        Looks inside lists, tuples, dicts (and their subclasses, such as scikit-learn's
+        ``Bunch``) and the ``__dict__`` of other objects (meta-estimators, a search's
+        ``scorer_``, ``CalibratedClassifierCV``'s calibrated classifiers); what holds no
+        sknn estimator is kept as it is, and an object reached twice is copied once.
+        """
         if is_sknn_estimator(value):
             return self._reference(self._add_estimator(value, "foreign"))
-        if isinstance(value, list):
+        if isinstance(value, types.FunctionType):
+            _check_found_by_name(value)
+        if not _may_hold_estimators(value):
+            return value
+        if id(value) in self._swapped:
+            return self._swapped[id(value)]
+        self._alive.append(value)
+        self._swapped[id(value)] = value  # a cycle back to it keeps the original
+        swapped = self._swapped_copy(value)
+        self._swapped[id(value)] = swapped
+        return swapped
+
+    def _swapped_copy(self, value):
+        if isinstance(value, (list, tuple)):
             items = [self._swap_out(v) for v in value]
-            return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-        if isinstance(value, tuple) and not hasattr(value, "_fields"):
-            items = tuple(self._swap_out(v) for v in value)
-            return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-        if type(value) is dict:
-            items = {k: self._swap_out(v) for k, v in value.items()}
-            return items if any(items[k] is not value[k] for k in value) else value
-        if isinstance(value, BaseEstimator):
-            attributes = {k: self._swap_out(v) for k, v in vars(value).items()}
-            if all(attributes[k] is v for k, v in vars(value).items()):
+            if all(a is b for a, b in zip(items, value, strict=True)):
                 return value
-            copy = type(value).__new__(type(value))
-            copy.__dict__.update(attributes)
-            return copy
-        return value
+            if type(value) is tuple:
+                return tuple(items)
+            if isinstance(value, tuple):  # a namedtuple, or a tuple sknn cannot rebuild
+                return type(value)._make(items) if hasattr(value, "_make") else value
+            out = copy.copy(value) if type(value) is not list else []
+            out[:] = items
+            return out
+        if isinstance(value, dict):
+            items = {k: self._swap_out(v) for k, v in value.items()}
+            changed = [k for k in value if items[k] is not value[k]]
+            if not changed:
+                return value
+            out = copy.copy(value)
+            for k in changed:
+                out[k] = items[k]
+            return out
+        attributes = {k: self._swap_out(v) for k, v in vars(value).items()}
+        if all(attributes[k] is v for k, v in vars(value).items()):
+            return value
+        out = type(value).__new__(type(value))
+        out.__dict__.update(attributes)
+        return out
 
     def _reference(self, index):
         return f"\0sknn:{self.nonce}:{index}"
@@ -267,25 +361,41 @@ class Loader:
         if self._foreign is None or not _is_index(index, len(self._foreign)):
             raise FormatError(f"refers to a missing skops object {index!r}")
         if index not in self._foreign_decoded:
-            self._foreign_decoded[index] = self._swap_in(self._foreign[index])
+            self._foreign_decoded[index] = self._swap_in(self._foreign[index], set())
         return self._foreign_decoded[index]
 
-    def _swap_in(self, value):
+    def _swap_in(self, value, seen):
+        """``value`` with the references :meth:`Saver._swap_out` left put back, in place
+        (a tuple is rebuilt)."""
         if isinstance(value, str) and value.startswith(f"\0sknn:{self._nonce}:"):
             index = value.rsplit(":", 1)[1]
             if not index.isdigit():
                 raise FormatError(f"invalid reference {value!r}")
             return self._estimator(int(index))
+        if is_sknn_estimator(value) or not _may_hold_estimators(value):
+            return value
+        if isinstance(value, tuple):  # rebuilt, not changed in place: no cycle runs through
+            items = [self._swap_in(v, seen) for v in value]
+            if all(a is b for a, b in zip(items, value, strict=True)):
+                return value
+            if type(value) is tuple:
+                return tuple(items)
+            return type(value)._make(items) if hasattr(value, "_make") else value
+        if id(value) in seen:
+            return value
+        seen.add(id(value))
         if isinstance(value, list):
-            value[:] = [self._swap_in(v) for v in value]
-        elif isinstance(value, tuple) and not hasattr(value, "_fields"):
-            return tuple(self._swap_in(v) for v in value)
-        elif type(value) is dict:
-            for k in value:
-                value[k] = self._swap_in(value[k])
-        elif isinstance(value, BaseEstimator):
+            value[:] = [self._swap_in(v, seen) for v in value]
+        elif isinstance(value, dict):
+            for k in list(value):
+                item = self._swap_in(dict.__getitem__(value, k), seen)
+                if item is not dict.__getitem__(value, k):
+                    value[k] = item
+        else:
             for k, v in list(vars(value).items()):
-                value.__dict__[k] = self._swap_in(v)
+                item = self._swap_in(v, seen)
+                if item is not v:
+                    value.__dict__[k] = item
         return value
 
     def _estimator(self, index):
@@ -300,7 +410,7 @@ class Loader:
         if not isinstance(entry, dict):
             raise FormatError(f"estimator {index} is not an object")
         name = entry.get("class")
-        cls = _estimator_classes().get(name)
+        cls = _estimator_classes().get(name) if isinstance(name, str) else None
         if cls is None:
             raise FormatError(
                 f"estimator {index} is of class {name!r}, which this sknn does not have"
@@ -314,17 +424,29 @@ class Loader:
             est = cls(**params)
         except TypeError as error:
             raise FormatError(f"{name} does not take the saved parameters ({error})") from None
-        est._validate_params()
+        try:
+            est._validate_params()
+        except InvalidParameterError as error:
+            # save refuses invalid parameters: a file written by another sknn, or edited.
+            raise FormatError(
+                f"the saved parameters of its {name} are invalid ({error})"
+            ) from None
         est.__dict__.update(attributes)
         engine = entry.get("engine")
         if engine is not None:
-            self._restore_engine(est, engine, f"objects.{index}.engine")
+            self._restore_engine(est, engine, name)
         self._decoded[index] = est
         return est
 
-    def _restore_engine(self, est, engine, prefix):
+    def _restore_engine(self, est, engine, name):
         if not isinstance(engine, dict) or not isinstance(engine.get("device"), str):
             raise FormatError("the engine is malformed")
+        try:
+            torch.device(engine["device"])
+        except (RuntimeError, ValueError):
+            raise FormatError(
+                f"the engine's device {engine['device']!r} is no torch device"
+            ) from None
         history = decode_tree(engine.get("history", []), self.tensors, self._other)
         module_state = decode_tree(engine.get("module"), self.tensors, self._other)
         optimizer_state = None
@@ -332,16 +454,35 @@ class Loader:
             optimizer_state = decode_tree(engine["optimizer"], self.tensors, self._other)
         if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
             raise FormatError("the history is not a list of rows")
-        if not isinstance(module_state, dict):
-            raise FormatError("the module's weights are not a mapping")
-        est._restore_engine(
-            module_state=module_state,
-            training_state=engine.get("state"),
-            history=history,
-            optimizer_state=optimizer_state,
-            saved_device=engine["device"],
-            device=self.device,
-        )
+        _check_weights(module_state)
+        try:
+            est._restore_engine(
+                module_state=module_state,
+                training_state=engine.get("state"),
+                history=history,
+                optimizer_state=optimizer_state,
+                saved_device=engine["device"],
+                device=self.device,
+            )
+        except AttributeError as error:
+            raise FormatError(f"its {name} lacks a fitted attribute ({error})") from None
+        except (KeyError, TypeError, IndexError, RuntimeError, ValueError) as error:
+            raise FormatError(
+                f"the network of its {name} cannot be rebuilt from the saved state "
+                f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+            ) from None
+
+
+def _check_weights(state):
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise FormatError("the module's weights are not a mapping of names to tensors")
+    for key, tensor in state.items():
+        # sknn's networks hold float32 weights (lower precisions run under autocast); a
+        # weight of another dtype would load and then fail in predict.
+        if tensor.is_floating_point() and tensor.dtype != torch.float32:
+            raise FormatError(f"the weight {key!r} is {tensor.dtype}, not torch.float32")
 
 
 def load_skops(payload, trusted, path):
@@ -360,6 +501,16 @@ def load_skops(payload, trusted, path):
         raise UntrustedTypesError(path, missing)
     try:
         return skops_io.loads(data, trusted=sorted(untrusted))
+    except (ImportError, AttributeError) as error:
+        # A name that does not resolve here: the file is whole (its checksum matched),
+        # but this environment lacks what it names.
+        raise ValueError(
+            f"{path} names a function or class that cannot be found here "
+            f"({type(error).__name__}: {error}). skops saves functions and classes by "
+            "name: install the package that defines it, or import the module, in the "
+            "program that loads the file (a function defined in a script or notebook must "
+            "be defined again under the same module name)."
+        ) from None
     except Exception as error:  # noqa: BLE001
         raise FormatError(
             f"its skops part cannot be loaded ({type(error).__name__}: {error})"
@@ -425,3 +576,76 @@ def _qualname(value):
 
 def _describe(values):
     return ", ".join(sorted({_qualname(v) for v in values}))
+
+
+#: Objects that are looked up by name (skops writes them so) or hold no estimators.
+_LEAVES = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    functools.partial,
+    np.ndarray,
+    np.generic,
+)
+
+
+def _may_hold_estimators(value):
+    """Whether :meth:`Saver._swap_out` looks inside ``value``."""
+    if isinstance(value, (list, tuple, dict)):
+        return True
+    if isinstance(value, _LEAVES) or _in_packages(_qualname(value), _NEVER_FOREIGN):
+        return False
+    return type(getattr(value, "__dict__", None)) is dict
+
+
+class _MisnamedFunction(TypeError):
+    pass
+
+
+def _check_found_by_name(function):
+    """Refuse a function that skops would load as another one, or not at all: skops saves
+    a function as its module and ``__name__``, not the nesting of its ``__qualname__``."""
+    module = sys.modules.get(function.__module__)
+    found = getattr(module, function.__name__, None)
+    if found is function:
+        return
+    name = f"{function.__module__}.{function.__name__}"
+    raise _MisnamedFunction(
+        f"the function {function.__module__}.{function.__qualname__} would be saved by its "
+        f"name {name}, which {'is another object' if found is not None else 'is not found'}"
+        ". skops saves a function by its name: define it with `def` at the top level of a "
+        "module, not as a lambda or inside another function."
+    )
+
+
+def _loads_back(skops_io, payload):
+    """The error skops raises loading ``payload`` (trusting every type), or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            skops_io.loads(payload, trusted=skops_io.get_untrusted_types(data=payload))
+    except Exception as error:  # noqa: BLE001 - any failure means: cannot be loaded
+        return error
+    return None
+
+
+def _where(path, objects):
+    """A reader's name for an encoding path: "the Word2Vec parameter tokenizer"."""
+    if path == "root":
+        return "the object saved"
+    match = re.fullmatch(r"objects\.(\d+)\.(params|attributes)\.(.+)", path)
+    if match is None:
+        return path
+    index, part, name = match.groups()
+    owner = objects[int(index)]["class"]
+    return f"the {owner} {'parameter' if part == 'params' else 'attribute'} {name}"
+
+
+def _preview(value, limit=80):
+    try:
+        text = " ".join(repr(value).split())
+    except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
+        text = f"<{_qualname(value)}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
