@@ -274,6 +274,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "partial_fit, warm_start=True or checkpoint."
             )
         if self.checkpoint is not None:
+            if Path(os.fspath(self.checkpoint)).is_dir():
+                raise IsADirectoryError(
+                    f"checkpoint={os.fspath(self.checkpoint)!r} is a folder; name a file in "
+                    f"it, such as {os.fspath(Path(os.fspath(self.checkpoint)) / 'fit.ckpt')!r}."
+                )
             folder = Path(os.fspath(self.checkpoint)).parent
             if not folder.is_dir():
                 raise FileNotFoundError(

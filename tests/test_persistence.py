@@ -838,9 +838,10 @@ def test_saving_onto_a_folder_names_the_folder(tmp_path):
     folder.mkdir()
     with pytest.raises(IsADirectoryError, match=f"Cannot write {folder}: it is a folder"):
         MLPClassifier().save(folder)
-    clf = MLPClassifier(checkpoint=folder, **QUICK)  # checkpoints share the writer
-    with pytest.raises(IsADirectoryError, match=f"Cannot write {folder}: it is a folder"):
+    clf = MLPClassifier(checkpoint=folder, **QUICK)  # refused before training starts
+    with pytest.raises(IsADirectoryError, match="is a folder; name a file in it"):
         clf.fit(X_TABLE, Y_CLASS)
+    assert not hasattr(clf, "n_iter_")
     assert list(folder.iterdir()) == []
 
 
