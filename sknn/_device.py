@@ -18,9 +18,9 @@ def resolve_device(device):
     Parameters
     ----------
     device : str or torch.device
-        ``"auto"`` picks CUDA when it is available, else the CPU; ``"cpu"``, ``"cuda"`` and
-        ``"cuda:N"`` name a device explicitly. Which CUDA device 'auto' picks: see
-        :func:`_auto_cuda_index`.
+        ``"auto"`` picks CUDA when it is available, else the CPU; ``"cpu"`` (or torch's
+        ``"cpu:N"``, the same CPU), ``"cuda"`` and ``"cuda:N"`` name a device explicitly.
+        Which CUDA device 'auto' picks: see :func:`_auto_cuda_index`.
 
     Returns
     -------
@@ -43,8 +43,8 @@ def resolve_device(device):
         if not torch.cuda.is_available():
             return torch.device("cpu")
         return torch.device("cuda", _auto_cuda_index())
-    if device == "cpu":
-        return torch.device("cpu")
+    if device == "cpu" or re.fullmatch(r"cpu:\d+", device):
+        return torch.device("cpu")  # torch's "cpu:0" (str of torch.device("cpu", 0))
     if _CUDA_PATTERN.match(device):
         if not torch.cuda.is_available():
             raise ValueError(

@@ -197,6 +197,8 @@ def check_memory(
     ValueError: MyNet: the network would hold at least 1e+20 float32 values (400 EB), more ...
     """
     limit = memory_limit(device)
+    # A Python int: a NumPy integer (a parameter drawn by a search) would wrap around.
+    n_values = int(n_values)
     needed = n_values * BYTES_PER_VALUE
     if limit is None or needed <= limit:
         return

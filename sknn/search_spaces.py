@@ -18,7 +18,7 @@ Where each range comes from:
 
 from scipy.stats import loguniform, uniform
 
-from sknn.base import NeuralNetClassifierMixin
+from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin
 
 #: The parameters of ``MLPClassifier.tabular()`` and ``MLPRegressor.tabular()``: sknn's
 #: MLP for tables of numeric and categorical columns, chosen from the measurements of
@@ -91,8 +91,9 @@ def param_distributions(estimator, *, prefix=""):
 
     Parameters
     ----------
-    estimator : sknn estimator
-        The estimator to search (an instance).
+    estimator : sknn network estimator
+        The estimator to search (an instance); for one inside a ``Pipeline``, the step
+        itself, with ``prefix``.
     prefix : str, default=""
         Prepended to every name, e.g. ``"mlpclassifier__"`` inside a ``Pipeline``.
 
@@ -100,6 +101,11 @@ def param_distributions(estimator, *, prefix=""):
     -------
     dict
         Parameter name -> a list or a ``scipy.stats`` distribution.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a network estimator (a ``Pipeline``, ``Word2Vec``).
 
     Examples
     --------
@@ -111,6 +117,16 @@ def param_distributions(estimator, *, prefix=""):
     >>> space["solver"]
     ['adamw']
     """
+    if not isinstance(estimator, BaseNeuralNet):
+        # A Pipeline or another wrapper has none of these parameters itself: an empty
+        # space would search nothing without a word.
+        raise TypeError(
+            "param_distributions takes one of sknn's network estimators (MLPClassifier, "
+            "MLPRegressor, ConvNetClassifier, SequenceClassifier, SequenceRegressor, "
+            f"TransformerClassifier), got {type(estimator).__name__}. For a network inside "
+            "a Pipeline, pass the step and its prefix: param_distributions(pipe[-1], "
+            "prefix='mlpclassifier__')."
+        )
     space = _common()
     space["solver"] = ["adamw"]
     if isinstance(estimator, NeuralNetClassifierMixin):

@@ -269,3 +269,8 @@ def test_what_cannot_train_data_parallel_is_refused(monkeypatch):
         MLPClassifier(solver="lbfgs", device="cpu").fit(X_DIGITS, Y_DIGITS)
     with pytest.raises(ValueError, match="batch_norm=True cannot train data-parallel"):
         MLPClassifier(batch_norm=True, device="cpu").fit(X_DIGITS, Y_DIGITS)
+
+
+@pytest.mark.parametrize("device", ["cpu:0", torch.device("cpu", 0)])
+def test_torch_s_indexed_cpu_is_the_cpu(device):
+    assert resolve_device(device) == torch.device("cpu")

@@ -175,3 +175,9 @@ def test_every_network_is_counted_before_it_is_built(kind, monkeypatch):
             sum(b.numel() for b in module.buffers()),
         )
     ]
+
+
+def test_check_memory_takes_numpy_integers_without_wrapping():
+    # np.int64(2**62) * 4 wraps to a negative number of bytes, which "fits".
+    with pytest.raises(ValueError, match="float32 values"):
+        check_memory(np.int64(2**62), {"x": 1}, owner="Net")

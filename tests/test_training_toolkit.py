@@ -350,3 +350,18 @@ def test_search_space_drives_a_randomized_search():
     assert len(search.cv_results_["params"]) == 3
     assert set(param_distributions(MLPRegressor())) <= set(MLPRegressor().get_params())
     assert "label_smoothing" not in param_distributions(MLPRegressor())
+
+
+def test_search_space_of_a_wrapper_is_refused():
+    # A Pipeline has none of the parameters itself: its space was empty, without a word.
+    from sklearn.pipeline import make_pipeline
+
+    from sknn import Word2Vec
+
+    pipe = make_pipeline(StandardScaler(), MLPClassifier())
+    for wrong in (pipe, Word2Vec()):
+        with pytest.raises(TypeError, match="pass the step and its prefix"):
+            param_distributions(wrong)
+    space = param_distributions(pipe[-1], prefix="mlpclassifier__")
+    assert "mlpclassifier__learning_rate_init" in space
+    assert set(space) <= set(pipe.get_params())

@@ -340,9 +340,15 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         # centre word: its negatives' output vectors, the draws and their indices (three
         # values). A step takes about batch_size / (2 * window) centres; with subsampling
         # there may be as few as one.
-        rows = 1 if self.sample else max(1, min(self.batch_size // (2 * self.window), n_tokens))
-        n_values = 2 * len(vocabulary) * self.vector_size
-        n_values += rows * (self.negative + 1) * (self.vector_size + 3)
+        # Python ints: NumPy integers (drawn by a search) would wrap around.
+        vector_size, negative = int(self.vector_size), int(self.negative)
+        rows = (
+            1
+            if self.sample
+            else max(1, min(int(self.batch_size) // (2 * int(self.window)), n_tokens))
+        )
+        n_values = 2 * len(vocabulary) * vector_size
+        n_values += rows * (negative + 1) * (vector_size + 3)
         sizes = {
             "vector_size": self.vector_size,
             "negative": self.negative,
