@@ -10,6 +10,7 @@ machine offers; it exits with status 1 if one failed.
 
 import argparse
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +36,12 @@ VERBS = ("compare", "datasets", "doctor")
 
 #: Exit status of ``sknn doctor`` when a check failed.
 EXIT_CHECK_FAILED = 1
+
+#: Exit status of ``sknn compare`` when no model produced a score.
+EXIT_NO_SCORE = 1
+
+#: Scorers for two classes only: every fit fails with them on more.
+BINARY_SCORERS = ("roc_auc", "average_precision", "f1", "precision", "recall", "jaccard")
 
 #: Exit status for bad input, as argparse uses for bad arguments.
 EXIT_USAGE = 2
@@ -71,7 +78,11 @@ def build_parser():
         help="what the target asks for (default: guessed from its values)",
     )
     compare.add_argument(
-        "--drop", metavar="COLUMN", action="append", default=[], help="leave out a column"
+        "--drop",
+        metavar="COLUMN",
+        action="append",
+        default=[],
+        help="leave out a column (repeat for more)",
     )
     compare.add_argument(
         "--time-series",
@@ -167,6 +178,9 @@ def run_compare(args):
         raise CompareError(f"--folds must be at least 2, got {folds}")
     if args.threads is not None and args.threads < 1:
         raise CompareError(f"--threads must be at least 1, got {args.threads}")
+    if not 0 <= args.random_state < 2**32:
+        raise CompareError(f"--random-state must be from 0 to 2**32 - 1, got {args.random_state}")
+    _check_out_dir(args.out_dir)
     table = load_table(
         args.data,
         target=args.target,
@@ -176,6 +190,7 @@ def run_compare(args):
     )
     _check_folds(table, folds, args.time_series)
     check_scoring_name(args.scoring)
+    _check_scoring_task(args.scoring, table)
     try:
         device = resolve_device(args.device)
     except ValueError as exc:
@@ -218,12 +233,17 @@ def run_compare(args):
         )
     board = leaderboard(fold_scores)
     print()
-    print(format_leaderboard(board, metric))
+    print(format_leaderboard(board, metric, folds))
     print()
     for note in notes:
         print(f"note: {note}")
+    if board["n_folds"].sum() == 0:
+        print(
+            f"sknn {args.verb}: error: no model produced a score (see the notes above)",
+            file=sys.stderr,
+        )
+        return EXIT_NO_SCORE
 
-    args.out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"sknn_compare_{table.name}"
     board_path = args.out_dir / f"{stem}_leaderboard.csv"
     folds_path = args.out_dir / f"{stem}_folds.csv"
@@ -277,6 +297,31 @@ def _cluster(address):
             yield -1
     except ClusterError as exc:
         raise CompareError(str(exc)) from None
+
+
+def _check_out_dir(out_dir):
+    """Create ``--out-dir`` and check it takes files, before any fit."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CompareError(f"--out-dir {out_dir} is a file, not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise CompareError(f"cannot write to --out-dir {out_dir}: {exc.strerror or exc}") from None
+
+
+def _check_scoring_task(scoring, table):
+    if scoring in BINARY_SCORERS and table.task == "classification":
+        n_classes = len(np.unique(table.y))
+        if n_classes > 2:
+            alternative = {"roc_auc": "roc_auc_ovr", "average_precision": "accuracy"}.get(
+                scoring, f"{scoring}_macro"
+            )
+            raise CompareError(
+                f"--scoring {scoring} needs two classes, the target has {n_classes}: "
+                f"use {alternative}"
+            )
 
 
 def _check_folds(table, folds, time_series):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 from sklearn import datasets
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
@@ -76,6 +77,17 @@ DENSE_TEXT_TERMS = 1000
 #: the whole feature matrix is sparser than this (ColumnTransformer's sparse_threshold).
 SPARSE_THRESHOLD = 0.3
 
+#: A non-numeric column (not free text) with more than IDENTIFIER_MIN_VALUES distinct
+#: values, distinct in at least IDENTIFIER_DISTINCT of its rows, is an identifier ('id_001',
+#: an order number): no level repeats for a model to learn from, so it is left out.
+IDENTIFIER_DISTINCT = 0.95
+IDENTIFIER_MIN_VALUES = 20
+
+#: A column is read as dates only when at least this share of its values contain a
+#: four-digit year and parse in one format; when that share parse but not all, the
+#: column is refused as holding a bad date.
+DATE_SHARE = 0.9
+
 #: An integer target with at most this many distinct values is read as class labels.
 MAX_INTEGER_CLASSES = 20
 
@@ -131,10 +143,13 @@ def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), tim
         :data:`MAX_INTEGER_CLASSES` distinct values as classes, anything else as a
         regression target.
     drop : sequence of str, default=()
-        CSV columns to leave out (identifiers, leaks).
+        Columns to leave out (identifiers, leaks), of a CSV file or a built-in dataset;
+        an unknown column or the target raises :class:`CompareError`.
     time_series : bool, default=False
-        The rows are ordered in time. A column of dates is then used to sort them; without
-        one, the file order is kept.
+        The rows are ordered in time. A column of dates (every value with a four-digit
+        year, all in one format) then sorts them, unless the file is already in time
+        order; without one, the file order is kept. A non-numeric column with a
+        different value in (nearly) every row is an identifier and left out.
 
     Returns
     -------
@@ -143,8 +158,9 @@ def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), tim
     Raises
     ------
     CompareError
-        For a missing file, an unknown dataset, a missing column, or a target with one
-        class or one value.
+        For a missing file, an unknown dataset, a missing column, a target with one
+        class or one value, an infinite value, a date column with a value that is not a
+        date, or dates whose order depends on reading them month or day first.
 
     Examples
     --------
@@ -161,7 +177,10 @@ def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), tim
             raise CompareError(f"--target applies to CSV files, not the built-in {source!r}")
         loader, builtin_task = BUILTIN_DATASETS[str(source)]
         bunch = loader(as_frame=True)
-        table = Table(bunch.data, np.asarray(bunch.target), builtin_task, str(source))
+        X, notes = _drop_columns(bunch.data, drop)
+        if X.shape[1] == 0:
+            raise CompareError(f"no feature columns left in {source!r} after --drop")
+        table = Table(X, np.asarray(bunch.target), builtin_task, str(source), notes=notes)
         if task != "auto" and task != builtin_task:
             raise CompareError(f"the built-in {source!r} is a {builtin_task} dataset")
         _check_target(table.y, table.task)
@@ -188,12 +207,10 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
         raise CompareError(f"no column {target!r} in the file; its columns are: {columns}")
-    missing = [c for c in drop if c not in frame.columns]
-    if missing:
-        raise CompareError(f"cannot drop {missing[0]!r}: no such column")
-    frame = frame.drop(columns=list(drop))
-    if drop:
-        notes.append(f"dropped column(s) {', '.join(drop)} as asked")
+    if target in drop:
+        raise CompareError(f"cannot drop {target!r}: it is the target (--target)")
+    frame, notes = _drop_columns(frame, drop)
+    _check_finite(frame)
 
     n_missing_y = int(frame[target].isna().sum())
     if n_missing_y:
@@ -203,19 +220,28 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
         raise CompareError("the file has no rows with a target value")
 
     X = frame.drop(columns=[target]).copy()
-    date_columns = [c for c in X.columns if _is_date_column(X[c])]
-    if date_columns:
+    date_readings = {}
+    for column in X.columns:
+        readings = _date_readings(X[column], column)
+        if readings:
+            date_readings[column] = readings
+    if date_readings:
         if time_series:
-            order = pd.to_datetime(X[date_columns[0]], format="mixed")
-            X = X.loc[order.sort_values(kind="stable").index]
-            frame = frame.loc[X.index]
-            notes.append(f"rows sorted by the dates in {date_columns[0]!r}")
-        X = X.drop(columns=date_columns)
-        notes.append(f"date column(s) {', '.join(map(str, date_columns))} not used as features")
+            column, readings = next(iter(date_readings.items()))
+            order = _time_order(X.index, column, readings)
+            if order is None:
+                notes.append(f"rows kept in file order: already in time order by {column!r}")
+            else:
+                X = X.loc[order]
+                frame = frame.loc[X.index]
+                notes.append(f"rows sorted by the dates in {column!r}")
+        X = X.drop(columns=list(date_readings))
+        names = ", ".join(map(str, date_readings))
+        notes.append(f"date column(s) {names} not used as features")
     if X.shape[1] == 0:
         raise CompareError(f"no feature columns left besides the target {target!r}")
 
-    categorical, text = [], []
+    categorical, text, identifiers = [], [], []
     for column in X.columns:
         values = X[column]
         if pd.api.types.is_bool_dtype(values):
@@ -226,8 +252,19 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
                 X[column] = values.fillna("").astype(str)
                 text.append(column)
                 continue
+            if _is_identifier(values):
+                identifiers.append(column)
+                continue
             X[column] = values.astype(str).where(values.notna(), np.nan)
             categorical.append(column)
+    if identifiers:
+        X = X.drop(columns=identifiers)
+        names = ", ".join(map(str, identifiers))
+        notes.append(
+            f"identifier column(s) {names} left out: a different value in (nearly) every row"
+        )
+        if X.shape[1] == 0:
+            raise CompareError(f"no feature columns left besides the target {target!r}")
     if categorical:
         names = ", ".join(map(str, categorical))
         notes.append(
@@ -253,24 +290,109 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
     return Table(X.reset_index(drop=True), y, task, name, categorical, notes, text)
 
 
+def _drop_columns(frame, drop):
+    """``frame`` without the columns of ``--drop``, refusing a column it does not have."""
+    missing = [c for c in drop if c not in frame.columns]
+    if missing:
+        columns = ", ".join(map(str, frame.columns))
+        raise CompareError(f"cannot drop {missing[0]!r}: no such column (the columns: {columns})")
+    notes = [f"dropped column(s) {', '.join(drop)} as asked"] if drop else []
+    return frame.drop(columns=list(drop)), notes
+
+
+def _check_finite(frame):
+    """Refuse infinite values: every model would fail on them."""
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            n_inf = int(np.isinf(values.to_numpy(dtype=float)).sum())
+            if n_inf:
+                raise CompareError(
+                    f"column {column!r} holds {n_inf} infinite value(s): replace them, leave "
+                    "those cells empty, or drop the column"
+                )
+
+
+def _is_identifier(values):
+    """A non-numeric column with a different value in (nearly) every row: an identifier."""
+    present = values.dropna()
+    n_values = present.nunique()
+    return n_values > IDENTIFIER_MIN_VALUES and n_values >= IDENTIFIER_DISTINCT * len(present)
+
+
 def _is_free_text(values):
     words = values.dropna().astype(str).str.split().str.len()
     return len(words) > 0 and words.mean() >= TEXT_MIN_WORDS
 
 
-def _is_date_column(values):
+def _date_readings(values, name):
+    """The readings of a column as dates: ``{format: UTC timestamps}``, empty if not dates.
+
+    A column is dates when its values contain a four-digit year and every one of them
+    parses in one format, inferred from the values (month first and day first both
+    tried), with ISO 8601 as a fallback: '10-12', '3/4', '10:30' or 'Jan 5' are
+    categories, not dates. Offsets are converted to UTC, so a column crossing a change
+    of summer time reads as one. A column that mostly parses but holds a value that does
+    not ('unknown') raises :class:`CompareError`.
+    """
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return False
-    sample = values.dropna().astype(str).head(50)
-    if sample.empty or not sample.str.contains(r"\d").all():
-        return False
+        return {}
+    present = values.dropna().astype(str).str.strip()
+    if present.empty:
+        return {}
+    has_year = present.str.contains(r"\d{4}")
+    if has_year.mean() < DATE_SHARE:
+        return {}
+    formats = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            pd.to_datetime(sample, format="mixed")
-        except (ValueError, TypeError, OverflowError):
-            return False
-    return True
+        for value in present[has_year].unique()[:20]:
+            for dayfirst in (False, True):
+                fmt = guess_datetime_format(value, dayfirst=dayfirst)
+                # Year first is always year-month-day: no '%Y-%d-%m' reading.
+                if fmt and not (dayfirst and fmt.startswith("%Y")) and fmt not in formats:
+                    formats.append(fmt)
+    formats.append("ISO8601")
+    readings, partial = {}, None
+    for fmt in formats:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                parsed = pd.to_datetime(present, format=fmt, errors="coerce", utc=True)
+            except (ValueError, TypeError, OverflowError):
+                continue
+        parsed_ok = parsed.notna()
+        if parsed_ok.all():
+            if not any(parsed.equals(other) for other in readings.values()):
+                readings[fmt] = parsed.reindex(values.index)
+        elif partial is None and parsed_ok.mean() >= DATE_SHARE:
+            partial = fmt, present[~parsed_ok].iloc[0]
+    if not readings and partial is not None:
+        fmt, bad = partial
+        raise CompareError(
+            f"column {name!r} holds dates ({fmt}) but also {bad!r}: correct that value, "
+            f"or leave the column out with --drop {name}"
+        )
+    return readings
+
+
+def _time_order(index, name, readings):
+    """The row order of a time series, or None when the file is already in time order.
+
+    A file in time order under one reading of its dates keeps its order. Otherwise the
+    rows are sorted by the dates, provided every reading sorts them the same way.
+    """
+    for parsed in readings.values():
+        if parsed.dropna().is_monotonic_increasing:
+            return None
+    orders = [parsed.sort_values(kind="stable").index for parsed in readings.values()]
+    if any(not order.equals(orders[0]) for order in orders[1:]):
+        first, second = list(readings)[:2]
+        raise CompareError(
+            f"the dates in {name!r} read as {first} and as {second}, in different orders: "
+            "write them as ISO dates (YYYY-MM-DD) to say which"
+        )
+    return orders[0]
 
 
 def _infer_task(y):
@@ -694,7 +816,21 @@ def leaderboard(folds):
     board : pandas.DataFrame
         Columns ``model``, ``mean_score``, ``std_score`` (spread across folds),
         ``min_score``, ``max_score``, ``fit_time`` and ``predict_time`` (mean seconds per
-        fold), ranked by ``mean_score``; models that failed on every fold come last.
+        fold) over the folds the model scored, and ``n_folds``, how many it scored. The
+        models that scored every fold are ranked by ``mean_score``; after them come those
+        that failed on some folds (their means, over fewer and maybe easier folds, are
+        not comparable), ranked by the number of folds scored, then by ``mean_score``;
+        models that failed on every fold come last.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sknn.compare import leaderboard
+    >>> folds = pd.DataFrame({"model": ["a", "a", "b", "b"], "fold": [0, 1, 0, 1],
+    ...                       "score": [0.8, 0.7, float("nan"), 0.99],
+    ...                       "fit_time": 1.0, "predict_time": 0.1})
+    >>> leaderboard(folds)[["model", "mean_score", "n_folds"]].values.tolist()
+    [['a', 0.75, 2], ['b', 0.99, 1]]
     """
     grouped = folds.groupby("model", sort=False)
     board = pd.DataFrame(
@@ -705,14 +841,20 @@ def leaderboard(folds):
             "max_score": grouped["score"].max(),
             "fit_time": grouped["fit_time"].mean(),
             "predict_time": grouped["predict_time"].mean(),
+            "n_folds": grouped["score"].count(),
         }
     )
-    board = board.sort_values("mean_score", ascending=False, na_position="last", kind="stable")
+    board = board.sort_values(
+        ["n_folds", "mean_score"], ascending=False, na_position="last", kind="stable"
+    )
     return board.rename_axis("model").reset_index()
 
 
-def format_leaderboard(board, metric="score"):
+def format_leaderboard(board, metric="score", n_folds=None):
     """The leaderboard as a fixed-width text table.
+
+    A model that scored fewer than ``n_folds`` folds (default: the most any model scored)
+    shows how many, as "(2/3 folds)".
 
     Examples
     --------
@@ -725,14 +867,21 @@ def format_leaderboard(board, metric="score"):
      rank model accuracy (mean ± std) fit s predict s
         1     a       0.9000 ± 0.0100 1.500     0.010
     """
+    scored_folds = board["n_folds"] if "n_folds" in board else pd.Series(0, index=board.index)
+    total = n_folds if n_folds is not None else (scored_folds.max() if len(board) else 0)
+    scores = []
+    for mean, std, scored in zip(
+        board["mean_score"], board["std_score"], scored_folds, strict=True
+    ):
+        text = f"{mean:.4f} ± {std:.4f}"
+        if scored < total:
+            text += f" ({scored}/{total} folds)"
+        scores.append(text)
     table = pd.DataFrame(
         {
             "rank": np.arange(1, len(board) + 1),
             "model": board["model"],
-            f"{metric} (mean ± std)": [
-                f"{mean:.4f} ± {std:.4f}"
-                for mean, std in zip(board["mean_score"], board["std_score"], strict=True)
-            ],
+            f"{metric} (mean ± std)": scores,
             "fit s": board["fit_time"].map("{:.3f}".format),
             "predict s": board["predict_time"].map("{:.3f}".format),
         }

@@ -273,3 +273,180 @@ def test_datasets_verb(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "digits" in out and "diabetes        regression" in out
+
+
+# Non-regression tests for the findings on the CLI comparison.
+
+
+def dated_frame(dates, n=None):
+    n = len(dates)
+    return pd.DataFrame({"date": dates, "t": np.arange(n, dtype=float), "y": np.arange(n) * 1.5})
+
+
+def test_day_first_dates_in_time_order_keep_the_file_order(tmp_path):
+    # '01/02/2020' read on its own is 2 January, but the column's one format is day first
+    # ('13/01/2020'): the file was in time order and must stay so.
+    dates = pd.date_range("2020-01-01", periods=60).strftime("%d/%m/%Y")
+    path = tmp_path / "eu.csv"
+    dated_frame(dates).to_csv(path, index=False)
+    table = load_table(path, target="y", time_series=True)
+    assert table.X["t"].tolist() == list(range(60))
+    # Shuffled, the rows are sorted by the day-first reading.
+    dated_frame(dates).sample(frac=1, random_state=0).to_csv(path, index=False)
+    table = load_table(path, target="y", time_series=True)
+    assert table.X["t"].tolist() == list(range(60))
+    assert "rows sorted by the dates in 'date'" in table.notes
+
+
+def test_dates_readable_both_ways_in_different_orders_are_refused(tmp_path):
+    # Every value reads month first and day first, the orders differ, the file is in
+    # neither: ambiguous.
+    dates = ["01/02/2020", "02/01/2020", "03/01/2020", "01/03/2020", "02/03/2020"] * 4
+    path = tmp_path / "ambiguous.csv"
+    dated_frame(dates).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="read as %m/%d/%Y and as %d/%m/%Y.*ISO dates"):
+        load_table(path, target="y", time_series=True)
+
+
+@pytest.mark.parametrize("value", ["10-12", "1/2", "3/4", "1st", "10:30", "Jan 5", "1.2.0"])
+def test_categories_that_look_like_dates_are_categories(tmp_path, value):
+    other = {"10-12": "11-12", "1/2": "2/3", "3/4": "1/4", "1st": "2nd", "10:30": "11:45",
+             "Jan 5": "Feb 7", "1.2.0": "1.3.1"}[value]  # fmt: skip
+    n = 40
+    path = tmp_path / "codes.csv"
+    pd.DataFrame(
+        {
+            "code": [value, other] * (n // 2),
+            "t": np.arange(n - 1, -1, -1.0),
+            "y": [0, 1] * (n // 2),
+        }
+    ).to_csv(path, index=False)
+    table = load_table(path, target="y", time_series=True)
+    assert table.categorical == ["code"]
+    assert table.X["t"].tolist() == list(range(n - 1, -1, -1))  # not sorted by 'code'
+    assert not any("date" in note for note in table.notes)
+
+
+def test_dates_across_a_change_of_offset_read_as_one_column(tmp_path):
+    # Summer time starts in the middle: +01:00 then +02:00; compared in UTC.
+    times = pd.date_range("2021-03-26", periods=120, freq="h", tz="Europe/Paris")
+    path = tmp_path / "dst.csv"
+    frame = dated_frame(times.map(lambda t: t.isoformat()))
+    frame.iloc[::-1].to_csv(path, index=False)
+    table = load_table(path, target="y", time_series=True)
+    assert table.X["t"].tolist() == list(range(120))
+    assert list(table.X.columns) == ["t"]
+
+
+def test_a_bad_value_in_a_date_column_past_the_first_rows_is_one_line_error(tmp_path, capsys):
+    dates = list(pd.date_range("2020-01-01", periods=80).astype(str))
+    dates[70] = "unknown"
+    path = tmp_path / "dates.csv"
+    dated_frame(dates).to_csv(path, index=False)
+    status, _, err = run(capsys, str(path), "--target", "y", "--time-series", "--quick")
+    assert status == 2 and err.count("\n") == 1
+    assert "column 'date' holds dates (%Y-%m-%d) but also 'unknown'" in err
+
+
+def test_leaderboard_ranks_models_with_failed_folds_after_complete_ones():
+    from sknn.compare import format_leaderboard, leaderboard
+
+    nan = float("nan")
+    folds = pd.DataFrame(
+        {
+            "model": ["full"] * 3 + ["partial"] * 3 + ["failed"] * 3,
+            "fold": [0, 1, 2] * 3,
+            "score": [0.7, 0.8, 0.9, nan, nan, 0.99, nan, nan, nan],
+            "fit_time": 1.0,
+            "predict_time": 0.1,
+        }
+    )
+    board = leaderboard(folds)
+    assert board["model"].tolist() == ["full", "partial", "failed"]
+    assert board["n_folds"].tolist() == [3, 1, 0]
+    text = format_leaderboard(board, "accuracy", 3)
+    assert "0.9900 ± 0.0000 (1/3 folds)" in text
+    assert "0.8000 ± 0.0816 " in text and "0.8000 ± 0.0816 (" not in text
+
+
+def test_drop_applies_to_builtin_datasets(tmp_path, capsys):
+    table = load_table("iris", drop=["petal width (cm)"])
+    assert table.X.shape == (150, 3) and "petal width (cm)" not in table.X
+    status, _, err = run(capsys, "iris", "--drop", "petal width (cm)", "--drop", "bogus")
+    assert status == 2 and err.count("\n") == 1 and "cannot drop 'bogus'" in err
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (
+            lambda p: [
+                write_csv(p, a=[1, 2, 3, 4], y=[0, 1, 0, 1]),
+                "--target",
+                "y",
+                "--drop",
+                "y",
+            ],
+            "cannot drop 'y': it is the target",
+        ),
+        (lambda p: ["iris", "--random-state", "-1"], "--random-state must be from 0"),
+        (lambda p: ["iris", "--random-state", "4294967296"], "--random-state must be from 0"),
+        (lambda p: ["iris", "--out-dir", write_csv(p, a=[1])], "is a file, not a directory"),
+        (
+            lambda p: ["iris", "--out-dir", write_csv(p, a=[1]) + "/sub"],
+            "cannot write to --out-dir",
+        ),
+        (
+            lambda p: [write_csv(p, a=[0.0, np.inf, 1, 2], y=[0, 1, 0, 1]), "--target", "y"],
+            "column 'a' holds 1 infinite value(s)",
+        ),
+        (
+            lambda p: [write_csv(p, a=[0, 1, 2, 3], y=[0.5, 1.5, -np.inf, 2.5]), "--target", "y"],
+            "column 'y' holds 1 infinite value(s)",
+        ),
+        (lambda p: ["iris", "--scoring", "roc_auc"], "needs two classes, the target has 3"),
+    ],
+    ids=[
+        "drop-target",
+        "negative-seed",
+        "huge-seed",
+        "out-dir-file",
+        "out-dir-unwritable",
+        "inf-feature",
+        "inf-target",
+        "roc-auc-multiclass",
+    ],  # fmt: skip
+)
+def test_more_errors_are_one_line_before_any_fit(
+    tmp_path, capsys, monkeypatch, make_args, message
+):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the error must come before the fits")
+
+    monkeypatch.setattr("sknn.__main__.cross_validate_models", no_fit)
+    status, _, err = run(capsys, *make_args(tmp_path))
+    assert status == 2, err
+    assert err.count("\n") == 1 and message in err and err.startswith("sknn compare: error:")
+
+
+def test_no_model_scored_exits_1(tmp_path, capsys, monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    failing = {"dummy": DummyClassifier(strategy="no such strategy")}
+    monkeypatch.setattr("sknn.__main__.default_models", lambda *a, **k: failing)
+    status, out, err = run(capsys, "iris", "--quick", "--out-dir", str(tmp_path))
+    assert status == 1
+    assert "dummy failed on fold 1" in out
+    assert err.strip() == "sknn compare: error: no model produced a score (see the notes above)"
+
+
+def test_identifier_column_is_left_out_with_a_note(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 40
+    path = tmp_path / "ids.csv"
+    pd.DataFrame(
+        {"a": rng.normal(size=n), "y": [0, 1] * (n // 2), "id": [f"id_{i:03}" for i in range(n)]}
+    ).to_csv(path, index=False)
+    table = load_table(path, target="y")
+    assert list(table.X.columns) == ["a"] and table.categorical == []
+    assert "identifier column(s) id left out" in " ".join(table.notes)
