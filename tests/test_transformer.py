@@ -368,6 +368,24 @@ def test_bad_word_vectors_raise_a_value_error_naming_the_word(embeddings, match)
         make(embeddings=embeddings).fit(TEXTS, LABELS)
 
 
+def test_embeddings_from_a_data_frame_are_looked_up_by_its_rows():
+    # Non-regression: a DataFrame was looked up by column ("word" in frame), so a table
+    # of one row per word, as GloVe files are read, matched no word at all.
+    pd = pytest.importorskip("pandas")
+    words = _vocabulary_words()
+    values = np.arange(len(words) * 4, dtype=np.float32).reshape(len(words), 4)
+    frame = pd.DataFrame(values, index=words)
+    clf = make(embeddings=frame, freeze_embeddings=True).fit(TEXTS, LABELS)
+    table = clf.module_.embedding.weight.detach().numpy()
+    for word, vector in zip(words, values):
+        np.testing.assert_array_equal(table[clf.vectorizer_.vocabulary_[word]], vector)
+    assert clf.embedding_coverage_ == 1.0
+    with pytest.raises(ValueError, match="index .*holds duplicates, e.g. \\['great'\\]"):
+        make(embeddings=pd.DataFrame(np.ones((2, 4)), index=["great", "great"])).fit(
+            TEXTS, LABELS
+        )
+
+
 def test_word_vectors_may_be_lists_or_cpu_tensors():
     vectors = {"great": [1, 2, 3], "film": torch.tensor([0.5, 0.0, -1.0], dtype=torch.bfloat16)}
     clf = make(embeddings=vectors, freeze_embeddings=True).fit(TEXTS, LABELS)

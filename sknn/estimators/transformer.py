@@ -101,7 +101,10 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     embeddings : mapping of str to vector, word-vector object or None, default=None
         Pre-trained word vectors to initialise the token embedding with: a dict of
         ``str -> array``, a gensim-style ``KeyedVectors`` or :class:`sknn.word2vec.WordVectors`
-        (anything with ``__contains__`` and ``__getitem__``), or a fitted model holding one
+        (anything with ``__contains__`` and ``__getitem__``), a pandas DataFrame with one
+        row per word and the words as its index (as
+        ``pd.read_csv(path, sep=" ", index_col=0, header=None)`` reads a GloVe file), or
+        a fitted model holding one
         as ``wv_`` (:class:`sknn.word2vec.Word2Vec`) or ``wv`` (gensim). A file name is not
         read (load it first, e.g. with
         :meth:`sknn.word2vec.WordVectors.load_word2vec_format`); a ``str``, a list or an
@@ -507,7 +510,8 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
 
 _ACCEPTED_EMBEDDINGS = (
     "embeddings must be a mapping of str to vector, an object with __contains__ and "
-    "__getitem__ (e.g. gensim KeyedVectors or sknn.word2vec.WordVectors), or a fitted "
+    "__getitem__ (e.g. gensim KeyedVectors or sknn.word2vec.WordVectors), a DataFrame "
+    "with one row per word and the words as its index, or a fitted "
     "model with a `wv_` or `wv` attribute"
 )
 
@@ -530,6 +534,8 @@ def _word_vector_lookup(embeddings):
             "by position, not by word. Pair the vectors with their words, e.g. "
             "sknn.word2vec.WordVectors(words, vectors)."
         )
+    if _is_data_frame(embeddings):
+        return _FrameRows(embeddings)
     for attribute in ("wv_", "wv"):
         inner = getattr(embeddings, attribute, None)
         if inner is not None:
@@ -543,6 +549,34 @@ def _word_vector_lookup(embeddings):
     if hasattr(embeddings, "__contains__") and hasattr(embeddings, "__getitem__"):
         return embeddings
     raise TypeError(f"{_ACCEPTED_EMBEDDINGS}; got {type(embeddings).__name__}.")
+
+
+def _is_data_frame(value):
+    return hasattr(value, "loc") and hasattr(value, "columns") and hasattr(value, "index")
+
+
+class _FrameRows:
+    """A DataFrame of word vectors, one row per word, looked up by its index.
+
+    ``word in frame`` and ``frame[word]`` would look up columns: a table read as GloVe is
+    stored (``pd.read_csv(path, sep=" ", index_col=0, header=None)``) has its words in
+    the index and a column per dimension.
+    """
+
+    def __init__(self, frame):
+        if not frame.index.is_unique:
+            duplicated = frame.index[frame.index.duplicated()][:3].tolist()
+            raise ValueError(
+                "embeddings is a DataFrame whose index (its words, one row per word) "
+                f"holds duplicates, e.g. {duplicated}; keep one row per word."
+            )
+        self._frame = frame
+
+    def __contains__(self, word):
+        return word in self._frame.index
+
+    def __getitem__(self, word):
+        return self._frame.loc[word].to_numpy()
 
 
 def _vector_of(lookup, token):
