@@ -186,6 +186,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         the memory check that runs before it is built."""
         return {}
 
+    def _training_only_layers(self):
+        """``{name: layer}``: the submodules of the fitted module that act only in
+        training (an augmentation), rebuilt from the current parameters. A continuing
+        fit (warm_start, partial_fit) swaps them in, so that changing them continues the
+        same network rather than asking for another one."""
+        return {}
+
     def _graph_blocker(self):
         """Why this estimator's training step cannot be captured in a CUDA graph, or None.
 
@@ -388,11 +395,39 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             if name in built_with and not _same_value(getattr(self, name), built_with[name])
         ]
 
+    def _swap_training_only_layers(self):
+        """Swap in :meth:`_training_only_layers`; return the layers they replaced."""
+        module = self.net_.module_
+        replaced = {}
+        for name, layer in self._training_only_layers().items():
+            replaced[name] = module.get_submodule(name)
+            layer.train(replaced[name].training)
+            module.set_submodule(name, layer)
+        return replaced
+
+    def _training_only_params(self):
+        """The parameters that :meth:`_training_only_layers` reads."""
+        return ()
+
     def _check_same_network(self):
         """warm_start and partial_fit continue the fitted network: refuse parameters that
         now describe another one (a changed ``hidden_layer_sizes``, ``activation``, ...)
         or another preprocessing of X (a changed ``normalize``, ``min_freq``, ...), which
         they keep, instead of silently training the old one."""
+        replaced = self._swap_training_only_layers()
+        try:
+            self._check_same_architecture()
+        except ValueError:
+            for name, layer in replaced.items():  # a refused call leaves the model as it was
+                self.net_.module_.set_submodule(name, layer)
+            raise
+        # Named as built now, so that a later 'different network' names only the rest.
+        params = self.get_params(deep=False)
+        self.__dict__.setdefault("_module_params", {}).update(
+            {name: params[name] for name in self._training_only_params()}
+        )
+
+    def _check_same_architecture(self):
         built_with = getattr(self, "_module_params", {})
         changed = self._changed_preprocessing()
         if changed:

@@ -294,6 +294,30 @@ def test_augmentation_acts_on_training_batches_only(digits, fitted):
     assert not np.array_equal(clf.predict_proba(X), fitted.predict_proba(X))
 
 
+@pytest.mark.parametrize("continue_with", ["warm_start", "partial_fit"])
+def test_a_changed_augmentation_applies_to_the_continued_training(digits, continue_with):
+    # Non-regression: the changed augmentation was refused as 'a different network',
+    # though it acts only in training and the network stays the same.
+    X, y = digits
+    clf = _fit(X, y, warm_start=True)
+    weights = clf.module_.convnet.output.weight.detach().clone()
+    clf.set_params(augment_shift=2, augment_flip=True)
+    if continue_with == "warm_start":
+        clf.fit(X, y)
+    else:
+        clf.partial_fit(X, y)
+    assert (clf.module_.augment.shift, clf.module_.augment.flip) == (2, True)
+    assert not clf.module_.augment.training
+    assert not torch.equal(clf.module_.convnet.output.weight, weights)  # trained on
+    # A call refused for another reason leaves the fitted augmentation as it was.
+    with pytest.raises(ValueError, match=r"different network: channels=\(5,\)"):
+        clf.set_params(augment_shift=1, channels=(5,)).fit(X, y)
+    assert clf.module_.augment.shift == 2
+    with pytest.raises(ValueError, match="augment_shift=8 must be smaller"):
+        clf.set_params(augment_shift=8, channels=(4,)).fit(X, y)
+    assert clf.module_.augment.shift == 2
+
+
 # --- learned features -----------------------------------------------------------------------
 
 

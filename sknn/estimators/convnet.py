@@ -357,17 +357,27 @@ class ConvNetClassifier(
             dense_sizes=positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True),
             activation=self.activation,
         )
-        height, width = X.shape[2:]
+        # Part of the module, so it runs on the training device, only in training mode,
+        # and draws from the torch generator the base seeds for the fit.
+        augment = self._augmentation(X.shape[2:])
+        return nn.Sequential(OrderedDict(augment=augment, convnet=convnet))
+
+    def _augmentation(self, image_size):
+        height, width = image_size
         if self.augment_shift >= min(height, width):
             raise ValueError(
                 f"augment_shift={self.augment_shift} must be smaller than the images' height "
                 f"and width ({height}x{width}): a larger shift moves the whole image out of "
                 "the frame."
             )
-        # Part of the module, so it runs on the training device, only in training mode,
-        # and draws from the torch generator the base seeds for the fit.
-        augment = RandomShiftFlip(int(self.augment_shift), bool(self.augment_flip))
-        return nn.Sequential(OrderedDict(augment=augment, convnet=convnet))
+        return RandomShiftFlip(int(self.augment_shift), bool(self.augment_flip))
+
+    def _training_only_layers(self):
+        # A changed augmentation continues the same network: only training sees it.
+        return {"augment": self._augmentation(self._module_input["shape"][1:])}
+
+    def _training_only_params(self):
+        return ("augment_shift", "augment_flip")
 
     def _module_sizes(self):
         return {
