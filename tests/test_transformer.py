@@ -377,13 +377,11 @@ def test_embeddings_from_a_data_frame_are_looked_up_by_its_rows():
     frame = pd.DataFrame(values, index=words)
     clf = make(embeddings=frame, freeze_embeddings=True).fit(TEXTS, LABELS)
     table = clf.module_.embedding.weight.detach().numpy()
-    for word, vector in zip(words, values):
+    for word, vector in zip(words, values, strict=True):
         np.testing.assert_array_equal(table[clf.vectorizer_.vocabulary_[word]], vector)
     assert clf.embedding_coverage_ == 1.0
     with pytest.raises(ValueError, match="index .*holds duplicates, e.g. \\['great'\\]"):
-        make(embeddings=pd.DataFrame(np.ones((2, 4)), index=["great", "great"])).fit(
-            TEXTS, LABELS
-        )
+        make(embeddings=pd.DataFrame(np.ones((2, 4)), index=["great", "great"])).fit(TEXTS, LABELS)
 
 
 def test_word_vectors_may_be_lists_or_cpu_tensors():
