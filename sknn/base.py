@@ -11,8 +11,10 @@ A concrete estimator supplies only what depends on its input (``_validate_X_y``,
 import contextlib
 import copy
 import dataclasses
+import functools
 import math
 import os
+import types
 import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
@@ -507,9 +509,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self.device_ = str(device)
         self._bf16_failed = False  # a new fit tries bfloat16 again where 'auto' picks it
         self._module_input = _input_spec(X)
-        # The plain parameter values the module was built with, to name what changed.
+        # The plain parameter values the module was built with, to name what changed,
+        # and the preprocessing ones whatever they are (a tokenizer function).
+        preprocessing = self._fitted_preprocessing_params()
         self._module_params = {
-            k: v for k, v in self.get_params(deep=False).items() if _is_plain(v)
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if _is_plain(v) or k in preprocessing
         }
         # A size set by mistake (hidden_layer_sizes=(10**12,)) is refused with an error
         # naming it before anything is allocated.
@@ -1684,8 +1690,39 @@ def _module_signature(module):
 
 def _same_value(a, b):
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return list(a) == list(b)
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if callable(a) or callable(b):
+        return _same_callable(a, b)
     return a == b
+
+
+def _same_callable(a, b):
+    """Whether two callables are the same one. A function read back from a saved file
+    or a copy is another object: functions compare by where they are defined and their
+    code, partials by what they wrap and bind."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, functools.partial):
+        return (
+            _same_callable(a.func, b.func)
+            and _same_value(a.args, b.args)
+            and a.keywords.keys() == b.keywords.keys()
+            and all(_same_value(a.keywords[k], b.keywords[k]) for k in a.keywords)
+        )
+    if isinstance(a, types.FunctionType):
+        return (a.__module__, a.__qualname__, a.__code__) == (
+            b.__module__,
+            b.__qualname__,
+            b.__code__,
+        )
+    if isinstance(a, types.MethodType):
+        return _same_callable(a.__func__, b.__func__) and _same_value(a.__self__, b.__self__)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - an __eq__ that cannot compare: not the same
+        return False
 
 
 def _forward_in_halves_on_oom(forward, batch, device):

@@ -432,6 +432,21 @@ def test_a_function_defined_at_the_top_of_a_module_round_trips(tmp_path):
     assert sknn.load(path, trusted=untrusted).tokenizer is _split_words
 
 
+def test_a_model_with_a_function_tokenizer_continues_after_load(tmp_path):
+    # The tokenizer the model was fitted with is kept to refuse a changed one; read back
+    # from the file it is another object, and still the same function.
+    texts = ["a good film", "bad movie here", "great fun film", "awful and bad"] * 5
+    y = [1, 0, 1, 0] * 5
+    est = sknn.SequenceClassifier(tokenizer=_split_words, max_iter=1, random_state=0)
+    path = tmp_path / "m.sknn"
+    est.fit(texts, y).save(path)
+    loaded = sknn.load(path, trusted=sknn.get_untrusted_types(path))
+    loaded.set_params(warm_start=True).fit(texts, y)
+    loaded.partial_fit(texts, y)
+    with pytest.raises(ValueError, match="tokenizer=None"):
+        loaded.set_params(tokenizer=None).fit(texts, y)
+
+
 def test_a_file_naming_a_function_this_python_lacks_says_so(tmp_path, monkeypatch):
     module = types.ModuleType("sknn_probe_tokenizers")
     exec("def split(text):\n    return text.split()\n", module.__dict__)

@@ -1,6 +1,10 @@
 """Nothing silent, nothing lost: degenerate data, failed fits and bad parameters end in a
 clear scikit-learn error or warning, and a fit that raises changes nothing."""
 
+import copy
+import functools
+import pickle
+import re
 import warnings
 
 import numpy as np
@@ -195,6 +199,14 @@ def _assert_continuing_refused(est, X, y, change, how, match):
     est.set_params(warm_start=False).fit(X, y)  # a fresh fit takes the change
 
 
+def _words(text):
+    return text.split()
+
+
+def _letters(text):
+    return list(text)
+
+
 _SERIES = np.random.RandomState(0).normal(size=(20, 12, 1)).astype(np.float32) * 3 + 1
 _SMALL_SEQ = dict(hidden_size=4, batch_size=10, **FAST)
 _SMALL_TF = dict(d_model=8, n_heads=2, n_layers=1, early_stopping=False, batch_size=10, **FAST)
@@ -245,6 +257,28 @@ _SMALL_TF = dict(d_model=8, n_heads=2, n_layers=1, early_stopping=False, batch_s
             {"max_vocab": 3},
             "max_vocab=3 (fitted with 20000)",
         ),
+        # Non-regression: a callable tokenizer was not recorded, so a change from or to
+        # one was ignored and the fitted vocabulary's tokenizer kept reading the texts.
+        (
+            lambda: SequenceClassifier(tokenizer=str.split, **_SMALL_SEQ),
+            TEXTS[:20],
+            {"tokenizer": None},
+            "tokenizer=None (fitted with <method 'split' of 'str' objects>)",
+        ),
+        (
+            lambda: TransformerClassifier(tokenizer=_words, **_SMALL_TF),
+            TEXTS[:20],
+            {"tokenizer": _letters},
+            "tokenizer=<function _letters.*(fitted with <function _words",
+        ),
+        (
+            lambda: TransformerClassifier(
+                tokenizer=functools.partial(re.findall, r"\w+"), **_SMALL_TF
+            ),
+            TEXTS[:20],
+            {"tokenizer": functools.partial(re.findall, r"\w")},
+            "tokenizer=functools.partial(<function findall.*'\\\\w')",
+        ),
     ],
     ids=[
         "normalize",
@@ -254,6 +288,9 @@ _SMALL_TF = dict(d_model=8, n_heads=2, n_layers=1, early_stopping=False, batch_s
         "text-max_len",
         "tf-lowercase",
         "tf-max_vocab",
+        "tokenizer-to-none",
+        "tf-tokenizer-function",
+        "tf-tokenizer-partial",
     ],
 )
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
@@ -265,6 +302,18 @@ def test_continuing_a_fit_with_other_preprocessing_is_refused(make, X, change, n
     _assert_continuing_refused(est, X, y, change, how, "different preprocessing: " + named)
     for name, value in change.items():
         assert est._module_params[name] == value
+
+
+def test_the_same_tokenizer_again_continues_the_fit():
+    # Functions compare by where they are defined and their code, partials by what they
+    # wrap: an equal partial, or a copy of the estimator, continues the fit.
+    y = np.arange(20) % 2
+    est = TransformerClassifier(tokenizer=functools.partial(re.findall, r"\w+"), **_SMALL_TF)
+    est.set_params(warm_start=True).fit(TEXTS[:20], y)
+    est.set_params(tokenizer=functools.partial(re.findall, r"\w+")).fit(TEXTS[:20], y)
+    copy.deepcopy(est).partial_fit(TEXTS[:20], y)
+    est.set_params(tokenizer=_words, warm_start=False).fit(TEXTS[:20], y)
+    pickle.loads(pickle.dumps(est)).set_params(tokenizer=_words).partial_fit(TEXTS[:20], y)
 
 
 @pytest.mark.parametrize(
