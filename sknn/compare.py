@@ -8,6 +8,7 @@ data raises :class:`CompareError`, whose message is written for the command line
 """
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -83,6 +84,12 @@ SPARSE_THRESHOLD = 0.3
 IDENTIFIER_DISTINCT = 0.95
 IDENTIFIER_MIN_VALUES = 20
 
+#: The words of a column name that mark a column of whole numbers, a different one in
+#: every row, as an identifier: 'id', 'PassengerId', 'row_index', and pandas' 'Unnamed: 0'
+#: (a DataFrame's index written by to_csv). Without such a name, whole numbers filling a
+#: run with no gap (1..n in any order) get a note: they may be a row number or a rank.
+ROW_NUMBER_WORDS = frozenset({"id", "idx", "index", "row", "rowid", "rownum", "unnamed"})
+
 #: A column is read as dates only when at least this share of its values contain a
 #: four-digit year and parse in one format; when that share parse but not all, the
 #: column is refused as holding a bad date.
@@ -144,12 +151,14 @@ def load_table(source=DEFAULT_DATASET, *, target=None, task="auto", drop=(), tim
         regression target.
     drop : sequence of str, default=()
         Columns to leave out (identifiers, leaks), of a CSV file or a built-in dataset;
-        an unknown column or the target raises :class:`CompareError`.
+        an unknown column or the target raises :class:`CompareError`. Identifiers are
+        left out without being named here: a non-numeric column with a different value
+        in (nearly) every row, and a column of whole numbers, a different one in every
+        row, named as an identifier (:data:`ROW_NUMBER_WORDS`).
     time_series : bool, default=False
         The rows are ordered in time. A column of dates (every value with a four-digit
         year, all in one format) then sorts them, unless the file is already in time
-        order; without one, the file order is kept. A non-numeric column with a
-        different value in (nearly) every row is an identifier and left out.
+        order; without one, the file order is kept.
 
     Returns
     -------
@@ -246,6 +255,14 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
         values = X[column]
         if pd.api.types.is_bool_dtype(values):
             X[column] = values.astype(float)
+        elif _is_distinct_integers(values) and _name_words(column) & ROW_NUMBER_WORDS:
+            identifiers.append(column)
+        elif _is_distinct_integers(values) and _has_no_gap(values):
+            notes.append(
+                f"column {column!r} holds a different whole number in every row, in a "
+                "run with no gap, as a row number would: if it is one, --drop it (the "
+                "models would read the file's order, or learn nothing from it)"
+            )
         elif not pd.api.types.is_numeric_dtype(values):
             n_values = values.nunique()
             if n_values > MAX_CATEGORIES and _is_free_text(values):
@@ -261,7 +278,8 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
         X = X.drop(columns=identifiers)
         names = ", ".join(map(str, identifiers))
         notes.append(
-            f"identifier column(s) {names} left out: a different value in (nearly) every row"
+            f"identifier column(s) {names} left out: a different value in (nearly) every "
+            "row, or a row number"
         )
         if X.shape[1] == 0:
             raise CompareError(f"no feature columns left besides the target {target!r}")
@@ -318,6 +336,30 @@ def _is_identifier(values):
     present = values.dropna()
     n_values = present.nunique()
     return n_values > IDENTIFIER_MIN_VALUES and n_values >= IDENTIFIER_DISTINCT * len(present)
+
+
+def _is_distinct_integers(values):
+    """Whole numbers, no two alike, in more than IDENTIFIER_MIN_VALUES rows."""
+    if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
+        return False
+    numbers = values.to_numpy(dtype=float)
+    return (
+        len(numbers) > IDENTIFIER_MIN_VALUES
+        and bool(np.all(numbers == np.round(numbers)))
+        and len(np.unique(numbers)) == len(numbers)
+    )
+
+
+def _has_no_gap(values):
+    """Distinct whole numbers that fill a run (0..n-1, 1..n, in any order)."""
+    return values.max() - values.min() == len(values) - 1
+
+
+def _name_words(name):
+    """The lower-case words of a column name: 'PassengerId' and 'passenger_id' give
+    {'passenger', 'id'}."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    return {word.lower() for word in re.split(r"[^A-Za-z]+", spaced) if word}
 
 
 def _is_free_text(values):

@@ -440,6 +440,38 @@ def test_no_model_scored_exits_1(tmp_path, capsys, monkeypatch):
     assert err.strip() == "sknn compare: error: no model produced a score (see the notes above)"
 
 
+@pytest.mark.parametrize("name", ["PassengerId", "Unnamed: 0", "row_index", "customer_id"])
+def test_numeric_identifiers_are_left_out_with_a_note(tmp_path, name):
+    # Non-regression: a column of whole numbers, one per row, was a feature. Written by
+    # to_csv from a frame sorted by the target, it told every model the label.
+    n = 40
+    y = np.repeat([0, 1], n // 2)
+    ids = (
+        np.arange(n) if name != "customer_id" else np.random.default_rng(0).permutation(10**6)[:n]
+    )
+    path = tmp_path / "ids.csv"
+    pd.DataFrame({name: ids, "a": np.random.default_rng(0).normal(size=n), "y": y}).to_csv(
+        path, index=False
+    )
+    table = load_table(path, target="y")
+    assert list(table.X.columns) == ["a"]
+    assert f"identifier column(s) {name} left out" in " ".join(table.notes)
+
+
+def test_a_run_of_whole_numbers_without_an_identifier_name_is_kept_with_a_note(tmp_path):
+    n = 40
+    rank = np.random.default_rng(0).permutation(n) + 1  # a rank may carry the answer
+    path = tmp_path / "rank.csv"
+    pd.DataFrame({"rank": rank, "y": rank % 2}).to_csv(path, index=False)
+    table = load_table(path, target="y")
+    assert list(table.X.columns) == ["rank"]
+    assert "column 'rank' holds a different whole number in every row" in " ".join(table.notes)
+    # Whole numbers with repeats or gaps, or a few rows, are plain features.
+    for values in (np.arange(n) // 2, np.arange(n) * 3, np.arange(n) + 0.5):
+        pd.DataFrame({"count": values, "y": np.arange(n) % 2}).to_csv(path, index=False)
+        assert not any("count" in note for note in load_table(path, target="y").notes)
+
+
 def test_identifier_column_is_left_out_with_a_note(tmp_path):
     rng = np.random.default_rng(0)
     n = 40
