@@ -1689,6 +1689,7 @@ def _module_signature(module):
 
 
 def _same_value(a, b):
+    a, b = (v.tolist() if isinstance(v, np.ndarray) else v for v in (a, b))
     if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
         return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
     if callable(a) or callable(b):

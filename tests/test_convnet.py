@@ -1,6 +1,7 @@
 """Tests for ConvNetClassifier on its image forms (the flat form also runs test_common)."""
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -89,8 +90,91 @@ def test_uint8_is_scaled_to_unit_range(digits):
     X, y = digits
     X8 = np.round(X * 255).astype(np.uint8)
     clf = _fit(X8, y)
+    assert clf.pixel_scale_ == 1 / 255
     np.testing.assert_array_equal(clf.predict_proba(X8), clf.predict_proba(X8 / np.float32(255)))
-    assert not np.allclose(clf.predict_proba(X8), clf.predict_proba(X8.astype(np.float32)))
+    with pytest.warns(UserWarning, match="fitted on uint8 images"):
+        assert not np.allclose(clf.predict_proba(X8), clf.predict_proba(X8.astype(np.float32)))
+
+
+@pytest.mark.parametrize(
+    "fit_as, predict_as, match",
+    [
+        (np.uint8, np.float64, "fitted on uint8 images, .* float64 values up to 255"),
+        (np.uint8, list, "fitted on uint8 images, .* int64 values up to 255"),
+        (np.float32, np.uint8, r"values \(up to 255\) it reads as given, but X is uint8"),
+    ],
+    ids=["uint8-then-float", "uint8-then-list", "float-then-uint8"],
+)
+def test_pixels_read_on_another_scale_than_in_fit_warn(digits, fit_as, predict_as, match):
+    # Non-regression: uint8 levels are scaled to [0, 1] and other dtypes read as given,
+    # so the same 0-255 pixels in another container changed 38-74% of the predictions
+    # without a word.
+    X, y = digits
+    levels = np.round(X * 255).astype(np.uint8)
+    clf = _fit(levels.astype(fit_as), y)
+    other = levels.tolist() if predict_as is list else levels.astype(predict_as)
+    with pytest.warns(UserWarning, match=match):
+        clf.predict(other)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.predict(levels.astype(fit_as))  # as in fit
+        if fit_as is np.uint8:
+            clf.predict(levels / 255)  # on the fit's scale already
+
+
+def test_a_column_of_images_is_read_as_a_list_of_them(digits, fitted):
+    # Non-regression: a Series, a one-column DataFrame or an object array of images
+    # raised NumPy's 'setting an array element with a sequence'.
+    pd = pytest.importorskip("pandas")
+    X, _ = digits
+    objects = np.empty(len(X), dtype=object)
+    objects[:] = list(X)
+    expected = fitted.predict_proba(X)
+    for column in (pd.Series(list(X)), pd.DataFrame({"image": list(X)}), objects):
+        np.testing.assert_array_equal(fitted.predict_proba(column), expected)
+
+
+def test_a_batch_the_fitted_shape_tells_apart_is_read_in_either_layout():
+    # Non-regression: (n, 3, 8, 4) was refused as ambiguous (3 and 4 are both channel
+    # counts) though only its channels-first reading gives the fitted (3, 8, 4).
+    rng = np.random.default_rng(0)
+    hwc = rng.random((20, 8, 4, 3), dtype=np.float32)
+    clf = ConvNetClassifier(**{**FAST, "pooling": None}).fit(hwc, np.arange(20) % 2)
+    assert clf.input_shape_ == (3, 8, 4)
+    np.testing.assert_array_equal(
+        clf.predict_proba(hwc.transpose(0, 3, 1, 2)), clf.predict_proba(hwc)
+    )
+
+
+def test_images_of_a_fitted_shape_need_no_image_shape(digits, fitted):
+    # image_shape reads 2D X; once fitted, unflattened images of the fitted shape pass.
+    X, y = digits
+    clf = _fit(X.reshape(len(X), -1), y, image_shape=(8, 8, 1))
+    for form in (X, X[:, None], X[..., None]):
+        np.testing.assert_array_equal(clf.predict_proba(form), fitted.predict_proba(X))
+
+
+@pytest.mark.parametrize("continue_with", ["warm_start", "partial_fit"])
+@pytest.mark.parametrize(
+    "shape, first, then",
+    [
+        ((75,), {"image_shape": (5, 5, 3)}, {"image_shape": (3, 5, 5)}),
+        ((4, 4, 4), {"data_format": "last"}, {"data_format": "first"}),
+    ],
+    ids=["image_shape", "data_format"],
+)
+def test_continuing_with_another_reading_of_the_pixels_is_refused(
+    shape, first, then, continue_with
+):
+    # Non-regression: the same (C, H, W) read in another order continued the fit on
+    # pixels in another order.
+    X = np.random.default_rng(0).random((20, *shape), dtype=np.float32)
+    y = np.arange(20) % 2
+    clf = ConvNetClassifier(**{**FAST, "pooling": None, **first}).fit(X, y)
+    clf.set_params(**then, warm_start=continue_with == "warm_start")
+    name, value = next(iter(then.items()))
+    with pytest.raises(ValueError, match=re.escape(f"different preprocessing: {name}={value!r}")):
+        clf.partial_fit(X, y) if continue_with == "partial_fit" else clf.fit(X, y)
 
 
 def test_rgb_channels_last_and_first(digits):
@@ -154,6 +238,18 @@ def test_predict_with_other_image_shape(fitted):
         clf.predict(np.zeros((2, 81)))
 
 
+def test_flat_rows_for_a_model_of_oblong_images_say_how_to_read_them():
+    strip = np.random.default_rng(0).random((20, 4, 16), dtype=np.float32)
+    clf = ConvNetClassifier(**{**FAST, "pooling": None}).fit(strip, np.arange(20) % 2)
+    with pytest.raises(ValueError, match=r"square grey images .* set image_shape=\(4, 16\)"):
+        clf.predict(strip.reshape(20, -1))
+    flat = ConvNetClassifier(**{**FAST, "pooling": None, "image_shape": (4, 16)})
+    np.testing.assert_array_equal(
+        flat.fit(strip.reshape(20, -1), np.arange(20) % 2).predict_proba(strip),
+        clf.predict_proba(strip),
+    )
+
+
 @pytest.mark.parametrize(
     "X, match",
     [
@@ -165,6 +261,12 @@ def test_predict_with_other_image_shape(fitted):
             [np.zeros((8, 8))] * 9 + [np.zeros((9, 9))],
             r"images of different shapes \(\(8, 8\) and \(9, 9\), among 2",
         ),
+        (
+            [np.zeros((8, 8))] * 9 + [[[0.0] * 8] * 7 + [[0.0] * 7]],
+            "Image 9 of X is not a rectangular array",
+        ),
+        (np.zeros((10, 0, 8, 8)), r"images of shape \(0, 8, 8\): every axis"),
+        (np.zeros((10, 8, 0)), r"images of shape \(8, 0\): every axis"),
     ],
 )
 def test_fit_rejects_unreadable_images(X, match):

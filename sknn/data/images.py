@@ -37,6 +37,19 @@ def _channels_last(shape: tuple[int, ...], data_format: str) -> bool:
     )
 
 
+def _channels_of_batch(sample_shape, data_format, expected_shape) -> bool:
+    """Whether a 4D batch's samples of ``sample_shape`` have their channels last. Where
+    'auto' cannot tell from the channel counts, a fitted model's ``(C, H, W)`` can: the
+    one reading that gives it."""
+    if data_format == "auto" and expected_shape is not None:
+        expected = tuple(expected_shape)
+        first = tuple(sample_shape) == expected
+        last = (sample_shape[2], sample_shape[0], sample_shape[1]) == expected
+        if first != last:
+            return last
+    return _channels_last(tuple(sample_shape), data_format)
+
+
 def _checked_image_shape(image_shape) -> tuple[int, ...]:
     """``image_shape`` as a tuple of ints, refused unless each size is an integer (a
     float such as 8.5, or a bool, would have been truncated to another shape)."""
@@ -124,7 +137,7 @@ def images_ndim(X) -> int:
     try:
         return np.asarray(X).ndim
     except ValueError:  # NumPy refuses inhomogeneous shapes
-        shapes = list(dict.fromkeys(np.shape(x) for x in X))
+        shapes = list(dict.fromkeys(_shape_of_image(x, i) for i, x in enumerate(X)))
         if len(shapes) < 2:
             raise
         raise ValueError(
@@ -134,12 +147,43 @@ def images_ndim(X) -> int:
         ) from None
 
 
+def _shape_of_image(image, i):
+    try:
+        return np.shape(image)
+    except ValueError:  # NumPy refuses inhomogeneous shapes
+        raise ValueError(
+            f"Image {i} of X is not a rectangular array: its rows (or channels) have "
+            "different lengths."
+        ) from None
+
+
+def unpack_image_column(X):
+    """A pandas Series, a one-column DataFrame or a 1-d object array whose entries are
+    images, as a list of those images; anything else as it is.
+
+    A column of images (a dataset library's ``df["image"]``) is a form users hold images
+    in; NumPy would read it as one object per row.
+    """
+    if hasattr(X, "columns") and len(X.columns) == 1 and X.dtypes.iloc[0] == np.dtype(object):
+        X = X.iloc[:, 0]
+    if hasattr(X, "to_numpy") and getattr(X, "ndim", None) == 1:
+        values = X.to_numpy()
+    elif isinstance(X, np.ndarray) and X.ndim == 1:
+        values = X
+    else:
+        return X
+    if values.dtype != object or not all(np.ndim(value) >= 1 for value in values[:1]):
+        return X
+    return list(values)
+
+
 def to_image_batch(
     X,
     *,
     image_shape: Sequence[int] | None = None,
     data_format: str = "auto",
     expected_shape: Sequence[int] | None = None,
+    return_dtype: bool = False,
 ) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Validate images in any supported form and return them as float32 ``(N, C, H, W)``.
 
@@ -163,6 +207,9 @@ def to_image_batch(
     expected_shape : tuple of int, default=None
         The ``(C, H, W)`` seen in ``fit``; when given, images of another shape raise a
         ValueError. Pass it on every predict path.
+    return_dtype : bool, default=False
+        Also return the dtype of the values read, before the conversion to float32
+        (uint8 says they were scaled by 1/255).
 
     Returns
     -------
@@ -170,6 +217,8 @@ def to_image_batch(
         C-contiguous, ready for :func:`torch.from_numpy`.
     shape : tuple of int
         The ``(C, H, W)`` of one image.
+    dtype : numpy.dtype
+        Only with ``return_dtype=True``.
 
     Examples
     --------
@@ -199,17 +248,31 @@ def to_image_batch(
             images_ndim(X)  # images of different shapes: say so
         raise
     n_samples = X.shape[0]
+    flat = X.ndim == 2
 
     if X.ndim == 2:
         sample_shape, channels_last = _image_shape_of_flat(X.shape[1], image_shape, data_format)
         X = X.reshape(n_samples, *sample_shape)
     elif X.ndim in (3, 4):
-        if image_shape is not None and not _shape_matches(image_shape, X.shape[1:]):
+        if 0 in X.shape[1:]:
+            raise ValueError(
+                f"X holds images of shape {X.shape[1:]}: every axis of an image needs at "
+                "least one entry."
+            )
+        # A fitted model knows its images' shape: image_shape, which reads 2D X, is not
+        # asked to describe them.
+        if (
+            image_shape is not None
+            and expected_shape is None
+            and not _shape_matches(image_shape, X.shape[1:])
+        ):
             raise ValueError(
                 f"image_shape={tuple(image_shape)} does not match the shape {X.shape[1:]} "
                 "of the images in X; image_shape is for reading 2D X and can be left out."
             )
-        channels_last = X.ndim == 4 and _channels_last(X.shape[1:], data_format)
+        channels_last = X.ndim == 4 and _channels_of_batch(
+            X.shape[1:], data_format, expected_shape
+        )
     else:
         raise ValueError(
             f"Found array with dim {X.ndim}. Expected a 2D array of flattened images, a 3D "
@@ -220,12 +283,52 @@ def to_image_batch(
         X = X[:, np.newaxis]
     elif channels_last:
         X = X.transpose(0, 3, 1, 2)
+    dtype = X.dtype
     images = np.ascontiguousarray(_as_float32(X))
     shape = tuple(int(size) for size in images.shape[1:])
 
     if expected_shape is not None and shape != tuple(expected_shape):
+        hint = ""
+        if flat and image_shape is None:
+            channels, height, width = expected_shape
+            wanted = (height, width) if channels == 1 else (height, width, channels)
+            hint = (
+                " The rows of a 2D X are read as square grey images unless image_shape "
+                f"says otherwise: set image_shape={wanted}, or pass the images unflattened."
+            )
         raise ValueError(
             f"X has images of shape (C, H, W) = {shape}, but the estimator is expecting "
-            f"{tuple(expected_shape)} as input."
+            f"{tuple(expected_shape)} as input.{hint}"
         )
-    return images, shape
+    return (images, shape, dtype) if return_dtype else (images, shape)
+
+
+def pixel_scale_mismatch(fitted_scale, fitted_max, dtype, images):
+    """What is wrong when images of ``dtype`` (read as ``images``) reach a model fitted
+    on images read with ``fitted_scale`` (1/255 for uint8, else 1) whose largest value
+    was ``fitted_max``; None when nothing is.
+
+    uint8 levels are scaled to [0, 1] and every other dtype is read as given, so the
+    same pixels in another container (a list, int64, float64) change scale. Only a
+    reading that cannot match the fit's is named: values above 1 after a uint8 fit, or
+    uint8 after a fit on values above 1.
+    """
+    scale = 1 / 255 if dtype == np.uint8 else 1.0
+    if np.isclose(scale, fitted_scale) or images.size == 0:
+        return None
+    if dtype != np.uint8:
+        top = float(images.max())
+        if top <= 1:
+            return None  # e.g. uint8 pixels divided by 255 beforehand: the fit's scale
+        return (
+            "was fitted on uint8 images, whose 0-255 levels it reads as [0, 1], but X "
+            f"holds {dtype} values up to {top:g}, which it reads as given. Pass the "
+            "images as uint8, as in fit, or divide them by 255."
+        )
+    if fitted_max <= 1:
+        return None
+    return (
+        f"was fitted on images whose values (up to {fitted_max:g}) it reads as given, but "
+        "X is uint8, whose 0-255 levels it reads as [0, 1]. Pass the images as floats, "
+        "as in fit (X.astype(np.float32))."
+    )

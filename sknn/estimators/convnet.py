@@ -1,8 +1,10 @@
 """Convolutional network classifier for images, usable as a feature extractor too."""
 
+import warnings
 from collections import OrderedDict
 from numbers import Real
 
+import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -15,7 +17,13 @@ from sknn.base import (
     NeuralNetClassifierMixin,
 )
 from sknn.data.augment import RandomShiftFlip
-from sknn.data.images import DATA_FORMATS, images_ndim, to_image_batch
+from sknn.data.images import (
+    DATA_FORMATS,
+    images_ndim,
+    pixel_scale_mismatch,
+    to_image_batch,
+    unpack_image_column,
+)
 from sknn.modules.convnet import ACTIVATIONS, ConvNetModule
 
 #: Pixels (N * H * W) per forward pass when predicting: the base's 65536 rows are fine for
@@ -121,6 +129,12 @@ class ConvNetClassifier(
 
     input_shape_ : tuple of int
         Shape ``(C, H, W)`` of one image as the network reads it, channels first.
+
+    pixel_scale_ : float
+        How the fit read the pixels: 1/255 for uint8 images (0-255 levels to [0, 1]),
+        1.0 for every other dtype (read as given). Images read on another scale at
+        predict (the same 0-255 pixels as a list or as floats after a uint8 fit) give a
+        ``UserWarning``.
 
     n_features_out_ : int
         Number of features :meth:`transform` returns per image.
@@ -308,12 +322,13 @@ class ConvNetClassifier(
                 "evaluations."
             )
         expected = None if reset else self.input_shape_
+        X = unpack_image_column(X)
         if images_ndim(X) <= 2:
             # The flat form: scikit-learn's own checks (feature count, feature names).
             X, y = validate_data(self, X, y, multi_output=True, dtype="numeric", reset=reset)
-            images, shape = self._to_images(X, expected)
+            images, shape = self._to_images(X, expected, reset)
         else:
-            images, shape = self._to_images(X, expected)
+            images, shape = self._to_images(X, expected, reset)
             _, y = validate_data(
                 self, images.reshape(len(images), -1), y, multi_output=True, reset=reset
             )
@@ -322,17 +337,32 @@ class ConvNetClassifier(
         return images, self._validate_targets(y)
 
     def _validate_X(self, X):
+        X = unpack_image_column(X)
         if images_ndim(X) <= 2:
             X = validate_data(self, X, dtype="numeric", reset=False)
-        return self._to_images(X, self.input_shape_)[0]
+        return self._to_images(X, self.input_shape_, reset=False)[0]
 
-    def _to_images(self, X, expected_shape):
-        return to_image_batch(
+    def _to_images(self, X, expected_shape, reset):
+        images, shape, dtype = to_image_batch(
             X,
             image_shape=self.image_shape,
             data_format=self.data_format,
             expected_shape=expected_shape,
+            return_dtype=True,
         )
+        if reset:
+            self.pixel_scale_ = 1 / 255 if dtype == np.uint8 else 1.0
+            self._pixel_max = float(images.max()) if images.size else 0.0
+        elif hasattr(self, "pixel_scale_"):
+            mismatch = pixel_scale_mismatch(self.pixel_scale_, self._pixel_max, dtype, images)
+            if mismatch is not None:
+                warnings.warn(f"{type(self).__name__} {mismatch}", UserWarning, stacklevel=4)
+        return images, shape
+
+    def _fitted_preprocessing_params(self):
+        # How rows and batches become (C, H, W) images: continuing a fit with another
+        # reading of the same shape would train on pixels in another order.
+        return ("image_shape", "data_format")
 
     def _graph_blocker(self):
         return None  # images of one shape; augmentation draws from the graph-safe RNG
