@@ -154,6 +154,17 @@ def test_images_of_a_fitted_shape_need_no_image_shape(digits, fitted):
         np.testing.assert_array_equal(clf.predict_proba(form), fitted.predict_proba(X))
 
 
+def test_set_params_after_fit_does_not_change_how_predict_reads_images():
+    # Non-regression: predict read image_shape and data_format live, so set_params after
+    # fit put the pixels of flat rows into other channels without a word.
+    X = np.random.default_rng(0).random((20, 75), dtype=np.float32)
+    clf = ConvNetClassifier(**{**FAST, "pooling": None, "image_shape": (5, 5, 3)})
+    expected = clf.fit(X, np.arange(20) % 2).predict_proba(X)
+    clf.set_params(image_shape=(3, 5, 5))
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    np.testing.assert_array_equal(clf.transform(X), clf.transform(X.reshape(20, 5, 5, 3)))
+
+
 @pytest.mark.parametrize("continue_with", ["warm_start", "partial_fit"])
 @pytest.mark.parametrize(
     "shape, first, then",
