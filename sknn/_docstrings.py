@@ -77,8 +77,11 @@ nesterovs_momentum : bool, default=True
 
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data (stratified for single-output
-    classification), stop when its score fails to improve by ``tol`` for
-    ``n_iter_no_change`` epochs, and restore the weights of the best epoch.
+    classification: two classes as in scikit-learn, which raises when a class is too
+    rare to split; several classes where each has enough rows, else at random), stop
+    when its score fails to improve by ``tol`` for ``n_iter_no_change`` epochs, and
+    restore the weights of the best epoch. A held-out part whose rows all weigh zero
+    (``sample_weight``, ``class_weight``) is a ``ValueError``.
 
 validation_fraction : float, default=0.1
     Proportion of the training data held out for early stopping.

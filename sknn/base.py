@@ -31,6 +31,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
@@ -640,6 +641,16 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             valid = dataset(X, y_train, sample_weight, valid_idx, device)
             y_valid = y[valid_idx]
             w_valid = None if sample_weight is None else sample_weight[valid_idx]
+            for part, rows in (("validation", valid_idx), ("training", train_idx)):
+                if sample_weight is not None and not np.any(sample_weight[rows]):
+                    raise ValueError(
+                        f"early_stopping=True holds out validation_fraction="
+                        f"{self.validation_fraction} of the rows to score each epoch, but "
+                        f"every row of the {part} part ({len(rows)} rows) has a weight of "
+                        "zero (sample_weight times class_weight): it cannot be scored or "
+                        "trained on. Give weight to more rows, change validation_fraction, "
+                        "or fit without early_stopping."
+                    )
 
             def score_fn(outputs):
                 return self._score_outputs(outputs, y_valid, w_valid)
@@ -1009,12 +1020,22 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     def _validation_split(self, y, y_train, seed):
         stratify = self._stratification_labels(y) if self._stratify_validation() else None
         idx = np.arange(len(y_train))
-        train_idx, valid_idx = train_test_split(
-            idx,
-            random_state=np.random.RandomState(seed),
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
+
+        def split(stratify):
+            return train_test_split(
+                idx,
+                random_state=np.random.RandomState(seed),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+
+        try:
+            train_idx, valid_idx = split(stratify)
+        except ValueError:
+            if not self._stratify_only_if_possible():
+                raise
+            # Classes too rare, or too many for the validation rows: split at random.
+            train_idx, valid_idx = split(None)
         if len(valid_idx) < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -1023,6 +1044,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         return train_idx, valid_idx
 
     def _stratify_validation(self):
+        return False
+
+    def _stratify_only_if_possible(self):
+        """Whether a validation split that cannot be stratified is drawn at random
+        instead of raising (scikit-learn stratifies only where it raises)."""
         return False
 
     def _stratification_labels(self, y):
@@ -1185,6 +1211,9 @@ class NeuralNetClassifierMixin(ClassifierMixin):
                 )
         binarizer = self._label_binarizer
         if binarizer.y_type_ == "multiclass":
+            if np.ndim(y) == 2:
+                # A label-indicator y after a multiclass fit; LabelBinarizer's own words.
+                raise ValueError("The object was not fitted with multilabel input.")
             self.out_activation_ = "softmax"
             self.n_outputs_ = len(binarizer.classes_)
             return np.searchsorted(binarizer.classes_, y).astype(np.int64)
@@ -1205,7 +1234,22 @@ class NeuralNetClassifierMixin(ClassifierMixin):
             return sample_weight
         if y.ndim == 2:
             raise ValueError("class_weight is not supported for multilabel targets.")
-        weights = compute_sample_weight(class_weight, y)
+        if (
+            isinstance(class_weight, str)
+            and class_weight == "balanced"
+            and (sample_weight is not None)
+        ):
+            # Balanced on the weighted counts, as LogisticRegression does: integer weights
+            # then balance as the repeated rows would.
+            classes, codes = np.unique(y, return_inverse=True)
+            with np.errstate(divide="ignore"):
+                per_class = compute_class_weight(
+                    "balanced", classes=classes, y=y, sample_weight=sample_weight
+                )
+            # A class whose rows all weigh zero contributes nothing either way.
+            weights = np.where(np.isfinite(per_class), per_class, 0.0)[codes.ravel()]
+        else:
+            weights = compute_sample_weight(class_weight, y)
         if isinstance(class_weight, dict) and not all(
             np.isfinite(w) and w >= 0 for w in class_weight.values()
         ):
@@ -1223,6 +1267,11 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
     def _stratify_validation(self):
         return self.n_outputs_ == 1 or self.out_activation_ == "softmax"
+
+    def _stratify_only_if_possible(self):
+        # scikit-learn's MLP stratifies one logistic output, and raises when it cannot;
+        # sknn also stratifies a softmax's classes, where scikit-learn splits at random.
+        return self.out_activation_ == "softmax"
 
     def _stratification_labels(self, y):
         if self.out_activation_ == "softmax":

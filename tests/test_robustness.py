@@ -393,9 +393,8 @@ def test_continuing_with_preprocessing_that_resolves_the_same_is_allowed():
     y = np.arange(len(_SERIES)) % 2
     est = SequenceClassifier(warm_start=True, **_SMALL_SEQ).fit(_SERIES, y)
     assert est.normalize_ == "series_stats" and est.input_kind_ == "sequences"
-    # What 'auto' resolved to, and the numeric sequences' cut, which applies afresh at
-    # every call (predict's too), may be given.
-    est.set_params(normalize="series_stats", input_kind="sequences", max_len=8).fit(_SERIES, y)
+    # What 'auto' resolved to may be given.
+    est.set_params(normalize="series_stats", input_kind="sequences").fit(_SERIES, y)
     est.set_params(normalize="auto", input_kind="auto").partial_fit(_SERIES, y)
     assert est.n_iter_ == 1
 
@@ -667,6 +666,64 @@ def test_partial_fit_refuses_balanced_class_weight(make, X):
     with pytest.raises(ValueError, match="class_weight 'balanced' is not supported for partial"):
         make().partial_fit(X, np.arange(len(X)) % 3, classes=[0, 1, 2])
     make().fit(X, np.arange(len(X)) % 3)  # fit sees all the data: balanced there
+
+
+def test_balanced_class_weight_balances_the_weighted_counts():
+    # Non-regression: 'balanced' counted rows, not weights, so classes weighted 1 and 3
+    # stayed 1:3 apart; LogisticRegression balances the weighted counts, and integer
+    # weights then balance as the repeated rows would.
+    y = np.r_[np.zeros(150, int), np.ones(50, int)]
+    sample_weight = np.r_[np.ones(150), np.full(50, 3.0)]
+    weights = MLPClassifier(class_weight="balanced")._task_sample_weight(y, sample_weight)
+    assert weights[y == 0].sum() == pytest.approx(weights[y == 1].sum())
+    repeated = np.r_[np.zeros(150, int), np.ones(150, int)]
+    plain = MLPClassifier(class_weight="balanced")._task_sample_weight(repeated, None)
+    assert weights[y == 1].sum() == pytest.approx(plain[repeated == 1].sum())
+    # A class whose rows all weigh zero adds nothing (not inf times zero).
+    sample_weight[y == 1] = 0
+    weights = MLPClassifier(class_weight="balanced")._task_sample_weight(y, sample_weight)
+    assert np.isfinite(weights).all() and not weights[y == 1].any()
+
+
+def test_early_stopping_with_a_held_out_part_of_zero_weight_is_refused():
+    # Non-regression: scored with weights that sum to zero, the split gave scikit-learn's
+    # 'Sample weights must contain at least one non-zero number' about weights that have
+    # some, or NumPy's ZeroDivisionError with scoring='loss'.
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(100, 4), rng.randint(0, 2, 100)
+    sample_weight = np.zeros(100)
+    sample_weight[0] = 1.0  # one row: one part or the other weighs nothing
+    for est, target in (
+        (MLPClassifier(early_stopping=True, scoring="loss", **FAST), y),
+        (MLPRegressor(early_stopping=True, **FAST), y.astype(float)),
+    ):
+        with pytest.raises(ValueError, match="every row of the (validation|training) part"):
+            est.fit(X, target, sample_weight)
+
+
+def test_a_multiclass_validation_split_too_rare_to_stratify_is_drawn_at_random():
+    # scikit-learn's MLP splits several classes at random; sknn stratifies them where it
+    # can, and no longer refuses data scikit-learn fits (two validation rows for three
+    # classes, a class of one row).
+    rng = np.random.RandomState(0)
+    for y in (np.arange(20) % 3, np.r_[np.zeros(18, int), 1, 2]):
+        clf = MLPClassifier(early_stopping=True, **FAST).fit(rng.randn(len(y), 4), y)
+        assert len(clf.validation_scores_) == clf.n_iter_
+    # Two classes are stratified as scikit-learn does, which refuses a class of one row.
+    with pytest.raises(ValueError, match="least populated class"):
+        MLPClassifier(early_stopping=True, **FAST).fit(rng.randn(20, 4), np.r_[np.zeros(19), 1])
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_multilabel_y_after_a_multiclass_fit_is_refused(how):
+    # Non-regression: a label-indicator y after a multiclass fit reached the loss as
+    # class indices, a raw torch RuntimeError.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    clf = MLPClassifier(warm_start=True, **FAST).fit(X, rng.randint(0, 3, 60))
+    Y = rng.randint(0, 2, (60, 3))
+    with pytest.raises(ValueError, match="not fitted with multilabel input"):
+        clf.partial_fit(X, Y) if how == "partial_fit" else clf.fit(X, Y)
 
 
 @pytest.mark.parametrize(
