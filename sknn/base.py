@@ -343,6 +343,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     parallel.broadcast_module(self.net_.module_)
             else:
                 self._check_same_network()
+                self.net_.training_state_.continue_as(
+                    early_stopping=self.early_stopping, full_batch=self.solver == "lbfgs"
+                )
                 # Like the learning rate, a changed label_smoothing takes effect.
                 self.net_.criterion_.label_smoothing = self._label_smoothing()
                 if not incremental:

@@ -399,6 +399,34 @@ def test_continuing_with_preprocessing_that_resolves_the_same_is_allowed():
     assert est.n_iter_ == 1
 
 
+@pytest.mark.parametrize(
+    "first, then, how",
+    [
+        ({"early_stopping": True}, {"early_stopping": False}, "warm_start"),
+        ({"early_stopping": True}, {"early_stopping": False}, "partial_fit"),
+        ({"early_stopping": False}, {"early_stopping": True}, "warm_start"),
+        ({"solver": "lbfgs"}, {"solver": "adam"}, "warm_start"),
+        ({"solver": "lbfgs"}, {"solver": "sgd"}, "partial_fit"),
+        ({"solver": "adam"}, {"solver": "lbfgs"}, "warm_start"),
+    ],
+    ids=["es-off", "es-off-partial", "es-on", "lbfgs-to-adam", "lbfgs-to-sgd-partial", "to-lbfgs"],
+)
+def test_continuing_with_another_stopping_record_starts_it(first, then, how):
+    # Non-regression: switching early_stopping, or from 'lbfgs' to a stochastic solver,
+    # then continuing crashed in the epoch rule (a raw TypeError or AttributeError, as in
+    # scikit-learn). The continued fit now starts the record of its kind.
+    clf = MLPClassifier(hidden_layer_sizes=(8,), warm_start=True, **{**FAST, **first})
+    clf.fit(X_IRIS, Y_IRIS).set_params(**then)
+    clf.partial_fit(X_IRIS, Y_IRIS) if how == "partial_fit" else clf.fit(X_IRIS, Y_IRIS)
+    if clf.solver == "lbfgs":
+        assert not hasattr(clf, "loss_curve_")
+    elif clf.early_stopping:
+        assert len(clf.validation_scores_) == clf.n_iter_ and clf.best_loss_ is None
+    else:
+        assert clf.validation_scores_ is None
+        assert clf.best_loss_ == min(clf.loss_curve_)
+
+
 def test_continuing_with_training_only_parameters_changed_is_allowed():
     clf = MLPClassifier(hidden_layer_sizes=(8,), warm_start=True, **FAST).fit(X_IRIS, Y_IRIS)
     clf.set_params(learning_rate_init=0.01, alpha=0.1, max_iter=2).fit(X_IRIS, Y_IRIS)

@@ -82,6 +82,27 @@ class TrainingState:
             )
         return cls(base_lr=learning_rate_init)
 
+    def continue_as(self, *, early_stopping, full_batch):
+        """Ready the record for a continued fit (warm_start, partial_fit) that trains
+        with or without early stopping, by epochs or by L-BFGS: a switch starts the
+        record of the new kind, as a fit from scratch would, and keeps the counters."""
+        if full_batch:
+            return  # finish_full_batch sets what L-BFGS records
+        if self.loss_curve is MISSING:  # continuing an L-BFGS fit by epochs
+            self.loss_curve = []
+            self.best_loss = math.inf
+            self.validation_scores = self.best_validation_score = None
+            self.no_improvement_count = 0
+        if early_stopping and not isinstance(self.validation_scores, list):
+            self.validation_scores = []
+            self.best_validation_score = -math.inf
+            self.best_loss = None
+            self.no_improvement_count = 0
+        elif not early_stopping and isinstance(self.validation_scores, list):
+            self.validation_scores = self.best_validation_score = None
+            self.best_loss = min(self.loss_curve, default=math.inf)
+            self.no_improvement_count = 0
+
     def finish_full_batch(self, n_iter, loss):
         """Record an L-BFGS run, which keeps scikit-learn's lbfgs attributes only."""
         self.n_iter = n_iter
