@@ -110,6 +110,11 @@ device : str, default='auto'
 
 callbacks : list of skorch callbacks or None, default=None
     Extra callbacks run by the training loop (checkpointing, LR schedulers, loggers).
+    skorch's ``EpochScoring`` and ``BatchScoring`` cannot read sknn's batches and are a
+    ``ValueError`` (``early_stopping=True`` with ``scoring`` scores each epoch); its
+    ``EarlyStopping`` may stop a fit, on 'valid_loss' only with ``early_stopping=True``.
+    The callbacks are used as given, so state they keep carries from one ``fit`` to the
+    next (``clone``, as in cross-validation, copies them).
 
 warmup : int or float, default=0
     Linear learning-rate warm-up from near zero to ``learning_rate_init``: a number of

@@ -295,7 +295,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     f"checkpoint={os.fspath(self.checkpoint)!r}: the folder {folder} does not "
                     "exist. Create it, or name a file in an existing folder."
                 )
-        _check_callbacks(self.callbacks)
+        _check_callbacks(self.callbacks, self.early_stopping)
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         if not first_pass and getattr(self, "runs_", None) is not None:
             raise ValueError(
@@ -816,7 +816,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                         longer,
                     )
                 )
-        if rule is None or epochs == 0 or diverged is not None:
+        if rule is None or epochs == 0 or diverged is not None or _stopped_by_callback(net):
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
             warnings.warn("Training interrupted by user.", stacklevel=5)
@@ -1658,8 +1658,8 @@ def _copy_on_cpu(tree):
     return copy.deepcopy(tree)
 
 
-def _check_callbacks(callbacks):
-    from skorch.callbacks import Callback
+def _check_callbacks(callbacks, early_stopping):
+    from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
 
     for item in callbacks or []:
         callback = item[1] if isinstance(item, tuple) and len(item) == 2 else item
@@ -1672,6 +1672,40 @@ def _check_callbacks(callbacks):
                 "callbacks must be a list of skorch callbacks (instances of "
                 "skorch.callbacks.Callback, or (name, callback) pairs); got %r." % (item,)
             )
+        kind = callback if isinstance(callback, type) else type(callback)
+        if issubclass(kind, (EpochScoring, BatchScoring)):
+            # They re-read the data in skorch's batch layout, which sknn's batches (rows,
+            # targets and weights on the training device) do not follow.
+            raise ValueError(
+                f"{kind.__name__} cannot score sknn's batches. Score each epoch on a "
+                "held-out part with early_stopping=True and scoring= (validation_scores_, "
+                "and the 'valid_score' column of the history), or read the training loss "
+                "from loss_curve_."
+            )
+        monitor = getattr(callback, "monitor", "")
+        if (
+            issubclass(kind, EarlyStopping)
+            and not early_stopping
+            and isinstance(monitor, str)
+            and monitor.startswith("valid")
+        ):
+            raise ValueError(
+                f"skorch's EarlyStopping monitors {monitor!r}, which the history records "
+                "only with early_stopping=True (a held-out part scored each epoch); set "
+                "it, or monitor 'train_loss'."
+            )
+
+
+def _stopped_by_callback(net):
+    """Whether a skorch EarlyStopping callback ended the fit (it raises
+    KeyboardInterrupt, as a user's Ctrl-C does)."""
+    from skorch.callbacks import EarlyStopping
+
+    return any(
+        isinstance(callback, EarlyStopping)
+        and getattr(callback, "misses_", 0) >= callback.patience
+        for _, callback in getattr(net, "callbacks_", [])
+    )
 
 
 def _has_batch_norm(module):

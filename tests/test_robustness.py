@@ -14,7 +14,7 @@ import torch
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback
+from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
 
 import sknn.engine.optim
 from sknn import (
@@ -469,6 +469,37 @@ def test_without_batch_norm_the_last_batch_of_one_row_stays():
 def test_callbacks_that_are_not_callbacks_are_a_typeerror(callbacks):
     with pytest.raises(TypeError, match="skorch callbacks"):
         MLPClassifier(callbacks=callbacks, **FAST).fit(X_IRIS, Y_IRIS)
+
+
+@pytest.mark.parametrize(
+    "callback, early_stopping, match",
+    [
+        (EpochScoring("accuracy", lower_is_better=False), True, "EpochScoring cannot score"),
+        (BatchScoring("accuracy", lower_is_better=False), False, "BatchScoring cannot score"),
+        (EarlyStopping(), False, "monitors 'valid_loss', which the history records only"),
+    ],
+    ids=["epoch-scoring", "batch-scoring", "early-stopping-valid-loss"],
+)
+def test_skorch_callbacks_that_cannot_run_are_refused_before_training(
+    callback, early_stopping, match
+):
+    # Non-regression: skorch's scoring callbacks failed mid-fit with skorch's raw
+    # 'Cannot convert this data type to a numpy array' (they read skorch's batch layout),
+    # and EarlyStopping() without early_stopping=True with a KeyError on 'valid_loss'.
+    clf = MLPClassifier(callbacks=[callback], early_stopping=early_stopping, **FAST)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X_IRIS, Y_IRIS)
+    assert not hasattr(clf, "net_")
+
+
+def test_a_stop_by_skorch_early_stopping_is_not_called_a_user_interrupt():
+    # Non-regression: the callback stops a fit by raising KeyboardInterrupt, which was
+    # reported as 'Training interrupted by user.'
+    stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = MLPClassifier(callbacks=[stop], **{**FAST, "max_iter": 50}).fit(X_IRIS, Y_IRIS)
+    assert clf.n_iter_ == 2  # the first epoch, then one without the improvement asked
 
 
 def _oom(*args, **kwargs):
