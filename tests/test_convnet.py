@@ -134,6 +134,17 @@ def test_a_column_of_images_is_read_as_a_list_of_them(digits, fitted):
         np.testing.assert_array_equal(fitted.predict_proba(column), expected)
 
 
+def test_a_single_pil_image_is_refused_with_a_hint(digits, fitted):
+    # Non-regression: one PIL image at predict was read as rows of pixels ('X does not
+    # contain any features'); a list of them is a batch.
+    image_module = pytest.importorskip("PIL.Image")
+    X, _ = digits
+    image = image_module.fromarray(np.round(X[0] * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"X is a single image \(Image\); pass a batch"):
+        fitted.predict(image)
+    assert fitted.predict([image, image]).shape == (2,)
+
+
 def test_a_batch_the_fitted_shape_tells_apart_is_read_in_either_layout():
     # Non-regression: (n, 3, 8, 4) was refused as ambiguous (3 and 4 are both channel
     # counts) though only its channels-first reading gives the fitted (3, 8, 4).

@@ -177,6 +177,14 @@ def unpack_image_column(X):
     return list(values)
 
 
+def refuse_single_image(X):
+    """Refuse one PIL image where a batch belongs: NumPy reads it as rows of pixels."""
+    if type(X).__module__.startswith("PIL."):
+        raise ValueError(
+            f"X is a single image ({type(X).__name__}); pass a batch of images, e.g. [image]."
+        )
+
+
 def to_image_batch(
     X,
     *,

@@ -21,6 +21,7 @@ from sknn.data.images import (
     DATA_FORMATS,
     images_ndim,
     pixel_scale_mismatch,
+    refuse_single_image,
     to_image_batch,
     unpack_image_column,
 )
@@ -322,6 +323,7 @@ class ConvNetClassifier(
                 "evaluations."
             )
         expected = None if reset else self.input_shape_
+        refuse_single_image(X)
         X = unpack_image_column(X)
         if images_ndim(X) <= 2:
             # The flat form: scikit-learn's own checks (feature count, feature names).
@@ -337,6 +339,7 @@ class ConvNetClassifier(
         return images, self._validate_targets(y)
 
     def _validate_X(self, X):
+        refuse_single_image(X)
         X = unpack_image_column(X)
         if images_ndim(X) <= 2:
             X = validate_data(self, X, dtype="numeric", reset=False)
