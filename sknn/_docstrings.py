@@ -142,7 +142,8 @@ n_init : int, default=1
 ensemble : {'best', 'average'}, default='best'
     With ``n_init > 1``: keep the run with the best validation score (the lowest
     final training loss without ``early_stopping``), or average the predictions
-    (probabilities for classifiers) of all runs.
+    (probabilities for classifiers) of all runs, whose fitted attributes are then those
+    of run ``best_init_`` (see ``runs_``).
 
 precision : {'auto', 'float32', 'bf16', 'fp16'}, default='float32'
     Mixed precision: autocast the forward pass to bfloat16 or float16 (with a gradient
@@ -320,7 +321,28 @@ best_init_ : int
     With ``n_init > 1``: the index of the chosen run.
 
 runs_ : list of estimators or None
-    With ``n_init > 1`` and ``ensemble='average'``: the fitted runs.
+    With ``n_init > 1`` and ``ensemble='average'``: the fitted runs. The estimator's
+    other fitted attributes (``module_``, ``loss_curve_``, ``n_iter_``, ...) are those
+    of run ``best_init_``; the predictions average every run.
+""",
+    "mlp_weight_attributes": """
+coefs_ : list of ndarray
+    The ith element is the weight matrix between layer i and i + 1 (float32), of shape
+    ``(units_i, units_i+1)``: scikit-learn's forward pass over ``coefs_`` and
+    ``intercepts_`` computes what :meth:`predict` does. With ``batch_norm=True`` each
+    hidden layer's batch normalisation is folded in as it runs at predict time (running
+    mean and variance, then scale and shift), so these are not the parameters of
+    ``module_``'s linear layers, which ``alpha`` penalises. On the table path
+    (``categorical_features``, ``numeric_embedding`` or ``numeric_scaling``) the rows of
+    ``coefs_[0]`` are the inputs of the first linear layer, not the ``n_features_in_``
+    columns of X: the numeric columns first (one row each, or 24 each with a
+    ``numeric_embedding``), then ``embedding_dims_[i]`` rows for each categorical column,
+    in the order of ``categories_``. With ``ensemble='average'``, run ``best_init_``'s
+    (see ``runs_``).
+
+intercepts_ : list of ndarray
+    The ith element is the bias vector of layer i + 1 (float32), batch normalisation
+    folded in as in ``coefs_``.
 """,
 }
 

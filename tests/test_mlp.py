@@ -126,6 +126,42 @@ def test_regressor_attributes_and_binary_output_layer_match_sklearn():
     assert reg.predict(Xr).shape == sk.predict(Xr).shape == (60, 2)
 
 
+def _forward_from_coefs(est, X):
+    """scikit-learn's MLP forward pass over coefs_ and intercepts_ (tanh hidden units),
+    then the output activation."""
+    h = X
+    for W, b in zip(est.coefs_[:-1], est.intercepts_[:-1], strict=True):
+        h = np.tanh(h @ W + b)
+    out = h @ est.coefs_[-1] + est.intercepts_[-1]
+    if est.out_activation_ == "softmax":
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        return out / out.sum(axis=1, keepdims=True)
+    return out.ravel()
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_coefs_and_intercepts_compute_the_predictions(Estimator, batch_norm):
+    # Non-regression: with batch_norm=True, coefs_ and intercepts_ left out the batch
+    # normalisation, so scikit-learn's forward pass over them was another function.
+    if Estimator is MLPClassifier:
+        X, y = _iris()
+    else:
+        X, y = make_regression(n_samples=120, n_features=5, random_state=0)
+        X, y = StandardScaler().fit_transform(X), y / y.std()
+    est = Estimator(
+        hidden_layer_sizes=(9, 6),
+        activation="tanh",
+        batch_norm=batch_norm,
+        max_iter=15,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
+    predicted = est.predict_proba(X) if Estimator is MLPClassifier else est.predict(X)
+    np.testing.assert_allclose(_forward_from_coefs(est, X), predicted, rtol=1e-4, atol=1e-5)
+    assert [c.dtype for c in est.coefs_ + est.intercepts_] == [np.float32] * 6
+
+
 def _raises_like_sklearn(make_ours, make_theirs, X, y, method="fit"):
     """Both estimators raise the same exception type for the same bad input."""
     with pytest.raises(Exception) as theirs:
@@ -851,3 +887,29 @@ def test_text_columns_without_categorical_features_name_the_parameter():
         MLPClassifier(max_iter=2).fit(df, y)
     clf = MLPClassifier(max_iter=2, categorical_features="from_dtype", random_state=0)
     assert clf.fit(df, y).predict(df).shape == (20,)
+
+
+@pytest.mark.parametrize("categorical_features", [None, "from_dtype"])
+@pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
+def test_text_columns_on_a_continued_fit_say_the_encoding_is_fixed(method, categorical_features):
+    # Non-regression: a continued fit told the user to pass
+    # categorical_features='from_dtype', also when it was set already; the fitted
+    # encoding (the column numeric) cannot change there.
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"a": rng.randn(40), "b": rng.randn(40)})
+    y = np.arange(40) % 2
+    clf = MLPClassifier(
+        max_iter=2, random_state=0, device="cpu", categorical_features=categorical_features
+    ).fit(df, y)
+    text = df.assign(b=["x", "y"] * 20)
+    with pytest.raises(ValueError, match="could not convert string") as error:
+        if method == "warm_start":
+            clf.set_params(warm_start=True).fit(text, y)
+        else:
+            clf.partial_fit(text, y)
+    message = str(error.value)
+    assert "Columns 'b' of X are not numeric, but were numeric when the model was first" in (
+        message
+    )
+    assert "Fit with warm_start=False" in message
+    assert ("categorical_features='from_dtype'" in message) == (categorical_features is None)

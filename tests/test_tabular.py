@@ -440,6 +440,68 @@ def test_unseen_categories_share_the_unknown_vector_and_missing_has_its_own():
     assert codes.tolist() == [UNKNOWN_CODE, UNKNOWN_CODE, MISSING_CODE, 4]
 
 
+@pytest.mark.parametrize("Estimator", MLPS)
+def test_numbers_read_as_text_at_predict_warn(Estimator):
+    # Non-regression: a column of number categories given as text at predict (a CSV read
+    # with dtype=str) was encoded all unknown, silently.
+    frame, label, target = make_frame()
+    model = Estimator(categorical_features=["colour", "shop"], **QUICK).fit(
+        frame, target_for(Estimator, label, target)
+    )
+    as_text = frame.assign(shop=frame["shop"].astype(str))
+    with pytest.warns(UserWarning, match=r"Categorical features \['shop'\] of X hold values "):
+        model.predict(as_text)
+    with pytest.warns(UserWarning, match="but their categories"):
+        codes = model._validate_X(as_text)["categorical"][:, 1]
+    assert np.all(codes == UNKNOWN_CODE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(frame)  # the training data: every category found
+        model.predict(frame.assign(shop=frame["shop"].astype(float)))  # 2.0 is 2
+
+
+def test_a_column_whose_values_are_all_unknown_warns():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=["colour", "shop"], **QUICK).fit(frame, label)
+    with pytest.warns(UserWarning, match=r"Found unknown categories in columns \['colour'\]: "):
+        model.predict(frame.assign(colour="purple"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(frame.assign(colour=["purple", "red"] * 60))  # some known: ordinary
+        model.predict(frame.assign(colour=None))  # missing values are not unknown
+    # Numbers for string categories are compared as their str(): say so when none match.
+    numbers = frame[["size", "shop"]]
+    model = MLPClassifier(categorical_features=[1], **QUICK).fit(
+        numbers.astype({"shop": str}).to_numpy(), label
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(numbers.astype(object).to_numpy())  # 1 is '1'
+    with pytest.warns(UserWarning, match=r"columns \[1\]: all their values are numbers"):
+        model.predict(numbers.assign(shop=numbers["shop"] + 0.5).to_numpy())
+
+
+def test_the_unknown_value_check_only_looks_at_unknown_values():
+    numbers, strings = np.array([1, 2, 3]), np.array(["1", "2"], dtype=object)
+    problem = tabular.unknown_values_problem
+
+    def check(values, categories):
+        return problem(values, categories, tabular.encode_categories(values, categories))
+
+    assert check(np.array(["1", "2"], dtype=object), numbers) == "strings"
+    assert check(np.array([1, "2", None], dtype=object), numbers) == "strings"
+    assert check(np.array(["1", "2"]), numbers) == "strings"  # a NumPy str array
+    assert check(np.array([1, 7, 8]), numbers) is None  # unseen numbers among known ones
+    assert check(np.array([7, 8]), numbers) == "all"
+    assert check(np.array([7.0, np.nan]), numbers) == "all"
+    assert check(np.array([np.nan, np.nan]), numbers) is None
+    assert check(np.array([1, 2]), strings) is None
+    assert check(np.array([1.0, 2.0]), strings) == "numbers"  # str(1.0) is '1.0'
+    assert check(np.array(["x", "1"], dtype=object), strings) is None
+    assert check(np.array(["x", None], dtype=object), strings) == "all"
+    assert check(np.array(["x"], dtype=object), np.array([], dtype=object)) is None
+
+
 @pytest.mark.parametrize("min_frequency", [10, 0.1])
 def test_rare_categories_train_the_unknown_vector(min_frequency):
     n = 100
@@ -486,6 +548,13 @@ def test_embedding_dims_override(embedding_dims, expected):
     [
         ([2], "has 1 entries, but X has 2 categorical features"),
         ({"size": 3}, "key 'size' that is not a categorical feature"),
+        # Non-regression: each column was listed twice, by its index (as a string) and by
+        # its name: ['1', '3', 'colour', 'shop'].
+        (
+            {"zz": 3},
+            r"key 'zz' that is not a categorical feature; the categorical features are "
+            r"\['colour', 'shop'\]\.$",
+        ),
         ({"colour": 0}, r"embedding_dims\['colour'\] must be an int >= 1"),
         ([2, 2.5], r"embedding_dims\[1\] must be an int >= 1"),
         # Non-regression: a dict naming one column twice (by name and by index) let the
@@ -507,6 +576,13 @@ def test_bad_embedding_dims_are_refused(embedding_dims, match):
     )
     with pytest.raises(ValueError, match=match):
         model.fit(frame, label)
+
+
+def test_embedding_dims_names_the_categorical_columns_of_an_array_by_index():
+    frame, label, _ = make_frame()
+    model = MLPClassifier(categorical_features=[1, 3], embedding_dims={5: 2}, **QUICK)
+    with pytest.raises(ValueError, match=r"the categorical features are \[1, 3\]\.$"):
+        model.fit(frame.to_numpy(), label)
 
 
 def test_embeddings_are_aligned_with_categories_and_absent_without_them():
@@ -618,6 +694,29 @@ def test_numeric_embeddings_fit_and_predict(Estimator, numeric_embedding):
     assert np.isfinite(outputs(model, frame)).all()
     # coefs_ are the hidden layers' (the embeddings are the module's own).
     assert model.coefs_[0].shape == (3 * 24 + 3, 16)  # 3 numeric columns, colour's 3
+
+
+def test_coefs_rows_are_the_numeric_columns_then_the_embeddings():
+    # The documented meaning of coefs_[0]'s rows on the table path (one per input of the
+    # first linear layer), and batch normalisation folded in as everywhere.
+    frame, _, target = make_frame()
+    model = MLPRegressor(
+        categorical_features=["colour", "shop"], numeric_scaling="robust", batch_norm=True, **QUICK
+    ).fit(frame, target)
+    encoded = model._validate_X(frame)
+    vectors = [
+        embeddings[codes]
+        for embeddings, codes in zip(
+            [t.weight.detach().numpy() for t in model.module_.categorical_embeddings.tables],
+            encoded["categorical"].T,
+            strict=True,
+        )
+    ]
+    inputs = np.hstack([encoded["numeric"], *vectors])
+    assert model.coefs_[0].shape[0] == 2 + sum(model.embedding_dims_) == inputs.shape[1]
+    hidden = np.maximum(inputs @ model.coefs_[0] + model.intercepts_[0], 0)
+    by_hand = (hidden @ model.coefs_[1] + model.intercepts_[1]).ravel()
+    np.testing.assert_allclose(by_hand, model.predict(frame), rtol=1e-4, atol=1e-4)
 
 
 def test_tabular_module_with_only_one_kind_of_column():

@@ -9,7 +9,8 @@ attributes: arrays and lists, which its model file stores as they are):
 - :func:`fit_categories` and :func:`encode_categories` (both at once at fit:
   :func:`fit_encode_categories`) map each categorical column to integer codes: 0 for a
   missing value, 1 for a category not seen in training, then the training categories in
-  sorted order from 2;
+  sorted order from 2; :func:`unknown_values_problem` tells when a column's values
+  found no category by what looks like a mistake (strings for number categories);
 - :func:`fit_robust_scaling` and :func:`robust_scale` centre and scale numeric columns
   robustly and clip them smoothly;
 - :func:`fit_bins` finds the quantile bins of the piecewise-linear numeric embedding.
@@ -270,6 +271,53 @@ def encode_categories(values, categories, name=None):
         position = _object_positions(present, categories, name)
     codes[~missing] = np.where(position >= 0, position + N_RESERVED_CODES, UNKNOWN_CODE)
     return codes
+
+
+#: What ``pd.api.types.infer_dtype`` calls an object array of numbers only.
+_INFERRED_NUMBERS = frozenset({"integer", "floating", "mixed-integer-float", "boolean", "empty"})
+
+
+def unknown_values_problem(values, categories, codes):
+    """Why values of a categorical column found no category, when that looks like a
+    mistake: a column of numbers read back as text, or another column in its place.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        The column, as :func:`encode_categories` takes it.
+    categories : ndarray
+        Its categories, fitted on other data.
+    codes : ndarray of shape (n,)
+        ``encode_categories(values, categories)``.
+
+    Returns
+    -------
+    problem : {'strings', 'numbers', 'all'} or None
+        'strings' when some values coded unknown are not numbers (strings, say) and the
+        categories are numbers: such values never equal a category. Else, when every
+        present value is unknown (and there are categories to find): 'numbers' if they
+        are numbers and the categories strings (numbers are compared to those as their
+        ``str()``), 'all' otherwise. None when there is no such problem: unknown values
+        among known ones are ordinary. Vectorised; the values are only looked at when some
+        of them are unknown.
+    """
+    unknown = codes == UNKNOWN_CODE
+    if len(categories) == 0 or not unknown.any():
+        return None
+    numeric_categories = categories.dtype.kind in "biuf"
+    all_unknown = np.count_nonzero(unknown) == np.count_nonzero(codes != MISSING_CODE)
+    if not (numeric_categories or all_unknown):
+        return None
+    unmatched = values[unknown]
+    if unmatched.dtype.kind == "O":
+        numbers = pd.api.types.infer_dtype(unmatched, skipna=True) in _INFERRED_NUMBERS
+    else:
+        numbers = unmatched.dtype.kind in "biuf"
+    if numeric_categories and not numbers:
+        return "strings"
+    if all_unknown:
+        return "numbers" if numbers and not numeric_categories else "all"
+    return None
 
 
 def _numeric_positions(values, keys, name):

@@ -1,5 +1,6 @@
 """Multi-layer perceptrons: drop-ins for scikit-learn's MLPClassifier and MLPRegressor."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -159,7 +160,7 @@ class _BaseMLP(BaseNeuralNet):
                 reset=reset,
             )
         except ValueError as error:
-            _explain_text_columns(X, error)
+            _explain_text_columns(X, error, self.categorical_features, reset)
             raise
         if not is_memory_mapped(X):
             X = to_float32(X, validated=True)
@@ -260,12 +261,14 @@ class _BaseMLP(BaseNeuralNet):
             self.embedding_dims_ = self._resolve_embedding_dims(categorical)
             codes = [column_codes for _, column_codes in fitted]
         else:
-            codes = [
-                tabular.encode_categories(
-                    tabular.column_values(X, j), categories, self._feature_name(j)
-                )
-                for j, categories in zip(categorical, self.categories_, strict=True)
-            ]
+            codes, problems = [], {}
+            for j, categories in zip(categorical, self.categories_, strict=True):
+                values = tabular.column_values(X, j)
+                codes.append(tabular.encode_categories(values, categories, self._feature_name(j)))
+                problem = tabular.unknown_values_problem(values, categories, codes[-1])
+                if problem is not None:
+                    problems.setdefault(problem, []).append(self._column_label(j))
+            _warn_unknown_categories(problems)
         if len(categorical):
             out["categorical"] = np.stack(codes, axis=1)
         return out
@@ -300,6 +303,11 @@ class _BaseMLP(BaseNeuralNet):
         names = getattr(self, "feature_names_in_", None)
         return repr(str(names[j])) if names is not None else f"at index {j}"
 
+    def _column_label(self, j):
+        """Column ``j`` in a list of columns: its name when it has one, else its index."""
+        names = getattr(self, "feature_names_in_", None)
+        return str(names[j]) if names is not None else int(j)
+
     def _resolve_embedding_dims(self, categorical):
         """``embedding_dims`` -> the width of each categorical column's embedding."""
         dims = [tabular.default_embedding_dim(len(c)) for c in self.categories_]
@@ -331,7 +339,8 @@ class _BaseMLP(BaseNeuralNet):
                 named[position[key]] = key
                 dims[position[key]] = _embedding_width(value, f"embedding_dims[{key!r}]")
             else:
-                known = sorted(map(str, position))
+                # Each column once, by its name when it has one (its index is a key too).
+                known = [self._column_label(j) for j in categorical]
                 raise ValueError(
                     f"embedding_dims has a key {key!r} that is not a categorical feature; "
                     f"the categorical features are {known}."
@@ -417,20 +426,21 @@ class _BaseMLP(BaseNeuralNet):
 
     @property
     def coefs_(self):
-        """Weight matrices as NumPy arrays; element i has shape (units_i, units_i+1)."""
+        """Weight matrices as NumPy arrays; element i has shape (units_i, units_i+1).
+
+        With ``batch_norm=True`` each hidden layer's batch normalisation is folded in, as
+        it runs at predict time, so that scikit-learn's forward pass over ``coefs_`` and
+        ``intercepts_`` is the fitted network.
+        """
         check_is_fitted(self)
-        return [
-            layer.weight.detach().cpu().numpy().T.copy()
-            for layer in self.net_.module_.linear_layers()
-        ]
+        return [weight.cpu().numpy().T.copy() for weight, _ in self.net_.module_.affine_layers()]
 
     @property
     def intercepts_(self):
-        """Bias vectors as NumPy arrays; element i has shape (units_i+1,)."""
+        """Bias vectors as NumPy arrays; element i has shape (units_i+1,) (batch
+        normalisation folded in, as in :attr:`coefs_`)."""
         check_is_fitted(self)
-        return [
-            layer.bias.detach().cpu().numpy().copy() for layer in self.net_.module_.linear_layers()
-        ]
+        return [bias.cpu().numpy().copy() for _, bias in self.net_.module_.affine_layers()]
 
 
 def _validation_loss(estimator, outputs, y_true, sample_weight):
@@ -466,6 +476,41 @@ def _as_table(X, estimator):
     return check_array(
         X, dtype=dtype, ensure_all_finite=False, estimator=estimator, input_name="X"
     )
+
+
+def _warn_unknown_categories(problems):
+    """Warn of the categorical columns whose values found no category by what looks like
+    a mistake. ``problems`` maps each problem of
+    :func:`sknn.data.tabular.unknown_values_problem` to the labels of its columns.
+    scikit-learn's encoders warn of unknown categories too; unwarned, such a column is a
+    silent loss of accuracy."""
+    if "strings" in problems:
+        warnings.warn(
+            f"Categorical features {problems['strings']} of X hold values that are not "
+            "numbers (strings, say), but their categories (categories_) are numbers: "
+            "those values match no category and are encoded as unknown categories. Pass "
+            "these columns with the dtype they had in training (a column of numbers read "
+            "as text, for instance, needs converting back: X.astype({column: int})).",
+            UserWarning,
+            stacklevel=2,
+        )
+    if "numbers" in problems:
+        warnings.warn(
+            f"Found unknown categories in columns {problems['numbers']}: all their values "
+            "are numbers, but the categories of these columns (categories_) are strings "
+            "and none of them is the str() of a value, so every value is encoded as an "
+            "unknown category. Pass these columns as they were in training.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if "all" in problems:
+        warnings.warn(
+            f"Found unknown categories in columns {problems['all']}: none of their values "
+            "is a category of categories_, so every value is encoded as an unknown "
+            "category. Check that these columns hold the values they held in training.",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def _embedding_width(value, where):
@@ -521,7 +566,9 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear models; multiplied
         with ``sample_weight``. ``partial_fit`` refuses 'balanced', as ``SGDClassifier``
-        does.
+        does. With ``early_stopping=True`` they also weight the validation score
+        (``validation_scores_``, ``best_validation_score_``) that chooses the epoch kept,
+        unlike ``SGDClassifier``, whose validation score takes ``sample_weight`` only.
 
     label_smoothing : float, default=0.0
         Label smoothing of the classification loss: the target puts
@@ -540,11 +587,7 @@ class MLPClassifier(NeuralNetClassifierMixin, _BaseMLP):
 
     %(tabular_attributes)s
 
-    coefs_ : list of ndarray
-        The ith element is the weight matrix between layer i and i + 1 (float32).
-
-    intercepts_ : list of ndarray
-        The ith element is the bias vector of layer i + 1 (float32).
+    %(mlp_weight_attributes)s
 
     n_layers_ : int
         Number of layers.
@@ -732,11 +775,7 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
 
     %(tabular_attributes)s
 
-    coefs_ : list of ndarray
-        The ith element is the weight matrix between layer i and i + 1 (float32).
-
-    intercepts_ : list of ndarray
-        The ith element is the bias vector of layer i + 1 (float32).
+    %(mlp_weight_attributes)s
 
     n_layers_ : int
         Number of layers.
@@ -877,16 +916,33 @@ class MLPRegressor(NeuralNetRegressorMixin, _BaseMLP):
         return super()._score_outputs(outputs, y_true, sample_weight)
 
 
-def _explain_text_columns(X, error):
+def _explain_text_columns(X, error, categorical_features, reset):
     """scikit-learn's "could not convert string to float" for a DataFrame with columns
-    that ``categorical_features='from_dtype'`` would embed, naming them and that setting:
-    raised from ``error``."""
+    that ``categorical_features='from_dtype'`` would embed, naming them and what to do:
+    raised from ``error``.
+
+    At a first fit that is to set ``categorical_features='from_dtype'`` (unless it is
+    set already); a continued fit (``warm_start``, ``partial_fit``) keeps the columns'
+    fitted encoding, in which they were numeric, so only a new fit can embed them.
+    """
     if not isinstance(X, pd.DataFrame) or "could not convert" not in str(error):
         return
     mask = tabular.categorical_mask(X, "from_dtype")
-    if mask is not None:
-        names = list(X.columns[mask])
-        shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    if mask is None:
+        return
+    names = list(X.columns[mask])
+    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    from_dtype = isinstance(categorical_features, str) and categorical_features == "from_dtype"
+    if not reset:
+        how = "" if from_dtype else " with categorical_features='from_dtype'"
+        raise ValueError(
+            f"{error}. Columns {shown} of X are not numeric, but were numeric when the "
+            "model was first fitted: warm_start=True and partial_fit keep the fitted "
+            "encoding of the columns, so they cannot become categorical now. Fit with "
+            f"warm_start=False{how} to learn an embedding of their values, or pass them "
+            "as numbers, as in the first fit."
+        ) from error
+    if not from_dtype:
         raise ValueError(
             f"{error}. Columns {shown} of X are not numeric: pass "
             "categorical_features='from_dtype' to learn an embedding of their values, or "

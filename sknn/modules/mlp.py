@@ -166,5 +166,34 @@ class MLPModule(nn.Module):
         """The linear layers (``nn.Linear`` or :class:`InputMajorLinear`), input to output."""
         return [layer for layer in self.layers if isinstance(layer, nn.Linear | InputMajorLinear)]
 
+    def affine_layers(self):
+        """Each linear layer as the ``(weight, bias)`` it applies in evaluation mode,
+        input to output, detached: weight ``(out_features, in_features)``, bias
+        ``(out_features,)``.
+
+        A hidden layer's batch normalisation is folded into its linear layer: in
+        evaluation mode it is the affine map ``gamma * (z - running_mean) /
+        sqrt(running_var + eps) + beta`` of each unit, so the layer computes
+        ``W' x + b'`` with ``W' = W * s`` per output unit and ``b' = (b - running_mean)
+        * s + beta``, ``s = gamma / sqrt(running_var + eps)`` (folded in float64).
+        Without batch normalisation these are the linear layers' own parameters.
+        """
+        layers = list(self.layers)
+        affine = []
+        for layer, following in zip(layers, [*layers[1:], None], strict=True):
+            if not isinstance(layer, nn.Linear | InputMajorLinear):
+                continue
+            weight, bias = layer.weight.detach(), layer.bias.detach()
+            if isinstance(following, nn.BatchNorm1d):
+                dtype = weight.dtype
+                scale = following.weight.detach().double() / torch.sqrt(
+                    following.running_var.double() + following.eps
+                )
+                bias = (bias.double() - following.running_mean.double()) * scale
+                bias = (bias + following.bias.detach().double()).to(dtype)
+                weight = (weight.double() * scale[:, None]).to(dtype)
+            affine.append((weight, bias))
+        return affine
+
     def forward(self, x):
         return self.layers(x)

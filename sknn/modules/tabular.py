@@ -260,6 +260,12 @@ class TabularMLPModule(nn.Module):
         """The MLP's linear layers, input to output (the embeddings are not among them)."""
         return self.mlp.linear_layers()
 
+    def affine_layers(self):
+        """The MLP's :meth:`~sknn.modules.mlp.MLPModule.affine_layers`: its linear layers
+        with batch normalisation folded in, input to output; the first one's input is the
+        concatenation that :meth:`forward` feeds the MLP."""
+        return self.mlp.affine_layers()
+
     def forward(self, numeric=None, categorical=None):
         parts = []
         if numeric is not None:
