@@ -798,6 +798,35 @@ def test_max_len_truncates_only_when_asked():
     np.testing.assert_allclose(est.predict(altered), est.predict(X), atol=1e-6)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_set_params_cut_after_fit_leaves_predict_unchanged(Estimator):
+    # Non-regression: set_params(max_len=..., truncating=...) on a model fitted on numeric
+    # sequences changed how predict cut X; a changed parameter takes effect at the next fit.
+    X, y = _data(Estimator, n=24, T=10, d=2)
+    est = Estimator(**FAST).fit(X, y)
+    before = _output(est, X[:4])
+    est.set_params(max_len=3, truncating="pre")
+    np.testing.assert_array_equal(_output(est, X[:4]), before)
+    # The next fit cuts as the parameters now say: the first steps no longer count.
+    est.fit(X, y)
+    altered = X.copy()
+    altered[:, :-3] = 99.0
+    np.testing.assert_allclose(_output(est, altered), _output(est, X), atol=1e-6)
+
+
+@pytest.mark.parametrize("param, value", [("max_len", 3), ("truncating", "pre")])
+def test_warm_start_refuses_a_changed_cut_of_numeric_sequences(param, value):
+    # Non-regression: warm_start and partial_fit continued on sequences cut otherwise than
+    # the first fit cut them (now that predict keeps the fit's cut, they keep it too).
+    X, y = _data(SequenceRegressor, n=24, T=10, d=2)
+    est = SequenceRegressor(**FAST, max_len=5).fit(X, y)
+    est.set_params(warm_start=True, **{param: value})
+    with pytest.raises(ValueError, match=f"different preprocessing: {param}="):
+        est.fit(X, y)
+    with pytest.raises(ValueError, match=f"different preprocessing: {param}="):
+        est.partial_fit(X, y)
+
+
 # -- input through the shared text front door, sizes (#16) -------------------------------------
 @pytest.mark.parametrize("input_kind", ["auto", "sequences", "text"])
 @pytest.mark.parametrize(

@@ -213,6 +213,14 @@ def test_transform(corpus):
     assert not np.allclose(tfidf, mean)
 
 
+def test_tags_declare_the_float32_output(corpus):
+    # Non-regression: the tags kept scikit-learn's default preserves_dtype=['float64']
+    # although transform always returns float32.
+    model = Word2Vec(**FAST)
+    assert model.__sklearn_tags__().transformer_tags.preserves_dtype == ["float32"]
+    assert model.fit(corpus[:50]).transform(corpus[:2]).dtype == np.float32
+
+
 def test_feature_names_and_pandas_output(corpus):
     pytest.importorskip("pandas")
     model = Word2Vec(**FAST).fit(corpus)

@@ -181,6 +181,11 @@ max_iter : int or 'auto', default='auto'
                 )
             self.input_kind_ = "sequences"
             self.vectorizer_ = None
+            # predict cuts sequences as this fit did: a max_len or truncating set after
+            # fit takes effect at the next fit, as in scikit-learn (the text path keeps
+            # them in vectorizer_).
+            self._fitted_max_len = self.max_len
+            self._fitted_truncating = self.truncating
             X = _regular_array(X)
             if _is_table(X):
                 # The 2-D form is a table whose columns are time steps: scikit-learn's
@@ -255,7 +260,10 @@ max_iter : int or 'auto', default='auto'
         return X
 
     def _check_sequences(self, X):
-        padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
+        # getattr: a model pickled before fits recorded the cut reads the parameters, as then.
+        max_len = getattr(self, "_fitted_max_len", self.max_len)
+        truncating = getattr(self, "_fitted_truncating", self.truncating)
+        padded, lengths = check_sequences(X, max_len=max_len, truncating=truncating)
         return {"x": padded, "lengths": lengths}
 
     def _network_input(self, padded, lengths):
@@ -299,8 +307,8 @@ max_iter : int or 'auto', default='auto'
 
     def _fitted_preprocessing_params(self):
         # Text: the vocabulary and its reading of documents (max_len and truncating cut
-        # the token ids). Numeric sequences: the normalisation and the time index; their
-        # max_len and truncating apply afresh at every call, predict's included.
+        # the token ids). Numeric sequences: the normalisation, the time index and the
+        # cut (max_len and truncating), all as the first fit read X, predict's included.
         if self.input_kind_ == "text":
             return (
                 "input_kind",
@@ -312,7 +320,7 @@ max_iter : int or 'auto', default='auto'
                 "max_len",
                 "truncating",
             )
-        return ("input_kind", "normalize", "time_index")
+        return ("input_kind", "normalize", "time_index", "max_len", "truncating")
 
     def _changed_preprocessing(self):
         changed = super()._changed_preprocessing()

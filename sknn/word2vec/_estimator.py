@@ -240,6 +240,8 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.requires_fit = True
+        # transform returns float32 vectors whatever X is (X is text: no dtype to keep).
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
     def _tokenize(self, X):
