@@ -186,9 +186,12 @@ checkpoint : str, path or None, default=None
 
 resume_from : str, path or None, default=None
     Checkpoint file (written by ``checkpoint``) to resume from: ``fit`` restores its
-    weights, optimizer state and bookkeeping and runs the remaining epochs up to
-    ``max_iter`` (none when the checkpoint already has them: the fit is then the
-    checkpoint's, with a warning if it trained more than ``max_iter``).
+    weights, optimizer state, bookkeeping and random streams and runs the remaining
+    epochs up to ``max_iter`` (none when the checkpoint already has them: the fit is then
+    the checkpoint's, with a warning if it trained more than ``max_iter``). The other
+    parameters must be the checkpointed fit's, but for where, how long and how verbosely
+    it runs (``max_iter``, ``verbose``, ``device``, ``precision``, ...): a ``ValueError``
+    names those that differ.
 """,
     "scoring_parameter": """
 scoring : {'loss'} or None, default=None

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import math
 import os
+import tempfile
 import types
 import warnings
 from abc import ABC, abstractmethod
@@ -63,6 +64,22 @@ from sknn.engine.net import TrainingNet
 from sknn.engine.optim import OPTIMIZERS, STOCHASTIC_SOLVERS, OptimizerFactory
 from sknn.engine.state import MISSING, TrainingState
 from sknn.persistence import SaveMixin
+
+#: The parameters a fit resumed from a checkpoint (``resume_from``) may change: where
+#: and how fast it runs, how long, and what it reports. The others must be the
+#: checkpointed fit's.
+RESUMABLE_CHANGES = (
+    "max_iter",
+    "verbose",
+    "device",
+    "precision",
+    "compile",
+    "cuda_graph",
+    "stream_data",
+    "checkpoint",
+    "warm_start",
+    "resume_from",
+)
 
 #: Values of ``learning_rate``: scikit-learn's three, then sknn's.
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive", "linear", "cosine", "plateau")
@@ -278,11 +295,20 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self._validate_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        if self.n_init > 1 and (incremental or self.warm_start or self.checkpoint):
+        if self.n_init > 1 and (
+            incremental or self.warm_start or self.checkpoint or self.resume_from is not None
+        ):
             raise ValueError(
                 "n_init > 1 fits several models from scratch: it cannot be combined with "
-                "partial_fit, warm_start=True or checkpoint."
+                "partial_fit, warm_start=True, checkpoint or resume_from."
             )
+        for name in ("checkpoint", "resume_from"):
+            if getattr(self, name) is not None and self.solver == "lbfgs":
+                raise ValueError(
+                    f"{name} saves or restores the state of a fit after each epoch; "
+                    "solver='lbfgs' trains in one run of L-BFGS iterations, which has none. "
+                    "Use a stochastic solver such as 'adam', or fit without it."
+                )
         if self.checkpoint is not None:
             if Path(os.fspath(self.checkpoint)).is_dir():
                 raise IsADirectoryError(
@@ -295,6 +321,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     f"checkpoint={os.fspath(self.checkpoint)!r}: the folder {folder} does not "
                     "exist. Create it, or name a file in an existing folder."
                 )
+            try:  # before the first epoch, not after it
+                tempfile.TemporaryFile(dir=folder).close()
+            except OSError as error:
+                raise PermissionError(
+                    f"checkpoint={os.fspath(self.checkpoint)!r}: cannot write in the folder "
+                    f"{folder} ({error.strerror or error})."
+                ) from None
         _check_callbacks(self.callbacks, self.early_stopping)
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         if not first_pass and getattr(self, "runs_", None) is not None:
@@ -328,11 +361,17 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         if parallel is not None:
             # Every process must draw the same weights, shuffles and validation split.
             seed = parallel.broadcast_seed(seed)
+            parallel.check_same_data(X, y_train, sample_weight, getattr(self, "classes_", None))
         if not first_pass:
             # Continuing calls (partial_fit, warm_start) must not replay the first call's
             # shuffle order and dropout masks: offset the seed by the samples seen so far.
             seed = (seed + getattr(self, "t_", 0)) % np.iinfo(np.int32).max
         resume = first_pass and not incremental and self.resume_from is not None
+        checkpoint = self._read_resume_checkpoint(self.resume_from) if resume else None
+        if checkpoint is not None and "seed" in checkpoint["owner"]:
+            # The interrupted fit's seed: the same validation split, also for
+            # random_state=None (its shuffles and dropout go on from its saved RNG state).
+            seed = checkpoint["owner"]["seed"]
         with torch_seed_scope(seed, device):
             if first_pass:
                 # A fresh fit replaces what an earlier fit with n_init > 1 kept.
@@ -351,7 +390,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 if not incremental:
                     self._restart_optimizer()
             if resume:
-                self._load_checkpoint(self.resume_from)
+                self._load_checkpoint(checkpoint, self.resume_from)
             self._train(X, y, y_train, sample_weight, device, seed, incremental, resume)
         return self
 
@@ -476,25 +515,80 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             "to train the new network, or set the parameters back."
         )
 
-    def _load_checkpoint(self, path):
+    def _checkpoint_owner(self, seed):
+        """What a checkpoint records of the fit that writes it, for :meth:`_read_resume_checkpoint`
+        to compare: the class, the parameters a resumed fit must share, the seed and the
+        data's shape."""
+        params = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if _is_plain(value)
+            and name not in RESUMABLE_CHANGES
+            and not (isinstance(value, float) and not math.isfinite(value))  # not JSON
+        }
+        owner = {"class": type(self).__name__, "params": params, "seed": int(seed)}
+        if hasattr(self, "n_features_in_"):
+            owner["n_features_in"] = int(self.n_features_in_)
+        classes = getattr(self, "classes_", None)
+        if isinstance(classes, np.ndarray) and classes.ndim == 1:
+            owner["classes"] = [repr(c) for c in classes.tolist()]
+        return owner
+
+    def _read_resume_checkpoint(self, path):
+        """The checkpoint of ``resume_from``, refused unless this fit continues it: the same
+        estimator class, parameters (but :data:`RESUMABLE_CHANGES`), features and classes."""
         from sknn.persistence import read_checkpoint
 
         checkpoint = read_checkpoint(path)
-        owner = checkpoint["owner"].get("class") if isinstance(checkpoint["owner"], dict) else None
-        if owner != type(self).__name__:
+        owner = checkpoint["owner"] if isinstance(checkpoint["owner"], dict) else {}
+        if owner.get("class") != type(self).__name__:
             raise ValueError(
-                f"{path} is a checkpoint of a {owner}, not of a {type(self).__name__}: "
-                "resume a fit with the estimator that wrote it."
+                f"{path} is a checkpoint of a {owner.get('class')}, not of a "
+                f"{type(self).__name__}: resume a fit with the estimator that wrote it."
             )
+        params = self.get_params(deep=False)
+        differ = [
+            f"{name}={params[name]!r} (the checkpoint's "
+            f"{tuple(value) if isinstance(params[name], tuple) else value!r})"
+            for name, value in owner.get("params", {}).items()
+            if name in params and _is_plain(params[name]) and not _same_value(params[name], value)
+        ]
+        if differ:
+            allowed = ", ".join(RESUMABLE_CHANGES[:-2])
+            raise ValueError(
+                f"{path} was written by a fit with other parameters: {', '.join(differ)}. "
+                "A resumed fit continues that fit: set them back (only "
+                f"{allowed} may change), or fit without resume_from."
+            )
+        n_features = owner.get("n_features_in")
+        if n_features is not None and n_features != getattr(self, "n_features_in_", n_features):
+            raise ValueError(
+                f"{path} was written by a fit on {n_features} features; X has "
+                f"{self.n_features_in_}. Resume on the data of the fit that wrote it."
+            )
+        classes = getattr(self, "classes_", None)
+        if "classes" in owner and isinstance(classes, np.ndarray) and classes.ndim == 1:
+            now = [repr(c) for c in classes.tolist()]
+            if now != owner["classes"]:
+                raise ValueError(
+                    f"{path} was written by a fit on the classes [{', '.join(owner['classes'])}]"
+                    f"; y has [{', '.join(now)}]. Resume on the data of the fit that wrote it."
+                )
+        return checkpoint
+
+    def _load_checkpoint(self, checkpoint, path):
         net = self.net_
         try:
             net.module_.load_state_dict(checkpoint["module"])
             net.optimizer_.load_state_dict(checkpoint["optimizer"])
         except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
+            # torch's first line is a heading ("Error(s) in loading state_dict for ...:");
+            # the next one names the tensor.
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
             raise ValueError(
                 f"{path} does not fit this estimator's network: it was written by a fit with "
                 f"other parameters or data shapes ({type(error).__name__}: "
-                f"{str(error).splitlines()[0]})."
+                f"{' '.join(lines[:2])})."
             ) from None
         release_capturable(net.optimizer_)  # saved mid-fit by a captured step
         state = checkpoint["state"]
@@ -507,6 +601,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         net.training_state_ = state
         for row in checkpoint["history"]:
             net.history.append(row)
+        # The random streams where the interrupted fit left them, for _run_epochs.
+        self._resume_rng = checkpoint.get("rng")
 
     def _initialize_state(self, X, device):
         """Build the module and the engine; start a fresh :class:`TrainingState`."""
@@ -742,7 +838,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         tail = []
         if rule is not None:
             if self.checkpoint is not None:
-                owner = {"class": type(self).__name__}
+                owner = self._checkpoint_owner(seed)
                 tail.append(("sknn_checkpoint", SaveCheckpoint(self.checkpoint, state, owner)))
             if self.verbose == 1 and tqdm_available():
                 tail.append(("sknn_progress", ProgressBar(epochs, type(self).__name__)))
@@ -860,6 +956,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self.precision_ = net.precision = precision
         device = run.device
         net.generator = make_generator(run.seed, torch.device("cpu") if run.streaming else device)
+        _restore_random_streams(net.generator, self.__dict__.pop("_resume_rng", None))
         net.callbacks_ = callbacks
         static = None
         if run.rule is not None and run.epochs:
@@ -954,9 +1051,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             )
         if net.merge_single_row:
             raise ValueError(
-                "batch_norm=True cannot train data-parallel: each process would normalise "
-                "with the statistics of its own rows only. Use dropout or layer sizes "
-                "instead, or train in one process."
+                "Batch normalisation (batch_norm=True, or the convolutional sequence "
+                "encoders: cell='fcn', 'resnet', and 'auto' on numeric sequences) cannot "
+                "train data-parallel: each process would normalise with the statistics of "
+                "its own rows only. Use dropout instead of batch_norm, a recurrent cell "
+                "(cell='gru' or 'lstm') for sequences, or train in one process."
             )
         return parallel
 
@@ -1656,6 +1755,22 @@ def _copy_on_cpu(tree):
     if isinstance(tree, (list, tuple)):
         return type(tree)(_copy_on_cpu(v) for v in tree)
     return copy.deepcopy(tree)
+
+
+def _restore_random_streams(generator, saved):
+    """Put a checkpoint's random streams back: the shuffling generator's and torch's
+    global CPU generator's (dropout). Streams saved on another kind of device (a GPU
+    fit resumed on the CPU) are left as seeded: such a resume continues with other
+    draws."""
+    if not saved:
+        return
+    try:
+        if saved.get("generator") is not None:
+            generator.set_state(saved["generator"])
+        if saved.get("torch") is not None and generator.device.type == "cpu":
+            torch.set_rng_state(saved["torch"])
+    except (RuntimeError, TypeError):
+        pass
 
 
 def _check_callbacks(callbacks, early_stopping):

@@ -16,7 +16,9 @@ import sknn.doctor as doctor
 import sknn.engine.data
 from sknn.__main__ import main
 
-CPU_PATHS = ("cpu", "cpu streamed", "cpu bf16")
+# Non-regression: 'cpu fp16' was skipped as "a CUDA path", though precision='fp16' trains
+# every estimator on the CPU.
+CPU_PATHS = ("cpu", "cpu streamed", "cpu bf16", "cpu fp16")
 
 
 def test_show_versions_prints_the_versions_and_the_devices(capsys):
@@ -103,7 +105,6 @@ def test_doctor_passes_on_this_machine_and_says_why_it_skips(capsys):
         "skipped",
         "run 'sknn doctor --compile' to check it (it compiles each model)",
     )
-    assert results[("cpu fp16", "all")][0] == "skipped"
     for path, model, result, rest in rows:
         assert result in ("passed", "skipped"), (path, model, rest)
         if result == "skipped":
@@ -196,6 +197,19 @@ def test_checks_leave_the_threads_and_tf32_settings_as_they_were():
     tf32 = torch.backends.cudnn.allow_tf32
     doctor.run_checks(models=["MLP"], paths=doctor.PATHS[:1])
     assert torch.get_num_threads() == threads and torch.backends.cudnn.allow_tf32 == tf32
+
+
+def test_a_model_named_twice_is_checked_once():
+    # Non-regression: '--models MLP MLP' ran and reported every check twice.
+    paths = [p for p in doctor.PATHS if p.name in ("cpu", "cpu fp16")]
+    results = doctor.run_checks(models=["MLP", "Sequence", "MLP"], paths=paths)
+    assert [(r.path, r.model) for r in results] == [
+        ("cpu", "MLP"),
+        ("cpu", "Sequence"),
+        ("cpu fp16", "MLP"),
+        ("cpu fp16", "Sequence"),
+    ]
+    assert all(r.status == "passed" for r in results), results
 
 
 def test_unknown_models_are_refused():

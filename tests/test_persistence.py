@@ -145,6 +145,10 @@ def _quiet_convergence():
 @pytest.fixture
 def no_unpickling(monkeypatch):
     """Make every unpickling loader raise for the duration of a test."""
+    # torch imports its compiler lazily (building a module on the meta device can), and
+    # the compiler subclasses pickle.Unpickler: imported under the patch it would fail,
+    # and stay half-imported for the rest of the session.
+    import torch._dynamo  # noqa: F401
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model file was unpickled")
@@ -925,9 +929,18 @@ def test_checkpoints_and_model_files_are_not_confused(tmp_path, saved_model):
 
 def test_a_checkpoint_of_another_network_is_refused(tmp_path):
     checkpoint = _checkpointed(tmp_path)
-    with pytest.raises(ValueError, match="does not fit"):
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(9,\) \(the checkpoint's \(8,\)\)"):
         MLPClassifier(hidden_layer_sizes=(9,), resume_from=checkpoint, **QUICK).fit(
             X_TABLE, Y_CLASS
+        )
+    # Other data shapes: the fitted classes or features, named.
+    with pytest.raises(ValueError, match=r"the classes \['no', 'yes'\]; y has \['a', 'b'\]"):
+        MLPClassifier(hidden_layer_sizes=(8,), resume_from=checkpoint, **QUICK).fit(
+            X_TABLE, np.where(Y_CLASS == "no", "a", "b")
+        )
+    with pytest.raises(ValueError, match=f"on {X_TABLE.shape[1]} features; X has 2"):
+        MLPClassifier(hidden_layer_sizes=(8,), resume_from=checkpoint, **QUICK).fit(
+            X_TABLE[:, :2], Y_CLASS
         )
     with pytest.raises(ValueError, match="checkpoint of a MLPClassifier"):
         MLPRegressor(hidden_layer_sizes=(8,), resume_from=checkpoint, **QUICK).fit(X_TABLE, Y_REG)

@@ -1,6 +1,7 @@
 """Beyond one process: searches on a Dask cluster, torch's threads inside workers, the
 device a worker picks, and data-parallel training over torch.distributed (gloo)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.preprocessing import StandardScaler
 
 import sknn
-from sknn import ConvNetClassifier, MLPClassifier
+from sknn import ConvNetClassifier, MLPClassifier, SequenceClassifier
 from sknn.__main__ import main
 from sknn._device import resolve_device
 from sknn.compare import cross_validate_models, make_splitter
@@ -265,12 +266,201 @@ def test_what_cannot_train_data_parallel_is_refused(monkeypatch):
     monkeypatch.setattr(engine.DataParallel, "current", classmethod(lambda cls: cls(0, 2)))
     monkeypatch.setattr(engine.DataParallel, "broadcast_seed", lambda self, seed: seed)
     monkeypatch.setattr(engine.DataParallel, "broadcast_module", lambda self, module: None)
+    monkeypatch.setattr(engine.DataParallel, "check_same_data", lambda self, *args: None)
     with pytest.raises(ValueError, match="lbfgs.*data-parallel over 2 processes"):
         MLPClassifier(solver="lbfgs", device="cpu").fit(X_DIGITS, Y_DIGITS)
-    with pytest.raises(ValueError, match="batch_norm=True cannot train data-parallel"):
+    with pytest.raises(ValueError, match="batch_norm=True.*cannot train data-parallel"):
         MLPClassifier(batch_norm=True, device="cpu").fit(X_DIGITS, Y_DIGITS)
+    # The sequence estimators' default encoder normalises batches too: named as such.
+    series = np.random.RandomState(0).randn(20, 12, 1).astype(np.float32)
+    with pytest.raises(ValueError, match=r"convolutional sequence encoders.*cell='gru'"):
+        SequenceClassifier(device="cpu").fit(series, np.arange(20) % 2)
 
 
 @pytest.mark.parametrize("device", ["cpu:0", torch.device("cpu", 0)])
 def test_torch_s_indexed_cpu_is_the_cpu(device):
     assert resolve_device(device) == torch.device("cpu")
+
+
+# -- batches with no rows or no weight -------------------------------------------------------
+
+
+def _rows_and_labels(n):
+    rng = np.random.RandomState(0)
+    X = rng.randn(n, 5).astype(np.float32)
+    return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+
+
+@pytest.mark.parametrize("captured", [False, True])
+def test_a_batch_whose_weights_are_all_zero_is_skipped(captured, graphs_on_cpu):
+    # Non-regression: a batch of zero total weight made the loss 0/0 = NaN, and the fit
+    # failed blaming the learning rate and the input scale. It has no gradient: its step
+    # is skipped (Adam's state does not advance), so the fit is the fit without its rows.
+    if captured:
+        graphs_on_cpu()  # where a captured step would run (CUDA), such fits train eagerly
+    X, y = _rows_and_labels(40)
+    weights = np.ones(40)
+    weights[8:12] = 0.0  # the third batch of 4 rows, in this fixed order
+    kept = weights > 0
+    for alpha in (1e-4, 0.0):
+        clf, without = (
+            MLPClassifier(
+                hidden_layer_sizes=(8,),
+                batch_size=4,
+                max_iter=3,
+                shuffle=False,
+                alpha=alpha,
+                random_state=0,
+                device="cpu",
+            )
+            for _ in range(2)
+        )
+        clf.fit(X, y, sample_weight=weights)
+        without.fit(X[kept], y[kept], sample_weight=weights[kept])
+        np.testing.assert_allclose(clf.predict_proba(X), without.predict_proba(X), rtol=1e-6)
+    # The skipped batch adds 0 to the epoch's loss, which is over all 40 rows (without
+    # alpha: the loss curve adds the penalty once per batch, skipped or not).
+    np.testing.assert_allclose(
+        np.array(clf.loss_curve_) * 40, np.array(without.loss_curve_) * 36, rtol=1e-6
+    )
+    # Half the rows weighted 0 and shuffled: some batches weigh 0, the fit still trains.
+    weights = np.tile([0.0, 1.0], 20)
+    shuffled = MLPClassifier(hidden_layer_sizes=(8,), batch_size=4, max_iter=3, random_state=0)
+    assert np.isfinite(shuffled.fit(X, y, sample_weight=weights).loss_curve_).all()
+
+
+DP_CASES = textwrap.dedent(
+    """
+    import json, os, sys, warnings
+    import numpy as np
+    import torch
+    import torch.distributed as dist
+    from sknn import MLPClassifier
+    from sknn.engine.distributed import DataParallel
+
+    warnings.simplefilter("ignore")
+    torch.set_num_threads(1)
+    out = sys.argv[1]
+
+    def data(n):
+        rng = np.random.RandomState(0)
+        X = rng.randn(n, 5).astype(np.float32)
+        return X, (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+
+    def fit(name, n, batch_size, weights=None, **params):
+        X, y = data(n)
+        clf = MLPClassifier(hidden_layer_sizes=(8,), batch_size=batch_size, max_iter=4,
+                            random_state=0, device="cpu", **params)
+        try:
+            clf.fit(X, y, sample_weight=weights)
+        except Exception as error:
+            np.savez(f"{out}/{name}_{who}.npz", error=repr(error))
+            return
+        np.savez(f"{out}/{name}_{who}.npz", proba=clf.predict_proba(X),
+                 curve=np.array(clf.loss_curve_))
+
+    def cases():
+        # 129 rows in batches of 32: the last batch has 1 row, so rank 1's share is empty.
+        fit("empty_share", 129, 32)
+        # Every even row weighs 0: rank 0's share of each batch weighs 0, the batch 2.
+        fit("zero_weight_share", 64, 4, np.tile([0.0, 1.0], 32), shuffle=False)
+        # A whole batch weighing 0 is skipped on every rank.
+        fit("zero_weight_batch", 64, 4, np.r_[np.ones(8), np.zeros(4), np.ones(52)],
+            shuffle=False)
+
+    if "RANK" in os.environ:
+        dist.init_process_group("gloo")
+        who = dist.get_rank()
+        cases()
+        parallel = DataParallel.current()
+        X, y = data(100)
+        messages = {}
+        for name, (Xr, yr, w) in {
+            "same": (X, y, None),
+            "fewer_rows": (X[:-2], y[:-2], None) if who else (X, y, None),
+            "other_y": (X, np.where(np.arange(100) == 50, 1 - y, y) if who else y, None),
+            "other_weights": (X, y, np.ones(100) + (who == 1)),
+            "other_classes": (X, y, None),
+        }.items():
+            classes = [0, 1, 2] if name == "other_classes" and who else [0, 1]
+            try:
+                parallel.check_same_data(Xr, yr, w, classes)
+                messages[name] = None
+            except ValueError as error:
+                messages[name] = str(error)
+        try:  # the check in a fit, before any collective could fail
+            MLPClassifier(max_iter=1, device="cpu", random_state=0).fit(
+                X[:-2] if who else X, y[:-2] if who else y
+            )
+            messages["fit"] = None
+        except ValueError as error:
+            messages["fit"] = str(error)
+        with open(f"{out}/check_{who}.json", "w") as f:
+            json.dump(messages, f)
+        dist.destroy_process_group()
+    else:
+        who = "single"
+        cases()
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def data_parallel_cases(tmp_path_factory):
+    """The outputs of DP_CASES, run in one process and in two gloo processes."""
+    out = tmp_path_factory.mktemp("dp_cases")
+    script = out / "cases.py"
+    script.write_text(DP_CASES)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, str(script), str(out)], env=env, check=True, timeout=300)
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(29000 + os.getpid() % 500),
+        str(script),
+        str(out),
+    ]
+    result = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.parametrize("case", ["empty_share", "zero_weight_share", "zero_weight_batch"])
+def test_a_share_without_rows_or_weight_matches_the_one_process_fit(data_parallel_cases, case):
+    # Non-regression: a rank whose share of a batch had no rows (a last batch of fewer
+    # rows than processes) made the epoch loss NaN and stopped the fit after one epoch;
+    # one whose share weighed 0 made its gradient 0/0 = NaN, poisoning the all-reduce.
+    fits = {}
+    for who in ("single", 0, 1):
+        saved = np.load(data_parallel_cases / f"{case}_{who}.npz")
+        assert "error" not in saved, (who, str(saved["error"]))
+        fits[who] = saved
+    np.testing.assert_array_equal(fits[0]["proba"], fits[1]["proba"])
+    np.testing.assert_allclose(fits[0]["proba"], fits["single"]["proba"], atol=1e-5)
+    assert len(fits[0]["curve"]) == len(fits["single"]["curve"]) == 4
+    np.testing.assert_allclose(fits[0]["curve"], fits["single"]["curve"], rtol=1e-5)
+
+
+def test_processes_given_other_data_are_told_so(data_parallel_cases):
+    # Non-regression: ranks fitting on different data crashed inside gloo (an abort on a
+    # size mismatch) or trained on a mix of their datasets without a word.
+    messages = [json.loads((data_parallel_cases / f"check_{r}.json").read_text()) for r in (0, 1)]
+    assert messages[0] == messages[1]  # the same error on every rank
+    messages = messages[0]
+    assert messages["same"] is None
+    expected = {
+        "fewer_rows": "rank 1 has X of shape (98, 5) but rank 0 has X of shape (100, 5)",
+        "other_y": "rank 1 has other values of y than rank 0",
+        "other_weights": "rank 1 has other values of sample_weight than rank 0",
+        "other_classes": "rank 1 has 3 classes but rank 0 has 2 classes",
+    }
+    expected["fit"] = expected["fewer_rows"]
+    for name, difference in expected.items():
+        assert messages[name] == (
+            "Data-parallel fit over 2 processes: %s. Every process must fit on the same data "
+            "(the same X, y and sample_weight, in the same order)." % difference
+        )

@@ -4,6 +4,7 @@ pictures, checkpoints, mixed precision, compilation and search spaces.
 Each test would fail if the feature it covers did nothing.
 """
 
+import tempfile
 import warnings
 
 import numpy as np
@@ -292,10 +293,82 @@ def test_checkpoint_then_resume_continues_from_the_checkpoints_epoch(tmp_path):
     assert resumed.n_iter_ == 8 and len(resumed.loss_curve_) == 8
     assert resumed.loss_curve_[:5] == first.loss_curve_
     assert resumed.t_ == 8 * len(X_IRIS)
-    # the resumed run picks up the weights: its 6th epoch equals an uninterrupted run's
+    # the resumed run picks up the weights and the random streams (shuffles, dropout):
+    # it is the uninterrupted run, bit for bit
     straight = MLPClassifier(max_iter=8, **params).fit(X_IRIS, Y_IRIS)
-    assert resumed.loss_curve_[5] == pytest.approx(straight.loss_curve_[5], rel=1e-3)
+    assert resumed.loss_curve_ == straight.loss_curve_
+    np.testing.assert_array_equal(resumed.predict_proba(X_IRIS), straight.predict_proba(X_IRIS))
     assert len(pd.DataFrame(resumed.history_)) == 8
+
+
+def test_a_resumed_fit_with_dropout_and_no_seed_is_the_uninterrupted_one(tmp_path):
+    # Non-regression: the resumed epochs replayed the first epochs' shuffles and dropout
+    # masks (a new generator from the seed), and random_state=None drew another seed, so
+    # also another validation split.
+    path = tmp_path / "ckpt.pt"
+    params = dict(
+        hidden_layer_sizes=(16,),
+        dropout=0.2,
+        early_stopping=True,
+        n_iter_no_change=50,
+        device="cpu",
+        random_state=None,
+    )
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 3:
+                raise KeyboardInterrupt
+
+    np.random.seed(7)  # random_state=None draws its seed from NumPy's global generator
+    with pytest.warns(UserWarning, match="interrupted"):
+        MLPClassifier(max_iter=6, checkpoint=path, callbacks=[Interrupt()], **params).fit(
+            X_IRIS, Y_IRIS
+        )
+    resumed = MLPClassifier(max_iter=6, resume_from=path, **params).fit(X_IRIS, Y_IRIS)
+    np.random.seed(7)
+    straight = MLPClassifier(max_iter=6, **params).fit(X_IRIS, Y_IRIS)
+    assert resumed.loss_curve_ == straight.loss_curve_
+    assert resumed.validation_scores_ == straight.validation_scores_
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"learning_rate_init": 0.1}, r"learning_rate_init=0.1 \(the checkpoint's 0.001\)"),
+        ({"activation": "tanh"}, r"activation='tanh' \(the checkpoint's 'relu'\)"),
+        ({"solver": "sgd"}, r"solver='sgd' \(the checkpoint's 'adam'\)"),
+        ({"solver": "lbfgs"}, "resume_from saves or restores the state .* solver='lbfgs'"),
+        ({"n_init": 2}, "cannot be combined with .*resume_from"),
+    ],
+    ids=["learning-rate", "activation", "solver", "lbfgs", "n_init"],
+)
+def test_resuming_with_other_parameters_is_refused(tmp_path, params, match):
+    # Non-regression: a changed activation or learning rate was ignored without a word
+    # (the checkpoint's optimizer settings won), and another solver raised torch's
+    # KeyError at the first step.
+    path = tmp_path / "ckpt.pt"
+    MLPClassifier(max_iter=2, checkpoint=path, **FAST).fit(X_IRIS, Y_IRIS)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(max_iter=4, resume_from=path, **{**FAST, **params}).fit(X_IRIS, Y_IRIS)
+    # What only changes where, how long or how verbosely it runs may change.
+    MLPClassifier(max_iter=4, resume_from=path, verbose=0, **FAST).fit(X_IRIS, Y_IRIS)
+
+
+def test_checkpoints_that_could_not_be_written_are_refused_before_training(tmp_path, monkeypatch):
+    # Non-regression: with solver='lbfgs' nothing was written, without a word; a folder
+    # that cannot be written to failed only after the first epoch.
+    with pytest.raises(ValueError, match="checkpoint saves or restores .* solver='lbfgs'"):
+        MLPClassifier(solver="lbfgs", checkpoint=tmp_path / "c.ckpt", **FAST).fit(X_IRIS, Y_IRIS)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    clf = MLPClassifier(checkpoint=tmp_path / "c.ckpt", **FAST)
+    with pytest.raises(PermissionError, match="cannot write in the folder .*Permission denied"):
+        clf.fit(X_IRIS, Y_IRIS)
+    assert not hasattr(clf, "net_")
 
 
 def test_resuming_a_finished_fit_keeps_it(tmp_path):

@@ -254,8 +254,9 @@ class SaveCheckpoint(Callback):
     """Writes the training state to ``path`` after every epoch.
 
     The file (:mod:`sknn.persistence`'s format: tensors in safetensors, the rest in JSON)
-    holds the last epoch's full state (module, optimizer, :class:`TrainingState`, history),
-    from which a fit resumes, and the weights of the best epoch so far. Each write goes to
+    holds the last epoch's full state (module, optimizer, :class:`TrainingState`, history,
+    the random streams' states), from which a fit resumes, and the weights of the best
+    epoch so far. Each write goes to
     a temporary file first, so an interruption never leaves a half-written checkpoint.
     """
 
@@ -267,6 +268,10 @@ class SaveCheckpoint(Callback):
     def on_epoch_end(self, net, **kwargs):
         from sknn.persistence import write_checkpoint
 
+        # The random streams too, so that a resumed fit draws what this one would have.
+        rng = {"torch": torch.get_rng_state()}
+        if net.generator is not None:
+            rng["generator"] = net.generator.get_state()
         write_checkpoint(
             self.path,
             owner=self.owner,
@@ -275,6 +280,7 @@ class SaveCheckpoint(Callback):
             best_module=self.state.best_module,
             state=self.state,
             history=list(net.history),
+            rng=rng,
         )
 
 

@@ -5,18 +5,27 @@ When an estimator is fitted inside an initialised process group of more than one
 runs the same ``fit`` on the same data: the same seed (broadcast from rank 0), so the same
 initial weights, shuffling order and validation split. Each global batch of
 ``batch_size`` rows is split between the processes (rank ``r`` takes rows ``r``,
-``r + world_size``, ...); each computes the gradient of its rows, and one all-reduce per
-step turns them into the gradient of the whole batch, weighted by rows (or sample
-weights). Every process then takes the same optimizer step, so all ranks hold the same
-network at every step and end with the same fitted estimator: a fit over N processes is
-the one-process fit with the same seed and ``batch_size``, up to the order of float
-additions. gloo works on the CPU, nccl on CUDA (one GPU per process: ``device='auto'``
-picks ``cuda:LOCAL_RANK``).
+``r + world_size``, ...); each computes the gradient of its rows' summed (sample-weighted)
+loss, and one all-reduce per step adds them up and divides by the batch's rows (or total
+sample weight): the gradient of the whole batch's mean loss, to which a process whose
+share has no rows or no weight adds exactly 0. Every process then takes the same
+optimizer step, so all ranks hold the same network at every step and end with the same
+fitted estimator: a fit over N processes is the one-process fit with the same seed and
+``batch_size``, up to the order of float additions. gloo works on the CPU, nccl on CUDA
+(one GPU per process: ``device='auto'`` picks ``cuda:LOCAL_RANK``).
 """
 
+import zlib
+
+import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.distributed as dist
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+#: Rows of X whose values the data check compares across processes: an evenly spaced
+#: sample, so that a memory-mapped X larger than memory is not read whole.
+CHECKED_ROWS = 1024
 
 
 class DataParallel:
@@ -53,6 +62,52 @@ class DataParallel:
         dist.broadcast_object_list(box, src=0)
         return int(box[0])
 
+    def check_same_data(self, X, y, sample_weight=None, classes=None):
+        """Raise the same ValueError on every rank unless all ranks hold the same data.
+
+        Each rank's data is described in a few numbers (shapes, the classes, checksums of
+        y, of the sample weights and of evenly spaced rows of X), gathered on every rank
+        and compared with rank 0's. Ranks given different data would otherwise fail
+        inside a collective (gloo aborts the process on a size mismatch) or, worse, train
+        on an average of their datasets without a word. One all-gather.
+
+        Parameters
+        ----------
+        X : ndarray, scipy sparse matrix or dict of str to ndarray
+            The validated training inputs.
+        y : ndarray
+            The encoded targets.
+        sample_weight : ndarray or None, default=None
+        classes : array-like or None, default=None
+            A classifier's ``classes_``.
+
+        Raises
+        ------
+        ValueError
+            Naming the ranks whose data differ from rank 0's and the first difference.
+        """
+        summary = _data_summary(X, y, sample_weight, classes)
+        summaries = [None] * self.world_size
+        dist.all_gather_object(summaries, summary)
+        differences = []
+        for rank, other in enumerate(summaries[1:], start=1):
+            # Summaries of different lengths differ first in a shown entry (the inputs'
+            # names, the classes, sample_weight given or not): the loop stops there.
+            for (what, theirs), (_, ours) in zip(other, summaries[0], strict=False):
+                if theirs == ours:
+                    continue
+                if what is None:
+                    differences.append("rank %d has %s but rank 0 has %s" % (rank, theirs, ours))
+                else:
+                    differences.append("rank %d has other %s than rank 0" % (rank, what))
+                break
+        if differences:
+            raise ValueError(
+                "Data-parallel fit over %d processes: %s. Every process must fit on the "
+                "same data (the same X, y and sample_weight, in the same order)."
+                % (self.world_size, "; ".join(differences))
+            )
+
     def broadcast_module(self, module):
         """Rank 0's weights and buffers, on every rank."""
         with torch.no_grad():
@@ -60,12 +115,15 @@ class DataParallel:
                 dist.broadcast(tensor.data, src=0)
 
     def average_gradients(self, parameters, weight, rows):
-        """Turn each rank's gradient of its rows' mean loss into the whole batch's.
+        """Turn each rank's gradient of its rows' loss into the whole batch's mean loss's.
 
-        ``weight`` is the total sample weight of this rank's rows (their number when
-        unweighted) and ``rows`` their number; the result ``sum_r w_r g_r / sum_r w_r`` is
-        written into every parameter's ``grad``. Returns the batch's total weight and
-        rows, as 0-d tensors. One all-reduce.
+        Each rank's ``grad`` holds the gradient ``g_r`` of the sample-weighted sum of its
+        rows' losses divided by their number ``rows`` (their mean loss when unweighted),
+        and ``weight`` is the total sample weight of those rows (``rows`` when
+        unweighted); the result ``sum_r rows_r g_r / sum_r weight_r`` is written into every
+        parameter's ``grad``. A rank without rows, or whose rows all weigh 0, adds exactly
+        0; a batch whose total weight is 0 gets a zero gradient. Returns the batch's total
+        weight and rows, as 0-d tensors. One all-reduce.
         """
         params = [p for p in parameters if p.requires_grad]
         for p in params:
@@ -75,11 +133,12 @@ class DataParallel:
         like = dict(dtype=grads[0].dtype, device=grads[0].device)
         weight = torch.as_tensor(weight, **like)
         counts = torch.stack([weight.reshape(()), torch.as_tensor(float(rows), **like)])
-        flat = _flatten_dense_tensors([g * weight for g in grads] + [counts])
+        flat = _flatten_dense_tensors([g * rows for g in grads] + [counts])
         dist.all_reduce(flat, op=dist.ReduceOp.SUM)
         total_weight, total_rows = flat[-2], flat[-1]
+        divisor = torch.where(total_weight > 0, total_weight, 1)
         for grad, reduced in zip(grads, _unflatten_dense_tensors(flat[:-2], grads), strict=True):
-            grad.copy_(reduced / total_weight)
+            grad.copy_(reduced / divisor)
         return total_weight, total_rows
 
     def sum(self, tensor):
@@ -87,3 +146,55 @@ class DataParallel:
         tensor = tensor.clone()
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
+
+
+def _data_summary(X, y, sample_weight, classes):
+    """``[(what, value)]`` describing a rank's data, in values that compare equal on every
+    rank holding the same data: a description to show the user (``what`` None), or a
+    checksum of ``what``."""
+    inputs = list(X.items()) if isinstance(X, dict) else [(None, X)]
+    label = {key: "X" if key is None else "X[%r]" % key for key, _ in inputs}
+    summary = [(None, "%s of shape %s" % (label[key], np.shape(a))) for key, a in inputs]
+    if classes is not None:
+        summary.append((None, "%d classes" % len(classes)))
+    summary.append((None, "y of shape %s" % (np.shape(y),)))
+    summary.append(
+        (
+            None,
+            "no sample_weight"
+            if sample_weight is None
+            else "sample_weight of shape %s" % (np.shape(sample_weight),),
+        )
+    )
+    if classes is not None:
+        summary.append(("classes", _checksum(np.asarray(classes))))
+    summary.append(("values of y", _checksum(y)))
+    if sample_weight is not None:
+        summary.append(("values of sample_weight", _checksum(sample_weight)))
+    for key, a in inputs:
+        summary.append(("values of %s" % label[key], _checksum(a, sample=True)))
+    return summary
+
+
+def _checksum(a, sample=False):
+    """A CRC of an array's values (of :data:`CHECKED_ROWS` evenly spaced rows when
+    ``sample``); floats as float32, as training reads them."""
+    if not sp.issparse(a):
+        a = np.asarray(a)
+    if sample and a.ndim and a.shape[0] > CHECKED_ROWS:
+        a = a[np.linspace(0, a.shape[0] - 1, CHECKED_ROWS).astype(np.int64)]
+    if sp.issparse(a):
+        a = a.tocsr()
+        parts = [a.indptr, a.indices, a.data]
+    else:
+        parts = [a]
+    crc = 0
+    for part in parts:
+        if part.dtype.kind == "O":  # no fixed-size bytes: their text instead
+            data = repr(part.tolist()).encode()
+        else:
+            if part.dtype.kind == "f":
+                part = part.astype(np.float32, copy=False)
+            data = np.ascontiguousarray(part).tobytes()
+        crc = zlib.crc32(data, crc)
+    return crc

@@ -174,7 +174,9 @@ class TrainingNet(NeuralNet):
             n = per_sample.shape[0]
         else:
             n = weight.sum()
-            loss = (per_sample * weight).sum() / n
+            # A batch whose sample weights are all 0 has a loss of 0 and no gradient, not
+            # 0/0 (the training step then skips it).
+            loss = (per_sample * weight).sum() / _nonzero(n)
         if self.penalty_in_loss and training:
             loss = loss + self.penalty_term(n)
         return loss
@@ -188,24 +190,23 @@ class TrainingNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
-        with self._autocast():
-            y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler = self._scaler()
-        (scaler.scale(loss) if scaler is not None else loss).backward()
         n = None
-        step = {"loss": loss, "y_pred": y_pred}
-        if self.data_parallel is not None:
-            # This rank's gradient of its rows -> the gradient of the whole global batch.
-            target, weight = yi
-            rows = len(target)
-            local = rows if weight is None else weight.sum()
-            n, n_rows = self.data_parallel.average_gradients(
-                self.module_.parameters(), local, rows
-            )
-            # This rank's part of the batch's loss x rows, the epoch loss's unit: the
-            # ranks' parts add up to the one-process figure, sample weights included.
-            step["epoch_part"] = loss.detach() * (local / n) * n_rows
+        if self.data_parallel is None:
+            with self._autocast():
+                y_pred = self.infer(Xi, **fit_params)
+                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            (scaler.scale(loss) if scaler is not None else loss).backward()
+            step = {"loss": loss, "y_pred": y_pred}
+        else:
+            step, n = self._data_parallel_backward(Xi, yi, scaler, **fit_params)
+        if getattr(self, "_zero_weight_batches", False) and not self.penalty_in_loss:
+            # Only fits with zero sample weights pay this host synchronisation. Under
+            # data-parallel training every rank reads the same global weight: all skip.
+            total = yi[1].sum() if n is None else n
+            if not bool(total > 0):
+                step["skip"] = True
+                return step
         if scaler is not None:
             scaler.unscale_(self.optimizer_)
         if not self.penalty_in_loss:
@@ -216,11 +217,55 @@ class TrainingNet(NeuralNet):
             )
         return step
 
+    def _data_parallel_backward(self, Xi, yi, scaler, **fit_params):
+        """The backward pass of this rank's share of a global batch.
+
+        Each rank backpropagates the sample-weighted sum of its rows' losses over their
+        number, not over their weight: a share whose weights are all 0 then contributes
+        exactly 0 (over its weight it would be 0/0, NaN, and poison the all-reduce), as
+        does a share without rows, and :meth:`DataParallel.average_gradients` turns the
+        shares into the one-process gradient. (Per row rather than the plain sum: float16
+        gradients then have the one-process magnitude, and the gradient scaler the same
+        overflows.)
+
+        Returns
+        -------
+        step : dict
+            ``loss`` (this rank's part of the batch's mean loss: the parts add up to it),
+            ``y_pred`` (None for a share without rows) and ``epoch_part`` (this rank's
+            part of the batch's loss times its rows, the epoch loss's unit).
+        n : torch.Tensor
+            The global batch's total sample weight (its rows when unweighted).
+        """
+        target, weight = yi
+        rows = len(target)
+        if rows:
+            with self._autocast():
+                y_pred = self.infer(Xi, **fit_params)
+                per_sample = self.criterion_(y_pred, target)
+                if weight is None:
+                    local_sum, local = per_sample.sum(), rows
+                else:
+                    local_sum, local = (per_sample * weight).sum(), weight.sum()
+            per_row = local_sum / rows
+            (scaler.scale(per_row) if scaler is not None else per_row).backward()
+        else:
+            # A last batch with fewer rows than processes leaves this rank none. Nothing to
+            # forward (a recurrent encoder cannot even pack no rows): its gradient is 0.
+            y_pred, local_sum, local = None, torch.zeros((), device=self.device), 0.0
+        n, n_rows = self.data_parallel.average_gradients(self.module_.parameters(), local, rows)
+        loss = local_sum.detach() / _nonzero(n)
+        return {"loss": loss, "y_pred": y_pred, "epoch_part": loss * n_rows}, n
+
     def train_step(self, batch, **fit_params):
         if self.penalty_in_loss:  # L-BFGS re-evaluates the loss through a closure
             return super().train_step(batch, **fit_params)
         self._zero_grad_optimizer(set_to_none=True)
         step = self.train_step_single(batch, **fit_params)
+        if step.get("skip"):
+            # A batch whose sample weights are all 0 has no gradient: no step at all, as an
+            # optimizer with momentum (Adam) would still move on a zero gradient.
+            return step
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
@@ -269,7 +314,10 @@ class TrainingNet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        if training and self.static_step is not None:
+        # Batches of zero total weight must skip their step (see train_step): a check per
+        # batch that the fixed-buffer step cannot make, so such fits train eagerly.
+        self._zero_weight_batches = training and _has_zero_weight(iterator.data)
+        if training and self.static_step is not None and not self._zero_weight_batches:
             total, n_batches = self.static_step.run_epoch(iterator)
             self.history.record(prefix + "_loss", total.item() / len(iterator.data))
             self.history.record(prefix + "_batch_count", n_batches)
@@ -290,3 +338,18 @@ class TrainingNet(NeuralNet):
         # One host synchronisation per epoch, not per batch.
         self.history.record(prefix + "_loss", total.item() / len(iterator.data))
         self.history.record(prefix + "_batch_count", n_batches)
+
+
+def _nonzero(n):
+    """``n`` (a 0-d tensor), with 1 in place of 0: a sum over no weight divides to 0."""
+    return torch.where(n > 0, n, 1)
+
+
+def _has_zero_weight(data):
+    """Whether some training row of ``data`` has a sample weight of 0."""
+    weight = getattr(data, "sample_weight", None)
+    if weight is None:
+        return False
+    if isinstance(data, HostData) and data.rows is not None:
+        weight = weight[data.rows]
+    return bool((weight == 0).any())

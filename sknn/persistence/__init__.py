@@ -181,7 +181,7 @@ def get_untrusted_types(path):
 
 
 # -- checkpoints -------------------------------------------------------------------------
-def write_checkpoint(path, *, owner, module, optimizer, best_module, state, history):
+def write_checkpoint(path, *, owner, module, optimizer, best_module, state, history, rng=None):
     """Write a training checkpoint (the format of model files, kind 'checkpoint').
 
     Parameters
@@ -192,6 +192,8 @@ def write_checkpoint(path, *, owner, module, optimizer, best_module, state, hist
     module, optimizer, best_module : state dicts
     state : TrainingState
     history : list of dict
+    rng : dict of tensors or None
+        The states of the random generators the fit draws from, to resume its draws.
     """
     tensors = {}
     encoder = TreeEncoder(tensors, other=_no_objects)
@@ -203,6 +205,8 @@ def write_checkpoint(path, *, owner, module, optimizer, best_module, state, hist
         "best_module": encoder.encode(best_module, "best_module"),
         "history": encoder.encode([dict(row) for row in history], "history"),
     }
+    if rng is not None:
+        document["rng"] = encoder.encode(rng, "rng")
     _container.write(path, "checkpoint", document, tensors)
 
 
@@ -213,7 +217,8 @@ def read_checkpoint(path):
     -------
     checkpoint : dict
         With keys 'owner', 'state' (a :class:`~sknn.engine.state.TrainingState`),
-        'module', 'optimizer', 'best_module' (state dicts) and 'history' (list of dict).
+        'module', 'optimizer', 'best_module' (state dicts), 'history' (list of dict) and
+        'rng' (a dict of generator states, or None for a checkpoint written without).
 
     Raises
     ------
@@ -232,6 +237,7 @@ def read_checkpoint(path):
             for name in ("module", "optimizer", "best_module", "history")
         }
         out["owner"] = document["owner"]
+        out["rng"] = decode_tree(document["rng"], contents.tensors) if "rng" in document else None
         out["state"] = TrainingState.from_document(document["state"])
         for name in ("module", "optimizer"):
             if not isinstance(out[name], dict):
