@@ -657,6 +657,22 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             self.__dict__.clear()
             self.__dict__.update(attributes)
 
+    @contextlib.contextmanager
+    def _fitted_params(self, fitted=None):
+        """The parameters the fitted module was built with (or ``fitted``), in place of
+        the current ones, for the block (the estimator is left as it was): a network
+        rebuilt from a model file, or X read at predict, is the fit's, whatever
+        set_params changed since."""
+        if fitted is None:
+            fitted = getattr(self, "_module_params", None) or {}
+        attributes = dict(self.__dict__)
+        try:
+            self.__dict__.update(fitted)
+            yield
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(attributes)
+
     def _make_net(self, module, device):
         """The training engine around ``module``, initialised on ``device``."""
         net = TrainingNet(
@@ -681,10 +697,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
         device = _loading_device(saved_device, device)
         try:
-            module = _module_with_weights(
-                lambda: self._build_module(_empty_input(self._module_input), self.n_outputs_),
-                module_state,
-            )
+            with self._fitted_params():
+                module = _module_with_weights(
+                    lambda: self._build_module(_empty_input(self._module_input), self.n_outputs_),
+                    module_state,
+                )
         except RuntimeError as error:
             raise ValueError(
                 "the saved weights do not fit the network its parameters describe (%s)"

@@ -16,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
 
+import sknn
 import sknn.engine.optim
 from sknn import (
     ConvNetClassifier,
@@ -379,6 +380,51 @@ def test_continuing_with_another_regression_loss_is_refused(how):
         reg, X_IRIS, y, {"loss": "poisson"}, how, "loss='poisson' (fitted with 'squared_error')"
     )
     assert reg.out_activation_ == "exp"  # the fresh fit took it
+
+
+@pytest.mark.parametrize(
+    "make, X, change",
+    [
+        (lambda: MLPClassifier(hidden_layer_sizes=(6,), **FAST), X_IRIS, {"activation": "tanh"}),
+        (
+            lambda: MLPClassifier(hidden_layer_sizes=(6,), **FAST),
+            X_IRIS,
+            {"hidden_layer_sizes": (7,), "dropout": 0.3, "batch_norm": True},
+        ),
+        (
+            lambda: TransformerClassifier(**_SMALL_TF),
+            TEXTS[:20],
+            {"pooling": "cls", "n_heads": 4, "positional": "learned"},
+        ),
+        (lambda: SequenceClassifier(**_SMALL_SEQ), _SERIES, {"cell": "lstm", "pooling": "max"}),
+    ],
+    ids=["mlp-activation", "mlp-sizes", "transformer", "sequence"],
+)
+def test_a_model_saved_after_set_params_loads_as_fitted(make, X, change, tmp_path):
+    # Non-regression: load rebuilt the network from the parameters as they were at
+    # save, not at fit: a changed activation or pooling predicted otherwise without a
+    # word, a changed size was 'not a valid sknn model file'. Like predict in memory,
+    # the loaded model is the fitted one; the new parameters apply at the next fit.
+    y = np.arange(len(X)) % 2 if X is not X_IRIS else Y_IRIS
+    est = make().fit(X, y)
+    expected = est.predict_proba(X)
+    est.set_params(**change).save(tmp_path / "m.sknn")
+    loaded = sknn.load(tmp_path / "m.sknn")
+    assert loaded.get_params() == est.get_params()
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("first, then", [("robust", None), (None, "robust")])
+def test_numeric_scaling_set_after_fit_applies_at_the_next_fit(first, then):
+    # Non-regression: predict read numeric_scaling live: switched off, the fitted
+    # scaling was skipped (a regressor's score fell from -15 to -485); switched on, every
+    # predict raised an AttributeError.
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.randn(60) * 100, "b": rng.choice(["x", "y"], 60)})
+    y = X["a"].to_numpy() / 50
+    reg = MLPRegressor(categorical_features="from_dtype", numeric_scaling=first, **FAST)
+    expected = reg.fit(X, y).predict(X)
+    np.testing.assert_array_equal(reg.set_params(numeric_scaling=then).predict(X), expected)
 
 
 def test_attention_weights_follow_the_fitted_pooling():

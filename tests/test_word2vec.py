@@ -208,8 +208,8 @@ def test_transform(corpus):
     np.testing.assert_allclose(X[0], (model.wv_["cat"] + model.wv_["dog"]) / 2, rtol=1e-5)
     np.testing.assert_array_equal(X[1:], 0.0)
     assert X.shape == (3, 16) and X.dtype == np.float32
-    tfidf = model.set_params(weighting="tfidf").transform(["cat cat the"])
-    mean = model.set_params(weighting="mean").transform(["cat cat the"])
+    tfidf = Word2Vec(**FAST, weighting="tfidf").fit(corpus).transform(["cat cat the"])
+    mean = model.transform(["cat cat the"])
     assert not np.allclose(tfidf, mean)
 
 
@@ -530,6 +530,18 @@ def test_from_word2vec_format_warns_when_lowercase_cannot_reach_cased_words(tmp_
     assert model.lowercase is True
     with pytest.warns(UserWarning, match=r"'Paris'.*Pass lowercase=False"):
         Word2Vec.from_word2vec_format(path, lowercase=True)
+
+
+def test_transform_reads_documents_as_the_fit_did():
+    # Non-regression: transform read weighting, lowercase and tokenizer live, so
+    # set_params after fit changed its output without a word (a model saved then too).
+    corpus = ["the cat sat on the mat", "the dog sat on the log", "The Cat is Good"] * 6
+    w2v = Word2Vec(vector_size=8, min_count=1, epochs=1, random_state=0, weighting="tfidf")
+    expected = w2v.fit(corpus).transform(["the Cat sat"])
+    w2v.set_params(weighting="mean", lowercase=False, tokenizer=list)
+    np.testing.assert_array_equal(w2v.transform(["the Cat sat"]), expected)
+    refitted = w2v.set_params(tokenizer=None).fit(corpus)  # the next fit takes them
+    assert not np.array_equal(refitted.transform(["the Cat sat"]), expected)
 
 
 def test_transform_warns_once_when_no_document_holds_a_known_word(fitted):

@@ -244,12 +244,27 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
-    def _tokenize(self, X):
-        """Lists of tokens from raw strings or token sequences, through the shared checker."""
+    def _tokenize(self, X, reading=None):
+        """Lists of tokens from raw strings or token sequences, through the shared checker,
+        read as ``reading`` (the fit's :meth:`_fitted_reading`) says, else as the
+        parameters say."""
+        reading = reading or self._reading_params()
         documents, kind = check_sequence_input(X, kinds=(TEXT, TOKENS))
         return tokenize_documents(
-            documents, kind, tokenizer=self.tokenizer, lowercase=self.lowercase
+            documents, kind, tokenizer=reading["tokenizer"], lowercase=reading["lowercase"]
         )
+
+    def _reading_params(self):
+        return {
+            "tokenizer": self.tokenizer,
+            "lowercase": self.lowercase,
+            "weighting": self.weighting,
+        }
+
+    def _fitted_reading(self):
+        """How the fit read documents: transform reads them so, whatever set_params
+        changed since (it takes effect at the next fit, as in scikit-learn)."""
+        return getattr(self, "_reading", None) or self._reading_params()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -334,6 +349,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.n_iter_ = len(self.loss_curve_)
         self.corpus_total_words_ = sum(len(doc) for doc in documents)
         self._n_features_out = self.vector_size
+        self._reading = self._reading_params()
         return self
 
     def _check_memory(self, vocabulary, device, n_tokens):
@@ -411,7 +427,8 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             every document, a ``UserWarning`` says so (once per call).
         """
         check_is_fitted(self)
-        documents = self._tokenize(X)
+        reading = self._fitted_reading()
+        documents = self._tokenize(X, reading)
         rows, columns = [], []
         for i, document in enumerate(documents):
             encoded = [self.vocabulary_[t] for t in document if t in self.vocabulary_]
@@ -424,7 +441,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 f"of the vocabulary ({n_tokens} tokens in all, {len(self.vocabulary_)} words "
                 "known): every row of the output is the zero vector. Check that the "
                 "documents are split and cased as the vocabulary is (tokenizer, "
-                f"lowercase={self.lowercase}).",
+                f"lowercase={reading['lowercase']}).",
                 UserWarning,
                 stacklevel=2,
             )
@@ -432,7 +449,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             (np.ones(len(rows), dtype=np.float64), (rows, columns)),
             shape=(len(documents), len(self.vocabulary_)),
         )
-        if self.weighting == "tfidf":
+        if reading["weighting"] == "tfidf":
             counts = counts @ sp.diags(self.idf_)
         totals = np.asarray(counts.sum(axis=1)).ravel()
         # Empty documents keep a zero row instead of dividing by zero.
@@ -523,6 +540,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         model.n_iter_ = 0
         model.corpus_total_words_ = 0
         model._n_features_out = wv.vector_size
+        model._reading = model._reading_params()
         return model
 
     def get_vector(self, word, norm=False):
