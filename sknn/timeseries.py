@@ -121,7 +121,21 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             del self.feature_names_in_
         targets, exogs = _select_columns(names, self.target, self.exog, is_frame)
         self.window_features_ = [str(names[i]) for i in targets + exogs]
+        # transform and the feature names follow the fit, as in scikit-learn: parameters
+        # set afterwards take effect at the next fit.
+        self._fitted = {
+            "window": self.window,
+            "stride": self.stride,
+            "flatten": self.flatten,
+            "columns": targets + exogs,
+        }
         return self
+
+    def _setting(self, name):
+        fitted = getattr(self, "_fitted", None)
+        if fitted is not None:
+            return fitted[name]
+        return getattr(self, name)
 
     def transform(self, X):
         """Build the feature windows of a series.
@@ -150,18 +164,25 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             raise ValueError(
                 "The columns of X must be the same, with the same names, as those seen in fit."
             )
-        if len(values) < self.window:
+        window = self._setting("window")
+        if len(values) < window:
             raise ValueError(
-                f"The series has {len(values)} time steps, fewer than window={self.window}."
+                f"The series has {len(values)} time steps, fewer than window={window}."
             )
-        targets, exogs = _select_columns(names, self.target, self.exog, is_frame)
-        return self._windows(values[:, targets + exogs], len(values) - self.window + 1)
+        fitted = getattr(self, "_fitted", None)
+        if fitted is None:  # fitted before the fit recorded its columns
+            targets, exogs = _select_columns(names, self.target, self.exog, is_frame)
+            columns = targets + exogs
+        else:
+            columns = fitted["columns"]
+        return self._windows(values[:, columns], len(values) - window + 1)
 
     def _windows(self, features, n_ends):
+        window = self._setting("window")
         # sliding_window_view puts the window axis last: (n_ends, n_features, window).
-        views = sliding_window_view(features[: n_ends + self.window - 1], self.window, axis=0)
-        windows = np.ascontiguousarray(views[:: self.stride].transpose(0, 2, 1))
-        if self.flatten:
+        views = sliding_window_view(features[: n_ends + window - 1], window, axis=0)
+        windows = np.ascontiguousarray(views[:: self._setting("stride")].transpose(0, 2, 1))
+        if self._setting("flatten"):
             return windows.reshape(len(windows), -1)
         return windows
 
@@ -181,11 +202,11 @@ class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             ``flatten=False``, the per-step feature names.
         """
         check_is_fitted(self)
-        if not self.flatten:
+        if not self._setting("flatten"):
             return np.asarray(self.window_features_, dtype=object)
         names = [
             f"{column}_t-{lag}" if lag else f"{column}_t"
-            for lag in range(self.window - 1, -1, -1)
+            for lag in range(self._setting("window") - 1, -1, -1)
             for column in self.window_features_
         ]
         return np.asarray(names, dtype=object)
@@ -634,6 +655,8 @@ class PastRows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         self._validate_params()
         X = validate_data(self, X, dtype=np.float32, reset=True)
         self.history_ = X[max(0, len(X) - (self.window - 1)) :] if self.window > 1 else X[:0]
+        # The window of history_: a window set afterwards takes effect at the next fit.
+        self._fitted_window = self.window
         return self
 
     def fit_transform(self, X, y=None):
@@ -660,4 +683,5 @@ class PastRows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
 
     def _sequences(self, rows, start):
-        return [rows[max(0, end - self.window + 1) : end + 1] for end in range(start, len(rows))]
+        window = getattr(self, "_fitted_window", self.window)
+        return [rows[max(0, end - window + 1) : end + 1] for end in range(start, len(rows))]

@@ -94,6 +94,14 @@ def test_padding_to_max_len():
         TextVectorizer(padding="max_len").fit(CORPUS)
 
 
+def test_padding_to_max_len_set_after_fit_without_max_len_says_so():
+    # Non-regression: transform read padding='max_len' with max_len=None and NumPy
+    # raised "'NoneType' object cannot be interpreted as an integer".
+    vec = TextVectorizer().fit(["a b", "c"]).set_params(padding="max_len")
+    with pytest.raises(ValueError, match="padding='max_len' needs max_len to be set"):
+        vec.transform(["a b"])
+
+
 def test_lengths_count_non_padding_ids():
     vec = TextVectorizer(max_len=3).fit(CORPUS)
     ids, lengths = vec.transform_with_lengths(["the cat sat on the mat", "dog", ""])

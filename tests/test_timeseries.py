@@ -362,3 +362,20 @@ def test_any_positive_fraction_holds_out_at_least_one_row(fraction):
     assert_array_equal(train_idx, np.arange(9))
     ((train_idx, valid_idx),) = TimeOrderedSplit(fraction, gap=2).split(np.zeros((10, 1)))
     assert_array_equal(valid_idx, [9]) and len(train_idx) == 7
+
+
+def test_parameters_set_after_fit_apply_at_the_next_fit():
+    # Non-regression: transform read window, stride, target and flatten live, so after
+    # set_params(target='a') it gave 3 columns while get_feature_names_out gave 6 names,
+    # and PastRows mixed the fit's history with a new window (lengths 3, 4, 5, 5).
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) ** 2})
+    lags = LagWindows(window=3).fit(frame)
+    expected, names = lags.transform(frame), lags.get_feature_names_out()
+    lags.set_params(window=5, stride=2, target="a", flatten=False)
+    assert_array_equal(lags.transform(frame), expected)
+    assert_array_equal(lags.get_feature_names_out(), names)
+    assert lags.fit(frame).transform(frame).shape == (8, 5, 1)  # the next fit takes them
+
+    rows = np.arange(20.0).reshape(10, 2)
+    past = PastRows(window=3).fit(rows[:6]).set_params(window=5)
+    assert [len(x) for x in past.transform(rows[6:])] == [3, 3, 3, 3]

@@ -279,8 +279,7 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit_tokens(self, X):
-        if self.padding == "max_len" and self.max_len is None:
-            raise ValueError("padding='max_len' needs max_len to be set; got max_len=None.")
+        self._check_padding()
         if self.oov_token in (PAD_TOKEN, CLS_TOKEN):
             raise ValueError(
                 f"oov_token must differ from {PAD_TOKEN!r} and {CLS_TOKEN!r}; "
@@ -327,7 +326,14 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
             sequences.append([i if i >= N_SPECIAL else OOV_ID for i in ids] or [OOV_ID])
         return sequences
 
+    def _check_padding(self):
+        # Checked at transform too: like CountVectorizer, transform reads the parameters
+        # as they are now (set_params after fit).
+        if self.padding == "max_len" and self.max_len is None:
+            raise ValueError("padding='max_len' needs max_len to be set; got max_len=None.")
+
     def _pad(self, sequences):
+        self._check_padding()
         max_len = self.max_len
         if self.padding == "max_len":
             width = max_len
