@@ -229,14 +229,11 @@ WORKER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("mode", ["seeded", "early"])
-def test_a_two_process_fit_matches_the_one_process_fit(tmp_path, mode):
-    script = tmp_path / "worker.py"
-    script.write_text(WORKER)
+def _run_alone_then_on_two_processes(script, out, *args, port):
+    """Run ``script out *args`` in one process, then in two gloo processes (torchrun)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    subprocess.run(
-        [sys.executable, str(script), str(tmp_path), mode], env=env, check=True, timeout=300
-    )
+    command = [str(script), str(out), *args]
+    subprocess.run([sys.executable, *command], env=env, check=True, timeout=300)
     launch = [
         sys.executable,
         "-m",
@@ -244,13 +241,18 @@ def test_a_two_process_fit_matches_the_one_process_fit(tmp_path, mode):
         "--nproc_per_node",
         "2",
         "--master_port",
-        str(29500 + os.getpid() % 500),
-        str(script),
-        str(tmp_path),
-        mode,
+        str(port + os.getpid() % 500),
+        *command,
     ]
     result = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("mode", ["seeded", "early"])
+def test_a_two_process_fit_matches_the_one_process_fit(tmp_path, mode):
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    _run_alone_then_on_two_processes(script, tmp_path, mode, port=29500)
     single = np.load(tmp_path / "single.npy")
     rank0, rank1 = np.load(tmp_path / "proba0.npy"), np.load(tmp_path / "proba1.npy")
     np.testing.assert_array_equal(rank0, rank1)  # every rank holds the same model
@@ -411,21 +413,7 @@ def data_parallel_cases(tmp_path_factory):
     out = tmp_path_factory.mktemp("dp_cases")
     script = out / "cases.py"
     script.write_text(DP_CASES)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, str(script), str(out)], env=env, check=True, timeout=300)
-    launch = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        str(29000 + os.getpid() % 500),
-        str(script),
-        str(out),
-    ]
-    result = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    _run_alone_then_on_two_processes(script, out, port=29000)
     return out
 
 
