@@ -708,7 +708,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 % str(error).splitlines()[0]
             ) from None
         self.device_ = str(device)
-        net = self._make_net(module, device)
+        with self._fitted_params():  # the fit's loss and optimizer, as in memory
+            net = self._make_net(module, device)
         net.training_state_ = TrainingState.from_document(training_state)
         net.history_ = History(history)
         if optimizer_state is not None:

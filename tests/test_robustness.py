@@ -385,7 +385,11 @@ def test_continuing_with_another_regression_loss_is_refused(how):
 @pytest.mark.parametrize(
     "make, X, change",
     [
-        (lambda: MLPClassifier(hidden_layer_sizes=(6,), **FAST), X_IRIS, {"activation": "tanh"}),
+        (
+            lambda: MLPClassifier(hidden_layer_sizes=(6,), **FAST),
+            X_IRIS,
+            {"activation": "tanh", "solver": "sgd", "label_smoothing": 0.1},
+        ),
         (
             lambda: MLPClassifier(hidden_layer_sizes=(6,), **FAST),
             X_IRIS,
@@ -408,10 +412,13 @@ def test_a_model_saved_after_set_params_loads_as_fitted(make, X, change, tmp_pat
     y = np.arange(len(X)) % 2 if X is not X_IRIS else Y_IRIS
     est = make().fit(X, y)
     expected = est.predict_proba(X)
-    est.set_params(**change).save(tmp_path / "m.sknn")
+    est.set_params(**change).save(tmp_path / "m.sknn", include_optimizer=True)
     loaded = sknn.load(tmp_path / "m.sknn")
     assert loaded.get_params() == est.get_params()
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    # The engine too: the fit's optimizer (its saved state loads) and loss.
+    assert type(loaded.net_.optimizer_) is type(est.net_.optimizer_)
+    assert loaded.net_.criterion_.label_smoothing == est.net_.criterion_.label_smoothing
 
 
 @pytest.mark.parametrize("first, then", [("robust", None), (None, "robust")])
