@@ -634,44 +634,38 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         """The :func:`_module_signature` of the module that the parameters, with
         ``params`` set instead, would build for the fitted input (on the meta device; the
         estimator is left as it was); None where that build needs real tensors."""
-        attributes = dict(self.__dict__)
         try:
-            self.__dict__.update(params)
-            with torch.device("meta"):
+            with self._swapped_params(params), torch.device("meta"):
                 return _module_signature(
-                    self._build_module_quietly(_empty_input(self._module_input))
+                    self._build_module(_empty_input(self._module_input), self.n_outputs_)
                 )
         except Exception:  # noqa: BLE001 - a build that needs real tensors: cannot compare
             return None
-        finally:
-            self.__dict__.clear()
-            self.__dict__.update(attributes)
 
     def _build_module_quietly(self, X):
         """:meth:`_build_module` without its side effects on the estimator's attributes
         (for the builds on the meta device that only look at the architecture)."""
-        attributes = dict(self.__dict__)
-        try:
+        with self._swapped_params({}):
             return self._build_module(X, self.n_outputs_)
-        finally:
-            self.__dict__.clear()
-            self.__dict__.update(attributes)
 
     @contextlib.contextmanager
-    def _fitted_params(self, fitted=None):
-        """The parameters the fitted module was built with (or ``fitted``), in place of
-        the current ones, for the block (the estimator is left as it was): a network
-        rebuilt from a model file, or X read at predict, is the fit's, whatever
-        set_params changed since."""
-        if fitted is None:
-            fitted = getattr(self, "_module_params", None) or {}
+    def _swapped_params(self, params):
+        """``params`` in place of the current values for the block; afterwards the
+        estimator's attributes are as they were before it, whatever the block set."""
         attributes = dict(self.__dict__)
         try:
-            self.__dict__.update(fitted)
+            self.__dict__.update(params)
             yield
         finally:
             self.__dict__.clear()
             self.__dict__.update(attributes)
+
+    def _fitted_params(self):
+        """The parameters the fitted module was built with, in place of the current ones,
+        for the block (see :meth:`_swapped_params`): a network rebuilt from a model file,
+        or X read at predict, is the fit's, whatever set_params changed since (it takes
+        effect at the next fit, as in scikit-learn)."""
+        return self._swapped_params(getattr(self, "_module_params", None) or {})
 
     def _make_net(self, module, device):
         """The training engine around ``module``, initialised on ``device``."""

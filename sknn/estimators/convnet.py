@@ -1,5 +1,6 @@
 """Convolutional network classifier for images, usable as a feature extractor too."""
 
+import contextlib
 import warnings
 from collections import OrderedDict
 from numbers import Real
@@ -346,20 +347,16 @@ class ConvNetClassifier(
         return self._to_images(X, self.input_shape_, reset=False)[0]
 
     def _to_images(self, X, expected_shape, reset):
-        if reset:
-            self._image_reading = {
-                "image_shape": self.image_shape,
-                "data_format": self.data_format,
-            }
         # A fitted model reads X as its fit did: set_params(image_shape=...) takes effect
         # at the next fit, as in scikit-learn.
-        reading = getattr(self, "_image_reading", None) or {
-            "image_shape": self.image_shape,
-            "data_format": self.data_format,
-        }
-        images, shape, dtype = to_image_batch(
-            X, expected_shape=expected_shape, return_dtype=True, **reading
-        )
+        with contextlib.nullcontext() if reset else self._fitted_params():
+            images, shape, dtype = to_image_batch(
+                X,
+                image_shape=self.image_shape,
+                data_format=self.data_format,
+                expected_shape=expected_shape,
+                return_dtype=True,
+            )
         if reset:
             self.pixel_scale_ = 1 / 255 if dtype == np.uint8 else 1.0
             self._pixel_max = float(images.max()) if images.size else 0.0

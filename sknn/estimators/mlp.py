@@ -354,7 +354,7 @@ class _BaseMLP(BaseNeuralNet):
         if getattr(self, "_tabular_input", False):
             # The columns encoded as the fit encoded them: a numeric_scaling set after fit
             # takes effect at the next fit.
-            with self._fitted_params(getattr(self, "_tabular_params", {})):
+            with self._swapped_params(getattr(self, "_tabular_params", {})):
                 return self._encode_table(self._as_checked_table(X, reset=False), reset=False)
         X = validate_data(
             self, X, accept_sparse="csr", dtype=(np.float32, np.float64), reset=False

@@ -181,11 +181,6 @@ max_iter : int or 'auto', default='auto'
                 )
             self.input_kind_ = "sequences"
             self.vectorizer_ = None
-            # predict cuts sequences as this fit did: a max_len or truncating set after
-            # fit takes effect at the next fit, as in scikit-learn (the text path keeps
-            # them in vectorizer_).
-            self._fitted_max_len = self.max_len
-            self._fitted_truncating = self.truncating
             X = _regular_array(X)
             if _is_table(X):
                 # The 2-D form is a table whose columns are time steps: scikit-learn's
@@ -248,7 +243,10 @@ max_iter : int or 'auto', default='auto'
             X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
         else:
             _check_feature_names(self, X, reset=False)
-        X = self._check_sequences(X)
+        # Cut as the fit cut them: a max_len or truncating set after fit takes effect at
+        # the next fit, as in scikit-learn (the text path keeps them in vectorizer_).
+        with self._fitted_params():
+            X = self._check_sequences(X)
         n_step_features = X["x"].shape[2]
         if n_step_features != self._n_step_features:
             raise ValueError(
@@ -260,10 +258,7 @@ max_iter : int or 'auto', default='auto'
         return X
 
     def _check_sequences(self, X):
-        # getattr: a model pickled before fits recorded the cut reads the parameters, as then.
-        max_len = getattr(self, "_fitted_max_len", self.max_len)
-        truncating = getattr(self, "_fitted_truncating", self.truncating)
-        padded, lengths = check_sequences(X, max_len=max_len, truncating=truncating)
+        padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
         return {"x": padded, "lengths": lengths}
 
     def _network_input(self, padded, lengths):
