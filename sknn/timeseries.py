@@ -23,10 +23,12 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
+from sknn.persistence import SaveMixin
+
 
 # No set_output wrapping: the rows are windows, not the input's rows, so the input's index
 # cannot label them.
-class LagWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Sliding windows of past observations as feature rows.
 
     ``transform(series)`` returns one row per window of ``window`` consecutive observations,
@@ -587,7 +589,7 @@ class TimeOrderedSplit(BaseCrossValidator):
         return 1
 
 
-class PastRows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Each row of a time-ordered table with the rows before it, as one sequence.
 
     Turns a table whose rows are consecutive observations (a row's columns: what is known

@@ -51,7 +51,8 @@ from sknn.persistence import (
     UntrustedTypesError,
     _container,
 )
-from sknn.text import TextVectorizer
+from sknn.text import TextVectorizer, word_tokenize
+from sknn.timeseries import LagWindows, PastRows, TimeOrderedSplit
 
 FIXTURES = Path(__file__).parent / "fixtures"
 needs_cuda = pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
@@ -73,6 +74,9 @@ TEXTS = [
     "long dull and boring",
 ] * 8
 Y_TEXTS = np.array(["pos", "neg"] * 24)
+SERIES = pd.DataFrame(
+    {"load": np.sin(np.arange(40) / 3) + RNG.randn(40) * 0.1, "hour": np.arange(40) % 24}
+)
 
 QUICK = dict(max_iter=3, device="cpu", random_state=0)
 
@@ -132,6 +136,9 @@ CASES = {
         ("transform",),
     ),
     "TextVectorizer": (TextVectorizer(max_len=6), TEXTS, None, ("transform",)),
+    # Non-regression: sknn's time-series transformers could not be saved.
+    "LagWindows": (LagWindows(window=3, target="load", exog="hour"), SERIES, None, ("transform",)),
+    "PastRows": (PastRows(window=4), SERIES, None, ("transform",)),
 }
 
 
@@ -547,6 +554,27 @@ def test_meta_estimators_round_trip(name, tmp_path, no_unpickling):
         assert restored.scorer_._estimator is restored.estimator
     if name in ("VotingClassifier", "StackingClassifier"):
         assert restored.named_estimators_["mlp"] is restored.estimators_[0]
+
+
+def test_sknn_objects_inside_scikit_learn_objects_round_trip(tmp_path, no_unpickling):
+    # Non-regression: skops refuses sknn's types, so a forecasting pipeline, a search with
+    # cv=TimeOrderedSplit or a FunctionTransformer of word_tokenize could not be saved.
+    target = SERIES["load"].to_numpy()
+    pipe = make_pipeline(PastRows(window=4), SequenceRegressor(hidden_size=4, **QUICK))
+    search = GridSearchCV(pipe, {"sequenceregressor__alpha": [1e-4]}, cv=TimeOrderedSplit(0.25))
+    tokenize = FunctionTransformer(word_tokenize)
+    value = {"search": search.fit(SERIES, target), "tokenize": tokenize, "split": search.cv}
+    path = tmp_path / "m.sknn"
+    sknn.save(value, path)
+    untrusted = sknn.get_untrusted_types(path)
+    assert all(t.startswith("sklearn.") for t in untrusted), untrusted
+    restored = sknn.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(restored["search"].predict(SERIES), search.predict(SERIES))
+    assert isinstance(restored["search"].best_estimator_[0], PastRows)
+    cv = restored["search"].cv
+    assert isinstance(cv, TimeOrderedSplit) and vars(cv) == vars(search.cv)
+    assert isinstance(restored["split"], TimeOrderedSplit)
+    assert restored["tokenize"].func is word_tokenize
 
 
 # -- devices and versions ---------------------------------------------------------------

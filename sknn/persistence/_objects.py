@@ -10,7 +10,9 @@ loading the weights into it: no code is named by the file, nothing is unpickled.
 Objects that are not sknn's own (a scikit-learn ``Pipeline`` or scaler, a skorch callback
 passed as a parameter, a user's tokenizer function) are written with skops, the
 scikit-learn ecosystem's safe format, inside the same file; sknn estimators inside them
-(in containers and in objects' ``__dict__``) are swapped for references to the sknn part.
+(in containers and in objects' ``__dict__``) are swapped for references to the sknn part,
+and so are sknn's other objects there (a :class:`~sknn.timeseries.TimeOrderedSplit` as a
+search's ``cv``), written under ``values``.
 skops loads only the types it trusts by default (scikit-learn's, NumPy's, SciPy's) and
 those the caller lists in ``trusted``.
 
@@ -50,6 +52,7 @@ def _estimator_classes():
         Word2Vec,
     )
     from sknn.text import TextVectorizer
+    from sknn.timeseries import LagWindows, PastRows
 
     classes = (
         ConvNetClassifier,
@@ -60,6 +63,8 @@ def _estimator_classes():
         TransformerClassifier,
         Word2Vec,
         TextVectorizer,
+        LagWindows,
+        PastRows,
     )
     return {cls.__name__: cls for cls in classes}
 
@@ -68,11 +73,13 @@ def _plain_classes():
     """Classes written as their ``__dict__`` and rebuilt without calling any of their code."""
     from sklearn.preprocessing import LabelBinarizer
 
+    from sknn.timeseries import TimeOrderedSplit
     from sknn.word2vec import WordVectors
 
     return {
         "sklearn.preprocessing.LabelBinarizer": LabelBinarizer,
         "sknn.word2vec.WordVectors": WordVectors,
+        "sknn.timeseries.TimeOrderedSplit": TimeOrderedSplit,
     }
 
 
@@ -98,10 +105,12 @@ class Saver:
         self.include_optimizer = include_optimizer
         self.tensors = {}
         self.objects = []
+        self.values = []
         self.foreign = []
         self.nonce = secrets.token_hex(8)
         self._foreign_paths = []
         self._object_index = {}
+        self._value_index = {}
         self._swapped = {}
         self._alive = []  # keeps every id() used as a memo key valid during the save
         self._tree = TreeEncoder(self.tensors, other=self._other)
@@ -112,6 +121,8 @@ class Saver:
         """The JSON document for ``value``; fills ``tensors`` and ``foreign``."""
         root = self._tree.encode(value, "root")
         document = {"root": root, "objects": self.objects}
+        if self.values:
+            document["values"] = self.values
         if self.foreign:
             document["foreign"] = {"count": len(self.foreign), "nonce": self.nonce}
         return document
@@ -249,6 +260,8 @@ class Saver:
         """
         if is_sknn_estimator(value):
             return self._reference(self._add_estimator(value, "foreign"))
+        if self._writes_itself(value):
+            return self._reference(self._add_value(value))
         if isinstance(value, types.FunctionType):
             _check_found_by_name(value)
         if not _may_hold_estimators(value):
@@ -289,6 +302,22 @@ class Saver:
         out.__dict__.update(attributes)
         return out
 
+    def _writes_itself(self, value):
+        """Whether sknn writes ``value``, an object of its own other than an estimator
+        (skops would refuse it), or one of its functions."""
+        if id(value) in self._functions:
+            return True
+        return type(value) in self._plain and _in_packages(_qualname(value), _NEVER_FOREIGN)
+
+    def _add_value(self, value):
+        if id(value) not in self._value_index:
+            index = len(self.values)
+            self._value_index[id(value)] = f"v{index}"
+            self._alive.append(value)
+            self.values.append(None)
+            self.values[index] = self._tree.encode(value, f"values.{index}")
+        return self._value_index[id(value)]
+
     def _reference(self, index):
         return f"\0sknn:{self.nonce}:{index}"
 
@@ -308,6 +337,10 @@ class Loader:
         if not isinstance(self._objects, list):
             raise FormatError("'objects' is not a list")
         self._decoded = {}
+        self._values = document.get("values", [])
+        if not isinstance(self._values, list):
+            raise FormatError("'values' is not a list")
+        self._decoded_values = {}
         self._foreign = None
         self._foreign_decoded = {}
         foreign = document.get("foreign")
@@ -369,6 +402,8 @@ class Loader:
         (a tuple is rebuilt)."""
         if isinstance(value, str) and value.startswith(f"\0sknn:{self._nonce}:"):
             index = value.rsplit(":", 1)[1]
+            if index.startswith("v") and index[1:].isdigit():
+                return self._value(int(index[1:]))
             if not index.isdigit():
                 raise FormatError(f"invalid reference {value!r}")
             return self._estimator(int(index))
@@ -397,6 +432,14 @@ class Loader:
                 if item is not v:
                     value.__dict__[k] = item
         return value
+
+    def _value(self, index):
+        if not _is_index(index, len(self._values)):
+            raise FormatError(f"refers to a missing value {index!r}")
+        if index not in self._decoded_values:
+            node = self._values[index]
+            self._decoded_values[index] = decode_tree(node, self.tensors, self._other)
+        return self._decoded_values[index]
 
     def _estimator(self, index):
         if not _is_index(index, len(self._objects)):
