@@ -10,6 +10,7 @@ same exception from every text-aware estimator, and ``lowercase`` means the same
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -228,6 +229,19 @@ MISTAKES = {
     "None": (["a great film", None], ValueError, "document 1 is NoneType None."),
     "a mix": (["a great film", ["dull"]], ValueError, "found a mix of text and tokens."),
     "nothing": ([], ValueError, "Found X with 0 sample(s) while a minimum of 1 is required."),
+    # Non-regression: SequenceClassifier decided "numeric" from the first document, a
+    # number, and gave a numeric-shape error for this text column (read_excel's kind).
+    "a number first": (
+        pd.Series([5, "a great film", "dull", "fine", "great", "bad"], dtype=object),
+        ValueError,
+        "document 0 is int 5.",
+    ),
+    # Non-regression: '' padding of a token table was learned as a word.
+    "'' padding": (
+        np.array([["a", "great", "film"], ["dull", "", ""]] * 3),
+        ValueError,
+        "empty or whitespace-only cell(s)",
+    ),
 }
 
 
@@ -256,3 +270,53 @@ def test_lowercase_means_the_same_everywhere(lowercase, form):
     assert list(sequence.vectorizer_.vocabulary_)[3:] == expected
     # One vocabulary builder: Word2Vec's words come in the same order.
     assert list(word2vec.vocabulary_) == expected
+
+
+# -- padding, and continued fits on new words ------------------------------------------------
+def _padded_ids(width):
+    rng = np.random.default_rng(0)
+    documents = [rng.integers(1, 21, size=length) for length in rng.integers(2, 6, size=30)]
+    table = np.zeros((len(documents), width), dtype=np.int64)
+    for row, doc in enumerate(documents):
+        table[row, : len(doc)] = doc
+    return table, np.array([int(doc[0] > 10) for doc in documents])
+
+
+def _sequence_on_ids():
+    return _sequence().set_params(input_kind="text")
+
+
+@pytest.mark.parametrize("make", [_transformer, _sequence_on_ids], ids=["transformer", "sequence"])
+def test_a_padded_id_array_warns_once_at_fit_and_at_predict(make):
+    # Non-regression: the 0 padding of a 2-d id array was learned as a token and never
+    # masked, so the same documents got other probabilities with another padding width.
+    X, y = _padded_ids(8)
+    with pytest.warns(UserWarning, match="X looks padded with id 0") as record:
+        estimator = make().fit(X, y)
+    assert sum("looks padded" in str(w.message) for w in record) == 1
+    assert all(w.filename == __file__ for w in record if "looks padded" in str(w.message))
+    with pytest.warns(UserWarning, match="X looks padded with id 0"):
+        estimator.predict(X)
+
+
+@pytest.mark.parametrize("make", [_transformer, _sequence], ids=["transformer", "sequence"])
+def test_partial_fit_warns_when_a_batch_is_mostly_out_of_vocabulary(make):
+    # Non-regression: partial_fit keeps the first batch's vocabulary, and later batches of
+    # new words trained as all-[UNK] rows without a word of warning.
+    estimator = make().set_params(early_stopping=False)
+    known = ["a good film", "a bad film"] * 4
+    estimator.partial_fit(known, [1, 0] * 4, classes=[0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        estimator.partial_fit(known, [1, 0] * 4)  # the same words: no warning
+        # Half of the tokens known: not "most".
+        estimator.partial_fit(["a good story", "a bad plot"] * 4, [1, 0] * 4)
+    new = ["superb acting wonderful", "awful plot terrible"] * 4
+    with pytest.warns(
+        UserWarning, match=r"100% of the tokens given to this partial_fit"
+    ) as record:
+        estimator.partial_fit(new, [1, 0] * 4)
+    assert record[0].filename == __file__
+    assert "'[UNK]'" in str(record[0].message) and "the first fit's" in str(record[0].message)
+    # And its docstring says so.
+    assert "vocabulary" in type(estimator).partial_fit.__doc__

@@ -1,13 +1,20 @@
 import pickle
+import re
+import string
+import unicodedata
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
+from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input, word_tokenize
 from sknn.text._input import looks_like_text
 from sknn.text._tokenize import tokenize_documents
 from sknn.text._vocabulary import count_vocabulary
@@ -34,10 +41,9 @@ def test_vocabulary_is_ordered_by_frequency_then_token():
     # the: 3; a, cat, dog, sat, '.': 2; the rest once, in string order.
     assert vec.vocabulary_["the"] == 3
     assert [vec.vocabulary_[t] for t in [".", "a", "cat", "dog", "sat"]] == [4, 5, 6, 7, 8]
-    names = vec.get_feature_names_out()
-    assert names.dtype == object
-    assert list(names[:4]) == ["[PAD]", "[UNK]", "[CLS]", "the"]
-    assert len(names) == vec.n_vocab_
+    tokens = list(vec.vocabulary_)
+    assert tokens[:4] == ["[PAD]", "[UNK]", "[CLS]", "the"]
+    assert len(tokens) == vec.n_vocab_
 
 
 def test_vocabulary_does_not_depend_on_document_order():
@@ -156,7 +162,7 @@ def test_tokens_spelled_like_reserved_tokens_never_take_a_reserved_id(kind, lowe
     spelled = reserved.lower() if lowercase else reserved
     if spelled in {"[PAD]", "[CLS]", "<unk>"}:
         # Not learned, and unknown at fit and transform alike.
-        assert spelled not in vec.get_feature_names_out()[3:]
+        assert spelled not in list(vec.vocabulary_)[3:]
         expected = [OOV_ID, vec.vocabulary_["cat"], OOV_ID]
     else:
         # An ordinary token once lowercased ("[cls]"), or one that is not reserved here.
@@ -331,6 +337,11 @@ def test_input_is_not_modified():
         (pd.DataFrame({"text": ["a film"]}), True),
         ([np.array(["a", "b"])], True),
         ([["a", 1.5]], True),  # text, so that the text checker says what is wrong
+        # Non-regression: the first document, a number, decided "numeric", so a text
+        # column holding one number got a numeric-shape error instead of naming it.
+        ([5, "a film"], True),
+        (pd.Series([np.nan, 5, "a film"], dtype=object), True),
+        ([5, 6.0], False),
         ([[0.5, 1.0], [2.0]], False),
         ([[3, 4], [5]], False),
         (np.zeros((2, 3)), False),
@@ -366,3 +377,154 @@ def test_count_vocabulary_orders_by_count_then_token():
         count_vocabulary(documents, min_count=4, min_count_name="min_freq")
     with pytest.raises(ValueError, match="the documents hold no token"):
         count_vocabulary([[], []])
+
+
+# -- padding in 2-d input, Unicode, feature names, tensors ----------------------------------
+def _padded(documents, width, side="end", value=0):
+    table = np.full((len(documents), width), value, dtype=np.int64)
+    for row, doc in enumerate(documents):
+        if side == "end":
+            table[row, : len(doc)] = doc
+        else:
+            table[row, width - len(doc) :] = doc
+    return table
+
+
+RAGGED_IDS = [
+    list(np.random.default_rng(0).integers(1, 21, size=length))
+    for length in np.random.default_rng(1).integers(2, 6, size=40)
+]
+
+
+@pytest.mark.parametrize(
+    "make_X, pad, advice",
+    [
+        (lambda: _padded(RAGGED_IDS, 5), 0, "[row[row != 0] for row in X]"),
+        (lambda: _padded(RAGGED_IDS, 12), 0, "[row[row != 0] for row in X]"),
+        (lambda: _padded(RAGGED_IDS, 6, side="begin"), 0, "[row[row != 0] for row in X]"),
+        (lambda: _padded(RAGGED_IDS, 6).tolist(), 0, "[[i for i in row if i != 0] for row in X]"),
+        (lambda: torch.as_tensor(_padded(RAGGED_IDS, 6)), 0, "[row[row != 0] for row in X]"),
+        (lambda: _padded(RAGGED_IDS, 7, value=99), 99, "[row[row != 99] for row in X]"),
+    ],
+    ids=["end-5", "end-12", "beginning", "list", "tensor", "id-99"],
+)
+def test_padded_id_arrays_warn(make_X, pad, advice):
+    # Non-regression: the padding of a 2-d id array (Keras' pad_sequences, a tokenizer's
+    # padding=True) was learned as the most frequent token and counted in every row's
+    # length, so predictions changed with the padding width, without a word.
+    X = make_X()
+    with pytest.warns(UserWarning, match=rf"X looks padded with id {pad}: ") as record:
+        vec = TextVectorizer().fit(X)
+    assert len(record) == 1 and record[0].filename == __file__
+    message = str(record[0].message)
+    assert "sknn reads every id as a token" in message and advice in message
+    assert pad in vec.vocabulary_  # what the warning is about
+    # The advice works: the documents without the padding, and no warning.
+    cleaned = [row[row != pad] for row in np.asarray(X)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, lengths = TextVectorizer().fit(cleaned).transform_with_lengths(cleaned)
+    assert lengths.tolist() == [len(doc) for doc in RAGGED_IDS]
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        RAGGED_IDS,  # ragged: not padded
+        # A real id repeated at the end of a few rows.
+        np.vstack([_padded([[3, 4, 7, 7]] * 5, 4), np.arange(1, 141).reshape(35, 4)]),
+        # An id that ends most rows but also occurs inside rows: a real token.
+        np.array([[5, 0, 6, 0, 0], [7, 8, 0, 0, 0], [9, 0, 3, 4, 0]] * 5),
+        # Every row begins with the same id once ([CLS]) and ends with another ([SEP]).
+        np.array([[101, 5, 6, 102], [101, 7, 8, 102], [101, 9, 4, 102]] * 5),
+        np.random.default_rng(0).integers(0, 3, size=(100, 10)),
+        np.array([[3, 3], [3, 3]]),  # every row is one id: nothing else to pad
+    ],
+    ids=["ragged", "a-few-rows", "inside-rows", "cls-sep", "random", "constant"],
+)
+def test_id_arrays_that_are_not_padded_do_not_warn(X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TextVectorizer().fit(X)
+
+
+def test_a_token_table_padded_with_empty_strings_is_refused():
+    # Non-regression: '' padding of a 2-d token table was learned as the most frequent
+    # token and counted in each row's length, which defeats the padding masks.
+    tokens = [["good", "film", ""], ["bad", "", ""], ["a", "great", "film"]]
+    for X in (np.array(tokens), np.array(tokens, dtype=object)):
+        with pytest.raises(
+            ValueError,
+            match=r"3 empty or whitespace-only cell\(s\) \(e\.g\. row 0, column 2: ''\)",
+        ):
+            TextVectorizer().fit(X)
+    blank = np.array([["good", "film", " "], ["bad", "film", "\t"]])
+    with pytest.raises(ValueError, match=r"empty or whitespace-only .* if token\.strip\(\)\]"):
+        TextVectorizer().fit(blank)
+    # Cells with words and whitespace are still texts, named as such.
+    with pytest.raises(ValueError, match="whose cells hold whitespace"):
+        TextVectorizer().fit(np.array([["a good film", ""], ["bad", "x"]]))
+
+
+def test_word_tokenize_keeps_combining_marks_and_joiners_inside_words():
+    # Non-regression: \w leaves out the combining marks, so Hindi, Arabic with vowel
+    # points, decomposed accents and emoji sequences were cut into fragments.
+    assert word_tokenize("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]
+    assert word_tokenize("كَتَبَ الوَلَدُ") == ["كَتَبَ", "الوَلَدُ"]
+    assert word_tokenize("שָׁלוֹם") == ["שָׁלוֹם"]
+    nfd = unicodedata.normalize("NFD", "Le café, naïve.")
+    assert word_tokenize(nfd) == ["le", "café", ",", "naïve", "."]
+    assert word_tokenize(nfd) == word_tokenize(unicodedata.normalize("NFC", nfd))
+    assert word_tokenize("İstanbul") == ["i̇stanbul"]  # with its dot, not ['i', '̇', ...]
+    family = "👨\u200d👩\u200d👧"
+    assert word_tokenize(f"ok {family} 👍🏽!") == ["ok", family, "👍🏽", "!"]
+    assert word_tokenize("1\ufe0f\u20e3 🇫🇷🇩🇪") == ["1\ufe0f\u20e3", "🇫🇷", "🇩🇪"]
+    assert word_tokenize("می\u200cخواهم") == ["می\u200cخواهم"]  # Persian, with a ZWNJ
+    # The same word in both normal forms is one token of the vocabulary.
+    vec = TextVectorizer().fit(["le café est bon"])
+    assert vec.transform([unicodedata.normalize("NFD", "le café est bon")]).min() >= 3
+
+
+def test_word_tokenize_splits_ascii_as_it_always_did():
+    pattern = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+    rng = np.random.default_rng(0)
+    alphabet = list(string.printable) + ["’", "é", "—", "“", "”", "我", "ß"]
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet, size=30))
+        assert word_tokenize(text) == pattern.findall(text.lower())
+        assert word_tokenize(text, lowercase=False) == pattern.findall(text)
+
+
+def test_get_feature_names_out_names_the_columns_of_transform():
+    # Non-regression: it listed the vocabulary, so a ColumnTransformer's names did not
+    # line up with its columns (9 names for 4 columns).
+    frame = pd.DataFrame({"text": ["a good film", "a bad film", "fine"], "n": [1.0, 2.0, 3.0]})
+    vectorizer = TextVectorizer(padding="max_len", max_len=3)
+    columns = ColumnTransformer([("v", vectorizer, "text"), ("s", StandardScaler(), ["n"])])
+    output = columns.fit_transform(frame)
+    names = columns.get_feature_names_out()
+    assert len(names) == output.shape[1]
+    assert list(names) == [
+        "v__textvectorizer0",
+        "v__textvectorizer1",
+        "v__textvectorizer2",
+        "s__n",
+    ]
+    # A width that changes from call to call has no names.
+    longest = TextVectorizer().fit(frame["text"])
+    with pytest.raises(AttributeError, match="needs padding='max_len'.* vocabulary_"):
+        longest.get_feature_names_out()
+    with pytest.raises(AttributeError, match="needs padding='max_len'"):
+        ColumnTransformer([("v", TextVectorizer(), "text")]).fit(frame).get_feature_names_out()
+
+
+def test_token_ids_as_torch_tensors():
+    # Non-regression: a 2-d LongTensor, or a list of 1-d tensors (a tokenizer's
+    # return_tensors="pt"), was refused as "not a sequence of int".
+    ids = np.random.default_rng(0).integers(3, 50, size=(20, 6))
+    expected = TextVectorizer().fit_transform(ids)
+    tensor = torch.as_tensor(ids)
+    np.testing.assert_array_equal(TextVectorizer().fit_transform(tensor), expected)
+    np.testing.assert_array_equal(TextVectorizer().fit_transform(list(tensor)), expected)
+    with pytest.raises(ValueError, match="Numeric features are not text"):
+        TextVectorizer().fit(torch.rand(4, 3))

@@ -305,6 +305,44 @@ def test_embeddings_from_a_fitted_word2vec_and_clone():
     assert clone(make(embeddings=w2v.wv_)).fit(TEXTS, LABELS).embedding_coverage_ == 1.0
 
 
+@pytest.mark.parametrize(
+    "keyed",
+    [
+        lambda table: {i: table[i] for i in range(len(table))},
+        lambda table: {str(i): table[i] for i in range(len(table))},
+        lambda table: pd.DataFrame(table, index=range(len(table))),
+        lambda table: WordVectors([str(i) for i in range(len(table))], table),
+    ],
+    ids=["dict-of-ids", "dict-of-strings", "frame-indexed-by-ids", "word-vectors-of-strings"],
+)
+def test_embeddings_keyed_by_token_ids(keyed):
+    # Non-regression: the vocabulary was looked up as strings, so a dict {id: vector} or
+    # a DataFrame indexed by the ids never matched, and the error blamed the tokenization.
+    rng = np.random.default_rng(0)
+    documents = [list(rng.integers(3, 10, size=4)) for _ in range(16)]
+    table = rng.normal(size=(10, 6)).astype(np.float32)
+    clf = make(embeddings=keyed(table), freeze_embeddings=True).fit(documents, LABELS[:16])
+    assert clf.embedding_coverage_ == 1.0
+    weights = clf.module_.embedding.weight.detach().numpy()
+    for token_id, row in clf.vectorizer_.vocabulary_.items():
+        if row >= 3:
+            np.testing.assert_array_equal(weights[row], table[token_id])
+
+
+def test_embeddings_that_miss_every_token_id_say_how_to_key_them():
+    documents = [[3, 4, 5], [6, 7]] * 8
+    with pytest.raises(
+        ValueError, match=r"for id input its keys must be the ids themselves or their strings"
+    ):
+        make(embeddings={"a": np.ones(4)}).fit(documents, LABELS[:16])
+    # A word-vector object reads an int as a row number: only the strings of the ids.
+    vectors = WordVectors(["a", "b", "c", "d", "e", "f", "g", "h"], np.eye(8))
+    with pytest.raises(
+        ValueError, match=r"the ids' strings, e.g. '5' \(a word-vector object reads"
+    ):
+        make(embeddings=vectors).fit(documents, LABELS[:16])
+
+
 def test_bad_embeddings():
     with pytest.raises(TypeError, match="embeddings must be"):
         make(embeddings=42).fit(TEXTS, LABELS)

@@ -202,6 +202,25 @@ def test_token_lists_equal_strings(corpus):
     np.testing.assert_array_equal(a.transform(corpus[:3]), b.transform(tokens[:3]))
 
 
+def test_transform_refuses_the_other_kind_of_input():
+    # Non-regression: a Word2Vec fitted on token lists accepted raw texts at transform
+    # (and the other way round), which the tokenizer splits differently ("film," is one
+    # token of a list, two of a text): most words went unknown without a word.
+    texts = ["hello, world!", "a good film, it's fine.", "a great story."] * 4
+    tokens = [text.split() for text in texts]
+    on_tokens = Word2Vec(vector_size=3, min_count=1, sample=0, random_state=0).fit(tokens)
+    assert on_tokens.input_kind_ == "tokens"
+    with pytest.raises(ValueError, match="fitted on tokens input but transform got text"):
+        on_tokens.transform(texts[:2])
+    on_texts = Word2Vec(vector_size=3, min_count=1, sample=0, random_state=0).fit(texts)
+    assert on_texts.input_kind_ == "text"
+    with pytest.raises(ValueError, match=r"fitted on text input .* \(raw texts\)"):
+        on_texts.transform(tokens[:2])
+    # Empty documents have no kind: accepted, as by TextVectorizer.
+    with pytest.warns(UserWarning, match="No document among the 1"):
+        assert not on_texts.transform([[]]).any()
+
+
 def test_transform(corpus):
     model = Word2Vec(**FAST).fit(corpus)
     X = model.transform(["cat dog", "unknownword", ""])
@@ -568,6 +587,32 @@ def test_from_word2vec_format_validates_params(tmp_path):
     assert Word2Vec.from_word2vec_format(path, vector_size=3).vector_size == 3
     with pytest.raises(TypeError, match="unexpected parameter 'windw'. Did you mean 'window'"):
         Word2Vec.from_word2vec_format(path, windw=3)
+
+
+def test_a_model_from_a_file_transforms_either_kind(tmp_path):
+    model = Word2Vec.from_word2vec_format(_cased_file(tmp_path))
+    assert model.input_kind_ is None  # no corpus seen: texts and token lists alike
+    np.testing.assert_array_equal(model.transform(["Paris x"]), model.transform([["Paris", "x"]]))
+
+
+def test_a_word_missing_by_its_case_is_named_in_the_error():
+    # Non-regression: Word2Vec lower-cases by default (unlike gensim), and a query in the
+    # original case got a bare KeyError without a hint.
+    sentences = [["Paris", "is", "in", "France"], ["Berlin", "is", "in", "Germany"]] * 5
+    model = Word2Vec(vector_size=4, min_count=1, sample=0, random_state=0).fit(sentences)
+    for query in (
+        lambda: model.most_similar("Paris"),
+        lambda: model.similarity("Paris", "berlin"),
+        lambda: model.get_vector("Paris"),
+        lambda: model.wv_["Paris"],
+    ):
+        with pytest.raises(
+            KeyError, match=r"'Paris' is not .* Did you mean 'paris'\? .*lowercase"
+        ):
+            query()
+    with pytest.raises(KeyError) as error:
+        model.wv_["Rome"]
+    assert "Did you mean" not in str(error.value)
 
 
 def test_model_from_word2vec_format_saves_and_loads(tmp_path):

@@ -14,6 +14,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -46,6 +47,7 @@ from sknn.modules.convolutional_sequence import KERNEL_SIZES, ConvSequenceModule
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
 from sknn.text import TextVectorizer
 from sknn.text._input import check_corpus_container, looks_like_text
+from sknn.text._vectorizer import warn_if_mostly_unknown
 from sknn.timeseries import last_fraction_split
 
 #: ``truncating`` of the numeric sequences -> ``truncation_side`` of the text front end.
@@ -127,6 +129,12 @@ class _BaseSequence(BaseNeuralNet):
 
     #: The entries of shared parameters whose meaning these estimators extend.
     _parameter_docs = {
+        "batch_size": """
+batch_size : int or 'auto', default='auto'
+    Size of minibatches; 'auto' is ``min(200, n_samples)`` for the recurrent cells and,
+    for the convolutional encoders, a tenth of the training rows between 4 and 16
+    (``sknn.estimators.sequence.conv_auto_batch_size``). Ignored by 'lbfgs'.
+""",
         "max_iter": """
 max_iter : int or 'auto', default='auto'
     Maximum number of epochs (stochastic solvers) or of iterations ('lbfgs'). 'auto' is
@@ -145,6 +153,8 @@ max_iter : int or 'auto', default='auto'
             # warm_start and partial_fit keep the input kind, vocabulary and features of
             # the first fit, exactly as predict does.
             X = self._validate_X(X)
+            if self.input_kind_ == "text":
+                warn_if_mostly_unknown(X["x"], self.vectorizer_, type(self).__name__)
             y = self._check_y(y)
             check_consistent_length(X["lengths"], y)
             return X, self._validate_targets(y)
@@ -1057,6 +1067,40 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
+        exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
+
+        Later calls keep what the first call (or ``fit``) learned of the input: its kind,
+        its features, and for text its vocabulary, learned from the first call's
+        documents with ``max_vocab`` and ``min_freq`` (the embedding table is sized by
+        it). Words first seen in a later batch map to the unknown-token id, and a
+        ``UserWarning`` says so when more than half of a batch's tokens do. Give the first
+        call documents that cover the corpus's vocabulary (a large sample of it), or fit
+        on all of them at once.
+
+        Parameters
+        ----------
+        X : array-like, list of sequences or iterable of documents
+            The sequences or documents, of the kind of the first call.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights: non-negative (a negative weight leaves the loss without a
+            lower bound), not all zero.
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to ``partial_fit``; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return super().partial_fit(X, y, sample_weight=sample_weight, classes=classes)
+
 
 @_fill_sequence_doc
 class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
@@ -1244,3 +1288,34 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         **_BaseSequence._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'), as in scikit-learn.
+
+        Later calls keep what the first call (or ``fit``) learned of the input: its kind,
+        its features, and for text its vocabulary, learned from the first call's
+        documents with ``max_vocab`` and ``min_freq`` (the embedding table is sized by
+        it). Words first seen in a later batch map to the unknown-token id, and a
+        ``UserWarning`` says so when more than half of a batch's tokens do. Give the first
+        call documents that cover the corpus's vocabulary (a large sample of it), or fit
+        on all of them at once.
+
+        Parameters
+        ----------
+        X : array-like, list of sequences or iterable of documents
+            The sequences or documents, of the kind of the first call.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights: non-negative (a negative weight leaves the loss without a
+            lower bound), not all zero.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return super().partial_fit(X, y, sample_weight=sample_weight)

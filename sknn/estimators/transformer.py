@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -19,13 +20,15 @@ from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, check_y_given
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
-from sknn.text._vectorizer import CLS_TOKEN
+from sknn.text._vectorizer import CLS_TOKEN, warn_if_mostly_unknown
 
 #: Attention-matrix entries (rows x heads x S x S) per forward pass when predicting: the
 #: attention of a batch is materialised on the CPU, so rows per batch shrink as S grows.
 PREDICT_ATTENTION_BUDGET = 2**25
 #: The most rows per forward pass when predicting, however short the documents.
 PREDICT_MAX_ROWS = 4096
+#: ``batch_size='auto'``: documents per training batch (fewer on a smaller corpus).
+TRANSFORMER_AUTO_BATCH = 32
 
 
 @fill_doc
@@ -109,8 +112,10 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         read (load it first, e.g. with
         :meth:`sknn.word2vec.WordVectors.load_word2vec_format`); a ``str``, a list or an
         array raises a ``TypeError``. The vectors must be 1-d, finite and all of one
-        length, else a ``ValueError`` names the word. Tokens without a
-        vector get random ones of the same spread. When the vectors' size differs from
+        length, else a ``ValueError`` names the word. For id input, a mapping or a
+        DataFrame may be keyed by the ids themselves or by their strings, a word-vector
+        object by their strings. Tokens without a vector get random ones of the same
+        spread. When the vectors' size differs from
         ``d_model``, a learned linear projection follows the embedding. Prefer passing
         ``word2vec.wv_`` to the fitted ``Word2Vec`` itself: ``clone`` (and so
         ``cross_val_score`` and ``GridSearchCV``) re-creates an estimator parameter
@@ -203,7 +208,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         *,
         solver="adamw",
         alpha=0.0,
-        batch_size=32,
+        batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
@@ -331,7 +336,21 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
+    _parameter_docs = {
+        "batch_size": """
+batch_size : int or 'auto', default='auto'
+    Size of minibatches; 'auto' is ``min(32, n_samples)``. Ignored by 'lbfgs'.
+""",
+    }
+
     # -- data -------------------------------------------------------------------------------
+    def _batch_size(self, n_train):
+        # 32 documents a batch, without the warning about a batch_size larger than the
+        # training set that an int default gives on a small corpus (every fold of one).
+        if self.batch_size == "auto" and self.solver != "lbfgs":
+            return min(TRANSFORMER_AUTO_BATCH, n_train)
+        return super()._batch_size(n_train)
+
     def _validate_X_y(self, X, y, reset):
         if self.d_model % self.n_heads:
             raise ValueError(
@@ -339,7 +358,7 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
                 f"n_heads={self.n_heads}."
             )
         _check_feature_names(self, X, reset=reset)
-        documents, _ = check_sequence_input(X)
+        documents, kind = check_sequence_input(X)
         check_y_given(self, y)
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_consistent_length(documents, y)
@@ -351,15 +370,49 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
                 min_freq=self.min_freq,
                 max_len=self.max_len,
             )
-            ids = self.vectorizer_.fit_transform(documents)
+            ids = self.vectorizer_._fit_transform_checked(documents, kind)
             self.n_features_in_ = 1
         else:
-            ids = self.vectorizer_.transform(documents)
+            ids = self.vectorizer_._transform_checked(documents, kind)
+            warn_if_mostly_unknown(ids, self.vectorizer_, type(self).__name__)
         return ids, self._validate_targets(y)
 
     def _validate_X(self, X):
         _check_feature_names(self, X, reset=False)
         return self.vectorizer_.transform(X)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given documents.
+
+        Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
+        exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
+
+        The vocabulary is the first call's: the first ``partial_fit`` (or ``fit``) learns
+        it from its documents, with ``max_vocab`` and ``min_freq``, and later calls keep
+        it, since the embedding table is sized by it. Words first seen in a later batch
+        map to the out-of-vocabulary token, and a ``UserWarning`` says so when more than
+        half of a batch's tokens do. Give the first call documents that cover the
+        corpus's vocabulary (a large sample of it), or fit on all of them at once.
+
+        Parameters
+        ----------
+        X : iterable of str, of sequences of str, or of sequences of int
+            The documents, of the kind of the first call.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights: non-negative (a negative weight leaves the loss without a
+            lower bound), not all zero.
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to ``partial_fit``; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return super().partial_fit(X, y, sample_weight=sample_weight, classes=classes)
 
     def _fitted_preprocessing_params(self):
         # The vocabulary and its reading of documents, which warm_start and partial_fit
@@ -410,11 +463,14 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
     def _pretrained_embedding(self):
         """The vocabulary's rows of ``embeddings``, random rows for the tokens it lacks."""
         lookup = _word_vector_lookup(self.embeddings)
-        tokens = self.vectorizer_.get_feature_names_out()
+        # The tokens as learned: int ids for id input, which a mapping or a DataFrame
+        # may hold as they are (word-vector objects read an int as a row number).
+        tokens = self.vectorizer_._id_to_token
+        by_id = isinstance(lookup, (Mapping, _FrameRows))
         rows = {}
         first = None  # the first word with a vector, and its length
         for i, token in enumerate(tokens[3:], start=3):
-            vector = _vector_of(lookup, token)
+            vector = _vector_of(lookup, token, by_id)
             if vector is None:
                 continue
             if first is None:
@@ -427,6 +483,17 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
                 )
             rows[i] = vector
         if not rows:
+            if self.vectorizer_.input_kind_ == "ids":
+                keys = (
+                    "the ids themselves or their strings, e.g. {5: vector} or {'5': vector}"
+                    if by_id
+                    else "the ids' strings, e.g. '5' (a word-vector object reads an int as a "
+                    "row number)"
+                )
+                raise ValueError(
+                    "None of the vocabulary's ids has a vector in `embeddings`; for id input "
+                    f"its keys must be {keys}."
+                )
             raise ValueError(
                 "None of the vocabulary's tokens has a vector in `embeddings`; check that "
                 "both were built with the same tokenization and case."
@@ -579,10 +646,18 @@ class _FrameRows:
         return self._frame.loc[word].to_numpy()
 
 
-def _vector_of(lookup, token):
-    """The vector of ``token`` in ``lookup`` as a finite 1-d float32 array, or None."""
-    # The vectorizer lower-cases by default while vectors may be cased: try both.
-    for key in (token, token.lower()):
+def _vector_of(lookup, token, by_id=True):
+    """The vector of ``token`` in ``lookup`` as a finite 1-d float32 array, or None.
+
+    ``token`` is a ``str``, or an ``int`` for id input: looked up as it is when ``by_id``
+    (a mapping or a DataFrame keyed by the ids), then as its string.
+    """
+    if isinstance(token, str):
+        # The vectorizer lower-cases by default while vectors may be cased: try both.
+        keys = (token, token.lower())
+    else:
+        keys = (token, str(token)) if by_id else (str(token),)
+    for key in keys:
         if key in lookup:
             return _checked_vector(lookup[key], key)
     return None

@@ -9,12 +9,16 @@ estimators, which also take numeric sequences, decide between the two readings w
 :func:`looks_like_text` after :func:`check_corpus_container`.
 """
 
+import os
+import sys
+import warnings
 from collections.abc import Mapping, Set
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import sklearn
 
 TEXT = "text"
 TOKENS = "tokens"
@@ -114,6 +118,10 @@ def _as_documents(X, input_name, kinds):
         X = X.iloc[:, 0]
     if isinstance(X, pd.Series):
         return X.tolist()
+    if _is_foreign_array(X):
+        # A torch tensor (a tokenizer's return_tensors="pt"), a JAX or CuPy array: read as
+        # the NumPy array it converts to, as scikit-learn reads array-likes.
+        X = _converted_array(X, input_name)
     if isinstance(X, np.ndarray):
         if X.ndim == 0:
             raise TypeError(f"Expected {expected} for {input_name}; got a 0-d array.")
@@ -137,12 +145,16 @@ TOKEN_TABLE_PROBE = 1000
 
 
 def _check_token_table(X, input_name):
-    """Refuse a 2-d array of strings that is a table of texts rather than of tokens.
+    """Refuse a 2-d array of strings that is a table of texts rather than of tokens, or
+    a table of tokens padded with empty strings.
 
     A 2-d array is read row by row, each row a token sequence. A table whose cells hold
     whitespace (``df[["title", "body"]].to_numpy()``) or that has a single column
     (``df[["text"]].to_numpy()``, object dtype included) holds raw texts: read row by row,
-    each text would become one token. Refuse rather than guess.
+    each text would become one token. Refuse rather than guess. A table whose short rows
+    are padded with ``""`` (or blanks) would have its padding learned as a word and
+    counted in every row's length, which defeats the models' padding masks, as ``None``
+    padding would if it were not refused by the check of each document.
     """
     # The first cells tell: a table of texts has whitespace throughout.
     strings = [cell for cell in X.ravel()[:TOKEN_TABLE_PROBE] if isinstance(cell, str)]
@@ -153,7 +165,10 @@ def _check_token_table(X, input_name):
             f"Got a 2-d array of strings with one column for {input_name}. Pass a 1-d "
             f"array of raw texts ({input_name}.ravel()), or a list of token lists."
         )
-    spaced = next((cell for cell in strings if any(char.isspace() for char in cell)), None)
+    spaced = next(
+        (cell for cell in strings if cell.strip() and any(char.isspace() for char in cell)),
+        None,
+    )
     if spaced is not None:
         raise ValueError(
             f"Got a 2-d array of strings for {input_name} whose cells hold whitespace (e.g. "
@@ -161,6 +176,117 @@ def _check_token_table(X, input_name):
             "cell would be one token. Pass a 1-d array of raw texts (join the columns, e.g. "
             f"[' '.join(row) for row in {input_name}]), or a list of token lists."
         )
+    # Every cell, not a probe: padding sits in the short rows, wherever they are. Reading
+    # the table costs a pass over its cells anyway.
+    if X.dtype.kind == "U":
+        blank = np.char.str_len(np.char.strip(X)) == 0
+    else:
+        blank = np.array(
+            [isinstance(cell, str) and not cell.strip() for cell in X.ravel()], dtype=bool
+        ).reshape(X.shape)
+    if blank.any():
+        row, column = np.argwhere(blank)[0]
+        raise ValueError(
+            f"Got a 2-d array of tokens for {input_name} with {int(blank.sum())} empty or "
+            f"whitespace-only cell(s) (e.g. row {row}, column {column}: "
+            f"{_preview(str(X[row, column]))}). A 2-d array is read row by row and every "
+            "cell is a token, so padding with '' would be learned as a word and count in "
+            "each row's length. Pass a list of token lists without the padding, e.g. "
+            f"[[token for token in row if token.strip()] for row in {input_name}]."
+        )
+
+
+def _is_foreign_array(value):
+    """Whether ``value`` is an array of another library (a torch tensor, a JAX or CuPy
+    array) that NumPy can convert: it has ``__array__`` but is not NumPy's or pandas'."""
+    # The common documents first: this runs once per document.
+    return not isinstance(
+        value, (str, list, tuple, np.ndarray, np.generic, pd.Series, pd.DataFrame, pd.Index)
+    ) and hasattr(value, "__array__")
+
+
+def _converted_array(value, what):
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError, RuntimeError) as error:
+        # e.g. a CUDA tensor, which NumPy cannot read from the GPU
+        raise TypeError(
+            f"Could not convert {what}, a {type(value).__name__}, to a NumPy array "
+            f"({error}). Convert it first, e.g. with .cpu().numpy() or .tolist()."
+        ) from None
+
+
+#: Rows of an id table that :func:`_warn_if_padded` looks at.
+PADDING_PROBE_ROWS = 10_000
+
+
+def _warn_if_padded(documents, input_name, from_array):
+    """Warn when equal-length id documents look padded, as Keras' ``pad_sequences`` or a
+    Hugging Face tokenizer with ``padding=True`` pad them.
+
+    sknn reads every id as a token: padding would be learned as a word, count in each
+    document's length and so escape the models' padding masks, and the same document
+    would be predicted differently with another padding width. The signature looked for
+    is one id that, in the rows holding it, only ever fills the end (or only the
+    beginning) of the row, in at least half of the rows, with runs of two or more in at
+    least a quarter of them. A real id repeated at the end of a few rows, or one that
+    also occurs inside rows, does not warn.
+    """
+    width = len(documents[0])
+    if width < 2 or len(documents) < 2 or any(len(doc) != width for doc in documents):
+        return
+    table = np.array(documents[:PADDING_PROBE_ROWS])  # object dtype for ids beyond int64
+    for side, from_edge in (("end", table[:, ::-1]), ("begin", table)):
+        values, counts = np.unique(from_edge[:, 0], return_counts=True)
+        value = values[np.argmax(counts)]
+        # Column j is the j-th cell from the edge: padding fills a prefix of each row.
+        padding = from_edge == value
+        if (~padding[:, :-1] & padding[:, 1:]).any():
+            continue  # it also occurs inside a row: a real token
+        runs = padding.sum(axis=1)
+        if (runs >= 1).mean() < 0.5 or (runs >= 2).mean() < 0.25 or (runs == width).all():
+            continue
+        value = int(value)
+        example = (
+            f"[row[row != {value}] for row in {input_name}]"
+            if from_array
+            else f"[[i for i in row if i != {value}] for row in {input_name}]"
+        )
+        looked_at = "" if len(table) == len(documents) else f" (of the first {len(table)})"
+        warnings.warn(
+            f"{input_name} looks padded with id {value}: {int((runs >= 1).sum())} of its "
+            f"{len(table)} rows{looked_at} {side} with a run of it, and it occurs nowhere "
+            "else. sknn reads every id as a token, so the padding would be learned as a "
+            "word, count in each document's length and change predictions with the "
+            "padding width. Pass a list of id lists without the padding instead, e.g. "
+            f"{example}.",
+            UserWarning,
+            stacklevel=_stacklevel_outside_sknn(),
+        )
+        return
+
+
+def _stacklevel_outside_sknn():
+    """The ``stacklevel`` that points a warning raised inside sknn at the code calling sknn.
+
+    For the function calling this one. The text checks are reached by paths of many
+    depths (fit, predict, partial_fit), through scikit-learn's wrappers of ``fit`` and
+    ``transform`` too: the warning goes to the frame just outside the outermost sknn
+    frame of the run of sknn and scikit-learn frames around the call.
+    """
+    sknn_folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    sklearn_folder = os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep
+    frame = sys._getframe(1)
+    level, outermost = 1, 1
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if filename.startswith(sknn_folder):
+            outermost = level
+        elif not filename.startswith(sklearn_folder):
+            break
+        frame = frame.f_back
+        level += 1
+    return outermost + 1
 
 
 def _document_kind(doc):
@@ -206,8 +332,11 @@ def check_sequence_input(
     X : iterable
         A list, tuple, 1-d NumPy array, pandas Series or one-column DataFrame of documents.
         All documents must be of one kind: ``str`` (raw text); sequences of ``str`` (tokens);
-        or sequences of ``int`` (token ids). A 2-d array is read row by row, each row being a
-        token or id sequence. ``X`` is not modified.
+        or sequences of ``int`` (token ids). A 2-d array (or tensor) is read row by row,
+        each row being a token or id sequence, every cell a token: a 2-d array of tokens
+        with empty cells is refused, and one of ids that looks padded warns. Arrays of
+        other libraries (a torch tensor, or a list of 1-d tensors) are read as the NumPy
+        arrays they convert to. ``X`` is not modified.
     input_name : str, default="X"
         The name used in error messages.
     kinds : tuple of {"text", "tokens", "ids"}, default=("text", "tokens", "ids")
@@ -229,7 +358,15 @@ def check_sequence_input(
     ValueError
         If ``X`` is empty, numeric (e.g. a 2-d float array), mixes kinds of documents, holds
         a document that is none of the three kinds (``None``, a number, ``NaN``) or holds
-        documents of a kind not in ``kinds``.
+        documents of a kind not in ``kinds``; if ``X`` is a 2-d array of tokens with empty
+        or whitespace-only cells (padding).
+
+    Warns
+    -----
+    UserWarning
+        If the documents are ids of equal length that look padded: one id fills the end
+        (or the beginning) of most rows and occurs nowhere else. The padding would be read
+        as tokens; pass the documents without it.
 
     Examples
     --------
@@ -246,6 +383,9 @@ def check_sequence_input(
     expected = _expected(kinds)
     found = set()
     for index, doc in enumerate(documents):
+        if _is_foreign_array(doc):
+            # A list of 1-d tensors, as a tokenizer gives them one document at a time.
+            documents[index] = doc = _converted_array(doc, f"document {index} of {input_name}")
         kind = _document_kind(doc)
         if kind == "invalid":
             raise ValueError(
@@ -265,17 +405,23 @@ def check_sequence_input(
             f"Expected {expected} for {input_name}; got documents that are each "
             f"{_DESCRIPTIONS[kind]}."
         )
-    return [_normalise(doc, kind) for doc in documents], kind
+    documents = [_normalise(doc, kind) for doc in documents]
+    if kind == IDS:
+        from_array = isinstance(X, np.ndarray) or _is_foreign_array(X)
+        _warn_if_padded(documents, input_name, from_array)
+    return documents, kind
 
 
 def looks_like_text(X) -> bool:
     """Whether ``X`` holds raw texts or string tokens rather than numeric sequences.
 
     For the estimators that take both (the sequence estimators with ``input_kind='auto'``):
-    ``X`` is text when its first non-empty, non-missing document is a string or holds a
-    string, then :func:`check_sequence_input` checks every document (and names a missing
-    one). Integer sequences are numbers here;
-    those estimators read them as token ids only when told to.
+    the first of its documents that is a string or a non-empty sequence decides: ``X`` is
+    text when that document is a string or holds one. :func:`check_sequence_input` then
+    checks every document (and names a missing or numeric one). Missing documents and
+    single numbers are skipped: a text column as ``read_excel`` gives it may hold a review
+    that is the number 5. Integer sequences are numbers here; those estimators read them
+    as token ids only when told to.
 
     Parameters
     ----------
@@ -293,8 +439,8 @@ def looks_like_text(X) -> bool:
     (True, True)
     >>> looks_like_text([[0.5, 1.0], [2.0]]), looks_like_text([[3, 4], [5]])
     (False, False)
-    >>> looks_like_text([None, "a film"])
-    True
+    >>> looks_like_text([None, "a film"]), looks_like_text([5, "a film"])
+    (True, True)
     """
     if sp.issparse(X):
         return False
@@ -324,6 +470,8 @@ def looks_like_text(X) -> bool:
             if len(doc) == 0:
                 continue
             return any(isinstance(token, str) for token in doc)
+        if np.ndim(doc) == 0:
+            continue  # a number: a flat list of numbers, or a text column holding one
         if np.ndim(doc) != 1 or np.size(doc) > 0:
             return False
     return False

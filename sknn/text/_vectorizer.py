@@ -1,5 +1,6 @@
 """Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -9,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknn._constraints import Count
 from sknn.persistence import SaveMixin
-from sknn.text._input import check_sequence_input
+from sknn.text._input import _stacklevel_outside_sknn, check_sequence_input
 from sknn.text._tokenize import tokenize_documents
 from sknn.text._vocabulary import count_vocabulary
 
@@ -85,8 +86,7 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     ids are treated as opaque tokens: the vocabulary is the set of ids seen in :meth:`fit`,
     remapped to ids from 3 on (most frequent first) so that 0, 1 and 2 stay reserved.
     ``max_vocab`` and ``min_freq`` apply to them as to words, and
-    :meth:`inverse_transform` gives back the original ids. No input id is taken for
-    padding: pass ragged lists rather than a padded 2-d array.
+    :meth:`inverse_transform` gives back the original ids.
 
     **Reserved spellings.** A token of the input spelled exactly like a special token
     (``"[PAD]"``, ``"[CLS]"`` or ``oov_token``, after ``lowercase``) is never learned and
@@ -101,10 +101,18 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     non-zero id, and the length of row ``i`` is ``np.count_nonzero(ids[i])``; see
     :meth:`transform_with_lengths`.
 
-    **Feature names.** The columns of :meth:`transform` are positions, not tokens, and their
-    number changes from batch to batch with ``padding="longest"``. As in ``CountVectorizer``,
-    :meth:`get_feature_names_out` lists the vocabulary ordered by id, and ``set_output`` is
-    not supported.
+    **Feature names.** The columns of :meth:`transform` are positions, not tokens (unlike
+    ``CountVectorizer``'s). With ``padding="max_len"`` :meth:`get_feature_names_out` names
+    them ``textvectorizer0`` to ``textvectorizer{max_len - 1}``, so that a
+    ``ColumnTransformer`` lines its names up with its columns; with ``padding="longest"``
+    their number changes from batch to batch and it raises an ``AttributeError``. The
+    tokens are in ``vocabulary_``. ``set_output`` is not supported.
+
+    **Padding in the input.** Every id of an id document, and every cell of a 2-d array,
+    is a token: no id is taken for padding. A 2-d array of tokens with empty cells is
+    refused, and a 2-d array of ids that looks padded (one id filling the end or the
+    beginning of most rows, and nowhere else) warns. Pass ragged lists instead, e.g.
+    ``[row[row != 0] for row in X]``.
 
     Examples
     --------
@@ -256,7 +264,12 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         return documents
 
     def get_feature_names_out(self, input_features=None):
-        """The vocabulary as strings, ordered by id.
+        """Names of the columns of :meth:`transform`: its positions.
+
+        Only with ``padding="max_len"``: with ``padding="longest"`` the number of columns
+        changes from batch to batch, and an ``AttributeError`` says so (as
+        ``ColumnTransformer`` expects of a transformer without feature names). The tokens
+        are in ``vocabulary_``.
 
         Parameters
         ----------
@@ -265,11 +278,21 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
 
         Returns
         -------
-        feature_names_out : ndarray of str objects of shape (n_vocab_,)
-            Entry ``i`` is the token of id ``i``.
+        feature_names_out : ndarray of str objects of shape (max_len,)
+            ``"textvectorizer0"`` to ``f"textvectorizer{max_len - 1}"``, as scikit-learn
+            names the columns of a transformer that makes new features.
         """
         check_is_fitted(self)
-        return np.asarray([str(token) for token in self._id_to_token], dtype=object)
+        if self.padding != "max_len":
+            raise AttributeError(
+                "get_feature_names_out needs padding='max_len': with "
+                f"padding={self.padding!r} the number of columns of transform changes from "
+                "batch to batch, so they have no fixed names. Set padding='max_len' and "
+                "max_len for fixed columns; the tokens are in vocabulary_."
+            )
+        self._check_padding()
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self.max_len)], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -277,15 +300,28 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         tags.input_tags.two_d_array = False
         return tags
 
+    def _fit_transform_checked(self, documents, kind):
+        """:meth:`fit_transform` of what :func:`check_sequence_input` returned for ``X``.
+
+        For an estimator that checks ``X`` itself first: checking it again would repeat
+        its warnings.
+        """
+        return self._pad(self._lookup(self._fit_tokens(None, checked=(documents, kind))))
+
+    def _transform_checked(self, documents, kind):
+        """:meth:`transform` of what :func:`check_sequence_input` returned for ``X``."""
+        check_is_fitted(self)
+        return self._pad(self._lookup(self._tokenize_fitted(None, checked=(documents, kind))))
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def _fit_tokens(self, X):
+    def _fit_tokens(self, X, checked=None):
         self._check_padding()
         if self.oov_token in (PAD_TOKEN, CLS_TOKEN):
             raise ValueError(
                 f"oov_token must differ from {PAD_TOKEN!r} and {CLS_TOKEN!r}; "
                 f"got {self.oov_token!r}."
             )
-        documents, kind = self._tokenize(X)
+        documents, kind = self._tokenize(X, checked)
         vocabulary = count_vocabulary(
             documents,
             min_count=self.min_freq,
@@ -299,15 +335,15 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         self.n_vocab_ = len(self.vocabulary_)
         return documents
 
-    def _tokenize(self, X):
-        documents, kind = check_sequence_input(X)
+    def _tokenize(self, X, checked=None):
+        documents, kind = check_sequence_input(X) if checked is None else checked
         tokens = tokenize_documents(
             documents, kind, tokenizer=self.tokenizer, lowercase=self.lowercase
         )
         return tokens, kind
 
-    def _tokenize_fitted(self, X):
-        tokens, kind = self._tokenize(X)
+    def _tokenize_fitted(self, X, checked=None):
+        tokens, kind = self._tokenize(X, checked)
         if kind != self.input_kind_ and any(tokens):
             raise ValueError(
                 f"{type(self).__name__} was fitted on {self.input_kind_} input but "
@@ -347,3 +383,38 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
                 seq = seq[:width] if self.truncation_side == "right" else seq[-width:]
             ids[row, : len(seq)] = seq
         return ids
+
+
+#: The share of a continued fit's token positions that may be the OOV id before it warns.
+MOSTLY_UNKNOWN = 0.5
+
+
+def warn_if_mostly_unknown(ids, vectorizer, owner):
+    """Warn when most tokens of a continued fit's documents are outside the vocabulary.
+
+    ``partial_fit`` and a warm-started ``fit`` keep the vocabulary of the first fit (the
+    network's embedding is sized by it), so in a stream whose later batches bring new
+    words those words all train as the OOV token, which nothing else would tell.
+
+    Parameters
+    ----------
+    ids : ndarray of shape (n_documents, length)
+        The batch as :meth:`TextVectorizer.transform` returned it.
+    vectorizer : TextVectorizer
+        The fitted vectorizer, for its ``oov_token``.
+    owner : str
+        The estimator's name, for the message.
+    """
+    n_tokens = np.count_nonzero(ids)
+    n_unknown = np.count_nonzero(ids == OOV_ID)
+    if not n_tokens or n_unknown <= MOSTLY_UNKNOWN * n_tokens:
+        return
+    warnings.warn(
+        f"{n_unknown / n_tokens:.0%} of the tokens given to this partial_fit (or "
+        f"warm-started fit) of {owner} are outside its vocabulary, and train as the "
+        f"unknown token {vectorizer.oov_token!r}: the vocabulary is the first fit's, and "
+        "later calls keep it. Give the first call documents that cover the whole "
+        "corpus's vocabulary (a large sample of it), or fit on all the documents at once.",
+        UserWarning,
+        stacklevel=_stacklevel_outside_sknn(),
+    )

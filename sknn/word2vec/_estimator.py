@@ -124,6 +124,11 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         :class:`sknn.inspection.LossCurveDisplay` draws it.
     corpus_total_words_ : int
         Tokens in the training corpus, known words or not.
+    input_kind_ : {"text", "tokens"} or None
+        The kind of input seen in ``fit``: raw texts or token lists. ``transform``
+        requires the same, as :class:`sknn.text.TextVectorizer` does, since the tokenizer
+        splits raw texts and never token lists. None for a model made by
+        :meth:`from_word2vec_format`, which takes either.
 
     See Also
     --------
@@ -247,12 +252,13 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def _tokenize(self, X, reading=None):
         """Lists of tokens from raw strings or token sequences, through the shared checker,
         read as ``reading`` (the fit's :meth:`_fitted_reading`) says, else as the
-        parameters say."""
+        parameters say; and the kind of input."""
         reading = reading or self._reading_params()
         documents, kind = check_sequence_input(X, kinds=(TEXT, TOKENS))
-        return tokenize_documents(
+        tokens = tokenize_documents(
             documents, kind, tokenizer=reading["tokenizer"], lowercase=reading["lowercase"]
         )
+        return tokens, kind
 
     def _reading_params(self):
         return {
@@ -288,7 +294,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 f"min_alpha={self.min_alpha} must not exceed alpha={self.alpha}: the "
                 "learning rate decays from alpha to min_alpha."
             )
-        documents = self._tokenize(X)
+        documents, kind = self._tokenize(X)
         vocabulary = build_vocabulary(documents, self.min_count, self.max_vocab_size)
         encoded = [vocabulary.encode(doc) for doc in documents]
         if not any(len(doc) > 1 for doc in encoded):
@@ -350,6 +356,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.corpus_total_words_ = sum(len(doc) for doc in documents)
         self._n_features_out = self.vector_size
         self._reading = self._reading_params()
+        self.input_kind_ = kind
         return self
 
     def _check_memory(self, vocabulary, device, n_tokens):
@@ -428,7 +435,17 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         check_is_fitted(self)
         reading = self._fitted_reading()
-        documents = self._tokenize(X, reading)
+        documents, kind = self._tokenize(X, reading)
+        # None: vectors read from a file, or a model saved before the kind was kept.
+        fitted_kind = getattr(self, "input_kind_", None)
+        if fitted_kind is not None and kind != fitted_kind and any(documents):
+            # Raw texts are split by the tokenizer, token lists are not: "film," is one
+            # token of a list but two of a text, so the other kind would miss words.
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {fitted_kind} input but transform "
+                f"got {kind} input. Pass documents of the kind seen in fit "
+                f"({'raw texts' if fitted_kind == TEXT else 'token lists'})."
+            )
         rows, columns = [], []
         for i, document in enumerate(documents):
             encoded = [self.vocabulary_[t] for t in document if t in self.vocabulary_]
@@ -541,6 +558,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         model.corpus_total_words_ = 0
         model._n_features_out = wv.vector_size
         model._reading = model._reading_params()
+        model.input_kind_ = None
         return model
 
     def get_vector(self, word, norm=False):

@@ -31,7 +31,8 @@ class WordVectors:
     ``index_to_key[0]``, ``0 in wv`` is true and ``most_similar(0)`` gives its
     neighbours. A list of words gives a ``(n_keys, vector_size)`` array, ``(0,
     vector_size)`` for an empty list. A word that is absent, or a row out of range, raises
-    a ``KeyError``; a key that is neither a ``str`` nor an ``int`` a ``TypeError``.
+    a ``KeyError`` (which names the lower-case spelling when only that is in the
+    vocabulary); a key that is neither a ``str`` nor an ``int`` a ``TypeError``.
 
     Examples
     --------
@@ -95,7 +96,9 @@ class WordVectors:
             try:
                 return self.key_to_index[key]
             except KeyError:
-                raise KeyError(f"Word {key!r} is not in the vocabulary.") from None
+                raise KeyError(
+                    f"Word {key!r} is not in the vocabulary.{self._hint(key)}"
+                ) from None
         if _is_row(key):
             if 0 <= key < len(self):
                 return int(key)
@@ -107,6 +110,18 @@ class WordVectors:
             f"A word must be a str (or an int row index, as in gensim); got "
             f"{type(key).__name__} {_preview(key)}."
         )
+
+    def _hint(self, word):
+        """A "did you mean" for a word missing only by its case: Word2Vec lower-cases the
+        words it learns by default (``lowercase=True``), unlike gensim."""
+        for spelled in (word.lower(), word.casefold()):
+            if spelled != word and spelled in self.key_to_index:
+                return (
+                    f" Did you mean {spelled!r}? Word2Vec lower-cases the words it learns "
+                    "with lowercase=True (the default); fit with lowercase=False to keep "
+                    "the case."
+                )
+        return ""
 
     def get_vector(self, key, norm=False):
         """The vector of ``key``, scaled to unit length when ``norm`` is true."""
