@@ -494,6 +494,33 @@ def test_a_deeply_nested_object_is_refused_at_save(tmp_path):
         sknn.save(nested, tmp_path / "m.sknn")
 
 
+@pytest.mark.parametrize("limit", [1000, 20_000])
+def test_what_saves_and_loads_does_not_depend_on_the_recursion_limit(tmp_path, limit):
+    # Non-regression: the depth a file could have was the interpreter's recursion limit,
+    # which libraries raise: a file of 700 levels loaded or not depending on which ran
+    # before.
+    from sknn.persistence._tree import MAX_DEPTH
+
+    def nested(depth):
+        value = []
+        for _ in range(depth - 1):
+            value = [value]
+        return value
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        sknn.save(nested(MAX_DEPTH - 1), tmp_path / "ok.sknn")  # the document adds one
+        assert sknn.load(tmp_path / "ok.sknn") == nested(MAX_DEPTH - 1)
+        with pytest.raises(ValueError, match="nested too deeply"):
+            sknn.save(nested(MAX_DEPTH + 1), tmp_path / "deep.sknn")
+        _rewrite(tmp_path / "ok.sknn", _nested(700))
+        with pytest.raises(ValueError, match="nested too deeply"):
+            sknn.load(tmp_path / "ok.sknn")
+    finally:
+        sys.setrecursionlimit(old)
+
+
 # -- meta-estimators ---------------------------------------------------------------------
 
 

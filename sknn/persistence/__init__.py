@@ -16,7 +16,7 @@ import torch
 from sknn.persistence import _container
 from sknn.persistence._container import FORMAT_VERSION, InconsistentVersionWarning
 from sknn.persistence._objects import Loader, Saver, UntrustedTypesError, untrusted_types
-from sknn.persistence._tree import FormatError, TreeEncoder, decode_tree
+from sknn.persistence._tree import MAX_DEPTH, FormatError, TreeEncoder, decode_tree, depth_exceeds
 
 __all__ = [
     "FORMAT_VERSION",
@@ -74,10 +74,13 @@ def save(obj, path, *, include_optimizer=False):
     saver = Saver(include_optimizer=include_optimizer)
     try:
         document = saver.document(obj)
+        if depth_exceeds(document):  # load would refuse it
+            raise RecursionError
     except RecursionError:
         raise ValueError(
             f"Cannot save {type(obj).__name__} to {os.fspath(path)}: it is nested too "
-            "deeply (or holds a container that contains itself)."
+            f"deeply (more than {MAX_DEPTH} levels of nesting in the file) or holds a container "
+            "that contains itself."
         ) from None
     payload = saver.skops_payload()
     tensors = saver.tensors

@@ -29,6 +29,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
 
+from sknn.persistence._tree import depth_exceeds
+
 FORMAT = "sknn"
 
 #: The format version this sknn writes, and the newest it reads.
@@ -218,6 +220,8 @@ def read(path, kind):
         raise _damaged(path, "its metadata is incomplete") from None
     except RecursionError:
         raise _damaged(path, "its document is nested too deeply") from None
+    if depth_exceeds(document):
+        raise _damaged(path, "its document is nested too deeply")
     if not isinstance(versions, dict) or not all(
         isinstance(k, str) and isinstance(v, (str, type(None))) for k, v in versions.items()
     ):

@@ -22,8 +22,32 @@ _TENSOR_KINDS = "biuf"
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
+#: The deepest nesting of lists and objects a document may have. Decoding recurses once
+#: or more per level: a limit of its own, rather than the interpreter's recursion limit
+#: (which a library may raise), decides which files load, and the same one at save.
+MAX_DEPTH = 100
+
+
 class FormatError(ValueError):
     """The document or its tensors do not have the shape the format prescribes."""
+
+
+def depth_exceeds(node, limit=MAX_DEPTH):
+    """Whether JSON value ``node`` nests lists and objects more than ``limit`` deep,
+    found without recursion (so for any depth)."""
+    stack = [(node, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class TreeEncoder:
