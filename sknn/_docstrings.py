@@ -140,8 +140,9 @@ n_init : int, default=1
     ``checkpoint``.
 
 ensemble : {'best', 'average'}, default='best'
-    With ``n_init > 1``: keep the run with the best validation score (the lowest
-    final training loss without ``early_stopping``), or average the predictions
+    With ``n_init > 1``: keep the run with the best validation score (without
+    ``early_stopping``, the lowest loss of the network it kept on the training rows),
+    or average the predictions
     (probabilities for classifiers) of all runs, whose fitted attributes are then those
     of run ``best_init_`` (see ``runs_``).
 
@@ -317,8 +318,9 @@ history_ : skorch.History
     early stopping), ``lr``, ``dur`` (seconds) and ``best``.
 
 init_scores_ : list of float
-    With ``n_init > 1``: each run's best validation score, or its negated final training
-    loss without early stopping (higher is better).
+    With ``n_init > 1``: each run's best validation score, or without early stopping the
+    negated loss of the network it kept (as ``predict`` uses it) on up to 1,024 training
+    rows, evenly spaced (higher is better; a NaN score ranks last).
 
 best_init_ : int
     With ``n_init > 1``: the index of the chosen run.

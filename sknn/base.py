@@ -45,7 +45,7 @@ from sknn._constraints import Count
 from sknn._device import has_native_bf16, resolve_device
 from sknn._random import draw_seed, make_generator, rng_state, set_rng_state, torch_seed_scope
 from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
-from sknn.data.numeric import to_float32
+from sknn.data.numeric import check_float32_weights, to_float32
 from sknn.engine.callbacks import (
     NON_FINITE_WEIGHTS,
     EpochRule,
@@ -107,8 +107,13 @@ STREAM_DEVICE_FRACTION = 0.5
 #: Up to this many rows, a CPU prediction runs on one thread (see _few_rows_on_one_thread).
 SINGLE_THREAD_ROWS = 64
 
-#: Training rows whose outputs must be finite at the end of a fit.
+#: Training rows whose outputs must be finite at the end of a partial_fit call.
 FINITE_CHECK_ROWS = 256
+
+#: Training rows, evenly spaced, on which the end of a fit checks the network that
+#: predict will use (in prediction mode: batch normalisation's running statistics, the
+#: weights early stopping restored): a forward pass over at most this many rows.
+HEALTH_CHECK_ROWS = 1024
 
 #: A fit whose training loss ends more than this many times above the loss of a network
 #: whose outputs are all zero (uniform probabilities, a regression predicting 0) failed:
@@ -352,6 +357,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
             )
+            check_float32_weights(sample_weight)
         y_train = self._encode_targets(y, first_pass, incremental, classes)
         sample_weight = self._task_sample_weight(y, sample_weight)
 
@@ -403,8 +409,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             clone(self).set_params(n_init=1, random_state=int(seed)).fit(X, y, sample_weight)
             for seed in seeds
         ]
-        scores = [run.best_validation_score_ if run.early_stopping else -run.loss_ for run in runs]
-        best = int(np.argmax(scores))
+        scores = [
+            run.best_validation_score_ if run.early_stopping else -run.__dict__["_kept_loss"]
+            for run in runs
+        ]
+        # A run whose score is NaN (its kept network's loss) is the worst, never the best:
+        # np.argmax would take NaN for the maximum.
+        best = int(np.argmax(np.nan_to_num(np.asarray(scores, dtype=float), nan=-np.inf)))
         params = self.get_params(deep=False)
         self.__dict__.update({k: v for k, v in runs[best].__dict__.items() if k not in params})
         self.init_scores_ = scores
@@ -780,6 +791,17 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "Batch normalisation (batch_norm=True, or a convolutional sequence encoder) "
                 f"needs at least 2 training rows; got n_samples = {n_train}."
             )
+        if net.merge_single_row and batch_size == 1:
+            layer = self._batch_norm_of_one_value(X)
+            if layer is not None:
+                raise ValueError(
+                    f"batch_size=1 trains on one row at a time, which batch normalisation "
+                    f"cannot do: its layer {layer!r} (batch_norm=True, or the series "
+                    "statistics of a convolutional sequence encoder with "
+                    "normalize='series_stats') would have a single value per channel to "
+                    "normalise. Use batch_size=2 or more, or a network without batch "
+                    "normalisation."
+                )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
         # Whether the untrained network starts far above that yardstick (targets small next
         # to its initial outputs): a fit that ends there, still falling, was too short.
@@ -897,7 +919,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "%.4g of a network whose outputs are all zero, which predicts better"
                 % (state.loss, DIVERGENCE_FACTOR, reference)
             )
-            curve = [v for v in state.loss_curve if np.isfinite(v)]
+            # 'lbfgs' records no loss curve (MISSING, as scikit-learn's lbfgs has none).
+            recorded = [] if state.loss_curve is MISSING else state.loss_curve
+            curve = [v for v in recorded if np.isfinite(v)]
             if (
                 starts_far_above is not None
                 and len(curve) >= 2
@@ -937,21 +961,42 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             )
         best = state.best_module
         state.best_module = None
+        # A single partial_fit epoch is judged on non-finite values only, on its first rows.
+        sample = None if incremental else self._health_sample(X, y_train, sample_weight)
+        restored = None
         if diverged is not None:
-            self._after_divergence(diverged, best, state, still_falling)
+            self._after_divergence(diverged, best, state, still_falling, sample)
         elif self.early_stopping and not incremental and best is not None:
             net.module_.load_state_dict(best)
+            restored = int(np.nanargmax(state.validation_scores)) + 1  # its first best
         if not all_finite(net.module_.parameters()):
             raise ValueError(NON_FINITE_WEIGHTS)
+        buffer = _non_finite_buffer(net.module_)
+        if buffer is not None:
+            raise ValueError(
+                "%s (The network's buffer %r, which predict reads, is not finite: %s)"
+                % (
+                    NON_FINITE_WEIGHTS,
+                    buffer,
+                    _buffer_advice(net.module_, buffer, self.learning_rate_init),
+                )
+            )
         # Finite weights can still be too large to compute with (a layer norm of 1e30s):
-        # the first training rows must give finite outputs.
-        if not torch.isfinite(self._raw_outputs(_first_rows(X, FINITE_CHECK_ROWS))).all():
+        # the training rows checked must give finite outputs.
+        outputs = self._raw_outputs(
+            _first_rows(X, FINITE_CHECK_ROWS) if sample is None else sample.X
+        )
+        if not torch.isfinite(outputs).all():
             raise ValueError(
                 "Solver produced a network whose outputs are not finite: its weights grew "
                 "too large. The input data may contain large values and need to be "
                 "preprocessed, or the learning rate (learning_rate_init=%g) may be too high."
                 % self.learning_rate_init
             )
+        # The loss of the network that predict uses: what n_init > 1 ranks runs by.
+        self._kept_loss = None if sample is None else self._sample_loss(sample, outputs)
+        if sample is not None and diverged is None and epochs:
+            self._check_kept_network(sample, self._kept_loss, state, restored, batch_size)
 
     def _first_rows_loss(self, X, y_train):
         """The network's mean loss, as it is now, on the first training rows."""
@@ -960,6 +1005,159 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         target = torch.as_tensor(np.asarray(y_train[: len(outputs)]))
         with torch.no_grad():
             return float(self.net_.criterion_(outputs, target).double().mean())
+
+    def _health_sample(self, X, y_train, sample_weight):
+        """Up to :data:`HEALTH_CHECK_ROWS` training rows, evenly spaced (all of them in a
+        smaller set), with their targets and weights, and the loss on them of all-zero
+        outputs and of the best constant prediction (a regressor's weighted mean target;
+        for a classifier, all-zero outputs: uniform probabilities)."""
+        n = _num_samples(X)
+        index = np.unique(np.linspace(0, n - 1, min(n, HEALTH_CHECK_ROWS)).round().astype(np.intp))
+        target = np.asarray(y_train)[index]
+        weight = None if sample_weight is None else np.asarray(sample_weight)[index]
+        constant = np.zeros(self.n_outputs_)
+        regressor = self.out_activation_ in ("identity", "exp")
+        if regressor:
+            all_weights = None if sample_weight is None else np.asarray(sample_weight, float)
+            if all_weights is not None and not all_weights.sum() > 0:
+                all_weights = None
+            mean = np.average(np.asarray(y_train, dtype=np.float64), axis=0, weights=all_weights)
+            if self.out_activation_ == "exp":  # Poisson's log link
+                mean = np.log(np.maximum(mean, np.finfo(np.float32).tiny))
+            constant = np.broadcast_to(mean, constant.shape)
+        target = torch.as_tensor(target)
+        outputs = torch.as_tensor(np.tile(constant, (len(index), 1)), dtype=torch.float32)
+        constant_targets = bool(np.all(np.ptp(np.asarray(y_train), axis=0) == 0))
+        sample = _HealthSample(_rows_at(X, index), target, weight, regressor, constant_targets)
+        return dataclasses.replace(
+            sample,
+            yardstick=self._sample_loss(sample, outputs),
+            zero_output=self._sample_loss(sample, torch.zeros_like(outputs)),
+        )
+
+    def _sample_loss(self, sample, outputs):
+        """The (sample-weighted) mean loss of ``outputs`` on a :class:`_HealthSample`."""
+        target = sample.target
+        # In float64: a float32 square of outputs far from their targets overflows.
+        target = target.double() if target.is_floating_point() else target
+        with torch.no_grad():
+            losses = self.net_.criterion_(outputs.double(), target).numpy()
+        if sample.weight is None:
+            return float(losses.mean())
+        total = float(np.sum(sample.weight, dtype=np.float64))
+        return float(np.dot(losses, sample.weight) / total) if total > 0 else math.nan
+
+    def _batch_norm_of_one_value(self, X):
+        """The name of a batch normalisation layer to which a batch of one row gives a
+        single value per channel (which it cannot normalise in training), else None.
+
+        Found with one row through the network in prediction mode, which changes nothing:
+        the layers that fail are those of flat features (an MLP's, the series statistics
+        of a sequence encoder), while a convolution's maps give them many values.
+        """
+        module = self.net_.module_
+        found = []
+
+        def look(name):
+            def hook(layer, inputs):
+                x = inputs[0]
+                if x.shape[0] * math.prod(x.shape[2:]) == 1:
+                    found.append(name)
+
+            return hook
+
+        handles = [
+            layer.register_forward_pre_hook(look(name))
+            for name, layer in module.named_modules()
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)
+        ]
+        try:
+            self._raw_outputs(_first_rows(X, 1))
+        finally:
+            for handle in handles:
+                handle.remove()
+        return found[0] if found else None
+
+    def _check_kept_network(self, sample, kept, state, restored, batch_size):
+        """Warn when the network that predict uses does no better than a constant on the
+        training rows. ``kept`` is its loss on ``sample``; ``restored`` the epoch whose
+        weights early stopping restored, or None.
+
+        Two cases. The divergence rule's, for the network as predict runs it: a loss
+        more than twice that of all-zero outputs, or no better than them and more than
+        twice the final training loss (batch normalisation's running statistics, weights
+        restored by early stopping). And a regressor no better than predicting its mean
+        target (targets too far from the outputs of an untrained network).
+        """
+        if not np.isfinite(kept):
+            return
+        zero = sample.zero_output
+        if _far_above(kept, zero) or (kept >= zero and _far_above(kept, state.loss)):
+            causes = []
+            if restored is not None:
+                causes.append(
+                    "Early stopping restored the weights of epoch %d, the best validation "
+                    "score (%.4g), and training was unstable around them: lower "
+                    "learning_rate_init=%g."
+                    % (restored, state.best_validation_score, self.learning_rate_init)
+                )
+            if _has_batch_norm(self.net_.module_):
+                # Running statistics average the last ~10 batches' (momentum 0.1): with few
+                # optimizer steps, or weights that move fast, they describe other weights.
+                causes.append(
+                    "Batch normalisation predicts with running statistics averaged over the "
+                    "last training batches, which lag weights that move fast: give them more "
+                    "optimizer steps (a smaller batch_size than %d, or a larger max_iter) or "
+                    "lower learning_rate_init=%g." % (batch_size, self.learning_rate_init)
+                )
+            if not causes:
+                causes.append(
+                    "The weights moved far during the last epoch, whose loss is averaged "
+                    "while it trains: lower learning_rate_init=%g." % self.learning_rate_init
+                )
+            warnings.warn(
+                "In prediction mode, as predict uses it, the fitted network does no better "
+                "than a network whose outputs are all zero (%s): its loss on %d training "
+                "rows is %.4g, against %.4g for all-zero outputs, while the final training "
+                "loss was %.4g. %s"
+                % (
+                    "predicting 0" if sample.regressor else "uniform probabilities",
+                    len(sample.target),
+                    kept,
+                    zero,
+                    state.loss,
+                    " ".join(causes),
+                ),
+                ConvergenceWarning,
+                stacklevel=6,
+            )
+        elif (
+            sample.regressor
+            and self.out_activation_ == "identity"
+            and not sample.constant_targets  # the mean predicts them exactly
+            and kept >= sample.yardstick
+        ):
+            target = sample.target.double().numpy()
+            warnings.warn(
+                "The fit ended no better than predicting the mean of the training targets: "
+                "the network's loss on %d training rows is %.4g, the mean's %.4g. Targets "
+                "far from 0, widely spread or tiny (here a mean of %.4g and a standard "
+                "deviation of %.4g) are hard to reach from the outputs of an untrained "
+                "network: scale them, for example with TransformedTargetRegressor("
+                "regressor, transformer=StandardScaler()). If they are scaled, train longer "
+                "(max_iter=%s) or try another learning_rate_init (this fit used %g)."
+                % (
+                    len(target),
+                    kept,
+                    sample.yardstick,
+                    np.abs(target.mean(axis=0)).max(),
+                    target.std(axis=0).max(),
+                    self.max_iter,
+                    self.learning_rate_init,
+                ),
+                ConvergenceWarning,
+                stacklevel=6,
+            )
 
     def _run_epochs(self, run, precision, callbacks, user):
         """Train ``run.epochs`` epochs in ``precision`` with the engine's callbacks set to
@@ -1010,13 +1208,14 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             else:
                 self.cuda_graph_ = False
 
-    def _after_divergence(self, what, best, state, still_falling=None):
+    def _after_divergence(self, what, best, state, still_falling=None, sample=None):
         """Keep the best epoch's weights and say what happened and what to do.
 
         Without a better epoch to go back to, keep finite weights with the warning, and
         for non-finite ones raise ValueError (the fit then leaves the estimator as it was
         before it). ``still_falling``, where the loss fell to the end, says so instead of
-        blaming the learning rate.
+        blaming the learning rate. With ``sample`` (a :class:`_HealthSample`), the warning
+        gives the loss of the weights kept, in prediction mode.
         """
         cause = still_falling or (
             "The input data may contain large values and need to be preprocessed (for "
@@ -1038,16 +1237,30 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 % (NON_FINITE_WEIGHTS, what, self.learning_rate_init)
             )
         self.net_.module_.load_state_dict(best)
-        epoch = (
-            int(np.nanargmax(state.validation_scores)) + 1
-            if self.early_stopping and np.isfinite(state.validation_scores).any()
-            else _best_epoch(state.loss_curve)
-        )
-        warnings.warn(
-            "%s. The weights of epoch %d, the best, were kept. %s" % (what, epoch, cause),
-            ConvergenceWarning,
-            stacklevel=6,
-        )
+        if self.early_stopping and np.isfinite(state.validation_scores).any():
+            epoch = int(np.nanargmax(state.validation_scores)) + 1
+            kept = "The weights of epoch %d, the best validation score (%.4g), were kept." % (
+                epoch,
+                state.best_validation_score,
+            )
+        else:
+            epoch = _best_epoch(state.loss_curve)
+            # An epoch's loss is averaged over its batches as it trains, mostly before its
+            # updates; the weights kept are those at its end, which can be another network.
+            kept = (
+                "The weights of epoch %d were kept, as they were at its end: its training "
+                "loss (%.4g, averaged over its batches while it trained) was the lowest."
+                % (epoch, state.loss_curve[epoch - 1])
+            )
+        if sample is not None:
+            loss = self._sample_loss(sample, self._raw_outputs(sample.X))
+            if np.isfinite(loss):
+                kept += (
+                    " In prediction mode they give a loss of %.4g on %d training rows (%.4g "
+                    "for a network whose outputs are all zero)."
+                    % (loss, len(sample.target), sample.zero_output)
+                )
+        warnings.warn("%s. %s %s" % (what, kept, cause), ConvergenceWarning, stacklevel=6)
 
     def _data_parallel(self, net):
         """This fit's :class:`DataParallel` when it runs in a process group of several
@@ -1474,6 +1687,12 @@ class NeuralNetClassifierMixin(ClassifierMixin):
         Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
         exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
 
+        Later calls keep what the first call (or ``fit``) learned of the input: its
+        features, its kind and, for text, its vocabulary (the embedding table is sized by
+        it). Words first seen in a later batch map to the unknown token, and a
+        ``UserWarning`` says so when more than half of a batch's tokens do: give the
+        first call documents that cover the vocabulary, or fit on all of them at once.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -1534,6 +1753,13 @@ class NeuralNetRegressorMixin(RegressorMixin):
         return y_train
 
     def _validate_targets(self, y):
+        if y.dtype.kind not in "biuf":
+            # Numeric strings would be parsed and dates trained on as their integers;
+            # scikit-learn's regressors refuse both.
+            raise ValueError(
+                f"{type(self).__name__} needs numeric targets; got y of dtype {y.dtype}. "
+                "Convert y to numbers first (a date to, say, days since a reference date)."
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if getattr(self, "loss", None) == "poisson" and np.any(y < 0):
@@ -1561,11 +1787,16 @@ class NeuralNetRegressorMixin(RegressorMixin):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs), float32
-            The predicted values, in the float32 precision the network computes in.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values: float32 for float32 X, float64 otherwise, as scikit-learn's
+            MLPRegressor gives them (the network computes in float32).
         """
         check_is_fitted(self)
-        pred = self._activated_outputs(self._validate_X(X))
+        # float64 unless X is float32: an inverse target transform (a StandardScaler in
+        # TransformedTargetRegressor) keeps the dtype, and float32 cannot tell apart
+        # values 128 apart near 1e9.
+        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        pred = self._activated_outputs(self._validate_X(X)).astype(dtype, copy=False)
         return pred.ravel() if pred.shape[1] == 1 else pred
 
     @available_if(lambda est: est._check_solver())
@@ -1573,6 +1804,12 @@ class NeuralNetRegressorMixin(RegressorMixin):
         """Update the model with a single epoch over the given data.
 
         Only with a stochastic ``solver`` (not 'lbfgs'), as in scikit-learn.
+
+        Later calls keep what the first call (or ``fit``) learned of the input: its
+        features, its kind and, for text, its vocabulary (the embedding table is sized by
+        it). Words first seen in a later batch map to the unknown token, and a
+        ``UserWarning`` says so when more than half of a batch's tokens do: give the
+        first call documents that cover the vocabulary, or fit on all of them at once.
 
         Parameters
         ----------
@@ -1855,6 +2092,55 @@ def _zero_output_loss(criterion, y_train, sample_weight, n_outputs, chunk=65536)
             else:
                 total += (losses * weights[start : start + chunk]).sum()
     return total / (n if weights is None else max(weights.sum(), np.finfo(float).tiny))
+
+
+@dataclasses.dataclass(frozen=True)
+class _HealthSample:
+    """Training rows on which the end of a fit judges the network predict will use.
+
+    ``X``: the rows (validated input); ``target``: their encoded targets (a tensor);
+    ``weight``: their sample weights or None; ``regressor``: whether the task is a
+    regression; ``constant_targets``: whether every training target is the same;
+    ``yardstick``: the loss on them of the best constant prediction (the mean target) for
+    a regressor, of all-zero outputs (uniform probabilities) for a classifier;
+    ``zero_output``: the loss on them of all-zero outputs.
+    """
+
+    X: object
+    target: torch.Tensor
+    weight: object
+    regressor: bool
+    constant_targets: bool
+    yardstick: float = math.nan
+    zero_output: float = math.nan
+
+
+def _rows_at(X, index):
+    """Rows ``index`` (an integer array) of validated X."""
+    if isinstance(X, dict):
+        return {k: v[index] for k, v in X.items()}
+    return X[index]
+
+
+def _non_finite_buffer(module):
+    """The name of a floating-point buffer of ``module`` (batch normalisation's running
+    statistics) holding a NaN or an infinity, else None."""
+    for name, buffer in module.named_buffers():
+        if buffer.is_floating_point() and not all_finite([buffer]):
+            return name
+    return None
+
+
+def _buffer_advice(module, name, learning_rate_init):
+    """What to do about the non-finite buffer ``name`` of ``module``."""
+    owner = module.get_submodule(name.rpartition(".")[0])
+    if isinstance(owner, torch.nn.modules.batchnorm._BatchNorm):
+        return (
+            "batch normalisation's running statistics overflowed float32. Scale the input "
+            "(for example with StandardScaler), or lower the learning rate "
+            "(learning_rate_init=%g)." % learning_rate_init
+        )
+    return "scale the input (for example with StandardScaler)."
 
 
 def _far_above(loss, reference):

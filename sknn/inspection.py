@@ -53,12 +53,18 @@ class LossCurveDisplay:
         """Read the curves from a fitted sknn estimator's ``history_`` and plot them."""
         check_is_fitted(estimator)
         history = estimator.history_
-        train = np.array([row["train_loss"] for row in history], dtype=float)
-        valid = None
-        if all("valid_loss" in row for row in history) and len(history):
-            valid = np.array([row["valid_loss"] for row in history], dtype=float)
-        if getattr(estimator, "validation_scores_", None):
-            best = int(np.argmax(estimator.validation_scores_)) + 1
+        train = _column(history, "train_loss")
+        # NaN where an epoch has no validation (the first fit of a warm start that then
+        # turned early stopping on), so that the epochs still line up.
+        valid = _column(history, "valid_loss")
+        scores = _column(history, "valid_score")
+        if scores is not None:
+            # The weights kept: the best validation score (a diverged epoch's NaN is never
+            # the best, as in the fit).
+            finite = np.isfinite(scores)
+            best = (
+                int(np.nanargmax(np.where(finite, scores, np.nan))) + 1 if finite.any() else None
+            )
         else:
             # NaN epochs (a Word2Vec epoch with no pair to train on) are never the best.
             finite = np.isfinite(train)
@@ -97,3 +103,12 @@ class LossCurveDisplay:
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+
+def _column(history, key):
+    """``history``'s ``key`` per epoch as floats, NaN where an epoch lacks it (or holds
+    None); None when no epoch has it."""
+    values = [row.get(key) for row in history]
+    if all(value is None for value in values):
+        return None
+    return np.array([np.nan if value is None else value for value in values], dtype=float)

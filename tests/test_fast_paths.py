@@ -608,16 +608,16 @@ def bf16_on_cpu(monkeypatch):
     from sknn.engine.net import TrainingNet
 
     monkeypatch.setattr(sknn.base, "has_native_bf16", lambda device: True)
-    get_loss = TrainingNet.get_loss
+    batch_losses = TrainingNet.batch_losses
 
     def inject(epochs):
         def nan_under_bf16(self, *args, **kwargs):
-            loss = get_loss(self, *args, **kwargs)
+            loss, record = batch_losses(self, *args, **kwargs)
             if self.precision == "bf16" and len(self.history) in epochs:
-                return loss * float("nan")
-            return loss
+                return loss * float("nan"), record * float("nan")
+            return loss, record
 
-        monkeypatch.setattr(TrainingNet, "get_loss", nan_under_bf16)
+        monkeypatch.setattr(TrainingNet, "batch_losses", nan_under_bf16)
 
     return inject
 
@@ -697,14 +697,15 @@ def test_bf16_fallback_then_float32_diverging_meets_the_divergence_rule(bf16_on_
     import sknn.engine.net
 
     bf16_on_cpu(epochs={1})
-    get_loss = sknn.engine.net.TrainingNet.get_loss
+    batch_losses = sknn.engine.net.TrainingNet.batch_losses
 
     def nan_in_any_precision(self, *args, **kwargs):
-        return get_loss(self, *args, **kwargs) * float("nan")
+        loss, record = batch_losses(self, *args, **kwargs)
+        return loss * float("nan"), record * float("nan")
 
     est = _tiny_convnet()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sknn.engine.net.TrainingNet, "get_loss", nan_in_any_precision)
+        patch.setattr(sknn.engine.net.TrainingNet, "batch_losses", nan_in_any_precision)
         with pytest.raises(ValueError, match="non-finite"):
             with pytest.warns(FallbackWarning, match="started again in float32"):
                 est.fit(X, y)

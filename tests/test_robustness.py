@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.datasets import load_digits, load_iris
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
@@ -870,3 +871,163 @@ def test_weights_that_leave_nothing_to_train_are_refused(params, sample_weight, 
     # went on with an overflow warning. Iris' labels are 50 of each class in order.
     with pytest.raises(ValueError, match=match):
         MLPClassifier(**FAST, **params).fit(X_IRIS, Y_IRIS, sample_weight=sample_weight)
+
+
+# -- degenerate data and failed training: the network predict uses is judged -------------
+
+
+def _price_targets():
+    X, signal = make_regression(300, 8, noise=5, random_state=0)
+    return X, 1e7 * (3 + signal / signal.std())  # amounts in cents, populations
+
+
+def test_the_loss_curve_sees_progress_on_large_regression_targets():
+    # Non-regression: the epoch loss was a float32 mean, whose rounding step at 5e14 (3e7)
+    # exceeds an epoch's progress (2e6): loss_curve_ stayed flat and the tol rule stopped
+    # the fit after 12 epochs as converged, without a word. scikit-learn trains on.
+    X, y = _price_targets()
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        reg = MLPRegressor(max_iter=30, random_state=0, device="cpu").fit(X, y)
+    assert reg.n_iter_ == 30
+    assert (np.diff(reg.loss_curve_) <= 0).all() and reg.loss_ < reg.loss_curve_[0]
+
+
+def test_a_regressor_no_better_than_the_mean_target_says_to_scale_the_targets():
+    # Non-regression: targets of 3e7 gave R^2 -8.5 and no warning at all.
+    X, y = _price_targets()
+    with pytest.warns(ConvergenceWarning, match="no better than predicting the mean") as caught:
+        reg = MLPRegressor(max_iter=20, random_state=0, device="cpu").fit(X, y)
+    assert reg.score(X, y) < 0
+    message = next(str(w.message) for w in caught if "mean of the training" in str(w.message))
+    assert "TransformedTargetRegressor" in message and "StandardScaler" in message
+    # Scaled targets train; constant ones are predicted by their mean whatever the network.
+    for target in [(y - y.mean()) / y.std(), np.full(len(y), 3.0)]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            MLPRegressor(max_iter=20, random_state=0, device="cpu").fit(X, target)
+        assert not [w for w in caught if "no better than" in str(w.message)]
+
+
+def test_lbfgs_ending_far_above_a_constant_warns_instead_of_crashing():
+    # Non-regression: the divergence rule read the loss curve that 'lbfgs' does not record:
+    # TypeError: '_Missing' object is not iterable, and the model was lost.
+    X, y = make_classification(100, 5, random_state=0)
+    clf = MLPClassifier(solver="lbfgs", max_iter=10, random_state=0, device="cpu")
+    with pytest.warns(ConvergenceWarning, match="fit failed"):
+        clf.fit(X * 1e10, y)
+    assert np.isfinite(clf.predict_proba(X * 1e10)).all()
+
+
+def _lagging_batch_norm():
+    # 60 images, one batch per epoch: 20 optimizer steps at a high rate, which the running
+    # statistics cannot follow. In training mode the loss is ~0; predict is at chance.
+    rng = np.random.RandomState(0)
+    y = np.arange(60) % 3
+    X = rng.rand(60, 8, 8) * 0.7 + 0.15 * y[:, None, None]
+    params = dict(channels=(4,), dense_sizes=(8,), solver="sgd", learning_rate_init=0.1)
+    return ConvNetClassifier(max_iter=20, random_state=0, device="cpu", **params), X, y
+
+
+def test_batch_norm_statistics_that_lag_the_weights_warn():
+    # Non-regression: the health check judged the training-mode loss (0.001) only; the
+    # network in prediction mode scored 0.33 on its own training set, without a warning.
+    clf, X, y = _lagging_batch_norm()
+    clf.set_params(batch_norm=True)
+    with pytest.warns(ConvergenceWarning, match="prediction mode.*Batch normalisation"):
+        clf.fit(X, y)
+    assert clf.loss_ < 0.01 and clf.score(X, y) < 0.5
+    # A check only: the fit and its weights are those of a fit that ignores the warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = clone(clf).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    # Without batch normalisation the same fit has nothing to say.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.set_params(batch_norm=False).fit(X, y)
+    assert not [w for w in caught if "prediction mode" in str(w.message)]
+
+
+def test_a_batch_norm_regressor_worse_than_a_constant_in_prediction_mode_warns():
+    # Non-regression: a training loss under twice the zero-output loss passed the rule,
+    # while predict's squared error was 15 times it (R^2 -13.8).
+    X, y = make_regression(200, 10, noise=1, random_state=0)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(20,), learning_rate_init=10, batch_norm=True, max_iter=15
+    )
+    with pytest.warns(ConvergenceWarning, match=r"prediction mode.*all zero \(predicting 0\)"):
+        reg.set_params(random_state=0, device="cpu").fit(X, y)
+
+
+def test_weights_restored_by_early_stopping_are_judged():
+    # Non-regression: the rule read the last epoch's loss (1.39), then early stopping
+    # restored epoch 1's weights (a loss of ~300, one class predicted): no warning.
+    rng = np.random.RandomState(0)
+    y = np.arange(60) % 3
+    X = rng.rand(60, 8, 8) + 0.3 * y[:, None, None]
+    clf = ConvNetClassifier(
+        channels=(4,),
+        dense_sizes=(8,),
+        max_iter=8,
+        learning_rate_init=1,
+        early_stopping=True,
+        validation_fraction=0.2,
+        random_state=0,
+        device="cpu",
+    )
+    with pytest.warns(ConvergenceWarning, match="restored the weights of epoch 1"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "est, X",
+    [
+        (MLPClassifier(batch_norm=True), np.random.RandomState(0).normal(size=(10, 3))),
+        (MLPRegressor(batch_norm=True), np.random.RandomState(0).normal(size=(10, 3))),
+        (SequenceClassifier(), np.random.RandomState(0).normal(size=(10, 3, 1))),
+    ],
+    ids=["mlp-classifier", "mlp-regressor", "sequence-series-stats"],
+)
+def test_batch_size_1_with_batch_norm_of_flat_features_is_refused(est, X):
+    # Non-regression: torch's 'Expected more than 1 value per channel when training'
+    # from inside the training loop.
+    est.set_params(batch_size=1, max_iter=2, device="cpu")
+    with pytest.raises(ValueError, match="batch_size=1 .*batch normalisation.*batch_size=2"):
+        est.fit(X, np.arange(10) % 2)
+    assert not hasattr(est, "net_")
+
+
+def test_batch_size_1_trains_where_batch_norm_has_many_values():
+    # Convolutions give batch normalisation a map's values per row: one row is enough.
+    rng = np.random.RandomState(0)
+    y = np.arange(10) % 2
+    ConvNetClassifier(channels=(2,), dense_sizes=(4,), batch_norm=True, batch_size=1, **FAST).fit(
+        rng.rand(10, 6, 6), y
+    )
+    SequenceClassifier(normalize="series", batch_size=1, **FAST).fit(
+        rng.normal(size=(10, 5, 1)), y
+    )
+
+
+def test_the_divergence_warning_gives_the_loss_of_the_weights_it_kept():
+    # Non-regression: 'The weights of epoch 1, the best, were kept' named epoch 1's loss
+    # (1.39, averaged while it trained), but kept the weights at its end (a loss of ~4500).
+    X, y = make_classification(200, 10, n_informative=5, n_classes=3, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(20,), learning_rate_init=10, max_iter=15)
+    with pytest.warns(ConvergenceWarning, match="weights of epoch 1") as caught:
+        clf.set_params(random_state=0, device="cpu").fit(X, y)
+    message = next(str(w.message) for w in caught if "weights of epoch 1" in str(w.message))
+    reported = float(re.search(r"give a loss of ([0-9.e+]+) on 200 training rows", message)[1])
+    with torch.no_grad():
+        logits = clf.module_(torch.as_tensor(X, dtype=torch.float32))
+    actual = float(torch.nn.functional.cross_entropy(logits, torch.as_tensor(y)))
+    assert reported == pytest.approx(actual, rel=1e-3)
+    assert reported > 100 * clf.loss_curve_[0]
+
+
+def test_batch_norm_statistics_that_overflow_are_refused():
+    # Non-regression: X of 1e20 made running_var infinite; every prediction was the same
+    # and nothing was said, as the final check read the parameters but not the buffers.
+    X, y = make_classification(100, 5, random_state=0)
+    with pytest.raises(ValueError, match="non-finite.*'layers.1.running_var'.*StandardScaler"):
+        MLPClassifier(batch_norm=True, max_iter=10, random_state=0, device="cpu").fit(X * 1e20, y)

@@ -22,8 +22,9 @@ PEER_MODULE = "sklearn.neural_network.tests.test_mlp"
 
 _PRIVATE = "reads scikit-learn's private solver internals: "
 _FLOAT64 = (
-    "checks that float64 input gives float64 parameters and predictions; sknn computes "
-    "in float32 by design (its coefs_ and predictions are float32 whatever the input)"
+    "checks that float64 input gives float64 parameters; sknn computes in float32 by "
+    "design (its coefs_ are float32 whatever the input; a regressor's predictions "
+    "follow X's dtype, as scikit-learn's do)"
 )
 
 #: Test (``name`` or ``name[parameters]``) -> why it cannot pass on sknn.

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import load_iris, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import RandomizedSearchCV
 from sklearn.preprocessing import StandardScaler
@@ -194,6 +194,28 @@ def test_n_init_keeps_the_run_with_the_best_validation_score():
     assert clf.runs_ is None
 
 
+def test_n_init_keeps_a_finite_run_and_ranks_the_networks_kept():
+    # Non-regression: runs were scored by -loss_ and ranked by np.argmax, which takes NaN
+    # for the maximum: a run whose last epoch went NaN (R^2 -1.6) beat one that never
+    # diverged (R^2 +0.02). And loss_ is the last epoch's, not that of the weights a
+    # diverged run kept.
+    X, y = make_regression(100, 5, noise=1, random_state=0)
+    params = dict(solver="sgd", learning_rate_init=0.015, max_iter=10, hidden_layer_sizes=(10,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = MLPRegressor(n_init=4, ensemble="average", random_state=3, device="cpu", **params)
+        reg.fit(X, y)
+    assert any(not np.isfinite(run.loss_) for run in reg.runs_)
+    assert np.isfinite(reg.init_scores_).all()
+    # The score of each run is the loss of the network it kept, on the training rows (all
+    # 100 here): the ranking is that of their R^2.
+    r2 = [run.score(X, y) for run in reg.runs_]
+    assert reg.best_init_ == int(np.argmax(r2)) == int(np.argmax(reg.init_scores_))
+    for run, score in zip(reg.runs_, reg.init_scores_, strict=True):
+        mse = np.mean((run.predict(X) - y) ** 2)
+        assert -score == pytest.approx(mse / 2, rel=1e-5)
+
+
 def test_n_init_average_averages_the_runs_predictions():
     clf = MLPClassifier(n_init=3, ensemble="average", max_iter=10, **FAST).fit(X_IRIS, Y_IRIS)
     proba = clf.predict_proba(X_IRIS)
@@ -264,6 +286,28 @@ def test_loss_curve_display_never_marks_a_nan_epoch_best():
 
     display = LossCurveDisplay.from_estimator(Fitted())
     assert display.best_epoch == 3
+    plt.close(display.figure_)
+
+
+def test_loss_curve_display_marks_the_epoch_whose_weights_were_kept():
+    # Non-regression: after a divergence (a NaN validation score last) the NaN epoch was
+    # marked best, and after a warm start that turned early stopping on, the best epoch was
+    # counted from the second fit's first epoch and the validation curve was not drawn.
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+
+    clf = MLPClassifier(max_iter=4, **FAST).fit(X_IRIS, Y_IRIS)
+    clf.set_params(warm_start=True, early_stopping=True, max_iter=3, n_iter_no_change=50)
+    clf.fit(X_IRIS, Y_IRIS)
+    display = LossCurveDisplay.from_estimator(clf)
+    assert len(display.train_loss) == 7 and len(display.lines_) == 2
+    assert np.isnan(display.valid_loss[:4]).all() and np.isfinite(display.valid_loss[4:]).all()
+    assert display.best_epoch == 4 + int(np.argmax(clf.validation_scores_)) + 1
+    plt.close(display.figure_)
+
+    clf.history_[-1]["valid_score"] = np.nan  # a diverged last epoch
+    display = LossCurveDisplay.from_estimator(clf)
+    assert display.best_epoch == 4 + int(np.argmax(clf.validation_scores_[:-1])) + 1
     plt.close(display.figure_)
 
 

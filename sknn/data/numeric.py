@@ -77,3 +77,25 @@ def check_float32_range(X, input_name="X"):
         if part.size and (part.max() > limit or part.min() < -limit):
             # The cast's own check (a value just past the limit may round to it).
             to_float32(np.array(part), input_name)
+
+
+def check_float32_weights(sample_weight):
+    """Refuse sample weights (checked finite and non-negative) that float32 cannot hold:
+    beyond its range, or so small that they become 0 in it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_float32_weights(np.array([1e-30, 2.0]))
+    >>> check_float32_weights(np.array([1e-50, 2.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight holds positive values below about 1e-45, which are 0 in float32 ...
+    """
+    weights = to_float32(sample_weight, "sample_weight")
+    if ((sample_weight > 0) & (weights == 0)).any():
+        raise ValueError(
+            "sample_weight holds positive values below about 1e-45, which are 0 in float32 "
+            "(the precision the network trains in): those samples would be left out. "
+            "Multiply the weights by a constant to bring them into range."
+        )

@@ -130,6 +130,31 @@ def columns(X, index):
     return X.iloc[:, index] if is_dataframe(X) else X[:, index]
 
 
+def check_no_time_columns(X):
+    """Refuse a DataFrame with date, duration or period columns, naming them.
+
+    Neither a number nor a category can be read from them as they are: NumPy cannot mix
+    them with floats (scikit-learn's estimators fail inside NumPy), and as categories
+    their values would be compared by a representation that depends on the time unit.
+    """
+    if not is_dataframe(X):
+        return
+    names = [
+        name
+        for name, dtype in X.dtypes.items()
+        if getattr(dtype, "kind", None) in ("M", "m") or isinstance(dtype, pd.PeriodDtype)
+    ]
+    if not names:
+        return
+    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    raise TypeError(
+        f"Columns {shown} of X hold dates, durations or periods, which cannot be used as "
+        "they are. Convert them first: to numbers (for a date column d, d.dt.dayofyear, "
+        "d.dt.hour or (d - d.min()).dt.days; for a duration, .dt.total_seconds()), or to "
+        "categories (.astype(str), with categorical_features='from_dtype')."
+    )
+
+
 def column_values(X, j):
     """Column ``j`` of a DataFrame or a 2-D array as a 1-D NumPy array.
 
@@ -184,6 +209,13 @@ def fit_encode_categories(values, name, min_count=1):
     min_count)`` and then ``encode_categories(values, categories)``, without looking
     every row up a second time (the codes follow from the distinct values found).
     """
+    if values.dtype.kind in "mM":
+        # tolist() would give nanosecond ints for one unit and datetime objects for
+        # another; no time value would then match its category at predict.
+        raise TypeError(
+            f"Categorical feature {name} holds {values.dtype} values: convert dates and "
+            "durations first, to strings (.astype(str)) or to numbers."
+        )
     missing = is_missing(values)
     present = values[~missing]
     if present.dtype.kind in "biufU":

@@ -169,7 +169,10 @@ class IndexBatches:
     """Iterate over a :class:`DeviceData` in batches of ``batch_size`` rows.
 
     A new permutation is drawn on the data's device from ``generator`` at every pass when
-    ``shuffle`` is true, so shuffling costs no host-device transfer and is reproducible.
+    ``shuffle`` is true, so shuffling costs no host-device transfer and is reproducible;
+    not when all rows make one batch, where an order changes nothing but the order of the
+    float32 sums (so that a fit and as many ``partial_fit`` calls, each drawing its
+    permutations from another seed, train the same network).
     With ``merge_single_row``, a last batch of one row joins the batch before it (batch
     normalisation cannot train on a single row). With ``data_parallel`` (a
     :class:`~sknn.engine.distributed.DataParallel`), each batch is this process's share
@@ -208,11 +211,16 @@ class IndexBatches:
     def __len__(self):
         return len(self.bounds())
 
+    @property
+    def shuffles(self):
+        """Whether each pass draws a new order: ``shuffle``, and more than one batch."""
+        return self.shuffle and len(self.bounds()) > 1
+
     def indices(self):
         """Yield each batch's row indices as a 1-D long tensor on the data's device."""
         n_samples = len(self.data)
         device = self.data.index_device
-        if self.shuffle:
+        if self.shuffles:
             order = torch.randperm(n_samples, generator=self.generator, device=device)
         else:
             order = torch.arange(n_samples, device=device)
@@ -222,7 +230,7 @@ class IndexBatches:
             yield index if self.data_parallel is None else self.data_parallel.shard(index)
 
     def __iter__(self):
-        if self.shuffle or self.data_parallel is not None:
+        if self.shuffles or self.data_parallel is not None:
             for index in self.indices():
                 yield self.data.take(index)
         else:  # slices: views of the data, no gather

@@ -242,13 +242,13 @@ class StaticStep:
         Xi, yi = self.data.take(index)
         with net._autocast(cache_enabled=False):
             y_pred = net.infer(Xi)
-            loss = net.get_loss(y_pred, yi, X=Xi, training=True)
+            loss, record = net.batch_losses(y_pred, yi, training=True)
         loss.backward()
         net._add_penalty_gradients(yi)
         if net.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.params, net.grad_clip)
         net.optimizer_.step()
-        self.loss_sum.add_(loss.detach().double() * len(index))
+        self.loss_sum.add_(record * len(index))
         return loss, y_pred
 
     def step(self, index):

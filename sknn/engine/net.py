@@ -167,19 +167,40 @@ class TrainingNet(NeuralNet):
 
     # -- loss and steps ---------------------------------------------------------------
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.batch_losses(y_pred, y_true, training=training)[0]
+
+    def batch_losses(self, y_pred, y_true, training=False):
+        """The batch's loss to train on, and the same mean to record, in float64.
+
+        The recorded value feeds ``loss_curve_`` and the ``tol`` rule. A float32 mean
+        rounds to a relative 6e-8: for a loss of 5e14 (regression targets of 3e7) that
+        step is 3e7, more than a whole epoch's progress, and the rule took the flat curve
+        for convergence. The float64 mean of the per-sample losses sees it.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The (sample-weighted) mean loss, plus the penalty where the loss carries it.
+        record : torch.Tensor
+            The mean loss without the penalty, a float64 0-d tensor.
+        """
         target, weight = y_true
         per_sample = self.criterion_(y_pred, target)
+        exact = per_sample.detach().double()
         if weight is None:
             loss = per_sample.mean()
+            record = exact.mean()
             n = per_sample.shape[0]
         else:
             n = weight.sum()
             # A batch whose sample weights are all 0 has a loss of 0 and no gradient, not
             # 0/0 (the training step then skips it).
             loss = (per_sample * weight).sum() / _nonzero(n)
+            exact_weight = weight.double()
+            record = (exact * exact_weight).sum() / _nonzero(exact_weight.sum())
         if self.penalty_in_loss and training:
             loss = loss + self.penalty_term(n)
-        return loss
+        return loss, record
 
     @property
     def penalty_in_loss(self):
@@ -195,9 +216,9 @@ class TrainingNet(NeuralNet):
         if self.data_parallel is None:
             with self._autocast():
                 y_pred = self.infer(Xi, **fit_params)
-                loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+                loss, record = self.batch_losses(y_pred, yi, training=True)
             (scaler.scale(loss) if scaler is not None else loss).backward()
-            step = {"loss": loss, "y_pred": y_pred}
+            step = {"loss": loss, "y_pred": y_pred, "epoch_part": record * len(yi[0])}
         else:
             step, n = self._data_parallel_backward(Xi, yi, scaler, **fit_params)
         if getattr(self, "_zero_weight_batches", False) and not self.penalty_in_loss:
@@ -233,7 +254,7 @@ class TrainingNet(NeuralNet):
         step : dict
             ``loss`` (this rank's part of the batch's mean loss: the parts add up to it),
             ``y_pred`` (None for a share without rows) and ``epoch_part`` (this rank's
-            part of the batch's loss times its rows, the epoch loss's unit).
+            part of the batch's loss times its rows, the epoch loss's unit, in float64).
         n : torch.Tensor
             The global batch's total sample weight (its rows when unweighted).
         """
@@ -243,19 +264,25 @@ class TrainingNet(NeuralNet):
             with self._autocast():
                 y_pred = self.infer(Xi, **fit_params)
                 per_sample = self.criterion_(y_pred, target)
+                exact = per_sample.detach().double()
                 if weight is None:
                     local_sum, local = per_sample.sum(), rows
+                    exact_sum = exact.sum()
                 else:
                     local_sum, local = (per_sample * weight).sum(), weight.sum()
+                    exact_sum = (exact * weight.double()).sum()
             per_row = local_sum / rows
             (scaler.scale(per_row) if scaler is not None else per_row).backward()
         else:
             # A last batch with fewer rows than processes leaves this rank none. Nothing to
             # forward (a recurrent encoder cannot even pack no rows): its gradient is 0.
             y_pred, local_sum, local = None, torch.zeros((), device=self.device), 0.0
+            exact_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         n, n_rows = self.data_parallel.average_gradients(self.module_.parameters(), local, rows)
         loss = local_sum.detach() / _nonzero(n)
-        return {"loss": loss, "y_pred": y_pred, "epoch_part": loss * n_rows}, n
+        # Recorded in float64, as in one process (see batch_losses).
+        epoch_part = exact_sum / _nonzero(n.double()) * n_rows.double()
+        return {"loss": loss, "y_pred": y_pred, "epoch_part": epoch_part}, n
 
     def train_step(self, batch, **fit_params):
         if self.penalty_in_loss:  # L-BFGS re-evaluates the loss through a closure

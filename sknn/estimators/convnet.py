@@ -436,7 +436,10 @@ class ConvNetClassifier(
         With the default head these are the outputs of the last hidden dense layer; with
         ``dense_sizes=()`` the flattened (or, with ``global_pool``, averaged) maps of the
         last convolution block. In a :class:`~sklearn.pipeline.Pipeline` the network is
-        fitted on the labels, then its features feed the next step.
+        fitted on the labels, then its features feed the next step. After ``n_init > 1``
+        these are the features of the kept network (``best_init_``), also with
+        ``ensemble='average'``, whose ``predict_proba`` averages every run: the runs'
+        features are not averaged, since each network learns features of its own.
 
         Parameters
         ----------

@@ -131,6 +131,7 @@ class _BaseMLP(BaseNeuralNet):
 
     def _validate_X_y(self, X, y, reset):
         self._hidden_sizes()
+        tabular.check_no_time_columns(X)
         if reset:
             X, mask = self._resolve_table(X)
             self._tabular_input = mask is not None or self._transforms_numeric()
@@ -351,6 +352,7 @@ class _BaseMLP(BaseNeuralNet):
         return None  # fixed-width rows: every full batch has one shape
 
     def _validate_X(self, X):
+        tabular.check_no_time_columns(X)
         if getattr(self, "_tabular_input", False):
             # The columns encoded as the fit encoded them: a numeric_scaling set after fit
             # takes effect at the next fit.

@@ -14,7 +14,6 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -1067,40 +1066,6 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
-    @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """Update the model with a single epoch over the given data.
-
-        Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
-        exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
-
-        Later calls keep what the first call (or ``fit``) learned of the input: its kind,
-        its features, and for text its vocabulary, learned from the first call's
-        documents with ``max_vocab`` and ``min_freq`` (the embedding table is sized by
-        it). Words first seen in a later batch map to the unknown-token id, and a
-        ``UserWarning`` says so when more than half of a batch's tokens do. Give the first
-        call documents that cover the corpus's vocabulary (a large sample of it), or fit
-        on all of them at once.
-
-        Parameters
-        ----------
-        X : array-like, list of sequences or iterable of documents
-            The sequences or documents, of the kind of the first call.
-        y : array-like of shape (n_samples,)
-            The target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights: non-negative (a negative weight leaves the loss without a
-            lower bound), not all zero.
-        classes : array of shape (n_classes,), default=None
-            Classes across all calls to ``partial_fit``; required on the first call.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return super().partial_fit(X, y, sample_weight=sample_weight, classes=classes)
-
 
 @_fill_sequence_doc
 class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
@@ -1288,34 +1253,3 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         **_BaseSequence._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
-
-    @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
-        """Update the model with a single epoch over the given data.
-
-        Only with a stochastic ``solver`` (not 'lbfgs'), as in scikit-learn.
-
-        Later calls keep what the first call (or ``fit``) learned of the input: its kind,
-        its features, and for text its vocabulary, learned from the first call's
-        documents with ``max_vocab`` and ``min_freq`` (the embedding table is sized by
-        it). Words first seen in a later batch map to the unknown-token id, and a
-        ``UserWarning`` says so when more than half of a batch's tokens do. Give the first
-        call documents that cover the corpus's vocabulary (a large sample of it), or fit
-        on all of them at once.
-
-        Parameters
-        ----------
-        X : array-like, list of sequences or iterable of documents
-            The sequences or documents, of the kind of the first call.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights: non-negative (a negative weight leaves the loss without a
-            lower bound), not all zero.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return super().partial_fit(X, y, sample_weight=sample_weight)

@@ -6,7 +6,6 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -380,39 +379,6 @@ batch_size : int or 'auto', default='auto'
     def _validate_X(self, X):
         _check_feature_names(self, X, reset=False)
         return self.vectorizer_.transform(X)
-
-    @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """Update the model with a single epoch over the given documents.
-
-        Only with a stochastic ``solver`` (not 'lbfgs'): with 'lbfgs' the method does not
-        exist (``hasattr(est, "partial_fit")`` is False), as in scikit-learn.
-
-        The vocabulary is the first call's: the first ``partial_fit`` (or ``fit``) learns
-        it from its documents, with ``max_vocab`` and ``min_freq``, and later calls keep
-        it, since the embedding table is sized by it. Words first seen in a later batch
-        map to the out-of-vocabulary token, and a ``UserWarning`` says so when more than
-        half of a batch's tokens do. Give the first call documents that cover the
-        corpus's vocabulary (a large sample of it), or fit on all of them at once.
-
-        Parameters
-        ----------
-        X : iterable of str, of sequences of str, or of sequences of int
-            The documents, of the kind of the first call.
-        y : array-like of shape (n_samples,)
-            The target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights: non-negative (a negative weight leaves the loss without a
-            lower bound), not all zero.
-        classes : array of shape (n_classes,), default=None
-            Classes across all calls to ``partial_fit``; required on the first call.
-
-        Returns
-        -------
-        self : object
-            The updated estimator.
-        """
-        return super().partial_fit(X, y, sample_weight=sample_weight, classes=classes)
 
     def _fitted_preprocessing_params(self):
         # The vocabulary and its reading of documents, which warm_start and partial_fit
