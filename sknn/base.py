@@ -852,6 +852,24 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             warmup_steps = (
                 warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
             )
+            if (
+                incremental
+                and self.learning_rate in ("linear", "cosine")
+                and self.min_lr == 0
+                and state.optimizer_steps >= total_steps
+            ):
+                # The schedule decayed to 0 over max_iter epochs: steps at a rate of 0
+                # change nothing, which partial_fit must not do silently.
+                warnings.warn(
+                    "The %r learning-rate schedule has ended: it decays to min_lr=0 over "
+                    "max_iter=%d epochs (%d optimizer steps), and %d steps have been taken, "
+                    "so this partial_fit trains at a learning rate of 0 and changes "
+                    "nothing. To keep updating the model, set min_lr above 0 or "
+                    "learning_rate='constant' (or 'invscaling'), or raise max_iter."
+                    % (self.learning_rate, max_iter, total_steps, state.optimizer_steps),
+                    ConvergenceWarning,
+                    stacklevel=5,
+                )
             rule = EpochRule(
                 RuleSettings(self), state, score_fn, n_train, total_steps, warmup_steps
             )
@@ -868,7 +886,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         net.jit_compile = self.compile
         net.valid_batch_size = self._validation_batch_size(batch_size)
         net.data_parallel = self._data_parallel(net)
-        user = [(type(cb).__name__, cb) for cb in (self.callbacks or [])]
+        user = self._user_callbacks(net)
         tail = []
         if rule is not None:
             if self.checkpoint is not None:
@@ -1158,6 +1176,22 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 ConvergenceWarning,
                 stacklevel=6,
             )
+
+    def _user_callbacks(self, net):
+        """The ``callbacks`` parameter as the engine runs it: ``(name, instance)`` pairs,
+        named as skorch names them (a pair's name, else the class name, numbered where
+        two share it). A callback given as a class is the instance skorch made of it when
+        the engine was built (kept across warm starts and partial_fit calls), or a new one
+        for a class added since."""
+        made = dict(net.callbacks_ or [])
+        net.callbacks = list(self.callbacks or [])
+        user = []
+        for name, callback in net._uniquely_named_callbacks():
+            if isinstance(callback, type):
+                found = made.get(name)
+                callback = found if isinstance(found, callback) else callback().initialize()
+            user.append((name, callback))
+        return user
 
     def _run_epochs(self, run, precision, callbacks, user):
         """Train ``run.epochs`` epochs in ``precision`` with the engine's callbacks set to

@@ -482,3 +482,51 @@ def test_search_space_of_a_wrapper_is_refused():
     space = param_distributions(pipe[-1], prefix="mlpclassifier__")
     assert "mlpclassifier__learning_rate_init" in space
     assert set(space) <= set(pipe.get_params())
+
+
+class _CountEpochs(Callback):
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def test_callbacks_given_as_pairs_and_classes_run_as_skorch_runs_them():
+    # Non-regression: (name, callback) pairs, which the parameter's own error message
+    # suggests, were wrapped in a second pair, and classes were never instantiated: fit
+    # crashed inside skorch.
+    from skorch.callbacks import EarlyStopping
+
+    counter = _CountEpochs()
+    clf = MLPClassifier(
+        max_iter=3,
+        callbacks=[("stop", EarlyStopping(monitor="train_loss")), _CountEpochs, counter],
+        **FAST,
+    ).fit(X_IRIS, Y_IRIS)
+    names = [name for name, _ in clf.net_.callbacks_]
+    assert names == ["stop", "_CountEpochs_1", "_CountEpochs_2"]
+    made = dict(clf.net_.callbacks_)["_CountEpochs_1"]
+    assert made.epochs_ == 3 and counter.epochs_ == 3
+    clf.partial_fit(X_IRIS, Y_IRIS)  # the instance made of the class goes on counting
+    assert dict(clf.net_.callbacks_)["_CountEpochs_1"] is made and made.epochs_ == 4
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_partial_fit_after_the_schedule_has_decayed_to_zero_warns(schedule):
+    # Non-regression: partial_fit after a fit with a decaying schedule (the sequence
+    # estimators' default) trained at a learning rate of 0 and changed nothing, silently.
+    reg = MLPRegressor(learning_rate=schedule, max_iter=5, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X_IRIS, Y_IRIS.astype(float))
+    before = reg.predict(X_IRIS)
+    with pytest.warns(ConvergenceWarning, match="schedule has ended.*learning rate of 0"):
+        reg.partial_fit(X_IRIS, Y_IRIS.astype(float))
+    np.testing.assert_array_equal(reg.predict(X_IRIS), before)  # what the warning says
+    reg.set_params(min_lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.partial_fit(X_IRIS, Y_IRIS.astype(float))
+    assert not np.array_equal(reg.predict(X_IRIS), before)
