@@ -195,8 +195,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
     # -- hooks for the concrete estimators ------------------------------------------------
     @abstractmethod
-    def _validate_X_y(self, X, y, reset):
-        """Validate training data; return ``(X, y)`` with X an array or dict of arrays."""
+    def _validate_X_y(self, X, y, reset, sample_weight=None):
+        """Validate training data; return ``(X, y)`` with X an array or dict of arrays.
+
+        ``sample_weight`` is the fit's, as given (checked by the base afterwards), for
+        what an estimator learns of its input beside the network (weighted statistics).
+        """
 
     @abstractmethod
     def _validate_X(self, X):
@@ -349,7 +353,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             return self._fit_once(X, y, sample_weight, incremental, classes, first_pass)
 
     def _fit_once(self, X, y, sample_weight, incremental, classes, first_pass):
-        X, y = self._validate_X_y(X, y, reset=first_pass)
+        X, y = self._validate_X_y(X, y, reset=first_pass, sample_weight=sample_weight)
         n_samples = _num_samples(X)
         if sample_weight is not None:
             # A negative weight rewards a network for its loss on that sample: the loss

@@ -12,6 +12,7 @@ at time ``t_j = w - 1 + j * s``; its features are the observations at times
 ``t_j - w + 1, ..., t_j`` and its targets the target column at ``t_j + 1, ..., t_j + h``.
 """
 
+import hashlib
 import math
 import numbers
 
@@ -21,13 +22,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from sknn.persistence import SaveMixin
 
 
 # No set_output wrapping: the rows are windows, not the input's rows, so the input's index
-# cannot label them.
+# cannot label them (set_output is a no-op, for Pipeline.set_output).
 class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Sliding windows of past observations as feature rows.
 
@@ -212,6 +218,23 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
             for column in self.window_features_
         ]
         return np.asarray(names, dtype=object)
+
+    def set_output(self, *, transform=None):
+        """Accept a :class:`~sklearn.pipeline.Pipeline`'s output configuration, and
+        ignore it: the rows are windows, not the input's rows, so the input's index
+        cannot label them, and the output stays a NumPy array. It exists so that
+        ``Pipeline.set_output`` configures the steps around this one.
+
+        Parameters
+        ----------
+        transform : {'default', 'pandas', 'polars'} or None, default=None
+            Ignored.
+
+        Returns
+        -------
+        self : LagWindows
+        """
+        return self
 
 
 def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None, flatten=True):
@@ -589,6 +612,7 @@ class TimeOrderedSplit(BaseCrossValidator):
         return 1
 
 
+# No set_output wrapping either: the output is a list of sequences (set_output is a no-op).
 class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Each row of a time-ordered table with the rows before it, as one sequence.
 
@@ -603,21 +627,42 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     rows) reads the past within X: its first rows have shorter sequences (a list of
     arrays of different lengths). ``transform`` takes X to *continue* the series seen at
     fit, as the test rows of :class:`~sklearn.model_selection.TimeSeriesSplit` do: its
-    first rows take their past from the last rows of the fit. Rows that do not follow the
-    fit rows (a shuffled split) would be given a wrong past: use this only on time-ordered
-    rows.
+    first rows take their past from the last rows of the fit. The fit rows themselves
+    are the exception: given the very rows seen at ``fit`` (as scikit-learn does when it
+    scores a pipeline on its training rows: ``return_train_score``, ``learning_curve``,
+    ``permutation_importance`` on them, in-sample predictions), ``transform`` returns
+    what ``fit_transform`` returned, so that no row's past holds later rows. It knows
+    them by a fingerprint (their number and a hash of their values) taken at ``fit``.
+
+    Rows that do not follow the fit rows directly are given a wrong past. A shuffled
+    split gives them rows of another time: use this only on time-ordered rows. A split
+    that leaves rows out between the training and the test rows
+    (``TimeSeriesSplit(gap=k)``, as the user guide recommends for forecasts of several
+    steps) gives the first test rows a past that skips those ``k`` rows, read by the
+    network as consecutive: pass the same ``gap`` here, and ``transform`` then reads the
+    past within X alone, as ``fit_transform`` does (its first rows have shorter
+    sequences). Nothing can tell from the rows themselves that a gap was left.
 
     Parameters
     ----------
     window : int, default=16
         Rows per sequence: the row itself and up to ``window - 1`` rows before it.
+    gap : int, default=0
+        Rows left out between the rows given to ``fit`` and those given to
+        ``transform``, as ``TimeSeriesSplit(gap=...)`` leaves them out. With 0 the rows
+        of ``transform`` continue the fit rows, and the first ones take their past from
+        the end of the fit; with more, the rows in between are unknown, so the fit rows
+        are no one's past and each sequence holds rows of X only.
 
     Attributes
     ----------
     n_features_in_ : int
         Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of the DataFrame seen in ``fit``; only defined for a DataFrame.
     history_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
-        The last rows seen in ``fit``: the past of the first rows given to ``transform``.
+        The last rows seen in ``fit``: the past of the first rows given to ``transform``
+        (with ``gap=0``).
 
     See Also
     --------
@@ -633,12 +678,18 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     [[0.0], [0.0, 2.0], [0.0, 2.0, 4.0]]
     >>> [x[:, 0].tolist() for x in past.transform(rows[3:])]
     [[2.0, 4.0, 6.0], [4.0, 6.0, 8.0]]
+    >>> [x[:, 0].tolist() for x in past.transform(rows[:3])]  # the fit rows
+    [[0.0], [0.0, 2.0], [0.0, 2.0, 4.0]]
     """
 
-    _parameter_constraints: dict = {"window": [Interval(numbers.Integral, 1, None, closed="left")]}
+    _parameter_constraints: dict = {
+        "window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "gap": [Interval(numbers.Integral, 0, None, closed="left")],
+    }
 
-    def __init__(self, window=16):
+    def __init__(self, window=16, *, gap=0):
         self.window = window
+        self.gap = gap
 
     def fit(self, X, y=None):
         """Record the last ``window - 1`` rows of X.
@@ -657,8 +708,11 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         self._validate_params()
         X = validate_data(self, X, dtype=np.float32, reset=True)
         self.history_ = X[max(0, len(X) - (self.window - 1)) :] if self.window > 1 else X[:0]
-        # The window of history_: a window set afterwards takes effect at the next fit.
+        # The window of history_, and the gap: set afterwards, they take effect at the
+        # next fit.
         self._fitted_window = self.window
+        self._fitted_gap = self.gap
+        self._fit_rows = _fingerprint(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -682,8 +736,57 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
+        # getattr: a PastRows saved before the gap and the fingerprint existed.
+        fit_rows = getattr(self, "_fit_rows", "")
+        if getattr(self, "_fitted_gap", 0) or (
+            # The count first: no hash of rows that cannot be the fit rows.
+            fit_rows.startswith(f"{X.shape[0]}x") and fit_rows == _fingerprint(X)
+        ):
+            # The fit rows (fit_transform's sequences), or rows after a gap: no past
+            # from the fit.
+            return self._sequences(X, 0)
         return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the features of each step: the columns seen in ``fit``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked against ``feature_names_in_`` when given; else those names, or
+            ``x0, x1, ...`` for an array.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        return _check_feature_names_in(self, input_features)
+
+    def set_output(self, *, transform=None):
+        """Accept a :class:`~sklearn.pipeline.Pipeline`'s output configuration, and
+        ignore it: the output is sequences (a list of arrays), not a table that pandas
+        or polars could hold. It exists so that ``Pipeline.set_output`` configures the
+        steps around this one.
+
+        Parameters
+        ----------
+        transform : {'default', 'pandas', 'polars'} or None, default=None
+            Ignored.
+
+        Returns
+        -------
+        self : PastRows
+        """
+        return self
 
     def _sequences(self, rows, start):
         window = getattr(self, "_fitted_window", self.window)
         return [rows[max(0, end - window + 1) : end + 1] for end in range(start, len(rows))]
+
+
+def _fingerprint(rows):
+    """The number of rows and a hash of their values: what ``PastRows.transform``
+    recognises the fit rows by (stable across processes, unlike ``hash``)."""
+    digest = hashlib.blake2b(np.ascontiguousarray(rows).tobytes(), digest_size=16)
+    return f"{rows.shape[0]}x{rows.shape[1]}:{digest.hexdigest()}"

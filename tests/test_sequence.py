@@ -880,3 +880,138 @@ def test_sizes_beyond_memory_raise_a_value_error_naming_them(params, culprit):
     # Non-regression (#16): torch raised RuntimeError "can't allocate memory".
     with pytest.raises(ValueError, match=rf"SequenceClassifier: the network .*{culprit}"):
         SequenceClassifier(**{**FAST, **params}).fit(REVIEWS, LABELS)
+
+
+# -- Probe findings (s16) ------------------------------------------------------------------------
+@pytest.mark.parametrize("normalize", ["series", "series_stats", "channel"])
+def test_normalisation_centres_a_large_offset_before_the_float32_cast(normalize):
+    # Non-regression: X was cast to float32 before the normalisation, and float32 values
+    # near 1e6 are 0.0625 apart: a 0.01 signal on a 1e6 offset became one value per
+    # series, and the classifier scored at chance (1.00 without the offset, 0.35 with it).
+    rng = np.random.RandomState(0)
+    y = rng.randint(2, size=30)
+    t = np.linspace(0, 1, 20)
+    shape = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.1 * rng.normal(size=(30, 20))
+    params = dict(cell="gru", normalize=normalize, **FAST)
+    outputs = [
+        SequenceClassifier(**params).fit((offset + 0.01 * shape)[:, :, None], y)
+        for offset in (0.0, 1e6)
+    ]
+    probas = [
+        est.predict_proba((offset + 0.01 * shape)[:, :, None])
+        for est, offset in zip(outputs, (0.0, 1e6), strict=True)
+    ]
+    np.testing.assert_allclose(probas[1], probas[0], atol=1e-4)
+
+
+def test_a_channels_first_3d_array_warns():
+    # Non-regression: sktime and aeon's numpy3D arrays (n, channels, timepoints) were read
+    # as (n, timesteps, features) without a word (BasicMotions: 6 steps of 100 features).
+    rng = np.random.RandomState(0)
+    y = [0, 1] * 5
+    est = SequenceClassifier("gru", **FAST)
+    with pytest.warns(UserWarning, match=r"X.transpose\(0, 2, 1\), of shape \(10, 30, 3\)"):
+        est.fit(rng.normal(size=(10, 3, 30)), y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*transpose")
+        est.fit(rng.normal(size=(10, 30, 3)), y)
+
+
+@pytest.mark.parametrize("normalize", ["channel", "series_stats"])
+def test_zero_weight_rows_do_not_enter_the_normalisation_statistics(normalize):
+    # Non-regression: channel_mean_, channel_scale_ and series_stats_kept_ were computed
+    # over every row, so rows of weight zero (here 100 times larger) changed the fit.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 8, 1)) * rng.uniform(0.5, 2, size=(30, 1, 1))
+    X[20:] *= 100
+    y = X[:, :, 0].mean(axis=1)
+    weight = np.r_[np.ones(20), np.zeros(10)]
+    params = dict(hidden_size=4, solver="lbfgs", max_iter=5, alpha=0.0, normalize=normalize)
+    params.update(device="cpu", random_state=0)
+    weighted = SequenceRegressor("gru", **params).fit(X, y, sample_weight=weight)
+    removed = SequenceRegressor("gru", **params).fit(X[:20], y[:20])
+    np.testing.assert_allclose(weighted.channel_mean_, removed.channel_mean_, rtol=1e-10)
+    np.testing.assert_allclose(weighted.channel_scale_, removed.channel_scale_, rtol=1e-10)
+    if normalize == "series_stats":
+        np.testing.assert_array_equal(weighted.series_stats_kept_, removed.series_stats_kept_)
+    np.testing.assert_allclose(weighted.predict(X[:20]), removed.predict(X[:20]), atol=1e-5)
+    # Integer weights are repeated rows.
+    twice = SequenceRegressor("gru", **params).fit(
+        X, y, sample_weight=np.r_[2 * weight[:10], weight[10:]]
+    )
+    repeated = SequenceRegressor("gru", **params).fit(np.r_[X[:10], X[:20]], np.r_[y[:10], y[:20]])
+    np.testing.assert_allclose(twice.channel_mean_, repeated.channel_mean_, rtol=1e-10)
+    np.testing.assert_allclose(twice.channel_scale_, repeated.channel_scale_, rtol=1e-10)
+
+
+def test_last_validation_rows_of_one_class_warn():
+    # Non-regression: on rows sorted by class, validation_split='last' validated on the
+    # last class alone (a score of 0 every epoch) and stopped early without a word.
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], 10)
+    X = rng.normal(size=(30, 6, 1)) + y[:, None, None]
+    params = dict(cell="gru", early_stopping=True, validation_fraction=0.2, **FAST)
+    with pytest.warns(UserWarning, match=r"a single class \(2\).*validation_split='random'"):
+        SequenceClassifier(**params).fit(X, y)
+    mixed_end = np.r_[np.zeros(24, dtype=int), [1, 2] * 3]
+    with pytest.warns(UserWarning, match=r"classes that no training row holds \(\[1, 2\]\)"):
+        SequenceClassifier(**params).fit(X, mixed_end)
+    order = rng.permutation(30)
+    for fit in (
+        lambda: SequenceClassifier(**params).fit(X[order], y[order]),
+        lambda: SequenceClassifier(**params, validation_split="random").fit(X, y),
+    ):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message="early_stopping validates")
+            fit()
+
+
+def test_lists_of_1d_tensors_are_numeric_sequences():
+    # Non-regression: looks_like_text compared np.size(tensor), a tensor's .size method,
+    # with 0, and a list of 1-D tensors failed with a raw TypeError.
+    torch = pytest.importorskip("torch")
+    y = np.array([0, 1] * 5)
+    est = SequenceClassifier("gru", **FAST)
+    assert est.fit([torch.arange(2.0 + i % 3) for i in range(10)], y).n_features_in_ == 1
+    # Of one length: the 2-D form, whose columns are the time steps.
+    assert est.fit([torch.arange(3.0) + i for i in range(10)], y).n_features_in_ == 3
+
+
+def test_a_numeric_column_beside_nested_series_is_named_at_fit():
+    # Non-regression: the error blamed the series columns ("hold text", pass documents).
+    rng = np.random.RandomState(0)
+    nested = pd.DataFrame({"dim_0": [pd.Series(rng.normal(size=5 + i % 3)) for i in range(10)]})
+    nested["subject_age"] = rng.randint(20, 60, size=10)
+    with pytest.raises(ValueError, match="column 'subject_age' holds a single value"):
+        SequenceClassifier("gru", **FAST).fit(nested, [0, 1] * 5)
+
+
+def test_a_list_of_dataframes_records_and_checks_its_column_names():
+    # Non-regression: their column names were neither recorded nor checked, so frames
+    # with swapped columns at predict were read without a word (accuracy 1.0 -> 0.5).
+    rng = np.random.RandomState(0)
+    y = np.array([0, 1] * 10)
+    frames = [
+        pd.DataFrame({"temp": rng.normal(size=8) + 3 * y[i], "volt": rng.normal(size=8)})
+        for i in range(20)
+    ]
+    ragged = [frame.iloc[: 5 + i % 3] for i, frame in enumerate(frames)]
+    for X in (frames, ragged):
+        est = SequenceClassifier("gru", **FAST).fit(X, y)
+        assert list(est.feature_names_in_) == ["temp", "volt"]
+        with pytest.raises(ValueError, match="feature names should match"):
+            est.predict([frame[["volt", "temp"]] for frame in X])
+    with pytest.raises(ValueError, match=r"frame 1 has \['volt', 'temp'\]"):
+        SequenceClassifier("gru", **FAST).fit([frames[0], frames[1][["volt", "temp"]]], y[:2])
+
+
+def test_predict_after_a_2d_fit_needs_that_many_time_steps():
+    # Non-regression: after a fit on the 2-D form (n_features_in_ = its columns, the time
+    # steps), predict took 3-D arrays and ragged lists of any length.
+    rng = np.random.RandomState(0)
+    est = SequenceClassifier("gru", **FAST).fit(rng.normal(size=(20, 10)), [0, 1] * 10)
+    assert est.n_features_in_ == 10
+    assert est.predict(rng.normal(size=(3, 10, 1))).shape == (3,)
+    for X in (rng.normal(size=(3, 50, 1)), [np.zeros(3), np.zeros(40)]):
+        with pytest.raises(ValueError, match="expecting sequences of 10 time steps"):
+            est.predict(X)

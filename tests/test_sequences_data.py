@@ -173,3 +173,35 @@ def test_invalid_parameters(kwargs, match):
 def test_input_name_in_messages():
     with pytest.raises(ValueError, match="Input X_val contains NaN"):
         check_sequences(np.array([[np.nan]]), input_name="X_val")
+
+
+def test_float64_keeps_a_small_signal_on_a_large_offset():
+    # Non-regression: check_sequences always cast to float32, whose values near 1e6 are
+    # 0.0625 apart, so a sensor's 0.01 variations were gone before any normalisation.
+    X = 1e6 + 0.01 * np.sin(np.arange(40.0))[np.newaxis, :]
+    X_padded, _ = check_sequences(X, dtype=np.float64)
+    assert X_padded.dtype == np.float64
+    assert_array_equal(X_padded[0, :, 0], X[0])
+    assert check_sequences(X)[0].dtype == np.float32  # the default is unchanged
+    with pytest.raises(ValueError, match="dtype"):
+        check_sequences(X, dtype=np.int64)
+
+
+def test_a_numeric_column_beside_nested_series_is_named():
+    # Non-regression: a nested frame with one ordinary numeric column (a subject's age)
+    # was read as a table, and the error said that its series columns "hold text".
+    nested = pd.DataFrame(
+        {"dim_0": [pd.Series([1.0, 2.0]), pd.Series([3.0])], "age": np.array([30, 40])}
+    )
+    with pytest.raises(ValueError, match="row 0, column 'age' holds a single value"):
+        check_sequences(nested)
+
+
+def test_a_list_of_frames_needs_one_set_of_columns():
+    # Non-regression: the columns of per-sequence DataFrames were taken by position, so
+    # frames whose columns were swapped or renamed were read without a word.
+    first = pd.DataFrame({"temp": [1.0, 2.0], "volt": [3.0, 4.0]})
+    X_padded, _ = check_sequences([first, first.iloc[:1]])
+    assert_array_equal(X_padded[0], [[1, 3], [2, 4]])
+    with pytest.raises(ValueError, match=r"frame 1 has \['volt', 'temp'\]"):
+        check_sequences([first, first[["volt", "temp"]]])

@@ -303,7 +303,8 @@ def test_a_padded_id_array_warns_once_at_fit_and_at_predict(make):
 def test_partial_fit_warns_when_a_batch_is_mostly_out_of_vocabulary(make):
     # Non-regression: partial_fit keeps the first batch's vocabulary, and later batches of
     # new words trained as all-[UNK] rows without a word of warning.
-    estimator = make().set_params(early_stopping=False)
+    # A constant rate: a schedule decayed to 0 over max_iter would warn about that.
+    estimator = make().set_params(early_stopping=False, learning_rate="constant")
     known = ["a good film", "a bad film"] * 4
     estimator.partial_fit(known, [1, 0] * 4, classes=[0, 1])
     with warnings.catch_warnings():

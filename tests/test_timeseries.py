@@ -379,3 +379,41 @@ def test_parameters_set_after_fit_apply_at_the_next_fit():
     rows = np.arange(20.0).reshape(10, 2)
     past = PastRows(window=3).fit(rows[:6]).set_params(window=5)
     assert [len(x) for x in past.transform(rows[6:])] == [3, 3, 3, 3]
+
+
+def test_past_rows_transform_of_the_fit_rows_is_fit_transform():
+    # Non-regression: transform always put history_ (the end of the fit rows) before X,
+    # so on the fit rows themselves (train scores, in-sample predictions) the first rows'
+    # past was made of later rows, and fit(X).transform(X) != fit_transform(X).
+    rows = np.arange(12.0).reshape(6, 2)
+    past = PastRows(window=3)
+    expected = past.fit_transform(rows)
+    for got, want in zip(past.fit(rows).transform(rows), expected, strict=True):
+        assert_array_equal(got, want)
+    assert_array_equal(past.transform(rows[:1])[0][:, 0], [8.0, 10.0, 0.0])  # not the fit rows
+    later = past.transform(rows + 12)  # rows that continue the fit rows: history first
+    assert_array_equal(later[0][:, 0], [8.0, 10.0, 12.0])
+
+
+def test_past_rows_with_a_gap_reads_the_past_within_x():
+    # Non-regression: after TimeSeriesSplit(gap=4) the first test rows' past skipped the
+    # 4 rows left out ([2 3 4 5 10] for row 10), read by the network as consecutive.
+    rows = np.arange(30.0)[:, np.newaxis]  # value == time index
+    for train, test in TimeSeriesSplit(n_splits=2, gap=4).split(rows):
+        sequences = PastRows(window=5, gap=4).fit(rows[train]).transform(rows[test])
+        assert_array_equal(sequences[0][:, 0], [test[0]])
+        assert_array_equal(sequences[4][:, 0], test[:5])
+    assert len(PastRows(window=5).fit(rows[:10]).transform(rows[14:])[0]) == 5  # gap=0
+
+
+def test_past_rows_and_lag_windows_take_a_pipelines_set_output():
+    # Non-regression: both opted out of set_output, so Pipeline.set_output refused the
+    # whole pipeline, and PastRows had no get_feature_names_out.
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0) ** 2})
+    for step in (PastRows(window=4), LagWindows(window=4)):
+        pipe = make_pipeline(StandardScaler(), step).set_output(transform="pandas")
+        assert step.set_output(transform="pandas") is step
+        pipe.fit_transform(frame)
+        assert isinstance(pipe[0].transform(frame), pd.DataFrame)
+    assert_array_equal(PastRows(3).fit(frame).get_feature_names_out(), ["a", "b"])
+    assert_array_equal(PastRows(3).fit(frame.to_numpy()).get_feature_names_out(), ["x0", "x1"])

@@ -5,14 +5,15 @@ import numbers
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.utils import assert_all_finite
 
 from sknn.data.numeric import to_float32
 
 _TRUNCATING = ("post", "pre")
 
 
-def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
-    """Convert sequence input to a zero-padded float32 array and the true lengths.
+def check_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype=np.float32):
+    """Convert sequence input to a zero-padded float array and the true lengths.
 
     Accepted forms:
 
@@ -38,10 +39,15 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
         end), 'pre' keeps the last ``max_len`` steps (drops the beginning).
     input_name : str, default='X'
         Name used in error messages.
+    dtype : {np.float32, np.float64}, default=np.float32
+        The dtype of ``X_padded``. The sequence estimators read float64, so that their
+        normalisation centres the values before the cast to float32: near 1e6, float32
+        values are 0.0625 apart, and a sensor's 0.01 variations around such a level would
+        become one value.
 
     Returns
     -------
-    X_padded : ndarray of shape (n_samples, n_timesteps, n_features), dtype float32
+    X_padded : ndarray of shape (n_samples, n_timesteps, n_features), dtype ``dtype``
         The sequences, each starting at step 0 and padded with zeros after its end.
     lengths : ndarray of shape (n_samples,), dtype int64
         The true length of each sequence, between 1 and ``n_timesteps``.
@@ -73,40 +79,75 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X"):
         raise ValueError(f"max_len must be None or a positive integer, got {max_len!r}.")
     if truncating not in _TRUNCATING:
         raise ValueError(f"truncating must be one of {list(_TRUNCATING)}, got {truncating!r}.")
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
     if sp.issparse(X):
         raise TypeError(
             f"Sparse data was passed for {input_name}, but dense data is required. "
             "Use '.toarray()' to convert to a dense numpy array."
         )
 
+    frame_list_columns(X, input_name)
     if is_nested_frame(X):
-        X = nested_frame_sequences(X, input_name)
+        X = nested_frame_sequences(X, input_name, dtype)
     elif isinstance(X, pd.DataFrame):
         X = _dataframe_to_numeric(X, input_name)
     elif isinstance(X, pd.Series):
         X = X.to_numpy()
 
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and _is_ragged(X)):
-        return _pad_list(list(X), max_len, truncating, input_name)
-    return _check_array(X, max_len, truncating, input_name)
+        return _pad_list(list(X), max_len, truncating, input_name, dtype)
+    return _check_array(X, max_len, truncating, input_name, dtype)
 
 
 def is_nested_frame(X):
     """True for a DataFrame whose cells hold sequences (sktime's ``'nested_univ'`` form):
-    every column of object dtype and a cell of the first row an array-like, not a string
-    (:func:`nested_frame_sequences` then reports any cell that is not a sequence)."""
+    a column of object dtype whose cell in the first row is an array-like, not a string.
+    Its other columns need not be sequences: :func:`nested_frame_sequences` then reports
+    any cell that is not one (a numeric column beside the series, such as a subject's
+    age, by name)."""
     if not isinstance(X, pd.DataFrame) or X.shape[0] == 0 or X.shape[1] == 0:
         return False
-    if not all(pd.api.types.is_object_dtype(dtype) for dtype in X.dtypes):
-        return False
-    return any(_is_sequence_cell(cell) for cell in X.iloc[0])
+    return any(
+        pd.api.types.is_object_dtype(dtype) and _is_sequence_cell(cell)
+        for dtype, cell in zip(X.dtypes, X.iloc[0], strict=True)
+    )
+
+
+def frame_list_columns(X, input_name="X"):
+    """The first DataFrame of a list of per-sequence DataFrames (each ``(T_i,
+    n_features)``, its columns the features), or None when X is not such a list.
+
+    The features are read by position, so every frame must have the first one's columns
+    in its order: the estimators record them as ``feature_names_in_`` and check them at
+    predict, as for a nested DataFrame.
+
+    Raises
+    ------
+    ValueError
+        For a frame whose columns differ from the first frame's.
+    """
+    if not isinstance(X, list | tuple) or not X:
+        return None
+    if not all(isinstance(frame, pd.DataFrame) for frame in X):
+        return None
+    columns = list(X[0].columns)
+    for i, frame in enumerate(X[1:], start=1):
+        if list(frame.columns) != columns:
+            raise ValueError(
+                f"The DataFrames of {input_name} are its sequences, and their columns its "
+                f"features, read by position: every frame needs the columns of frame 0 "
+                f"({columns[:10]}), in that order, but frame {i} has "
+                f"{list(frame.columns)[:10]}."
+            )
+    return X[0]
 
 
 def _is_sequence_cell(cell):
     return not isinstance(cell, str | bytes) and np.ndim(cell) > 0
 
 
-def nested_frame_sequences(df, input_name="X"):
+def nested_frame_sequences(df, input_name="X", dtype=np.float32):
     """The rows of a nested DataFrame as a list of ``(T_i, n_columns)`` arrays.
 
     Each row's cells are the features of its time steps, so they must have one length.
@@ -139,7 +180,7 @@ def nested_frame_sequences(df, input_name="X"):
                     f"{i}, column {column!r} holds {what}; every cell must be a 1-D sequence "
                     "(the values of that column's feature at each time step)."
                 )
-            cells.append(_as_float32(np.asarray(cell), input_name))
+            cells.append(_as_numeric(np.asarray(cell), input_name, dtype))
         lengths = {len(cell) for cell in cells}
         if len(lengths) > 1:
             found = ", ".join(
@@ -171,7 +212,8 @@ def _dataframe_to_numeric(df, input_name):
     return df.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _as_float32(array, input_name):
+def _as_numeric(array, input_name, dtype):
+    """``array`` in ``dtype`` (float32 or float64), checked numeric and finite."""
     array = np.asarray(array)
     kind = array.dtype.kind
     if kind == "c":
@@ -190,10 +232,14 @@ def _as_float32(array, input_name):
             f"Input {input_name} must contain numeric values, got dtype {array.dtype}. "
             "Convert your data to numeric values explicitly instead."
         )
-    return to_float32(array, input_name)
+    if dtype == np.float32:
+        return to_float32(array, input_name)
+    array = array.astype(np.float64, copy=False)
+    assert_all_finite(array, input_name=input_name)
+    return array
 
 
-def _check_array(X, max_len, truncating, input_name):
+def _check_array(X, max_len, truncating, input_name, dtype):
     X = np.asarray(X)
     if X.ndim not in (2, 3):
         raise ValueError(
@@ -209,14 +255,14 @@ def _check_array(X, max_len, truncating, input_name):
     if X.ndim == 2:
         X = X[:, :, np.newaxis]
     n_samples, n_steps, _ = X.shape
-    X = _as_float32(X, input_name)
+    X = _as_numeric(X, input_name, dtype)
     if max_len is not None and n_steps > max_len:
         X = X[:, :max_len] if truncating == "post" else X[:, n_steps - max_len :]
     lengths = np.full(n_samples, X.shape[1], dtype=np.int64)
     return np.ascontiguousarray(X), lengths
 
 
-def _pad_list(sequences, max_len, truncating, input_name):
+def _pad_list(sequences, max_len, truncating, input_name, dtype):
     if len(sequences) == 0:
         raise ValueError(f"Found {input_name} with 0 sample(s) while a minimum of 1 is required.")
     if all(np.ndim(seq) == 0 for seq in sequences):
@@ -228,7 +274,7 @@ def _pad_list(sequences, max_len, truncating, input_name):
 
     arrays = []
     for i, seq in enumerate(sequences):
-        array = _as_float32(seq, input_name)
+        array = _as_numeric(seq, input_name, dtype)
         if array.ndim == 1:
             array = array[:, np.newaxis]
         elif array.ndim != 2:
@@ -255,7 +301,7 @@ def _pad_list(sequences, max_len, truncating, input_name):
         arrays.append(array)
 
     lengths = np.array([len(array) for array in arrays], dtype=np.int64)
-    padded = np.zeros((len(arrays), lengths.max(), arrays[0].shape[1]), dtype=np.float32)
+    padded = np.zeros((len(arrays), lengths.max(), arrays[0].shape[1]), dtype=dtype)
     for i, array in enumerate(arrays):
         padded[i, : len(array)] = array
     return padded, lengths
@@ -349,7 +395,7 @@ def series_statistics(X, lengths, mean, scale):
 STATISTICS_MIN_SPREAD = 1e-3
 
 
-def varying_statistics(statistics):
+def varying_statistics(statistics, sample_weight=None):
     """Which columns of :func:`series_statistics` vary across the training sequences.
 
     A column whose standard deviation over the sequences is at most
@@ -361,6 +407,9 @@ def varying_statistics(statistics):
     Parameters
     ----------
     statistics : ndarray of shape (n_samples, n_statistics)
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the sequences in the standard deviation: a sequence of weight zero
+        counts as left out, one of weight 2 as given twice.
 
     Returns
     -------
@@ -373,7 +422,13 @@ def varying_statistics(statistics):
     >>> varying_statistics(np.array([[0.0, 1e-6, 2.0], [0.0, -1e-6, 3.0]]))
     array([False, False,  True])
     """
-    return np.asarray(statistics).std(axis=0) > STATISTICS_MIN_SPREAD
+    statistics = np.asarray(statistics)
+    if sample_weight is None:
+        return statistics.std(axis=0) > STATISTICS_MIN_SPREAD
+    weight = np.asarray(sample_weight, dtype=np.float64)[:, np.newaxis]
+    mean = (weight * statistics).sum(axis=0) / weight.sum()
+    spread = np.sqrt((weight * np.square(statistics - mean)).sum(axis=0) / weight.sum())
+    return spread > STATISTICS_MIN_SPREAD
 
 
 def with_series_statistics(X, lengths, statistics):
@@ -440,7 +495,7 @@ def _series_moments(X, lengths):
     return mean, std
 
 
-def channel_statistics(X, lengths):
+def channel_statistics(X, lengths, sample_weight=None):
     """Mean and scale of each feature over the valid steps of every sequence.
 
     What ``normalize='channel'`` learns at fit: the statistics of the training set, as a
@@ -453,6 +508,10 @@ def channel_statistics(X, lengths):
         Zero-padded sequences, as :func:`check_sequences` returns them.
     lengths : ndarray of shape (n_samples,)
         The true length of each sequence.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the sequences, given to each of their steps, as
+        ``StandardScaler.fit(sample_weight=...)`` weighs rows: a sequence of weight zero
+        counts as left out, one of weight 2 as given twice.
 
     Returns
     -------
@@ -466,10 +525,18 @@ def channel_statistics(X, lengths):
     (array([2.75]), array([1.47901995]))
     """
     valid = _valid_steps(X, lengths)
-    count = max(int(np.asarray(lengths).sum()), 1)
-    mean = np.where(valid, X, 0.0).sum(axis=(0, 1), dtype=np.float64) / count
-    centred = np.where(valid, X - mean.astype(X.dtype), 0.0)
-    scale = np.sqrt(np.square(centred, dtype=np.float64).sum(axis=(0, 1)) / count)
+    if sample_weight is None:
+        count = max(int(np.asarray(lengths).sum()), 1)
+        mean = np.where(valid, X, 0.0).sum(axis=(0, 1), dtype=np.float64) / count
+        centred = np.where(valid, X - mean.astype(X.dtype), 0.0)
+        scale = np.sqrt(np.square(centred, dtype=np.float64).sum(axis=(0, 1)) / count)
+    else:
+        weight = np.asarray(sample_weight, dtype=np.float64)
+        count = max(float(weight @ np.asarray(lengths, dtype=np.float64)), np.finfo(float).tiny)
+        weight = weight[:, np.newaxis, np.newaxis]
+        mean = (weight * np.where(valid, X, 0.0)).sum(axis=(0, 1)) / count
+        centred = np.where(valid, X - mean, 0.0)
+        scale = np.sqrt((weight * np.square(centred)).sum(axis=(0, 1)) / count)
     scale[scale == 0] = 1.0
     return mean, scale
 
@@ -492,7 +559,9 @@ def standardize_channels(X, lengths, mean, scale):
     -------
     X_standardized : ndarray of shape (n_samples, n_timesteps, n_features), dtype float32
     """
-    standardized = (X - mean.astype(np.float32)) / scale.astype(np.float32)
+    # float64 sequences are centred in float64: the cast comes after (see check_sequences).
+    dtype = np.float64 if X.dtype == np.float64 else np.float32
+    standardized = (X - mean.astype(dtype)) / scale.astype(dtype)
     return np.where(_valid_steps(X, lengths), standardized, 0.0).astype(np.float32)
 
 

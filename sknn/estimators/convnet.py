@@ -314,7 +314,7 @@ class ConvNetClassifier(
         self.label_smoothing = label_smoothing
 
     # -- hooks of the base --------------------------------------------------------------
-    def _validate_X_y(self, X, y, reset):
+    def _validate_X_y(self, X, y, reset, sample_weight=None):
         positive_sizes(self.channels, "channels")
         positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
         if self.solver == "lbfgs" and (self.augment_shift or self.augment_flip):

@@ -129,7 +129,7 @@ class _BaseMLP(BaseNeuralNet):
             positive_sizes(self.hidden_layer_sizes, "hidden_layer_sizes", allow_empty=True)
         )
 
-    def _validate_X_y(self, X, y, reset):
+    def _validate_X_y(self, X, y, reset, sample_weight=None):
         self._hidden_sizes()
         tabular.check_no_time_columns(X)
         if reset:

@@ -14,9 +14,11 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
+    _check_sample_weight,
     _check_y,
     check_consistent_length,
     validate_data,
@@ -31,9 +33,11 @@ from sknn.base import (
     _same_value,
     check_y_given,
 )
+from sknn.data.numeric import to_float32
 from sknn.data.sequences import (
     channel_statistics,
     check_sequences,
+    frame_list_columns,
     is_nested_frame,
     normalize_series,
     series_statistics,
@@ -144,7 +148,7 @@ max_iter : int or 'auto', default='auto'
     }
 
     # -- data -------------------------------------------------------------------------------
-    def _validate_X_y(self, X, y, reset):
+    def _validate_X_y(self, X, y, reset, sample_weight=None):
         self._dense_sizes()
         X = _reiterable(X)
         check_corpus_container(X)
@@ -190,6 +194,8 @@ max_iter : int or 'auto', default='auto'
                 )
             self.input_kind_ = "sequences"
             self.vectorizer_ = None
+            # Before _regular_array, which turns equal-length frames into one array.
+            names = _feature_names_source(X)
             X = _regular_array(X)
             if _is_table(X):
                 # The 2-D form is a table whose columns are time steps: scikit-learn's
@@ -207,21 +213,26 @@ max_iter : int or 'auto', default='auto'
             else:
                 y = self._check_y(y)
                 self._tabular = False
-                # A nested DataFrame's columns are the features of each step.
-                _check_feature_names(self, X, reset=True)
+                _warn_if_channels_first(X)
+                # A nested DataFrame's columns, or those of a list of DataFrames, are the
+                # features of each step.
+                _check_feature_names(self, names, reset=True)
             # Read first, unnormalised: 'auto' depends on the features per step, and
             # 'channel' and 'series_stats' learn their statistics here.
             X = self._check_sequences(X)
             self._n_step_features = X["x"].shape[2]
             self.normalize_ = self._resolved_normalize(self._n_step_features)
             self.channel_mean_ = self.channel_scale_ = self.series_stats_kept_ = None
+            weight = _statistics_weight(sample_weight, len(X["lengths"]))
             if self.normalize_ in ("channel", "series_stats"):
-                self.channel_mean_, self.channel_scale_ = channel_statistics(X["x"], X["lengths"])
+                self.channel_mean_, self.channel_scale_ = channel_statistics(
+                    X["x"], X["lengths"], weight
+                )
             if self.normalize_ == "series_stats":
                 statistics = series_statistics(
                     X["x"], X["lengths"], self.channel_mean_, self.channel_scale_
                 )
-                self.series_stats_kept_ = varying_statistics(statistics)
+                self.series_stats_kept_ = varying_statistics(statistics, weight)
             # The convolutional encoders give the statistics to the head (see
             # _static_features); a fit saved before that gave them to the convolutions.
             self._statistics_to_head = True
@@ -246,16 +257,23 @@ max_iter : int or 'auto', default='auto'
                 f"X holds text, but {type(self).__name__} was fitted on numeric sequences "
                 "(input_kind_='sequences')."
             )
+        names = _feature_names_source(X)
         X = _regular_array(X)
         if self._tabular and _is_table(X):
             _refuse_text_columns(X, type(self).__name__)
             X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
         else:
-            _check_feature_names(self, X, reset=False)
+            _check_feature_names(self, names, reset=False)
         # Cut as the fit cut them: a max_len or truncating set after fit takes effect at
         # the next fit, as in scikit-learn (the text path keeps them in vectorizer_).
         with self._fitted_params():
             X = self._check_sequences(X)
+            # The 2-D form's columns are its steps: its sequences all have that many.
+            n_steps = (
+                self.n_features_in_
+                if self.max_len is None
+                else min(self.n_features_in_, self.max_len)
+            )
         n_step_features = X["x"].shape[2]
         if n_step_features != self._n_step_features:
             raise ValueError(
@@ -263,21 +281,36 @@ max_iter : int or 'auto', default='auto'
                 f"{type(self).__name__} is expecting {self._n_step_features} features per "
                 "time step as input."
             )
+        if self._tabular and np.any(X["lengths"] != n_steps):
+            found = sorted({int(X["lengths"].min()), int(X["lengths"].max())})
+            raise ValueError(
+                f"X has sequences of {' to '.join(map(str, found))} time steps, but "
+                f"{type(self).__name__} was fitted on a 2-D array, whose "
+                f"{self.n_features_in_} columns are the time steps (n_features_in_="
+                f"{self.n_features_in_}), and is expecting sequences of {n_steps} time "
+                "steps as input."
+            )
         X["x"] = self._network_input(X["x"], X["lengths"])
         return X
 
     def _check_sequences(self, X):
-        padded, lengths = check_sequences(X, max_len=self.max_len, truncating=self.truncating)
+        # Read in float64 and cast after the normalisation, which then centres each series
+        # or feature first: a 0.01 signal on a 1e6 offset survives (float32 values near
+        # 1e6 are 0.0625 apart), as it does in scikit-learn's StandardScaler.
+        padded, lengths = check_sequences(
+            X, max_len=self.max_len, truncating=self.truncating, dtype=np.float64
+        )
         return {"x": padded, "lengths": lengths}
 
     def _network_input(self, padded, lengths):
-        """What the network reads of numeric sequences: ``padded`` normalised, then with
-        the time index appended when ``time_index`` asked for it at fit."""
+        """What the network reads of numeric sequences: ``padded`` (float64) normalised,
+        then with the time index appended when ``time_index`` asked for it at fit, in
+        float32."""
         X = self._normalized(padded, lengths)
         # getattr: estimators pickled before time_index existed have no span.
         if getattr(self, "time_index_span_", None) is not None:
             X = with_time_index(X, lengths, self.time_index_span_)
-        return X
+        return to_float32(X, "X")
 
     def _normalized(self, padded, lengths):
         """``padded`` with ``normalize_`` applied (the fitted statistics for 'channel' and
@@ -530,6 +563,8 @@ max_iter : int or 'auto', default='auto'
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
+        if is_classifier(self):
+            _warn_if_classes_split_apart(y, train_idx, valid_idx)
         return train_idx, valid_idx
 
     def __sklearn_tags__(self):
@@ -602,6 +637,59 @@ def _is_table(X):
     if not isinstance(X, np.ndarray):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
+
+
+def _warn_if_classes_split_apart(y, train_idx, valid_idx):
+    """Warn when the last rows that early stopping validates on hold a single class, or
+    classes no training row holds: the rows are then sorted (by class, say), not in time
+    order, and the validation score measures the wrong thing."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:  # multilabel and multi-output: per column, too fine for a warning
+        return
+    valid = np.unique(y[valid_idx])
+    unseen = np.setdiff1d(valid, y[train_idx])
+    if len(valid) > 1 and not len(unseen):
+        return
+    what = (
+        f"a single class ({valid.tolist()[0]!r})"
+        if len(valid) == 1
+        else f"classes that no training row holds ({unseen[:5].tolist()})"
+    )
+    warnings.warn(
+        f"early_stopping validates on the last {len(valid_idx)} rows "
+        f"(validation_split='last'), and they hold {what}: the rows look sorted, by "
+        "class for example, rather than in time order, and the validation score cannot "
+        "tell when to stop. Pass validation_split='random' for a stratified random part.",
+        UserWarning,
+        stacklevel=7,  # the user's fit: fit, _fit, _fit_once, _train, _validation_split, this
+    )
+
+
+def _feature_names_source(X):
+    """What holds X's feature names: the first frame of a list of per-sequence
+    DataFrames (whose columns every frame must share), else X itself."""
+    first = frame_list_columns(X)
+    return X if first is None else first
+
+
+def _warn_if_channels_first(X):
+    """Warn at fit when a 3-D array has fewer time steps than features per step: sktime
+    and aeon's 3-D form ('numpy3D') is ``(n_samples, n_channels, n_timepoints)``, the
+    transpose of what the sequence estimators read."""
+    if not isinstance(X, np.ndarray) or X.ndim != 3 or X.shape[1] >= X.shape[2]:
+        return
+    n, steps, features = X.shape
+    warnings.warn(
+        f"X is a 3-D array of shape {X.shape}, read as (n_samples, n_timesteps, "
+        f"n_features): {n} sequences of {steps} time steps with {features} features "
+        "each. sktime and aeon lay out 3-D arrays ('numpy3D') as (n_samples, n_channels, "
+        f"n_timepoints); if X holds {steps} channels over {features} time points, pass "
+        f"X.transpose(0, 2, 1), of shape {(n, features, steps)}.",
+        UserWarning,
+        stacklevel=6,  # the user's fit: fit, _fit, _fit_once, _validate_X_y, this one
+    )
 
 
 def _refuse_text_columns(X, owner):
@@ -801,8 +889,9 @@ _SEQUENCE_ATTRIBUTES = """
 
     channel_mean_, channel_scale_ : ndarray of shape (n_step_features,) or None
         With ``normalize_`` 'channel' or 'series_stats', the mean and standard deviation
-        (1 for a constant feature) of each feature over the training sequences' steps;
-        else None.
+        (1 for a constant feature) of each feature over the training sequences' steps,
+        weighted by ``fit``'s ``sample_weight`` (the convolutional encoders' batch norm
+        cannot be: see the user guide); else None.
 
     series_stats_kept_ : ndarray of shape (2 * n_step_features,), dtype bool, or None
         With ``normalize_='series_stats'``, which statistics of each sequence (each
@@ -1253,3 +1342,16 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         **_BaseSequence._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
+
+
+def _statistics_weight(sample_weight, n_samples):
+    """The fit's sample weights for the normalisation's statistics, checked, or None (none
+    given, or all zero: the fit refuses those right after, as there is nothing to train
+    on). The statistics are weighted as the loss is, so that a row of weight 0 is as if
+    it were absent (batch normalisation's statistics cannot be)."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+    )
+    return sample_weight if np.any(sample_weight) else None

@@ -350,7 +350,7 @@ batch_size : int or 'auto', default='auto'
             return min(TRANSFORMER_AUTO_BATCH, n_train)
         return super()._batch_size(n_train)
 
-    def _validate_X_y(self, X, y, reset):
+    def _validate_X_y(self, X, y, reset, sample_weight=None):
         if self.d_model % self.n_heads:
             raise ValueError(
                 f"d_model must be divisible by n_heads; got d_model={self.d_model} and "

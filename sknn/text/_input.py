@@ -472,7 +472,8 @@ def looks_like_text(X) -> bool:
             return any(isinstance(token, str) for token in doc)
         if np.ndim(doc) == 0:
             continue  # a number: a flat list of numbers, or a text column holding one
-        if np.ndim(doc) != 1 or np.size(doc) > 0:
+        # len, not np.size: a torch tensor's .size is a method, which np.size returns.
+        if np.ndim(doc) != 1 or len(doc) > 0:
             return False
     return False
 
