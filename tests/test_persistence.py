@@ -177,7 +177,14 @@ def fitted():
 
 
 def _outputs(est, X, methods):
-    return {m: np.asarray(getattr(est, m)(X)) for m in methods}
+    return {m: _as_array(getattr(est, m)(X)) for m in methods}
+
+
+def _as_array(output):
+    """An output as one array: PastRows' ragged sequences concatenated."""
+    if isinstance(output, list):
+        return np.concatenate([np.ravel(item) for item in output])
+    return np.asarray(output)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -189,8 +196,8 @@ def test_round_trip_gives_identical_outputs(name, fitted, tmp_path, no_unpicklin
     assert type(restored) is type(est)
     assert restored.get_params() == est.get_params()
     for method, expected in _outputs(est, X, methods).items():
-        np.testing.assert_array_equal(np.asarray(getattr(restored, method)(X)), expected)
-        assert np.asarray(getattr(restored, method)(X)).dtype == expected.dtype
+        np.testing.assert_array_equal(_as_array(getattr(restored, method)(X)), expected)
+        assert _as_array(getattr(restored, method)(X)).dtype == expected.dtype
     for attribute in (
         "classes_",
         "n_features_in_",
@@ -1067,3 +1074,214 @@ def test_a_pickle_from_before_the_engine_held_the_state_still_loads():
     assert "n_iter_" not in vars(restored)
     restored.partial_fit(X_TABLE, Y_CLASS)
     assert restored.t_ == old["t_"] + len(X_TABLE)
+
+
+# -- non-regressions of the persistence probe --------------------------------------------
+
+
+def test_callbacks_are_saved_unfitted(tmp_path):
+    # Non-regression: a model fitted with an LRScheduler could not be saved (the callback
+    # object, initialised in place by fit, held the optimizer in lr_scheduler_), and the
+    # fitted state of other callbacks was written although load initialises them again.
+    from skorch.callbacks import LRScheduler
+
+    scheduler = LRScheduler(policy="StepLR", step_size=2)
+    clf = MLPClassifier(hidden_layer_sizes=(4,), callbacks=[scheduler], **QUICK)
+    clf.fit(X_TABLE, Y_CLASS)
+    path = tmp_path / "m.sknn"
+    clf.save(path, include_optimizer=True)
+    assert clf.callbacks[0] is scheduler and hasattr(scheduler, "lr_scheduler_")
+    restored = sknn.load(path, trusted=sknn.get_untrusted_types(path))
+    loaded = restored.callbacks[0]
+    assert type(loaded) is LRScheduler and loaded is not scheduler
+    assert loaded.get_params() == scheduler.get_params()
+    with safe_open(path, framework="pt") as reader:
+        payload = reader.get_tensor("skops").numpy().tobytes()
+    import skops.io
+
+    (written,) = skops.io.loads(payload, trusted=skops.io.get_untrusted_types(data=payload))
+    assert [name for name in vars(written) if name.endswith("_")] == []
+    np.testing.assert_array_equal(restored.predict_proba(X_TABLE), clf.predict_proba(X_TABLE))
+    restored.partial_fit(X_TABLE, Y_CLASS)  # the loaded callbacks start fresh
+    clf.partial_fit(X_TABLE, Y_CLASS)
+    assert loaded.lr_scheduler_ is not None
+    assert [row["lr"] for row in restored.history_] == [row["lr"] for row in clf.history_]
+    np.testing.assert_array_equal(restored.predict_proba(X_TABLE), clf.predict_proba(X_TABLE))
+
+
+def test_a_function_of_torch_is_saved_by_name(tmp_path):
+    # Non-regression: Initializer(..., torch.nn.init.zeros_) was refused as a torch object
+    # that sknn cannot find "inside sets or __slots__"; skops writes the function by name.
+    from skorch.callbacks import Initializer
+
+    initializer = Initializer("layers.0.weight", torch.nn.init.zeros_)
+    path = tmp_path / "m.sknn"
+    MLPClassifier(callbacks=[initializer]).save(path)
+    untrusted = sknn.get_untrusted_types(path)
+    assert "torch.nn.init.zeros_" in untrusted
+    assert sknn.load(path, trusted=untrusted).callbacks[0].fn is torch.nn.init.zeros_
+    # A torch object still cannot go to skops.
+    holder = FunctionTransformer(kw_args={"module": torch.nn.Linear(2, 2)})
+    with pytest.raises(TypeError, match="cannot be saved"):
+        sknn.save(make_pipeline(holder, MLPClassifier()), tmp_path / "n.sknn")
+
+
+@pytest.mark.parametrize("func", [np.nan_to_num, np.round])
+def test_a_function_transformer_with_a_numpy_function_round_trips(func, tmp_path):
+    # Non-regression: np.nan_to_num, np.round, ... (NumPy's function wrappers, with a
+    # __wrapped__) were taken for containers, and saving refused the function they wrap
+    # as "not at module level".
+    pipe = make_pipeline(
+        FunctionTransformer(func), MLPClassifier(hidden_layer_sizes=(4,), **QUICK)
+    )
+    pipe.fit(X_TABLE, Y_CLASS)
+    path = tmp_path / "m.sknn"
+    sknn.save(pipe, path)
+    untrusted = sknn.get_untrusted_types(path)
+    assert untrusted == [f"numpy.{func.__name__}"]
+    restored = sknn.load(path, trusted=untrusted)
+    assert restored[0].func is func
+    np.testing.assert_array_equal(restored.predict_proba(X_TABLE), pipe.predict_proba(X_TABLE))
+
+
+def test_a_simple_imputer_needs_numpy_dtype_trusted(tmp_path):
+    # As the user guide says: skops does not trust the np.dtype SimpleImputer keeps.
+    from sklearn.impute import SimpleImputer
+
+    pipe = make_pipeline(SimpleImputer(), MLPClassifier(hidden_layer_sizes=(4,), **QUICK))
+    path = tmp_path / "m.sknn"
+    sknn.save(pipe.fit(X_TABLE, Y_CLASS), path)
+    assert sknn.get_untrusted_types(path) == ["numpy.dtype"]
+    with pytest.raises(UntrustedTypesError, match="numpy.dtype"):
+        sknn.load(path)
+    restored = sknn.load(path, trusted=["numpy.dtype"])
+    np.testing.assert_array_equal(restored.predict(X_TABLE), pipe.predict(X_TABLE))
+
+
+def _mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_files_get_the_permissions_open_gives(tmp_path):
+    # Non-regression: model files and checkpoints were written with mode 0o600 whatever
+    # the umask (another user or a serving process could not read them), and replacing a
+    # file reset its mode to 0o600.
+    previous = os.umask(0o027)
+    try:
+        path = tmp_path / "m.sknn"
+        MLPClassifier().save(path)
+        assert _mode(path) == 0o640
+        checkpoint = _checkpointed(tmp_path)
+        assert _mode(checkpoint) == 0o640
+        os.chmod(path, 0o664)
+        MLPClassifier().save(path)
+        assert _mode(path) == 0o664
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_file_the_user_may_not_write_is_not_replaced(tmp_path, monkeypatch):
+    # Non-regression: a read-only model file was silently replaced (os.replace needs only
+    # the folder's permission), where open(path, 'wb') and joblib.dump refuse.
+    path = tmp_path / "m.sknn"
+    MLPClassifier().save(path)
+    os.chmod(path, 0o444)
+    before = path.read_bytes()
+    access = os.access  # root may write anything: deny it as the file's mode would
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if Path(p) == path else access(p, mode, **kw)
+    )
+    with pytest.raises(PermissionError, match=f"Cannot write {path}"):
+        MLPClassifier(alpha=1.0).save(path)
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+def test_saving_through_a_symbolic_link_writes_the_file_it_points_to(tmp_path):
+    # Non-regression: the link was replaced by a regular file, the file it pointed to
+    # left as it was.
+    target = tmp_path / "v2.sknn"
+    link = tmp_path / "latest.sknn"
+    MLPClassifier().save(target)
+    link.symlink_to(target.name)
+    MLPClassifier(alpha=0.5).save(link)
+    assert link.is_symlink()
+    assert sknn.load(target).alpha == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.sknn", "v2.sknn"]
+
+
+def test_load_checks_the_device_before_the_file(tmp_path, monkeypatch):
+    # Non-regression: a device this machine lacks, or a typo, was reported as "not a
+    # valid sknn model file"; a file without a network took any device.
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **QUICK).fit(X_TABLE, Y_CLASS)
+    path = clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn"
+    unfitted = MLPClassifier().save(tmp_path / "u.sknn") and tmp_path / "u.sknn"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for file in (path, unfitted):
+        with pytest.raises(ValueError, match="'device' parameter must be .* Got 'gpu'") as error:
+            sknn.load(file, device="gpu")
+        assert "not a valid" not in str(error.value)
+        with pytest.raises(ValueError, match="device='cuda' was requested but CUDA is not"):
+            sknn.load(file, device="cuda")
+
+
+def test_saving_the_same_model_twice_gives_the_same_bytes(tmp_path, fitted):
+    # Non-regression: safetensors wrote the metadata keys in an order that changed from
+    # save to save, so content hashes changed on every save.
+    clf = fitted["MLPClassifier"][0]
+    clf.save(tmp_path / "a.sknn")
+    clf.save(tmp_path / "b.sknn")
+    sknn.load(tmp_path / "a.sknn").save(tmp_path / "c.sknn")
+    first = (tmp_path / "a.sknn").read_bytes()
+    assert (tmp_path / "b.sknn").read_bytes() == first
+    assert (tmp_path / "c.sknn").read_bytes() == first
+    size = struct.unpack("<Q", first[:8])[0]
+    metadata = json.loads(first[8 : 8 + size])["__metadata__"]
+    assert list(metadata) == sorted(metadata)
+
+
+def test_numpy_scalars_keep_their_type(tmp_path, no_unpickling):
+    # Non-regression: np.float64 and np.str_ came back as Python float and str (they are
+    # subclasses of those).
+    params = dict(
+        alpha=np.float64(1e-3),
+        grad_clip=np.float32(1.0),
+        activation=np.str_("tanh"),
+        max_iter=np.int64(2),
+        shuffle=np.bool_(False),
+    )
+    clf = MLPClassifier(hidden_layer_sizes=(4,), **params).fit(X_TABLE, Y_CLASS)
+    clf.scale_ = np.float64(0.5)
+    restored = sknn.load(clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn")
+    for name, value in params.items():
+        assert type(getattr(restored, name)) is type(value) and getattr(restored, name) == value
+    assert type(restored.scale_) is np.float64
+
+
+@pytest.mark.parametrize("order", ["estimators-first", "holder-first"])
+def test_an_object_of_sknn_reached_twice_loads_as_one(order, tmp_path, fitted):
+    # Non-regression: the word vectors shared by a Word2Vec and a TransformerClassifier
+    # were written twice and loaded as two copies.
+    word2vec = fitted["Word2Vec"][0]
+    clf = TransformerClassifier(
+        d_model=8, n_heads=2, n_layers=1, embeddings=word2vec.wv_, **QUICK
+    ).fit(TEXTS, Y_TEXTS)
+    holder = Bunch(vectors=word2vec.wv_)  # written by skops, the vectors by sknn
+    saved = [word2vec, clf, holder] if order == "estimators-first" else [holder, word2vec, clf]
+    path = tmp_path / "m.sknn"
+    sknn.save(saved, path)
+    restored = sknn.load(path, trusted=sknn.get_untrusted_types(path))
+    if order == "holder-first":
+        restored = restored[1:] + restored[:1]
+    restored_word2vec, restored_clf, restored_holder = restored
+    assert restored_clf.embeddings is restored_word2vec.wv_
+    assert restored_holder.vectors is restored_word2vec.wv_
+    with safe_open(path, framework="pt") as reader:
+        vectors = [
+            k for k in reader.keys() if reader.get_tensor(k).shape == word2vec.wv_.vectors.shape
+        ]
+    assert len(vectors) == 1
+    np.testing.assert_array_equal(restored_clf.predict_proba(TEXTS), clf.predict_proba(TEXTS))

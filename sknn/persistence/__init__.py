@@ -13,6 +13,7 @@ import os
 
 import torch
 
+from sknn._device import resolve_device
 from sknn.persistence import _container
 from sknn.persistence._container import FORMAT_VERSION, InconsistentVersionWarning
 from sknn.persistence._objects import Loader, Saver, UntrustedTypesError, untrusted_types
@@ -70,6 +71,11 @@ def save(obj, path, *, include_optimizer=False):
     See Also
     --------
     load : Load what ``save`` wrote.
+
+    Notes
+    -----
+    An estimator's ``callbacks`` are saved unfitted, rebuilt from their parameters: the
+    state a fit left in them is not kept, and a loaded model's callbacks start fresh.
     """
     saver = Saver(include_optimizer=include_optimizer)
     try:
@@ -119,6 +125,7 @@ def load(path, *, device=None, trusted=None):
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
+        If ``device`` names no device, or a CUDA device this machine does not have.
         If the file is not an sknn model file (a pickle, a joblib or ``torch.save`` file
         is named as such), is damaged (truncated, bit-flipped, edited), was written by a
         newer sknn file format, holds untrusted types (:class:`UntrustedTypesError`), or
@@ -129,6 +136,10 @@ def load(path, *, device=None, trusted=None):
     InconsistentVersionWarning
         When the file was written under other versions of sknn, torch or scikit-learn.
     """
+    if device is not None:
+        # The argument, checked before the file: a device this machine lacks is no
+        # fault of the file.
+        resolve_device(device)
     contents = _container.read(path, "model")
     try:
         return Loader(contents, trusted=trusted, device=device).root()

@@ -15,11 +15,13 @@ ours, truncated, bit-flipped or edited raises :class:`ValueError` naming the fil
 is wrong, never a safetensors, torch or zip traceback; nothing in it is ever unpickled.
 """
 
+import errno
 import json
 import os
 import re
+import secrets
+import stat
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -112,9 +114,13 @@ def write(path, kind, document, tensors, extra_versions=()):
     """Write ``document`` (JSON-able) and ``tensors`` (dict of CPU tensors) to ``path``.
 
     The file is written next to its destination and then moved into place, so a reader
-    never sees a partly written file.
+    never sees a partly written file. It gets the permissions ``open(path, "wb")`` would
+    give it: those of the file it replaces, or 0o666 less the umask; a file the user
+    may not write is not replaced, and a symbolic link is written through.
     """
     path = Path(os.fspath(path))
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     if not path.parent.is_dir():
         raise FileNotFoundError(f"Cannot write {path}: the folder {path.parent} does not exist.")
     if path.is_dir():
@@ -131,15 +137,18 @@ def write(path, kind, document, tensors, extra_versions=()):
         "document": json.dumps(document, allow_nan=False),
     }
     metadata["checksum"] = _CHECKSUM + ":" + _digest(metadata, tensors)
+    mode = _mode_of_existing(path)
     try:
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
+        temporary = _create_temporary(path)
     except OSError as error:
         raise _about_path(error, path) from None
-    os.close(handle)
     try:
+        if mode is None:  # a new file: the mode the umask leaves of 0o666
+            mode = stat.S_IMODE(os.stat(temporary).st_mode)
         save_file(tensors, temporary, metadata=metadata)
+        # safetensors replaces the file it writes with one of mode 0o600.
+        os.chmod(temporary, mode)
+        _sort_metadata(temporary)
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
@@ -147,6 +156,56 @@ def write(path, kind, document, tensors, extra_versions=()):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode_of_existing(path):
+    """The permission bits of the file at ``path``, or None if there is none.
+
+    Raises PermissionError if the user may not write it, as ``open(path, "wb")`` would
+    (``os.replace`` would replace it all the same: it needs only the folder's permission).
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise _about_path(error, path) from None
+    if not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, f"Cannot write {path}: Permission denied", str(path))
+    return mode
+
+
+def _create_temporary(path):
+    """A new empty file next to ``path``, created with mode 0o666 so that the umask
+    applies (``tempfile.mkstemp`` creates its files 0o600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(temporary, flags, 0o666))
+        except FileExistsError:
+            continue
+        return temporary
+    raise FileExistsError(errno.EEXIST, "No usable temporary file name", str(path))
+
+
+def _sort_metadata(file):
+    """Rewrite the header of safetensors ``file`` with its metadata keys sorted.
+
+    safetensors writes the metadata from a hash map, in an order that changes from run
+    to run; sorted, saving the same model twice gives the same bytes. The header keeps
+    its length (the same keys and values, as compact as safetensors writes them), so it
+    is rewritten in place.
+    """
+    with open(file, "r+b") as stream:
+        (size,) = struct.unpack("<Q", stream.read(8))
+        header = json.loads(stream.read(size).decode("utf-8"))
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if len(text) > size:  # safetensors escaped differently: keep its header
+            return
+        stream.seek(8)
+        stream.write(text.ljust(size, b" "))
 
 
 def _about_path(error, path):

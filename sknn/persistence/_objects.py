@@ -12,7 +12,11 @@ passed as a parameter, a user's tokenizer function) are written with skops, the
 scikit-learn ecosystem's safe format, inside the same file; sknn estimators inside them
 (in containers and in objects' ``__dict__``) are swapped for references to the sknn part,
 and so are sknn's other objects there (a :class:`~sknn.timeseries.TimeOrderedSplit` as a
-search's ``cv``), written under ``values``.
+search's ``cv``), written under ``values``. Such an object reached more than once is
+written once under ``values`` and referred to as ``{"$value": index}`` (one reached once
+is written in place, as files before this reference existed held them all).
+A network's ``callbacks`` are written unfitted, rebuilt from their parameters: fit
+initialises the user's callback objects in place, and load initialises them again.
 skops loads only the types it trusts by default (scikit-learn's, NumPy's, SciPy's) and
 those the caller lists in ``trusted``.
 
@@ -111,6 +115,8 @@ class Saver:
         self._foreign_paths = []
         self._object_index = {}
         self._value_index = {}
+        self._inline = {}  # id of a plain object reached once: its node, written in place
+        self._encoding = set()
         self._swapped = {}
         self._alive = []  # keeps every id() used as a memo key valid during the save
         self._tree = TreeEncoder(self.tensors, other=self._other)
@@ -147,7 +153,7 @@ class Saver:
         leaked = [
             name
             for name in skops_io.get_untrusted_types(data=payload)
-            if _in_packages(name, _NEVER_FOREIGN)
+            if _in_packages(name, _NEVER_FOREIGN) and not _names_a_function(name)
         ]
         if leaked:
             raise TypeError(
@@ -189,8 +195,7 @@ class Saver:
         if is_sknn_estimator(value):
             return {"$sknn": self._add_estimator(value, path)}
         if type(value) in self._plain:
-            state = self._tree.encode(dict(vars(value)), path)
-            return {"$object": self._plain[type(value)], "state": state}
+            return self._plain_object(value, path)
         if id(value) in self._functions:
             return {"$function": self._functions[id(value)]}
         if isinstance(value, np.random.RandomState):
@@ -226,6 +231,10 @@ class Saver:
         prefix = f"objects.{index}"
         params = est.get_params(deep=False)
         attributes = {k: v for k, v in vars(est).items() if k not in params and k != "net_"}
+        if params.get("callbacks"):
+            # fit initialises the user's callbacks in place (an LRScheduler's optimizer
+            # and scheduler); load initialises them again, so that state is not kept.
+            params["callbacks"] = [_unfitted_callback(cb) for cb in params["callbacks"]]
         entry = {
             "class": type(est).__name__,
             "params": self._tree.encode(params, prefix + ".params"),
@@ -309,14 +318,44 @@ class Saver:
             return True
         return type(value) in self._plain and _in_packages(_qualname(value), _NEVER_FOREIGN)
 
+    def _plain_object(self, value, path):
+        """The node of one of sknn's plain objects: written in place where it is reached
+        first; once reached again, moved to ``values`` and referred to from both places
+        (``{"$value": index}``), so that it loads as one object."""
+        key = id(value)
+        if key in self._encoding:
+            raise RecursionError  # it holds itself: save says so
+        if key in self._inline:
+            self._move_to_values(key)
+        if key in self._value_index:
+            return {"$value": self._value_index[key]}
+        self._alive.append(value)
+        self._encoding.add(key)
+        state = self._tree.encode(dict(vars(value)), path)
+        self._encoding.discard(key)
+        node = {"$object": self._plain[type(value)], "state": state}
+        self._inline[key] = node
+        return node
+
+    def _move_to_values(self, key):
+        node = self._inline.pop(key)
+        self._value_index[key] = len(self.values)
+        self.values.append(dict(node))
+        node.clear()
+        node["$value"] = self._value_index[key]
+
     def _add_value(self, value):
-        if id(value) not in self._value_index:
-            index = len(self.values)
-            self._value_index[id(value)] = f"v{index}"
-            self._alive.append(value)
-            self.values.append(None)
-            self.values[index] = self._tree.encode(value, f"values.{index}")
-        return self._value_index[id(value)]
+        """The reference, in the skops part, to an object sknn writes under ``values``."""
+        key = id(value)
+        if key not in self._value_index:
+            node = self._tree.encode(value, f"values.{len(self.values)}")
+            if key in self._inline:  # a plain object, reached first here
+                self._move_to_values(key)
+            elif key not in self._value_index:  # a function
+                self._alive.append(value)
+                self._value_index[key] = len(self.values)
+                self.values.append(node)
+        return f"v{self._value_index[key]}"
 
     def _reference(self, index):
         return f"\0sknn:{self.nonce}:{index}"
@@ -374,6 +413,8 @@ class Loader:
             obj = cls.__new__(cls)
             obj.__dict__.update(state)
             return obj
+        if tag == "$value":
+            return self._value(body)
         if tag == "$function":
             if body not in self._functions:
                 raise FormatError(f"unknown function {body!r}")
@@ -437,8 +478,11 @@ class Loader:
         if not _is_index(index, len(self._values)):
             raise FormatError(f"refers to a missing value {index!r}")
         if index not in self._decoded_values:
+            self._decoded_values[index] = _DECODING
             node = self._values[index]
             self._decoded_values[index] = decode_tree(node, self.tensors, self._other)
+        elif self._decoded_values[index] is _DECODING:
+            raise FormatError("a value refers to itself")
         return self._decoded_values[index]
 
     def _estimator(self, index):
@@ -514,6 +558,23 @@ class Loader:
                 f"the network of its {name} cannot be rebuilt from the saved state "
                 f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
             ) from None
+
+
+def _unfitted_callback(callback):
+    """``callback`` (or a ``(name, callback)`` pair) rebuilt from its parameters, as
+    ``sklearn.base.clone`` would; one without ``get_params``, or a class, as it is."""
+    if isinstance(callback, tuple) and len(callback) == 2 and isinstance(callback[0], str):
+        return (callback[0], _unfitted_callback(callback[1]))
+    if isinstance(callback, type) or not hasattr(callback, "get_params"):
+        return callback
+    try:
+        return type(callback)(**callback.get_params(deep=False))
+    except TypeError:  # get_params does not match __init__
+        return callback
+
+
+#: Marks a value whose decoding is under way: a reference back to it is a cycle.
+_DECODING = object()
 
 
 def _check_weights(state):
@@ -640,6 +701,10 @@ def _may_hold_estimators(value):
         return True
     if isinstance(value, _LEAVES) or _in_packages(_qualname(value), _NEVER_FOREIGN):
         return False
+    if callable(value) and hasattr(value, "__wrapped__"):
+        # A decorated function (NumPy's np.nan_to_num, np.clip, functools.wraps):
+        # skops writes it by name; its __dict__ holds the function it wraps.
+        return False
     return type(getattr(value, "__dict__", None)) is dict
 
 
@@ -661,6 +726,21 @@ def _check_found_by_name(function):
         ". skops saves a function by its name: define it with `def` at the top level of a "
         "module, not as a lambda or inside another function."
     )
+
+
+def _names_a_function(name):
+    """Whether ``name`` (as skops lists it) is a function of an imported module: skops
+    writes it by name, as it writes a user's function (``torch.nn.init.zeros_`` in a
+    skorch ``Initializer``), not as a bag of attributes."""
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        found = sys.modules.get(".".join(parts[:split]))
+        if found is None:
+            continue
+        for part in parts[split:]:
+            found = getattr(found, part, None)
+        return isinstance(found, (types.FunctionType, types.BuiltinFunctionType))
+    return False
 
 
 def _loads_back(skops_io, payload):

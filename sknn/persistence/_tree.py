@@ -67,6 +67,10 @@ class TreeEncoder:
         self.other = other
 
     def encode(self, value, path):
+        if isinstance(value, np.generic):
+            # Before the Python types: np.float64 is a float and np.str_ a str, and
+            # they come back as the NumPy scalars they were.
+            return self._encode_scalar(value, path)
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, int):
@@ -90,8 +94,6 @@ class TreeEncoder:
             return {"$tensor": self._put(value, path)}
         if isinstance(value, np.ndarray):
             return self._encode_array(np.asarray(value), path)
-        if isinstance(value, np.generic):
-            return self._encode_scalar(value, path)
         if isinstance(value, torch.device):
             return {"$device": str(value)}
         if isinstance(value, pathlib.PurePath):
@@ -128,7 +130,10 @@ class TreeEncoder:
         raise TypeError(f"{path}: arrays of dtype {array.dtype} cannot be saved.")
 
     def _encode_scalar(self, scalar, path):
-        if scalar.dtype.kind in "biufUmM":
+        # np.longdouble's item() is itself, not a Python float.
+        if scalar.dtype.kind in "biufUmM" and not (
+            scalar.dtype.kind == "f" and scalar.dtype.itemsize > 8
+        ):
             value = scalar.item()
             if scalar.dtype.kind in "mM":
                 value = int(scalar.view(np.int64))
