@@ -530,3 +530,27 @@ def test_partial_fit_after_the_schedule_has_decayed_to_zero_warns(schedule):
         warnings.simplefilter("error", ConvergenceWarning)
         reg.partial_fit(X_IRIS, Y_IRIS.astype(float))
     assert not np.array_equal(reg.predict(X_IRIS), before)
+
+
+def test_a_users_lr_scheduler_resumes_under_a_new_optimizer(tmp_path):
+    # Non-regression: a warm-started fit, or partial_fit after sknn.load, starts a new
+    # optimizer under the kept history; skorch's LRScheduler then resumed at that epoch
+    # and torch raised KeyError 'initial_lr'.
+    from skorch.callbacks import LRScheduler
+
+    import sknn
+
+    def make():
+        scheduler = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+        return MLPClassifier(max_iter=3, callbacks=[scheduler], **FAST)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm = make().fit(X_IRIS, Y_IRIS)
+        warm.set_params(warm_start=True).fit(X_IRIS, Y_IRIS)
+        assert len(warm.history_) == 6
+        make().fit(X_IRIS, Y_IRIS).save(tmp_path / "m.sknn")
+        path = tmp_path / "m.sknn"
+        loaded = sknn.load(path, trusted=sknn.get_untrusted_types(path))
+        loaded.partial_fit(X_IRIS, Y_IRIS)
+    assert len(loaded.history_) == 4

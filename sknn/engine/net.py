@@ -89,6 +89,11 @@ class TrainingNet(NeuralNet):
 
     def initialize_optimizer(self, triggered_directly=None):
         self.optimizer_ = self.make_optimizer(self.module_)
+        # What a torch LR scheduler records when it first wraps an optimizer. A new
+        # optimizer under a history (a warm start, a loaded model's partial_fit) has a
+        # user's LRScheduler callback resume at its epoch, which torch refuses without it.
+        for group in self.optimizer_.param_groups:
+            group.setdefault("initial_lr", group["lr"])
         return self
 
     def __getstate__(self):
