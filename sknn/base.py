@@ -800,11 +800,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             if layer is not None:
                 raise ValueError(
                     f"batch_size=1 trains on one row at a time, which batch normalisation "
-                    f"cannot do: its layer {layer!r} (batch_norm=True, or the series "
+                    f"cannot do: its layer {layer!r} (batch_norm=True, the series "
                     "statistics of a convolutional sequence encoder with "
-                    "normalize='series_stats') would have a single value per channel to "
-                    "normalise. Use batch_size=2 or more, or a network without batch "
-                    "normalisation."
+                    "normalize='series_stats', or a convolution's over a sequence of one "
+                    "step) would have a single value per channel to normalise. Use "
+                    "batch_size=2 or more, or a network without batch normalisation."
                 )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
         # Whether the untrained network starts far above that yardstick (targets small next
@@ -1073,9 +1073,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         """The name of a batch normalisation layer to which a batch of one row gives a
         single value per channel (which it cannot normalise in training), else None.
 
-        Found with one row through the network in prediction mode, which changes nothing:
-        the layers that fail are those of flat features (an MLP's, the series statistics
-        of a sequence encoder), while a convolution's maps give them many values.
+        Found with one row (the shortest sequence) through the network in prediction mode,
+        which changes nothing: the layers that fail are those of flat features (an MLP's,
+        the series statistics of a sequence encoder), and a convolution's over a sequence
+        of one step; longer maps give them many values.
         """
         module = self.net_.module_
         found = []
@@ -1093,8 +1094,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             for name, layer in module.named_modules()
             if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)
         ]
+        # The shortest sequence gives a convolution's maps the fewest values: a sequence of
+        # one step gives them one.
+        lengths = X.get("lengths") if isinstance(X, dict) else None
+        row = 0 if lengths is None or not len(lengths) else int(np.argmin(lengths))
         try:
-            self._raw_outputs(_first_rows(X, 1))
+            self._raw_outputs(_rows_at(X, np.array([row])))
         finally:
             for handle in handles:
                 handle.remove()

@@ -997,6 +997,17 @@ def test_batch_size_1_with_batch_norm_of_flat_features_is_refused(est, X):
     assert not hasattr(est, "net_")
 
 
+def test_batch_size_1_with_a_one_step_sequence_under_a_convolution_is_refused():
+    # Non-regression: the check probed the first sequence only, so a later sequence of one
+    # step reached torch's 'Expected more than 1 value per channel when training'.
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 1)) for n in (5, 6, 1, 7, 8, 5)]
+    est = SequenceClassifier(cell="fcn", normalize=None, batch_size=1, max_iter=2)
+    with pytest.raises(ValueError, match="batch_size=1 .*a convolution's over a sequence"):
+        est.fit(X, np.arange(6) % 2)
+    assert not hasattr(est, "net_")
+
+
 def test_batch_size_1_trains_where_batch_norm_has_many_values():
     # Convolutions give batch normalisation a map's values per row: one row is enough.
     rng = np.random.RandomState(0)
