@@ -454,3 +454,146 @@ def test_sizes_beyond_memory_raise_a_value_error_naming_them(params, culprit):
     # Non-regression (#16): torch raised RuntimeError "can't allocate memory".
     with pytest.raises(ValueError, match=rf"TransformerClassifier: the network .*{culprit}"):
         make(**params).fit(TEXTS, LABELS)
+
+
+# -- freeze_embeddings on continued fits, cased vectors, sparse multilabel y ----------------
+def _embedding_moved(clf, before):
+    return not torch.equal(clf.module_.embedding.weight.detach(), before)
+
+
+def _optimized(clf):
+    return {id(p) for group in clf.net_.optimizer_.param_groups for p in group["params"]}
+
+
+def _trainable(clf):
+    return {id(p) for p in clf.module_.parameters() if p.requires_grad}
+
+
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+@pytest.mark.parametrize("freeze", [False, True], ids=["unfreeze", "freeze"])
+def test_a_changed_freeze_embeddings_takes_effect_on_a_continued_fit(how, freeze):
+    # Non-regression: requires_grad was set once, when the module was built, so the
+    # usual two-stage recipe (frozen vectors, then fine-tuning) silently kept them frozen,
+    # and freezing a trained embedding left it training.
+    vectors = {word: np.full(8, i, dtype=np.float32) for i, word in enumerate(_vocabulary_words())}
+    params = dict(embeddings=vectors) if freeze is False else {}
+    clf = make(freeze_embeddings=not freeze, warm_start=how == "warm_start", **params)
+    clf.fit(TEXTS, LABELS)
+    before = clf.module_.embedding.weight.detach().clone()
+    head = clf.module_.head.weight
+    steps = int(clf.net_.optimizer_.state[head]["step"])
+    clf.set_params(freeze_embeddings=freeze)
+    if how == "warm_start":
+        clf.fit(TEXTS, LABELS)
+    else:
+        clf.partial_fit(TEXTS, LABELS)
+    assert clf.module_.embedding.weight.requires_grad is not freeze
+    assert _embedding_moved(clf, before) is not freeze
+    assert _optimized(clf) == _trainable(clf)
+    if how == "partial_fit":
+        # partial_fit keeps its optimizer's state (Adam's moments) for the other weights.
+        assert int(clf.net_.optimizer_.state[head]["step"]) == steps + 4
+
+
+def test_a_changed_freeze_embeddings_is_saved_with_the_optimizer(tmp_path):
+    import sknn
+
+    vectors = {word: np.ones(8, dtype=np.float32) for word in _vocabulary_words()}
+    clf = make(embeddings=vectors, freeze_embeddings=True).fit(TEXTS, LABELS)
+    clf.set_params(freeze_embeddings=False).partial_fit(TEXTS, LABELS)
+    clf.save(tmp_path / "m.sknn", include_optimizer=True)
+    restored = sknn.load(tmp_path / "m.sknn")
+    assert restored.module_.embedding.weight.requires_grad
+    before = restored.module_.embedding.weight.detach().clone()
+    restored.partial_fit(TEXTS, LABELS)
+    assert _embedding_moved(restored, before)
+
+
+def test_a_failed_continued_fit_leaves_freeze_embeddings_as_it_was(monkeypatch):
+    vectors = {word: np.ones(8, dtype=np.float32) for word in _vocabulary_words()}
+    clf = make(embeddings=vectors, freeze_embeddings=True).fit(TEXTS, LABELS)
+    optimizer = clf.net_.optimizer_
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TransformerClassifier, "_train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        clf.set_params(freeze_embeddings=False).partial_fit(TEXTS, LABELS)
+    assert not clf.module_.embedding.weight.requires_grad
+    assert clf.net_.optimizer_ is optimizer
+    assert clf._module_params["freeze_embeddings"] is True
+
+
+def test_freeze_embeddings_without_embeddings_raises():
+    # Non-regression: the random embedding table was silently frozen.
+    with pytest.raises(ValueError, match=r"freeze_embeddings=True .*embeddings=None"):
+        make(freeze_embeddings=True).fit(TEXTS, LABELS)
+
+
+class _UnlistedVectors:
+    """A word-vector lookup with ``in`` and ``[]`` only: its words cannot be listed."""
+
+    def __init__(self, vectors):
+        self._vectors = vectors
+
+    def __contains__(self, word):
+        return word in self._vectors
+
+    def __getitem__(self, word):
+        return self._vectors[word]
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        dict,
+        lambda v: WordVectors(list(v), np.stack(list(v.values()))),
+        lambda v: pd.DataFrame(np.stack(list(v.values())), index=list(v)),
+        _UnlistedVectors,
+    ],
+    ids=["dict", "word-vectors", "data-frame", "unlisted"],
+)
+def test_cased_word_vectors_serve_lowercased_tokens(container):
+    # Non-regression: with lowercase=True the token and its lower-cased form are the
+    # same key, so "Great" or "FILM" (word2vec's GoogleNews is cased) never matched.
+    vectors = {
+        "A": np.full(4, 1.0),
+        "a": np.full(4, 2.0),  # an exact match wins over another case
+        "Great": np.full(4, 3.0),
+        "GREAT": np.full(4, 4.0),  # of two other cases, the first in order wins
+        "FILM": np.full(4, 5.0),
+    }
+    clf = make(embeddings=container(vectors), freeze_embeddings=True).fit(TEXTS, LABELS)
+    table = clf.module_.embedding.weight.detach().numpy()
+    vocabulary = clf.vectorizer_.vocabulary_
+    np.testing.assert_array_equal(table[vocabulary["a"]], np.full(4, 2.0))
+    np.testing.assert_array_equal(table[vocabulary["great"]], np.full(4, 3.0))
+    np.testing.assert_array_equal(table[vocabulary["film"]], np.full(4, 5.0))
+    assert clf.embedding_coverage_ == pytest.approx(3 / len(_vocabulary_words()))
+
+
+def test_attention_weights_of_an_averaged_ensemble_are_those_of_best_init():
+    clf = make(n_init=2, ensemble="average", max_iter=2).fit(TEXTS, LABELS)
+    tokens, weights = clf.attention_weights(TEXTS[:2])
+    best = clf.runs_[clf.best_init_].attention_weights(TEXTS[:2])
+    assert tokens == best[0]
+    for ours, theirs in zip(weights, best[1], strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    # Documented, since predict_proba averages every run.
+    assert "runs_[i].attention_weights" in TransformerClassifier.attention_weights.__doc__
+
+
+def test_sparse_multilabel_y_is_accepted_as_by_the_other_classifiers():
+    # Non-regression: a sparse label-indicator y (MultiLabelBinarizer(sparse_output=True))
+    # raised "Sparse data was passed for y", where MLPClassifier and SequenceClassifier
+    # train and predict a sparse matrix.
+    from scipy import sparse
+
+    dense = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]] * 8)
+    clf = make(max_iter=2).fit(TEXTS, sparse.csr_matrix(dense))
+    predicted = clf.predict(TEXTS)
+    assert sparse.issparse(predicted) and predicted.shape == (32, 3)
+    twin = make(max_iter=2).fit(TEXTS, dense)
+    np.testing.assert_array_equal(predicted.toarray(), twin.predict(TEXTS))
+    np.testing.assert_array_equal(clf.predict_proba(TEXTS), twin.predict_proba(TEXTS))

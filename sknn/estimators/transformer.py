@@ -1,5 +1,6 @@
 """A transformer text classifier: raw texts in, labels out, tokenizer and vocabulary inside."""
 
+import copy
 import os
 from collections.abc import Mapping, Sequence
 from numbers import Real
@@ -9,7 +10,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
-    check_array,
+    _check_y,
     check_consistent_length,
     check_is_fitted,
 )
@@ -111,7 +112,11 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         read (load it first, e.g. with
         :meth:`sknn.word2vec.WordVectors.load_word2vec_format`); a ``str``, a list or an
         array raises a ``TypeError``. The vectors must be 1-d, finite and all of one
-        length, else a ``ValueError`` names the word. For id input, a mapping or a
+        length, else a ``ValueError`` names the word. A token is looked up as it is,
+        then lower-cased, then as any word of the vectors that differs from it only in
+        case (the first in their order, the most frequent in word2vec and GloVe files), so
+        that cased vectors (word2vec's GoogleNews, fastText) serve the default
+        ``lowercase=True`` too. For id input, a mapping or a
         DataFrame may be keyed by the ids themselves or by their strings, a word-vector
         object by their strings. Tokens without a vector get random ones of the same
         spread. When the vectors' size differs from
@@ -121,7 +126,13 @@ class TransformerClassifier(NeuralNetClassifierMixin, BaseNeuralNet):
         unfitted, which then raises.
 
     freeze_embeddings : bool, default=False
-        Keep the token embedding fixed during training (with ``embeddings``).
+        Keep the token embedding fixed during training, at the vectors of ``embeddings``:
+        a fit that builds the network with ``freeze_embeddings=True`` and
+        ``embeddings=None`` raises a ``ValueError`` (a random table would stay random). A
+        changed value takes effect on a continued fit (``warm_start=True`` or
+        ``partial_fit``), as a changed learning rate does: train the rest of the network
+        over frozen pre-trained vectors, then set ``freeze_embeddings=False`` and fit on
+        to fine-tune them too.
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, as in scikit-learn's linear models; multiplied
@@ -356,10 +367,19 @@ batch_size : int or 'auto', default='auto'
                 f"d_model must be divisible by n_heads; got d_model={self.d_model} and "
                 f"n_heads={self.n_heads}."
             )
+        if reset and self.freeze_embeddings and self.embeddings is None:
+            # Only where the embedding is built: a continued fit may freeze a trained one.
+            raise ValueError(
+                "freeze_embeddings=True keeps the token embedding at the pre-trained vectors "
+                "of `embeddings`, but embeddings=None: the embedding would stay at its "
+                "random initialisation. Pass word vectors as `embeddings`, or set "
+                "freeze_embeddings=False."
+            )
         _check_feature_names(self, X, reset=reset)
         documents, kind = check_sequence_input(X)
         check_y_given(self, y)
-        y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+        # As the other sknn classifiers read y: a sparse label-indicator matrix is multilabel.
+        y = _check_y(y, multi_output=True, y_numeric=False, estimator=self)
         check_consistent_length(documents, y)
         if reset:
             self.vectorizer_ = TextVectorizer(
@@ -417,6 +437,58 @@ batch_size : int or 'auto', default='auto'
 
         return build()
 
+    def _fit(self, *args, **kwargs):
+        # A fit that raises leaves the estimator as it was (the base restores its
+        # attributes, weights and optimizer); whether the embedding trains is none of
+        # these, so a continued fit that changed it puts it back here.
+        net = self.__dict__.get("net_")
+        weight = None if net is None else net.module_.embedding.weight
+        trained = weight is not None and weight.requires_grad
+        try:
+            return super()._fit(*args, **kwargs)
+        except BaseException:
+            if weight is not None:
+                weight.requires_grad_(trained)
+            raise
+
+    def _check_same_network(self):
+        super()._check_same_network()
+        # freeze_embeddings changes which weights train, not the network: like the
+        # learning rate, a changed value takes effect on a continued fit (warm_start,
+        # partial_fit), e.g. a head trained over frozen vectors, then all of it fine-tuned.
+        self.net_.module_.embedding.weight.requires_grad_(not self.freeze_embeddings)
+        # A new dict, so that a fit that raises puts back the old one; sknn.load builds
+        # the module (and so its optimizer's parameters) from these values.
+        self._module_params = {
+            **getattr(self, "_module_params", {}),
+            "freeze_embeddings": self.freeze_embeddings,
+        }
+        self._optimize_trainable_weights()
+
+    def _optimize_trainable_weights(self):
+        """Have the optimizer update exactly the weights that train.
+
+        A warm-started ``fit`` builds a new optimizer anyway; ``partial_fit`` keeps its
+        optimizer, which is rebuilt here, only where the trained weights changed, with the
+        old one's settings (a scheduled learning rate) and state (Adam's moments) for the
+        weights it already updated. A weight it did not update starts with a fresh state.
+        """
+        net = self.net_
+        old = net.optimizer_
+        updated = [p for group in old.param_groups for p in group["params"]]
+        trainable = [p for p in net.module_.parameters() if p.requires_grad]
+        if {id(p) for p in updated} == {id(p) for p in trainable}:
+            return
+        new = net.make_optimizer(net.module_)
+        settings = {k: v for k, v in old.param_groups[0].items() if k != "params"}
+        for group in new.param_groups:
+            group.update(copy.deepcopy(settings))
+        for p in trainable:
+            if p in old.state:
+                new.state[p] = copy.deepcopy(old.state[p])
+        # Not changed in place: a fit that raises puts the old optimizer back.
+        net.optimizer_ = new
+
     def _module_sizes(self):
         return {
             "d_model": self.d_model,
@@ -433,10 +505,11 @@ batch_size : int or 'auto', default='auto'
         # may hold as they are (word-vector objects read an int as a row number).
         tokens = self.vectorizer_._id_to_token
         by_id = isinstance(lookup, (Mapping, _FrameRows))
+        other_case = _OtherCase(lookup)
         rows = {}
         first = None  # the first word with a vector, and its length
         for i, token in enumerate(tokens[3:], start=3):
-            vector = _vector_of(lookup, token, by_id)
+            vector = _vector_of(lookup, token, by_id, other_case)
             if vector is None:
                 continue
             if first is None:
@@ -515,6 +588,14 @@ batch_size : int or 'auto', default='auto'
         weights : list of ndarray of shape (n_layers, n_heads, n_tokens, n_tokens)
             For each document, ``weights[l, h, i, j]`` is how much token ``i`` attends to
             token ``j`` in head ``h`` of layer ``l``; each row sums to 1.
+
+        Notes
+        -----
+        With ``n_init > 1`` these are the weights of the network of run ``best_init_``
+        (the fitted ``net_``), also with ``ensemble='average'``, whose :meth:`predict_proba`
+        averages the probabilities of every run: each run learns its own attention, and
+        the weights of different networks do not average into the ensemble's. Those of
+        run ``i`` are ``runs_[i].attention_weights(X)``.
         """
         check_is_fitted(self)
         ids = self._validate_X(X)
@@ -611,21 +692,74 @@ class _FrameRows:
     def __getitem__(self, word):
         return self._frame.loc[word].to_numpy()
 
+    def words(self):
+        return self._frame.index
 
-def _vector_of(lookup, token, by_id=True):
+
+def _vector_of(lookup, token, by_id=True, other_case=None):
     """The vector of ``token`` in ``lookup`` as a finite 1-d float32 array, or None.
 
     ``token`` is a ``str``, or an ``int`` for id input: looked up as it is when ``by_id``
-    (a mapping or a DataFrame keyed by the ids), then as its string.
+    (a mapping or a DataFrame keyed by the ids), then as its string. A ``str`` is looked
+    up as it is, then lower-cased, then (with ``other_case``, an :class:`_OtherCase`
+    of ``lookup``) as a word of ``lookup`` that differs from it only in case.
     """
     if isinstance(token, str):
-        # The vectorizer lower-cases by default while vectors may be cased: try both.
+        # The vectorizer lower-cases by default while vectors may be cased ("Paris" in
+        # word2vec's GoogleNews vectors), or the other way round.
         keys = (token, token.lower())
     else:
         keys = (token, str(token)) if by_id else (str(token),)
     for key in keys:
         if key in lookup:
             return _checked_vector(lookup[key], key)
+    if isinstance(token, str) and other_case is not None:
+        key = other_case.key_of(token)
+        if key is not None:
+            return _checked_vector(lookup[key], key)
+    return None
+
+
+class _OtherCase:
+    """Finds the word of a lookup that differs from a token only in case.
+
+    The words are indexed by their lower-cased form once, on the first miss; of words
+    that differ only in case, the first in the lookup's order wins (word2vec and GloVe
+    files, and gensim's ``index_to_key``, list the most frequent first). A lookup that
+    cannot list its words is tried with the token capitalised, in upper case and in
+    title case.
+    """
+
+    def __init__(self, lookup):
+        self._lookup = lookup
+        self._index = None  # {lower-cased word: word}, once built
+
+    def key_of(self, token):
+        """The word of the lookup spelled as ``token`` up to case, or None."""
+        if self._index is None:
+            words = _words_of(self._lookup)
+            if words is None:
+                for key in (token.capitalize(), token.upper(), token.title()):
+                    if key in self._lookup:
+                        return key
+                return None
+            self._index = {}
+            for word in words:
+                if isinstance(word, str):
+                    self._index.setdefault(word.lower(), word)
+        return self._index.get(token.lower())
+
+
+def _words_of(lookup):
+    """The keys of a word-vector lookup in its order, or None where it cannot list them."""
+    if isinstance(lookup, Mapping):
+        return lookup.keys()
+    if isinstance(lookup, _FrameRows):
+        return lookup.words()
+    for attribute in ("index_to_key", "index2word"):  # gensim 4 and sknn, gensim 3
+        words = getattr(lookup, attribute, None)
+        if isinstance(words, Sequence):
+            return words
     return None
 
 
