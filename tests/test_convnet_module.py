@@ -1,5 +1,6 @@
 """Tests for the pure torch ConvNetModule: shapes, construction errors, learning."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -85,11 +86,45 @@ def test_input_shrinking_to_zero_names_the_block(params, match):
         ({"activation": "sigmoid"}, "Unknown activation 'sigmoid'; expected one of 'relu'"),
         ({"pooling": "min"}, "Unknown pooling 'min'"),
         ({"padding": "full"}, "padding must be 'same', 'valid' or an int"),
+        ({"padding": True}, "padding must be 'same', 'valid' or an int, got True"),
+        ({"padding": 1.0}, "padding must be 'same', 'valid' or an int, got 1.0"),
     ],
 )
 def test_bad_choices_raise(params, match):
     with pytest.raises(ValueError, match=match):
         ConvNetModule((1, 8, 8), 2, **params)
+
+
+@pytest.mark.parametrize("integer", [np.int64, np.int32])
+@pytest.mark.parametrize("residual", [False, True])
+def test_numpy_numbers_build_the_network_python_ones_do(integer, residual):
+    # Non-regression: padding=np.int64(1) was refused ("padding must be 'same', 'valid' or
+    # an int"); every size is now read as the Python int torch's layers expect.
+    sizes = dict(channels=(4, 6), kernel_size=3, stride=1, padding=1, pool_size=2)
+    numpy_sizes = {
+        name: tuple(map(integer, value)) if isinstance(value, tuple) else integer(value)
+        for name, value in sizes.items()
+    }
+    common = dict(residual=residual, batch_norm=True, global_pool=False)
+    torch.manual_seed(0)
+    numpy_net = ConvNetModule(
+        (integer(1), integer(12), integer(12)),
+        integer(3),
+        dense_sizes=(integer(5),),
+        dropout=np.float32(0.25),
+        **numpy_sizes,
+        **common,
+    )
+    torch.manual_seed(0)
+    net = ConvNetModule((1, 12, 12), 3, dense_sizes=(5,), dropout=0.25, **sizes, **common)
+    assert repr(numpy_net) == repr(net)
+    assert numpy_net.feature_map_shape == net.feature_map_shape == (6, 3, 3)
+    first = numpy_net.blocks[0].conv1 if residual else numpy_net.blocks[0].conv
+    conv = first[0]
+    assert type(first.padding) is int
+    assert {type(v) for v in (*conv.kernel_size, *conv.stride, *conv.padding)} == {int}
+    x = torch.randn(2, 1, 12, 12)
+    torch.testing.assert_close(numpy_net.eval()(x), net.eval()(x))
 
 
 def test_input_shape_must_have_three_entries():

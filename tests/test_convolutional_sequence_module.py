@@ -1,5 +1,6 @@
 """ConvSequenceModule and MaskedBatchNorm1d: padding never changes a sequence's output."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -243,3 +244,40 @@ def test_the_masked_path_on_cuda_trains_as_the_packed_cpu_batch(architecture):
     torch.testing.assert_close(cuda_out, cpu_out, atol=1e-4, rtol=1e-4)
     for cuda_grad, cpu_grad in zip(cuda_grads, cpu_grads, strict=True):
         torch.testing.assert_close(cuda_grad, cpu_grad, atol=1e-4, rtol=1e-3)
+
+
+@pytest.mark.parametrize("integer", [np.int64, np.int32])
+@pytest.mark.parametrize("text", [False, True])
+@pytest.mark.parametrize("architecture", ["fcn", "resnet"])
+def test_numpy_numbers_build_the_module_python_ones_do(architecture, text, integer):
+    # Every size is read as the Python int torch's layers expect, whatever NumPy integer
+    # (a grid over np.arange) the caller passed.
+    sizes = dict(channels=(4, 6, 4), kernel_sizes=(5, 3, 3), dense_sizes=(5,), embedding_dim=3)
+    numpy_sizes = {
+        name: tuple(map(integer, value)) if isinstance(value, tuple) else integer(value)
+        for name, value in sizes.items()
+    }
+    torch.manual_seed(0)
+    numpy_module = ConvSequenceModule(
+        None if text else integer(2),
+        integer(3),
+        architecture=architecture,
+        dropout=np.float32(0.25),
+        **numpy_sizes,
+        **({"n_vocab": integer(20)} if text else {}),
+    ).eval()
+    torch.manual_seed(0)
+    module = ConvSequenceModule(
+        None if text else 2,
+        3,
+        architecture=architecture,
+        dropout=0.25,
+        **sizes,
+        **({"n_vocab": 20} if text else {}),
+    ).eval()
+    assert repr(numpy_module) == repr(module)
+    convs = [m for m in numpy_module.modules() if isinstance(m, torch.nn.Conv1d)]
+    assert {type(v) for conv in convs for v in (conv.in_channels, *conv.kernel_size)} == {int}
+    x = torch.randint(1, 20, (4, 9)) if text else torch.randn(4, 9, 2)
+    lengths = torch.tensor([9, 1, 4, 7])
+    torch.testing.assert_close(numpy_module(x, lengths), module(x, lengths))

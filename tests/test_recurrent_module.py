@@ -1,5 +1,6 @@
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -144,3 +145,44 @@ def test_first_step_gradient_norm_mechanics():
 
     assert first_step_gradient_norm(OnlyLastStep(), x) == 0.0
     assert not x.requires_grad
+
+
+@pytest.mark.parametrize("integer", [np.int64, np.int32])
+@pytest.mark.parametrize("text", [False, True])
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_numpy_numbers_build_the_module_python_ones_do(cell, text, integer):
+    # Non-regression: torch's recurrent layers refused NumPy integers ("hidden_size should
+    # be of type int, got: int64", from a grid over np.arange) and their kernels a NumPy
+    # boolean bidirectional.
+    sizes = dict(hidden_size=6, num_layers=2, dense_sizes=(5,), embedding_dim=4)
+    numpy_sizes = {
+        name: tuple(map(integer, value)) if isinstance(value, tuple) else integer(value)
+        for name, value in sizes.items()
+    }
+    vocabulary = dict(n_vocab=integer(20)) if text else {}
+    torch.manual_seed(0)
+    numpy_module = RecurrentModule(
+        None if text else integer(3),
+        integer(2),
+        cell=cell,
+        bidirectional=np.bool_(True),
+        dropout=np.float32(0.25),
+        **numpy_sizes,
+        **vocabulary,
+    ).eval()
+    torch.manual_seed(0)
+    module = RecurrentModule(
+        None if text else 3,
+        2,
+        cell=cell,
+        bidirectional=True,
+        dropout=0.25,
+        **sizes,
+        **({"n_vocab": 20} if text else {}),
+    ).eval()
+    assert repr(numpy_module) == repr(module)
+    assert type(numpy_module.rnn.hidden_size) is int
+    assert type(numpy_module.rnn.input_size) is int
+    x = torch.randint(1, 20, (4, 7)) if text else torch.randn(4, 7, 3)
+    lengths = torch.tensor([7, 1, 3, 5])
+    torch.testing.assert_close(numpy_module(x, lengths), module(x, lengths))

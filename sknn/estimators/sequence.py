@@ -6,6 +6,7 @@ convolutional network to classify numeric series and the LSTM for text and regre
 """
 
 import inspect
+import operator
 import textwrap
 import warnings
 from collections.abc import Iterator
@@ -113,7 +114,7 @@ class _BaseSequence(BaseNeuralNet):
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": [StrOptions({"auto", *POOLINGS})],
-        "dense_sizes": ["array-like"],
+        "dense_sizes": ["array-like", Count(1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "input_kind": [StrOptions({"auto", "sequences", "text"})],
         "max_len": [Count(1, None, closed="left"), None],
@@ -425,11 +426,12 @@ max_iter : int or 'auto', default='auto'
                 "Pass validation_split='last' to hold out the last rows after a gap.",
             )
         if self.input_kind_ == "text":
+            default = inspect.signature(type(self)).parameters["normalize"].default
             _warn_unused(
                 self._non_default(("normalize",)),
                 "numeric sequences only",
                 "for text, whose tokens are embedded, never normalised",
-                "Leave normalize='auto'.",
+                f"Leave normalize={default!r}.",
             )
         else:
             _warn_unused(
@@ -495,19 +497,24 @@ max_iter : int or 'auto', default='auto'
         text = self.input_kind_ == "text"
         dense_sizes = self._dense_sizes()
         cell = self._resolved_cell()
+        # Python numbers: the parameter checks accept NumPy integers and floats (the
+        # values of a grid over np.arange), which torch's recurrent layers refuse.
+        hidden_size = operator.index(self.hidden_size)
+        embedding_dim = operator.index(self.embedding_dim)
+        dropout = float(self.dropout)
         if cell in CONV_CELLS:
             return ConvSequenceModule(
                 input_size=None if text else X["x"].shape[2],
                 n_outputs=n_outputs,
                 architecture=cell,
-                channels=CONV_CELLS[cell](self.hidden_size),
+                channels=CONV_CELLS[cell](hidden_size),
                 kernel_sizes=KERNEL_SIZES,
                 pooling=self._resolved_pooling(),
-                dropout=self.dropout,
+                dropout=dropout,
                 dense_sizes=dense_sizes,
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
-                embedding_dim=self.embedding_dim,
+                embedding_dim=embedding_dim,
                 static_features=() if text else self._static_features(),
             )
 
@@ -516,15 +523,15 @@ max_iter : int or 'auto', default='auto'
                 input_size=None if text else X["x"].shape[2],
                 n_outputs=n_outputs,
                 cell=cell,
-                hidden_size=self.hidden_size,
-                num_layers=self.num_layers,
-                bidirectional=self.bidirectional,
-                dropout=self.dropout,
+                hidden_size=hidden_size,
+                num_layers=operator.index(self.num_layers),
+                bidirectional=bool(self.bidirectional),
+                dropout=dropout,
                 pooling=self._resolved_pooling(),
                 dense_sizes=dense_sizes,
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
-                embedding_dim=self.embedding_dim,
+                embedding_dim=embedding_dim,
             )
 
         return build()
@@ -779,9 +786,9 @@ _SEQUENCE_PARAMETERS = """
         attention-weighted sum. Padding never enters. 'auto' is 'last' for the recurrent
         cells and 'mean' (global average pooling) for the convolutional encoders.
 
-    dense_sizes : array-like of int, default=()
+    dense_sizes : int or array-like of int, default=()
         Sizes of the hidden dense layers of the head, between the pooling and the output
-        layer.
+        layer; an int is one layer of that size, and ``()`` gives a linear head.
 
     activation : {'relu', 'tanh', 'logistic', 'identity'}, default='relu'
         Activation of the hidden dense layers.

@@ -1,5 +1,7 @@
 """A configurable convolutional network for image classification and feature extraction."""
 
+import numbers
+import operator
 from collections.abc import Sequence
 
 import torch
@@ -233,9 +235,18 @@ class ConvNetModule(nn.Module):
         pool = _choice(POOLINGS, pooling, "pooling")
         if len(input_shape) != 3:
             raise ValueError(f"input_shape must be (C, H, W), got {tuple(input_shape)}.")
-        if not (isinstance(padding, int) or padding in PADDINGS):
+        if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+            padding = int(padding)  # a NumPy integer too, from a grid over np.arange
+        elif not (isinstance(padding, str) and padding in PADDINGS):
             raise ValueError(f"padding must be 'same', 'valid' or an int, got {padding!r}.")
-        if isinstance(padding, int) and not 0 <= padding < kernel_size:
+        # Python numbers, whatever the caller passed (NumPy integers from a grid over
+        # np.arange, a NumPy float): what torch's layers expect.
+        channels = tuple(operator.index(size) for size in channels)
+        dense_sizes = tuple(operator.index(size) for size in dense_sizes)
+        kernel_size, stride = operator.index(kernel_size), operator.index(stride)
+        pool_size, dropout = operator.index(pool_size), float(dropout)
+        n_outputs = operator.index(n_outputs)
+        if not isinstance(padding, str) and not 0 <= padding < kernel_size:
             # More than kernel_size - 1 zeros on a side only adds outputs that see nothing
             # but padding (and memory: padding=1000 on 8x8 images makes 2008x2008 maps).
             raise ValueError(

@@ -9,6 +9,8 @@ pooling averages valid steps only, so a sequence gives the same output alone as 
 among longer ones.
 """
 
+import operator
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -337,7 +339,10 @@ class ConvSequenceModule(nn.Module):
         _check_choice("architecture", architecture, ARCHITECTURES)
         _check_choice("pooling", pooling, POOLINGS)
         _check_choice("activation", activation, ACTIVATIONS)
-        channels, kernel_sizes = tuple(channels), tuple(kernel_sizes)
+        # Python ints, whatever the caller passed (NumPy integers from a grid over
+        # np.arange): what torch's layers expect.
+        channels = tuple(operator.index(size) for size in channels)
+        kernel_sizes = tuple(operator.index(size) for size in kernel_sizes)
         if not channels or not kernel_sizes:
             raise ValueError("channels and kernel_sizes need at least one entry each.")
         if architecture == "fcn" and len(kernel_sizes) != len(channels):
@@ -371,10 +376,12 @@ class ConvSequenceModule(nn.Module):
         self.pooling = pooling
 
         if n_vocab is not None:
-            self.embedding = nn.Embedding(n_vocab, embedding_dim, padding_idx=0)
+            embedding_dim = operator.index(embedding_dim)
+            self.embedding = nn.Embedding(operator.index(n_vocab), embedding_dim, padding_idx=0)
             input_size = embedding_dim
         else:
             self.embedding = None
+            input_size = operator.index(input_size)
 
         widths = [input_size - n_static, *channels]
         if architecture == "fcn":

@@ -1,6 +1,7 @@
 """A recurrent network that summarises a sequence into one vector and maps it to outputs."""
 
 import contextlib
+import operator
 from functools import cache, partial
 
 import torch
@@ -55,11 +56,15 @@ POOLINGS = {
 def dense_head(in_size, dense_sizes, n_outputs, activation, dropout):
     """The head of the sequence encoders: dropout on the pooled vector, hidden dense layers
     (each with ``activation`` and dropout), then a linear layer of ``n_outputs`` units."""
+    # Python numbers, whatever the caller passed (NumPy integers from a grid over
+    # np.arange, a NumPy float).
+    in_size, dropout = operator.index(in_size), float(dropout)
     layers = [nn.Dropout(dropout)]
     for size in dense_sizes:
+        size = operator.index(size)
         layers += [nn.Linear(in_size, size), ACTIVATIONS[activation](), nn.Dropout(dropout)]
         in_size = size
-    layers.append(nn.Linear(in_size, n_outputs))
+    layers.append(nn.Linear(in_size, operator.index(n_outputs)))
     return nn.Sequential(*layers)
 
 
@@ -165,15 +170,21 @@ class RecurrentModule(nn.Module):
         _check_choice("activation", activation, ACTIVATIONS)
         if n_vocab is None and input_size is None:
             raise ValueError("input_size is required when n_vocab is None.")
+        # Python numbers: torch's recurrent layers refuse NumPy integers (the values of a
+        # grid over np.arange) and their kernels NumPy booleans.
+        hidden_size, num_layers = operator.index(hidden_size), operator.index(num_layers)
+        bidirectional, dropout = bool(bidirectional), float(dropout)
         self.cell = cell
         self.pooling = pooling
         self.bidirectional = bidirectional
 
         if n_vocab is not None:
-            self.embedding = nn.Embedding(n_vocab, embedding_dim, padding_idx=0)
+            embedding_dim = operator.index(embedding_dim)
+            self.embedding = nn.Embedding(operator.index(n_vocab), embedding_dim, padding_idx=0)
             input_size = embedding_dim
         else:
             self.embedding = None
+            input_size = operator.index(input_size)
 
         self.rnn = CELLS[cell](
             input_size=input_size,
