@@ -37,6 +37,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.utils import get_tags
+from sklearn.utils.multiclass import type_of_target
 
 from sknn import MLPClassifier, MLPRegressor
 from sknn.estimators.sequence import CONV_CELLS, SequenceClassifier, SequenceRegressor
@@ -451,8 +452,23 @@ def _check_target(y, task, name="the target"):
     n_values = len(pd.unique(y))
     if task == "classification" and n_values < 2:
         raise CompareError(f"{name!r} has a single class ({y[0]!r}): nothing to classify")
+    if task == "classification" and _is_continuous(y):
+        # Before the folds: each class would have a row or two, and fewer folds cannot help.
+        raise CompareError(
+            f"{name!r} is continuous (it holds numbers that are not whole): it cannot be a "
+            "classification target; use --task regression"
+        )
     if task == "regression" and n_values < 2:
         raise CompareError(f"{name!r} is constant: nothing to predict")
+
+
+def _is_continuous(y):
+    """Whether ``y`` holds floats that are not all whole numbers, as scikit-learn's
+    ``type_of_target`` tells a regression target from class labels."""
+    try:
+        return type_of_target(y) in ("continuous", "continuous-multioutput")
+    except (TypeError, ValueError):  # labels of a kind type_of_target cannot read
+        return False
 
 
 def default_models(

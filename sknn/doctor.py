@@ -507,8 +507,9 @@ def run_checks(*, compile: bool = False, models=None, paths=PATHS, report=None) 
     ----------
     compile : bool, default=False
         Also check ``compile=True`` (compiles each model: minutes on a CPU).
-    models : list of str or None
-        Names in :data:`MODELS` to check, each once (None: all four).
+    models : str, list of str or None
+        Names in :data:`MODELS` to check, each once (a string is one name; None: all
+        four).
     paths : sequence of TrainingPath, default=PATHS
         The paths to check.
     report : callable or None
@@ -520,6 +521,8 @@ def run_checks(*, compile: bool = False, models=None, paths=PATHS, report=None) 
     """
     options = {"compile": compile}
     # Each model once, in the order given ('--models MLP MLP' checks the MLP once).
+    if isinstance(models, str):
+        models = [models]  # one name, not its letters
     names = list(dict.fromkeys(MODELS if models is None else models))
     unknown = sorted(set(names) - set(MODELS))
     if unknown:

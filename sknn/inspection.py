@@ -1,6 +1,7 @@
 """Pictures of a fitted network's training."""
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -50,8 +51,38 @@ class LossCurveDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, name=None):
-        """Read the curves from a fitted sknn estimator's ``history_`` and plot them."""
+        """Read the curves from a fitted sknn estimator's ``history_`` and plot them.
+
+        Parameters
+        ----------
+        estimator : fitted sknn estimator or Pipeline
+            The network, or a fitted :class:`~sklearn.pipeline.Pipeline` ending in it
+            (its last step is read).
+        ax : matplotlib Axes, default=None
+            Axes to plot on; a new figure when None.
+        name : str, default=None
+            Legend label prefix; the network's class name when None.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+
+        Raises
+        ------
+        TypeError
+            If the estimator (a Pipeline's last step) records no training in
+            ``history_``: not one of sknn's networks.
+        """
+        while isinstance(estimator, Pipeline):
+            estimator = estimator[-1]
         check_is_fitted(estimator)
+        if not hasattr(estimator, "history_"):
+            raise TypeError(
+                "LossCurveDisplay.from_estimator needs a fitted sknn estimator, whose "
+                "history_ holds its losses per epoch (or a Pipeline ending in one), got "
+                f"{type(estimator).__name__}. For one inside another meta-estimator, pass "
+                "the fitted network itself (search.best_estimator_, for instance)."
+            )
         history = estimator.history_
         train = _column(history, "train_loss")
         # NaN where an epoch has no validation (the first fit of a warm start that then

@@ -105,7 +105,8 @@ def param_distributions(estimator, *, prefix=""):
     Raises
     ------
     TypeError
-        If ``estimator`` is not a network estimator (a ``Pipeline``, ``Word2Vec``).
+        If ``estimator`` is not a network estimator (a ``Pipeline``, ``Word2Vec``), or is
+        a class rather than an instance.
 
     Examples
     --------
@@ -117,6 +118,11 @@ def param_distributions(estimator, *, prefix=""):
     >>> space["solver"]
     ['adamw']
     """
+    if isinstance(estimator, type):
+        raise TypeError(
+            f"param_distributions takes an estimator instance, got the class "
+            f"{estimator.__name__}: pass {estimator.__name__}() instead."
+        )
     if not isinstance(estimator, BaseNeuralNet):
         # A Pipeline or another wrapper has none of these parameters itself: an empty
         # space would search nothing without a word.

@@ -21,14 +21,16 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.model_selection import BaseCrossValidator
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.validation import (
+    _check_feature_names,
     _check_feature_names_in,
     _num_samples,
     check_is_fitted,
     validate_data,
 )
 
+from sknn._constraints import Count
 from sknn.persistence import SaveMixin
 
 
@@ -68,7 +70,11 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
     n_features_in_ : int
         Number of columns of the series seen in ``fit`` (1 for a 1-D series).
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of the DataFrame seen in ``fit``; only defined for a DataFrame.
+        Column names of the DataFrame seen in ``fit``; only defined for a DataFrame whose
+        column names are all strings, as in scikit-learn (a DataFrame with both string and
+        non-string column names is refused with scikit-learn's ``TypeError``).
+        ``transform`` checks them as scikit-learn's transformers do: other names raise a
+        ``ValueError``, an array (or a DataFrame for a fit on an array) warns.
     window_features_ : list of str
         Names of the per-step features: the target columns, then the ``exog`` columns.
 
@@ -92,8 +98,8 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
     """
 
     _parameter_constraints: dict = {
-        "window": [Interval(numbers.Integral, 1, None, closed="left")],
-        "stride": [Interval(numbers.Integral, 1, None, closed="left")],
+        "window": [Count(1, None, closed="left")],
+        "stride": [Count(1, None, closed="left")],
         "target": [str, numbers.Integral, list, None],
         "exog": [str, numbers.Integral, list, None],
         "flatten": ["boolean"],
@@ -122,11 +128,9 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
         """
         self._validate_params()
         values, names, is_frame = _series_values(X)
+        # scikit-learn's feature names: a DataFrame's string column names only.
+        _check_feature_names(self, X, reset=True)
         self.n_features_in_ = values.shape[1]
-        if is_frame:
-            self.feature_names_in_ = np.asarray([str(name) for name in names], dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
         targets, exogs = _select_columns(names, self.target, self.exog, is_frame)
         self.window_features_ = [str(names[i]) for i in targets + exogs]
         # transform and the feature names follow the fit, as in scikit-learn: parameters
@@ -166,12 +170,7 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
                 f"X has {values.shape[1]} columns, but LagWindows is expecting "
                 f"{self.n_features_in_} columns as input."
             )
-        if is_frame != hasattr(self, "feature_names_in_") or (
-            is_frame and [str(name) for name in names] != list(self.feature_names_in_)
-        ):
-            raise ValueError(
-                "The columns of X must be the same, with the same names, as those seen in fit."
-            )
+        _check_feature_names(self, X, reset=False)
         window = self._setting("window")
         if len(values) < window:
             raise ValueError(
@@ -199,8 +198,11 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
 
         Parameters
         ----------
-        input_features : None
-            Ignored; the names come from the series seen in ``fit``.
+        input_features : array-like of str or None, default=None
+            The names of the series' columns, checked as scikit-learn checks them: equal
+            to ``feature_names_in_`` when it is defined, else ``n_features_in_`` names,
+            which then name the features. None takes the names of the series seen in
+            ``fit`` (``window_features_``).
 
         Returns
         -------
@@ -210,12 +212,18 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
             ``flatten=False``, the per-step feature names.
         """
         check_is_fitted(self)
+        features = self.window_features_
+        if input_features is not None:
+            input_features = _check_feature_names_in(self, input_features)
+            fitted = getattr(self, "_fitted", None)
+            if fitted is not None:
+                features = [str(input_features[i]) for i in fitted["columns"]]
         if not self._setting("flatten"):
-            return np.asarray(self.window_features_, dtype=object)
+            return np.asarray(features, dtype=object)
         names = [
             f"{column}_t-{lag}" if lag else f"{column}_t"
             for lag in range(self._setting("window") - 1, -1, -1)
-            for column in self.window_features_
+            for column in features
         ]
         return np.asarray(names, dtype=object)
 
@@ -237,6 +245,15 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
         return self
 
 
+@validate_params(
+    {
+        "window": [Count(1, None, closed="left")],
+        "horizon": [Count(1, None, closed="left")],
+        "stride": [Count(1, None, closed="left")],
+        "flatten": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_windows(series, window, horizon=1, *, stride=1, target=None, exog=None, flatten=True):
     """Turn a series into supervised rows: past windows as X, the next values as y.
 
@@ -683,8 +700,8 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     """
 
     _parameter_constraints: dict = {
-        "window": [Interval(numbers.Integral, 1, None, closed="left")],
-        "gap": [Interval(numbers.Integral, 0, None, closed="left")],
+        "window": [Count(1, None, closed="left")],
+        "gap": [Count(0, None, closed="left")],
     }
 
     def __init__(self, window=16, *, gap=0):

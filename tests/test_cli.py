@@ -405,6 +405,18 @@ def test_drop_applies_to_builtin_datasets(tmp_path, capsys):
             "column 'y' holds 1 infinite value(s)",
         ),
         (lambda p: ["iris", "--scoring", "roc_auc"], "needs two classes, the target has 3"),
+        (
+            # Non-regression: said the rarest class had 1 row and to lower --folds.
+            lambda p: [
+                write_csv(p, a=np.arange(8.0), y=np.linspace(0.1, 3.7, 8)),
+                "--target",
+                "y",
+                "--task",
+                "classification",
+            ],
+            "'y' is continuous (it holds numbers that are not whole): it cannot be a "
+            "classification target; use --task regression",
+        ),
     ],
     ids=[
         "drop-target",
@@ -415,6 +427,7 @@ def test_drop_applies_to_builtin_datasets(tmp_path, capsys):
         "inf-feature",
         "inf-target",
         "roc-auc-multiclass",
+        "continuous-classification",
     ],  # fmt: skip
 )
 def test_more_errors_are_one_line_before_any_fit(

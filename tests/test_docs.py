@@ -1,6 +1,8 @@
-"""The Sphinx documentation builds without a single warning."""
+"""The Sphinx documentation builds without a single warning, and says what the tests
+find."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +11,28 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 
-pytestmark = pytest.mark.skipif(
+NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def test_readme_and_guide_count_the_expected_failures_of_sklearns_mlp_suite():
+    # Non-regression: the README said "all pass but six" where seven are expected to fail.
+    spec = importlib.util.spec_from_file_location(
+        "sklearn_mlp_suite", ROOT / "tests" / "test_sklearn_mlp_suite.py"
+    )
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    count = NUMBER_WORDS[len(suite.EXPECTED_FAILURES)]
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    guide = (ROOT / "docs" / "user_guide" / "mlp.rst").read_text(encoding="utf-8")
+    guide = " ".join(guide.split())
+    assert re.findall(r"all pass but (\w+)", readme) == [count]
+    assert re.findall(r"Every test passes but (\w+)", guide) == [count]
+
+
+@pytest.mark.skipif(
     importlib.util.find_spec("sphinx") is None,
     reason="sphinx is not installed: pip install -e '.[docs]'",
 )
-
-
 def test_docs_build_without_warnings(tmp_path):
     result = subprocess.run(
         [

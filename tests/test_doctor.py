@@ -215,3 +215,18 @@ def test_a_model_named_twice_is_checked_once():
 def test_unknown_models_are_refused():
     with pytest.raises(ValueError, match=r"unknown model\(s\) \['GAN'\]"):
         doctor.run_checks(models=["GAN"])
+
+
+def test_a_single_model_name_is_one_name_not_its_letters(monkeypatch):
+    # Non-regression: run_checks(models="MLP") refused the models 'L', 'M' and 'P'.
+    checked = []
+
+    def record(path, name, references):
+        checked.append(name)
+        return doctor.CheckResult(path.name, name, "passed")
+
+    monkeypatch.setattr(doctor, "_check", record)
+    doctor.run_checks(models="MLP", paths=[p for p in doctor.PATHS if p.name == "cpu"])
+    assert checked == ["MLP"]
+    with pytest.raises(ValueError, match=r"unknown model\(s\) \['GAN'\]"):
+        doctor.run_checks(models="GAN")

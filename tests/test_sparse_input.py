@@ -292,6 +292,25 @@ def test_only_the_mlps_take_sparse_input():
             est.fit(Xs, y)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(numeric_scaling="robust"),
+        dict(numeric_embedding="periodic"),
+        dict(categorical_features=[0]),
+    ],
+)
+def test_pandas_sparse_columns_on_the_table_path_are_refused_as_a_sparse_matrix(params):
+    # Non-regression: scikit-learn's "Use '.toarray()'" came from inside the numeric path;
+    # a sparse matrix gets sknn's message, which names the parameters that need dense data.
+    import pandas as pd
+
+    frame = pd.get_dummies(pd.DataFrame({"c": list("abcab") * 4}), sparse=True, dtype=float)
+    match = r"columns 'c_a', 'c_b', 'c_c' are pandas sparse.*numeric_scaling need dense data"
+    with pytest.raises(TypeError, match=match):
+        MLPClassifier(max_iter=1, **params).fit(frame, np.arange(20) % 2)
+
+
 @needs_cuda
 @pytest.mark.parametrize("stream_data", [False, True])
 def test_sparse_fit_on_cuda_matches_the_cpu(stream_data):

@@ -109,6 +109,71 @@ def test_from_dtype_reads_category_object_and_string_columns():
     assert model.predict(frame.iloc[:5]).shape == (5,)
 
 
+def test_from_dtype_reads_object_columns_of_numbers_as_numbers():
+    # Non-regression: an object column of numbers (each column of a DataFrame rebuilt from
+    # a ColumnTransformer's NumPy output is one) was embedded with a category per distinct
+    # value, and at predict every value of a scaled column was an unknown category.
+    frame, label, _ = make_frame()
+    pre = ColumnTransformer(
+        [("scaled", StandardScaler(), ["size", "weight"])],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
+    objects = pd.DataFrame(pre.fit_transform(frame), columns=pre.get_feature_names_out())
+    assert all(objects[name].dtype.kind == "O" for name in ("size", "weight", "shop"))
+    model = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(objects, label)
+    np.testing.assert_array_equal(model.is_categorical_, [False, False, True, False])
+    typed = objects.astype({"size": float, "weight": float, "shop": float})
+    reference = MLPClassifier(categorical_features="from_dtype", **QUICK).fit(typed, label)
+    np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no unknown categories
+        np.testing.assert_array_equal(model.predict_proba(objects), reference.predict_proba(typed))
+
+
+def test_object_numbers_with_missing_values_are_floats_and_booleans_stay_categories():
+    from decimal import Decimal
+
+    X = pd.DataFrame(
+        {
+            "v": pd.Series([1.5, None, 2, pd.NA, 4.0, 7] * 10, dtype=object),
+            "d": pd.Series([Decimal("3.25"), None, Decimal("1")] * 20, dtype=object),
+            "flag": pd.Series([True, False] * 30, dtype=object),
+        }
+    )
+    assert tabular.categorical_mask(X, "from_dtype").tolist() == [False, False, True]
+    floats = tabular.columns(X, [0, 1])
+    assert floats.dtypes.tolist() == [np.float64, np.float64]
+    np.testing.assert_array_equal(floats["v"][:6], [1.5, np.nan, 2.0, np.nan, 4.0, 7.0])
+    np.testing.assert_array_equal(floats["d"][:3], [3.25, np.nan, 1.0])
+    y = np.arange(60.0) % 7
+    params = dict(categorical_features="from_dtype", numeric_scaling="robust", **QUICK)
+    model = MLPRegressor(**params).fit(X, y)
+    assert model.categories_[0].tolist() == [False, True]
+    reference = MLPRegressor(**params).fit(X.assign(v=floats["v"], d=floats["d"]), y)
+    np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
+
+
+def test_from_dtype_on_an_array_of_strings_says_to_pass_a_dataframe():
+    # Non-regression: a ColumnTransformer's NumPy output holding strings gave NumPy's bare
+    # "could not convert string to float", on the plain path and the tabular preset's.
+    frame, label, _ = make_frame()
+    pre = ColumnTransformer([("scaled", StandardScaler(), ["size"])], remainder="passthrough")
+    for model in (
+        MLPClassifier(categorical_features="from_dtype", **QUICK),
+        MLPClassifier.tabular(**QUICK),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"could not convert string to float: '\w+'\. .* column 1 holds strings\. "
+            r".*\.set_output\(transform='pandas'\).* indices of the categorical columns",
+        ):
+            make_pipeline(pre, model).fit(frame, label)
+    # Numbers (and booleans) as objects convert: nothing to say.
+    numbers = np.column_stack([frame["size"], frame["shop"] > 2]).astype(object)
+    MLPClassifier(categorical_features="from_dtype", **QUICK).fit(numbers, label)
+
+
 def test_from_dtype_on_an_array_is_scikit_learns_mlp_bit_for_bit():
     frame, label, _ = make_frame()
     X = frame[["size", "weight"]].to_numpy()

@@ -518,6 +518,28 @@ def test_get_feature_names_out_names_the_columns_of_transform():
         ColumnTransformer([("v", TextVectorizer(), "text")]).fit(frame).get_feature_names_out()
 
 
+def test_set_output_of_a_pipeline_or_column_transformer_is_accepted_and_ignored():
+    # Non-regression: TextVectorizer had no set_output, so Pipeline.set_output and
+    # ColumnTransformer.set_output refused any pipeline that held it.
+    from sklearn.pipeline import make_pipeline
+
+    frame = pd.DataFrame(
+        {"text": ["a good film", "a bad film", "fine"], "n": [1.0, 2.0, 3.0]}, index=[5, 6, 7]
+    )
+    vectorizer = TextVectorizer(padding="max_len", max_len=3)
+    assert vectorizer.set_output(transform="pandas") is vectorizer
+    pipe = make_pipeline(TextVectorizer(), StandardScaler()).set_output(transform="pandas")
+    ids = pipe[0].fit_transform(frame["text"])
+    assert isinstance(ids, np.ndarray) and ids.dtype == np.int64
+    assert isinstance(pipe.fit_transform(frame["text"]), pd.DataFrame)
+    columns = ColumnTransformer([("v", vectorizer, "text"), ("s", StandardScaler(), ["n"])])
+    output = columns.set_output(transform="pandas").fit_transform(frame)
+    assert list(output.columns) == [f"v__textvectorizer{i}" for i in range(3)] + ["s__n"]
+    assert list(output.index) == [5, 6, 7]
+    expected = TextVectorizer(padding="max_len", max_len=3).fit_transform(frame["text"])
+    np.testing.assert_array_equal(output.iloc[:, :3].to_numpy(), expected)
+
+
 def test_token_ids_as_torch_tensors():
     # Non-regression: a 2-d LongTensor, or a list of 1-d tensors (a tokenizer's
     # return_tensors="pt"), was refused as "not a sequence of int".
@@ -528,3 +550,24 @@ def test_token_ids_as_torch_tensors():
     np.testing.assert_array_equal(TextVectorizer().fit_transform(list(tensor)), expected)
     with pytest.raises(ValueError, match="Numeric features are not text"):
         TextVectorizer().fit(torch.rand(4, 3))
+
+
+def _generator_split(text):
+    yield from text.split()
+
+
+def _int_tokens(text):
+    return [len(word) for word in text.split()]
+
+
+def test_a_tokenizer_may_return_any_iterable_of_str():
+    # Non-regression: a generator (jieba.cut gives one) was refused, where scikit-learn's
+    # CountVectorizer takes any iterable; tokens of another type are named.
+    by_list = TextVectorizer(tokenizer=str.split).fit(CORPUS)
+    by_generator = TextVectorizer(tokenizer=_generator_split).fit(CORPUS)
+    assert by_generator.vocabulary_ == by_list.vocabulary_
+    np.testing.assert_array_equal(by_generator.transform(CORPUS), by_list.transform(CORPUS))
+    with pytest.raises(TypeError, match=r"got a token of type int \(\d+\)"):
+        TextVectorizer(tokenizer=_int_tokens).fit(CORPUS)
+    with pytest.raises(TypeError, match="got str for"):
+        TextVectorizer(tokenizer=str.lower).fit(CORPUS)

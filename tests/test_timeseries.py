@@ -138,7 +138,7 @@ def test_lag_windows_feature_names_and_attributes():
 def test_lag_windows_transform_checks_columns_and_length():
     frame = _time_frame(10)
     windows = LagWindows(4, target="load").fit(frame)
-    with pytest.raises(ValueError, match="same names"):
+    with pytest.raises(ValueError, match="feature names should match those that were passed"):
         windows.transform(frame.rename(columns={"temp": "temperature"}))
     with pytest.raises(ValueError, match="expecting 3 columns"):
         windows.transform(frame[["load", "temp"]])
@@ -304,9 +304,46 @@ def test_integer_column_labels_are_matched_as_integers():
     with pytest.raises(ValueError, match=r"target '0' is not one of .* names \[0, 1\]"):
         make_windows(frame, 3, target="0")
     windows = LagWindows(2, target=1).fit(frame)
-    assert_array_equal(windows.feature_names_in_, ["0", "1"])
+    assert not hasattr(windows, "feature_names_in_")  # scikit-learn's: str names only
     assert_array_equal(windows.get_feature_names_out(), ["1_t-1", "1_t"])
     assert_array_equal(windows.transform(frame)[0], [0, 10])
+
+
+def test_lag_windows_follow_sklearns_feature_name_conventions():
+    # Non-regression: integer labels were stored as the names '0', '1', mixed labels were
+    # accepted, an array after a DataFrame fit raised, and input_features was ignored.
+    import warnings
+
+    values = np.arange(20.0).reshape(10, 2)
+    windows = LagWindows(3).fit(pd.DataFrame(values))
+    assert not hasattr(windows, "feature_names_in_")
+    assert_array_equal(windows.transform(values), windows.transform(pd.DataFrame(values)))
+    with pytest.raises(TypeError, match="Feature names are only supported if all input"):
+        LagWindows(3).fit(pd.DataFrame(values, columns=["a", 1]))
+
+    frame = pd.DataFrame(values, columns=["a", "b"])
+    windows = LagWindows(3, target="b", exog="a").fit(frame)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        from_array = windows.transform(values)
+    assert_array_equal(from_array, windows.transform(frame))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        windows.transform(frame)
+    with pytest.raises(ValueError, match="feature names should match"):
+        windows.transform(frame[["b", "a"]])
+    with pytest.warns(UserWarning, match="X has feature names, but LagWindows was fitted"):
+        LagWindows(3).fit(values).transform(frame)
+
+    with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+        windows.get_feature_names_out(["p", "q"])
+    assert_array_equal(windows.get_feature_names_out(["a", "b"]), windows.get_feature_names_out())
+    on_array = LagWindows(2, exog=0).fit(values)
+    assert_array_equal(on_array.get_feature_names_out(), ["x1_t-1", "x0_t-1", "x1_t", "x0_t"])
+    assert_array_equal(
+        on_array.get_feature_names_out(["p", "q"]), ["q_t-1", "p_t-1", "q_t", "p_t"]
+    )
+    with pytest.raises(ValueError, match="input_features should have length equal to"):
+        on_array.get_feature_names_out(["p", "q", "r"])
 
 
 def test_labels_1_and_string_1_are_different_columns():
@@ -417,3 +454,20 @@ def test_past_rows_and_lag_windows_take_a_pipelines_set_output():
         assert isinstance(pipe[0].transform(frame), pd.DataFrame)
     assert_array_equal(PastRows(3).fit(frame).get_feature_names_out(), ["a", "b"])
     assert_array_equal(PastRows(3).fit(frame.to_numpy()).get_feature_names_out(), ["x0", "x1"])
+
+
+def test_window_sizes_refuse_booleans_and_make_windows_names_itself():
+    # Non-regression: window=True crashed in NumPy, stride=True and gap=True were read as
+    # 1, and make_windows' errors named LagWindows.
+    series = np.arange(12.0)
+    with pytest.raises(ValueError, match="'window' parameter of make_windows"):
+        make_windows(series, window=3.0)
+    with pytest.raises(ValueError, match="'horizon' parameter of make_windows"):
+        make_windows(series, window=3, horizon=0)
+    for make in (
+        lambda: LagWindows(window=True),
+        lambda: LagWindows(window=3, stride=True),
+        lambda: PastRows(gap=True),
+    ):
+        with pytest.raises(ValueError, match="must be an int in the range"):
+            make().fit(series.reshape(-1, 1))

@@ -311,6 +311,23 @@ def test_loss_curve_display_marks_the_epoch_whose_weights_were_kept():
     plt.close(display.figure_)
 
 
+def test_loss_curve_display_reads_a_pipelines_last_step():
+    # Non-regression: a Pipeline (as the user guide recommends, with a scaler) gave
+    # AttributeError: 'Pipeline' object has no attribute 'history_'.
+    pytest.importorskip("matplotlib").use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.pipeline import make_pipeline
+
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=3, **FAST)).fit(X_IRIS, Y_IRIS)
+    display = LossCurveDisplay.from_estimator(pipe)
+    assert len(display.train_loss) == 3 and display.estimator_name == "MLPClassifier"
+    np.testing.assert_allclose(display.train_loss, pipe[-1].loss_curve_, rtol=1e-3)
+    plt.close(display.figure_)
+    scaler = make_pipeline(StandardScaler()).fit(X_IRIS)
+    with pytest.raises(TypeError, match="needs a fitted sknn estimator.*got StandardScaler"):
+        LossCurveDisplay.from_estimator(scaler)
+
+
 def test_loss_curve_display_draws_a_picture(tmp_path):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
@@ -482,6 +499,12 @@ def test_search_space_of_a_wrapper_is_refused():
     space = param_distributions(pipe[-1], prefix="mlpclassifier__")
     assert "mlpclassifier__learning_rate_init" in space
     assert set(space) <= set(pipe.get_params())
+
+
+def test_search_space_of_a_class_asks_for_an_instance():
+    # Non-regression: param_distributions(MLPClassifier) said "got ABCMeta".
+    with pytest.raises(TypeError, match=r"got the class MLPClassifier: pass MLPClassifier\(\)"):
+        param_distributions(MLPClassifier)
 
 
 class _CountEpochs(Callback):

@@ -44,24 +44,43 @@ def is_dataframe(X):
     return isinstance(X, pd.DataFrame)
 
 
-def _categorical_dtype(dtype):
-    """What ``"from_dtype"`` reads as categorical: pandas' category dtype, as scikit-learn
-    does, and (sknn's addition) object and string columns, which a numeric model cannot
-    read otherwise."""
-    return (
-        isinstance(dtype, pd.CategoricalDtype)
-        or isinstance(dtype, pd.StringDtype)
-        or getattr(dtype, "kind", None) == "O"
+#: What ``pd.api.types.infer_dtype`` (skipping missing values) calls an object column whose
+#: values are all numbers: ``'from_dtype'`` reads such a column as numeric.
+_NUMBER_KINDS = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
+
+
+def _holds_numbers(column):
+    """Whether a DataFrame column of object dtype holds numbers only (missing values
+    aside): a numeric column stored as objects, as every column is in a DataFrame built
+    from a ``ColumnTransformer``'s NumPy output when one column holds strings. Booleans
+    are not numbers here."""
+    return column.dtype.kind == "O" and (
+        pd.api.types.infer_dtype(column, skipna=True) in _NUMBER_KINDS
     )
+
+
+def _categorical_column(X, j, dtype):
+    """Whether ``"from_dtype"`` reads column ``j`` of the DataFrame X (of dtype ``dtype``)
+    as categorical: pandas' category dtype, as scikit-learn does, and (sknn's addition)
+    string columns and object columns, which a numeric model cannot read otherwise, except
+    object columns of numbers only (see :func:`_holds_numbers`), which are numeric."""
+    if isinstance(dtype, pd.CategoricalDtype) or isinstance(dtype, pd.StringDtype):
+        return True
+    return getattr(dtype, "kind", None) == "O" and not _holds_numbers(X.iloc[:, j])
 
 
 def categorical_mask(X, categorical_features):
     """Boolean mask of the categorical columns of X, or None when there are none.
 
     ``categorical_features`` takes scikit-learn's HistGradientBoosting values: None, the
-    string ``"from_dtype"`` (pandas category, object and string columns of a DataFrame;
-    nothing for an array), a boolean mask, integer indices or column names; it is checked
-    with HistGradientBoosting's messages.
+    string ``"from_dtype"`` (pandas category, object and string columns of a DataFrame,
+    but not object columns whose values are all numbers, which are numeric; nothing for
+    an array), a boolean mask, integer indices or column names; it is checked with
+    HistGradientBoosting's messages.
+
+    ``"from_dtype"`` on an array of strings (a ``ColumnTransformer``'s default NumPy
+    output, say) raises NumPy's "could not convert string to float" with what to do: the
+    dtypes it reads are a DataFrame's.
     """
     if categorical_features is None:
         return None
@@ -69,8 +88,11 @@ def categorical_mask(X, categorical_features):
     names = list(X.columns) if is_dataframe(X) else None
     if isinstance(categorical_features, str) and categorical_features == "from_dtype":
         if names is None:
+            _explain_strings_in_array(X)
             return None
-        categorical_features = np.asarray([_categorical_dtype(d) for d in X.dtypes], dtype=bool)
+        categorical_features = np.asarray(
+            [_categorical_column(X, j, dtype) for j, dtype in enumerate(X.dtypes)], dtype=bool
+        )
     else:
         categorical_features = np.asarray(categorical_features)
     if categorical_features.size == 0:
@@ -125,9 +147,76 @@ def categorical_mask(X, categorical_features):
     return mask if mask.any() else None
 
 
+def _explain_strings_in_array(X):
+    """NumPy's "could not convert string to float" for an array (not a DataFrame) with
+    columns of strings given to ``categorical_features='from_dtype'``, which finds no
+    categorical column in an array, and what to do; nothing when its values convert."""
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "OU" or X.ndim != 2:
+        return
+    for j in range(X.shape[1]):
+        column = X[:, j]
+        if column.dtype.kind == "O" and (
+            pd.api.types.infer_dtype(column, skipna=True) in _INFERRED_NUMBERS
+        ):
+            continue
+        try:
+            column.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{error}. categorical_features='from_dtype' reads the dtypes of a "
+                "DataFrame's columns, but X is an array, in which it finds no categorical "
+                f"column, and its column {j} holds strings. Pass X as a DataFrame (a "
+                "ColumnTransformer gives one after .set_output(transform='pandas')), or "
+                "pass the indices of the categorical columns in categorical_features."
+            ) from error
+
+
+def _refuse_sparse_columns(X):
+    """sknn's message for the sparse columns of a DataFrame (pandas' ``SparseDtype``) on
+    the table path, as for a sparse matrix."""
+    sparse = [name for name, dtype in X.dtypes.items() if isinstance(dtype, pd.SparseDtype)]
+    if sparse:
+        shown = ", ".join(repr(name) for name in sparse[:5]) + (", ..." if len(sparse) > 5 else "")
+        raise TypeError(
+            f"Sparse data was passed for X (columns {shown} are pandas sparse columns), "
+            "but categorical_features, numeric_embedding and numeric_scaling need dense "
+            "data: make them dense (X.sparse.to_dense() for a DataFrame whose columns are "
+            "all sparse, or pd.get_dummies(..., sparse=False)), or leave these parameters "
+            "at None to train on the sparse data."
+        )
+
+
 def columns(X, index):
-    """Columns ``index`` of a DataFrame or a 2-D array, as a 2-D array or a DataFrame."""
-    return X.iloc[:, index] if is_dataframe(X) else X[:, index]
+    """The numeric columns ``index`` of a DataFrame or a 2-D array, as a 2-D array or a
+    DataFrame.
+
+    A DataFrame's object columns of numbers (see :func:`_holds_numbers`) come as float64,
+    their missing values (None, ``pd.NA``) as NaN. A DataFrame with sparse columns is
+    refused (``TypeError``), as a sparse matrix is on this path.
+    """
+    if not is_dataframe(X):
+        return X[:, index]
+    _refuse_sparse_columns(X)
+    table = X.iloc[:, index]
+    objects = [
+        j
+        for j, dtype in enumerate(table.dtypes)
+        if getattr(dtype, "kind", None) == "O" and _holds_numbers(table.iloc[:, j])
+    ]
+    if objects:
+        table = table.copy(deep=False)
+        for j in objects:
+            table.isetitem(j, _as_float(table.iloc[:, j]))
+    return table
+
+
+def _as_float(column):
+    """An object column of numbers as float64, missing values (None, ``pd.NA``) as NaN."""
+    values = column.to_numpy(dtype=object)
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    out = np.full(len(values), np.nan)
+    out[~missing] = values[~missing].astype(np.float64)
+    return pd.Series(out, index=column.index, name=column.name)
 
 
 def check_no_time_columns(X):
@@ -161,12 +250,15 @@ def column_values(X, j):
     Integers with missing values (pandas' nullable ``Int64``, a category column of
     integers) come as an object array of ints and None, not as the float64 that pandas
     makes of them: float64 holds integers exactly only up to 2**53, and the categories
-    keep their integer dtype.
+    keep their integer dtype. A sparse column (pandas' ``SparseDtype``) is refused
+    (``TypeError``), as a sparse matrix is on the table path.
     """
     if not is_dataframe(X):
         return np.asarray(X[:, j])
     column = X.iloc[:, j]
     dtype = column.dtype
+    if isinstance(dtype, pd.SparseDtype):
+        _refuse_sparse_columns(X)
     if isinstance(dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
         if pd.api.types.is_integer_dtype(dtype.categories.dtype) and (codes < 0).any():

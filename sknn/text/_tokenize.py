@@ -135,9 +135,19 @@ def tokenize_documents(documents, kind, *, tokenizer=None, lowercase=True):
 
 def _split(tokenizer, text):
     tokens = tokenizer(text)
-    if not isinstance(tokens, (list, tuple)) or not all(isinstance(t, str) for t in tokens):
+    # Any iterable of str, as scikit-learn's CountVectorizer takes (jieba.cut gives a
+    # generator); a str itself would be read as its characters.
+    if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__iter__"):
         raise TypeError(
             f"The tokenizer must return a list of str; got {type(tokens).__name__} "
             f"for {text[:40]!r}."
         )
-    return list(tokens)
+    tokens = list(tokens)
+    wrong = [t for t in tokens if not isinstance(t, str)]
+    if wrong:
+        wrong = wrong[0]
+        raise TypeError(
+            f"The tokenizer must return a list of str; got a token of type "
+            f"{type(wrong).__name__} ({wrong!r}) for {text[:40]!r}."
+        )
+    return tokens

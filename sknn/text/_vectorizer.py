@@ -106,7 +106,14 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
     them ``textvectorizer0`` to ``textvectorizer{max_len - 1}``, so that a
     ``ColumnTransformer`` lines its names up with its columns; with ``padding="longest"``
     their number changes from batch to batch and it raises an ``AttributeError``. The
-    tokens are in ``vocabulary_``. ``set_output`` is not supported.
+    tokens are in ``vocabulary_``.
+
+    **Output container.** The ids stay a NumPy array whatever the output configuration:
+    :meth:`set_output` (which ``Pipeline.set_output`` and ``ColumnTransformer.set_output``
+    call on each step) is accepted and ignored, as is ``set_config(transform_output=...)``.
+    The columns are positions in the documents, not features, and the sequence estimators
+    read the array of ids. A ``ColumnTransformer`` set to pandas output still names the
+    columns of ``padding="max_len"`` ids ``textvectorizer0``, ... in its DataFrame.
 
     **Padding in the input.** Every id of an id document, and every cell of a 2-d array,
     is a token: no id is taken for padding. A 2-d array of tokens with empty cells is
@@ -293,6 +300,24 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         self._check_padding()
         prefix = type(self).__name__.lower()
         return np.asarray([f"{prefix}{i}" for i in range(self.max_len)], dtype=object)
+
+    def set_output(self, *, transform=None):
+        """Accept a :class:`~sklearn.pipeline.Pipeline`'s output configuration, and
+        ignore it: the output stays a NumPy array of ids, whose columns are positions in
+        the documents rather than features (with ``padding="longest"`` their number
+        changes from batch to batch). It exists so that ``Pipeline.set_output`` and
+        ``ColumnTransformer.set_output`` configure the steps around this one.
+
+        Parameters
+        ----------
+        transform : {'default', 'pandas', 'polars'} or None, default=None
+            Ignored.
+
+        Returns
+        -------
+        self : TextVectorizer
+        """
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
