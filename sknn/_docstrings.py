@@ -65,7 +65,8 @@ verbose : bool or int, default=False
     (tqdm, or printed lines without it); 2 prints scikit-learn's messages each epoch.
 
 warm_start : bool, default=False
-    Reuse the previous fit's weights and optimizer state as the starting point. The
+    Start from the previous fit's weights, with a fresh optimizer (its moments and
+    momentum start again, as scikit-learn's do; ``partial_fit`` keeps them). The
     network, and what the first fit learned of X (a vocabulary, a normalisation), stay
     those of the first fit: parameters that would change them raise a ValueError.
 
@@ -210,7 +211,8 @@ categorical_features : array-like of {bool, int, str}, 'from_dtype' or None, \
     column is numeric, scikit-learn's MLP), a boolean mask, integer indices, column names
     (X must then have them), or 'from_dtype': the DataFrame columns of pandas' category
     dtype and (unlike HistGradientBoosting, which cannot read them) of object and string
-    dtype. Each categorical column is looked up in a learned embedding table (see
+    dtype; an object column whose values are all numbers (missing values aside) is
+    numeric, read as floats. Each categorical column is looked up in a learned embedding table (see
     ``embedding_dims``); its values may be strings or numbers. A missing value (None, NaN,
     ``pd.NA``) has a vector of its own; a category not seen in training (at predict time,
     or in a later ``partial_fit`` or warm-started ``fit``) maps to one shared unknown

@@ -12,6 +12,7 @@ import contextlib
 import copy
 import dataclasses
 import functools
+import inspect
 import math
 import os
 import tempfile
@@ -303,7 +304,26 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._validate_params()
         if incremental and self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
+            message = "partial_fit does not support early_stopping=True"
+            if inspect.signature(type(self).__init__).parameters["early_stopping"].default:
+                message += (
+                    f" ({type(self).__name__}'s default): a batch holds no rows to score "
+                    "each epoch on. Set early_stopping=False to train incrementally."
+                )
+            raise ValueError(message)
+        defaults = inspect.signature(type(self).__init__).parameters
+        if (
+            self.solver != "adamw"
+            and self.weight_decay != 0
+            and self.weight_decay != defaults["weight_decay"].default
+        ):
+            warnings.warn(
+                f"weight_decay={self.weight_decay} is the decoupled weight decay of "
+                f"solver='adamw'; solver={self.solver!r} ignores it. Use solver='adamw', "
+                "or alpha for an L2 penalty under every solver.",
+                UserWarning,
+                stacklevel=3,
+            )
         if self.n_init > 1 and (
             incremental or self.warm_start or self.checkpoint or self.resume_from is not None
         ):
@@ -535,11 +555,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         to compare: the class, the parameters a resumed fit must share, the seed and the
         data's shape."""
         params = {
-            name: value
+            name: _plain(value)
             for name, value in self.get_params(deep=False).items()
             if _is_plain(value)
             and name not in RESUMABLE_CHANGES
-            and not (isinstance(value, float) and not math.isfinite(value))  # not JSON
+            and not (isinstance(_plain(value), float) and not math.isfinite(value))  # not JSON
         }
         owner = {"class": type(self).__name__, "params": params, "seed": int(seed)}
         if hasattr(self, "n_features_in_"):
@@ -760,11 +780,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         dataset = self._host_data if streaming else self._device_data
         if self.early_stopping and not incremental:
             train_idx, valid_idx = self._validation_split(y, y_train, seed)
-            # Streamed validation batches come out in increasing row order (HostData reads
-            # rows sorted); scored against y[valid_idx], the rows must be in that order.
+            # In increasing row order: a memory map streams the validation rows in one
+            # sequential read each batch (the scores do not depend on the order).
             valid_idx = np.sort(valid_idx)
             train = dataset(X, y_train, sample_weight, train_idx, device)
             valid = dataset(X, y_train, sample_weight, valid_idx, device)
+            train_weight = sample_weight if sample_weight is None else sample_weight[train_idx]
             y_valid = y[valid_idx]
             w_valid = None if sample_weight is None else sample_weight[valid_idx]
             for part, rows in (("validation", valid_idx), ("training", train_idx)):
@@ -784,8 +805,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         else:
             train = dataset(X, y_train, sample_weight, None, device)
             valid, score_fn = None, None
+            train_weight = sample_weight
 
         n_train = len(train)
+        # What scikit-learn's alpha is scaled by: the training rows' total sample weight.
+        weight_total = (
+            n_train if train_weight is None else float(np.sum(train_weight, dtype=np.float64))
+        )
         batch_size = self._batch_size(n_train)
         # Batch normalisation cannot train on a one-row batch: with it, a last batch of one
         # row joins the batch before it.
@@ -807,6 +833,16 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     "batch_size=2 or more, or a network without batch normalisation."
                 )
         reference = _zero_output_loss(net.criterion_, y_train, sample_weight, self.n_outputs_)
+        if not np.isfinite(reference):
+            # Only regression targets can do that: near 2e19 a squared error passes
+            # float32's largest value, and every epoch's loss would be infinite.
+            raise ValueError(
+                "The regression targets are too large for float32, the precision sknn "
+                "trains in: the loss of a network predicting 0 overflows to infinity "
+                "(the largest |y| is %.3g). Scale them, for example with "
+                "TransformedTargetRegressor(regressor, transformer=StandardScaler())."
+                % np.abs(np.asarray(y_train, dtype=np.float64)).max()
+            )
         # Whether the untrained network starts far above that yardstick (targets small next
         # to its initial outputs): a fit that ends there, still falling, was too short.
         starts_far_above = None if incremental else self._first_rows_loss(X, y_train)
@@ -856,6 +892,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             warmup_steps = (
                 warmup if isinstance(warmup, Integral) else math.ceil(warmup * total_steps)
             )
+            if warmup_steps >= total_steps > 0 and not (incremental or resume):
+                warnings.warn(
+                    "warmup=%d optimizer steps is at least the whole fit's %d (%d epochs of "
+                    "%d batches): the learning rate never reaches learning_rate_init=%g. "
+                    "Lower warmup, or give it as a fraction of the fit (warmup=0.1)."
+                    % (warmup_steps, total_steps, max_iter, n_batches, self.learning_rate_init),
+                    ConvergenceWarning,
+                    stacklevel=5,
+                )
             if (
                 incremental
                 and self.learning_rate in ("linear", "cosine")
@@ -875,7 +920,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     stacklevel=5,
                 )
             rule = EpochRule(
-                RuleSettings(self), state, score_fn, n_train, total_steps, warmup_steps
+                RuleSettings(self),
+                state,
+                score_fn,
+                n_train,
+                total_steps,
+                warmup_steps,
+                weight_total=weight_total,
             )
         # Plain attributes, not skorch's set_params: that re-initialises components (and
         # so the optimizer's state) when it sees a parameter it treats as special.
@@ -1358,22 +1409,41 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         # (warm_start); report this call's.
         n_iter = int(lbfgs.get("n_iter", 0)) - iterations_before
         evaluations = int(lbfgs.get("func_evals", 0)) - evaluations_before
+        X, target = train.take(slice(None))
+        net.module_.train()
+        params = [p for p in net.module_.parameters() if p.requires_grad]
+        with torch.enable_grad():
+            objective, record = net.batch_losses(net.infer(X), target, training=True)
+            gradients = torch.autograd.grad(objective, params, allow_unused=True)
+        # scikit-learn's loss_: the mean loss (not the multiple of it trained on, see
+        # TaskLoss.gradient_scale) plus the penalty.
+        weight = target[1]
+        n = len(target[0]) if weight is None else weight.sum()
         with torch.no_grad():
-            X, target = train.take(slice(None))
-            net.module_.train()
-            loss = float(net.get_loss(net.infer(X), target, training=True))
+            loss = float(record) + float(net.penalty_term(n))
+            largest_gradient = max(
+                (float(g.abs().max()) for g in gradients if g is not None and g.numel()),
+                default=0.0,
+            )
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
         net.training_state_.finish_full_batch(n_iter, loss)
         # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
+        status = 1
         if evaluations >= self.max_fun:
             reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
         elif n_iter >= self._max_iter():
             reason = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+        elif not largest_gradient <= self.tol:
+            # torch's L-BFGS also stops where its line search finds no step that lowers
+            # the loss (a loss that changes between evaluations, under dropout, does that
+            # at once): the gradient is not small, and the fit has not converged.
+            status, reason = 2, "ABNORMAL_TERMINATION_IN_LNSRCH"
         else:
             reason = None
         if reason is not None:
-            message = "lbfgs failed to converge after %d iteration(s) (status=1):\n%s\n" % (
+            message = "lbfgs failed to converge after %d iteration(s) (status=%d):\n%s\n" % (
                 n_iter,
+                status,
                 reason,
             )
             if n_iter == self._max_iter():
@@ -1395,17 +1465,27 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             return train_test_split(
                 idx,
                 random_state=np.random.RandomState(seed),
-                test_size=self.validation_fraction,
+                test_size=float(self.validation_fraction),
                 stratify=stratify,
             )
 
         try:
-            train_idx, valid_idx = split(stratify)
-        except ValueError:
-            if not self._stratify_only_if_possible():
-                raise
-            # Classes too rare, or too many for the validation rows: split at random.
-            train_idx, valid_idx = split(None)
+            try:
+                train_idx, valid_idx = split(stratify)
+            except ValueError:
+                if not self._stratify_only_if_possible():
+                    raise
+                # Classes too rare, or too many for the validation rows: split at random.
+                train_idx, valid_idx = split(None)
+        except ValueError as error:
+            # train_test_split's words (test_size, the least populated class) name none of
+            # the estimator's parameters; they stay in the message, after what it is about.
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of the {len(idx)} training rows to score each "
+                f"epoch, and that split failed: {error} Fit with more rows, set another "
+                "validation_fraction, or set early_stopping=False."
+            ) from None
         if len(valid_idx) < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -1480,18 +1560,22 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 out[rows if isinstance(rows, slice) else torch.as_tensor(rows)] = result
         return out
 
-    def _activated_outputs(self, X):
-        """Validated X -> outputs after the output activation, as float32 NumPy.
+    def _activated_outputs(self, X, dtype=np.float32):
+        """Validated X -> outputs after the output activation, as NumPy of ``dtype``.
 
-        float32 is the precision the network computes in: returned as float64, they would
-        claim digits that BLAS kernels choose freely (a row's prediction can differ in the
-        last float32 digit between predicting it alone and among others, by CPU model).
-        With ``n_init > 1`` and ``ensemble='average'``, the mean over every run.
+        The network computes in float32, and a row's raw output can differ in the last
+        float32 digit between predicting it alone and among others (BLAS kernels round
+        by batch size). float64 applies the output activation to the float32 outputs in
+        float64: probabilities then sum to 1 to float64's precision, as a float64
+        consumer (a soft vote with other models, ``log_loss``) checks. With ``n_init > 1``
+        and ``ensemble='average'``, the mean over every run.
         """
         runs = getattr(self, "runs_", None)
         if runs:
-            return np.mean([run._activated_outputs(X) for run in runs], axis=0)
+            return np.mean([run._activated_outputs(X, dtype) for run in runs], axis=0)
         raw = self._raw_outputs(X)
+        if dtype == np.float64:
+            raw = raw.double()
         return OUTPUT_ACTIVATIONS[self.out_activation_](raw).numpy()
 
     def __setstate__(self, state):
@@ -1618,6 +1702,11 @@ class NeuralNetClassifierMixin(ClassifierMixin):
                 )
             # A class whose rows all weigh zero contributes nothing either way.
             weights = np.where(np.isfinite(per_class), per_class, 0.0)[codes.ravel()]
+        elif isinstance(class_weight, dict):
+            # Against every class of the fit (partial_fit's classes), as SGDClassifier
+            # weighs them: a batch without a weighted class is no error.
+            per_class = compute_class_weight(class_weight, classes=self.classes_, y=y)
+            weights = per_class[np.searchsorted(self.classes_, y)]
         else:
             weights = compute_sample_weight(class_weight, y)
         if isinstance(class_weight, dict) and not all(
@@ -1695,13 +1784,17 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        y_prob : ndarray of shape (n_samples, n_classes), float32
-            The probability of each class, columns ordered as in ``classes_``.
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns ordered as in ``classes_``: float32
+            for float32 X, float64 otherwise, as scikit-learn's MLPClassifier gives them
+            (the network computes in float32; the output activation runs in float64, so
+            that each row sums to 1 to float64's precision).
         """
         check_is_fitted(self)
-        proba = self._activated_outputs(self._validate_X(X))
+        dtype = _prediction_dtype(X)
+        proba = self._activated_outputs(self._validate_X(X), dtype)
         if len(self.classes_) == 1 and self._label_binarizer.y_type_ == "binary":
-            return np.ones((len(proba), 1), dtype=np.float32)
+            return np.ones((len(proba), 1), dtype=dtype)
         if proba.shape[1] == 1:
             return np.hstack([1 - proba, proba])
         return proba
@@ -1716,8 +1809,9 @@ class NeuralNetClassifierMixin(ClassifierMixin):
 
         Returns
         -------
-        log_y_prob : ndarray of shape (n_samples, n_classes), float32
-            Log-probabilities, columns ordered as in ``classes_``.
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as in ``classes_``, in ``predict_proba``'s
+            dtype.
         """
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
@@ -1838,7 +1932,7 @@ class NeuralNetRegressorMixin(RegressorMixin):
         # float64 unless X is float32: an inverse target transform (a StandardScaler in
         # TransformedTargetRegressor) keeps the dtype, and float32 cannot tell apart
         # values 128 apart near 1e9.
-        dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+        dtype = _prediction_dtype(X)
         pred = self._activated_outputs(self._validate_X(X)).astype(dtype, copy=False)
         return pred.ravel() if pred.shape[1] == 1 else pred
 
@@ -1888,6 +1982,19 @@ def _few_rows_on_one_thread(n_rows, device):
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def _prediction_dtype(X):
+    """float32 for float32 X (an array, or a DataFrame whose columns are all float32),
+    float64 otherwise: the dtype of scikit-learn's MLP predictions."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is None and hasattr(X, "dtypes") and hasattr(X, "columns"):
+        try:
+            dtypes = set(X.dtypes.tolist())
+        except (AttributeError, TypeError):  # not a DataFrame after all
+            dtypes = set()
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
+    return np.float32 if dtype == np.float32 else np.float64
 
 
 def _num_samples(X):
@@ -2200,11 +2307,31 @@ def _best_epoch(loss_curve):
 
 
 def _is_plain(value):
+    """Whether ``value`` is a plain parameter value (None, a number, a string, or a tuple
+    or list of them), NumPy's scalars and arrays of them included (a grid search over
+    ``np.arange`` gives NumPy integers): what a checkpoint records and compares."""
+    return _plain(value) is not _NOT_PLAIN
+
+
+#: What :func:`_plain` gives for a value that is not plain.
+_NOT_PLAIN = object()
+
+
+def _plain(value):
+    """``value`` with NumPy's scalars and arrays as Python ones (JSON can hold them), or
+    :data:`_NOT_PLAIN` where it is not a plain parameter value."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (np.bool_, np.number, np.str_)):
+        value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
-        return True
+        return value
     if isinstance(value, (tuple, list)):
-        return all(_is_plain(v) for v in value)
-    return False
+        items = [_plain(v) for v in value]
+        if any(v is _NOT_PLAIN for v in items):
+            return _NOT_PLAIN
+        return type(value)(items) if type(value) in (tuple, list) else _NOT_PLAIN
+    return _NOT_PLAIN
 
 
 def check_y_given(estimator, y):

@@ -91,7 +91,9 @@ def test_uint8_is_scaled_to_unit_range(digits):
     X8 = np.round(X * 255).astype(np.uint8)
     clf = _fit(X8, y)
     assert clf.pixel_scale_ == 1 / 255
-    np.testing.assert_array_equal(clf.predict_proba(X8), clf.predict_proba(X8 / np.float32(255)))
+    # float64 probabilities for uint8 X, as for any X but float32: compared on float64 X.
+    scaled = (X8 / np.float32(255)).astype(np.float64)
+    np.testing.assert_array_equal(clf.predict_proba(X8), clf.predict_proba(scaled))
     with pytest.warns(UserWarning, match="fitted on uint8 images"):
         assert not np.allclose(clf.predict_proba(X8), clf.predict_proba(X8.astype(np.float32)))
 
@@ -129,7 +131,7 @@ def test_a_column_of_images_is_read_as_a_list_of_them(digits, fitted):
     X, _ = digits
     objects = np.empty(len(X), dtype=object)
     objects[:] = list(X)
-    expected = fitted.predict_proba(X)
+    expected = fitted.predict_proba(X.astype(np.float64))  # as a column's: float64
     for column in (pd.Series(list(X)), pd.DataFrame({"image": list(X)}), objects):
         np.testing.assert_array_equal(fitted.predict_proba(column), expected)
 
@@ -317,6 +319,54 @@ def test_invalid_parameters(digits, params, match):
     X, y = digits
     with pytest.raises(ValueError, match=match):
         _fit(X, y, **params)
+
+
+# Each size, count and rate of the network as NumPy gives it (a grid over np.arange, a
+# float32 array): the parameter checks accept them, so the network must be built from them.
+NUMPY_VALUES = [
+    ("padding", np.int64(1)),
+    ("padding", np.int32(0)),
+    ("kernel_size", np.int64(5)),
+    ("stride", np.int32(2)),
+    ("pool_size", np.int64(3)),
+    ("channels", np.int64(3)),
+    ("channels", (np.int32(3), np.int64(5))),
+    ("dense_sizes", np.int32(6)),
+    ("dense_sizes", np.array([6, 5])),
+    ("augment_shift", np.int64(1)),
+    ("dropout", np.float32(0.25)),
+]
+
+
+def _python(value):
+    if isinstance(value, np.ndarray | tuple):
+        return tuple(int(v) for v in value)
+    return value.item()
+
+
+@pytest.mark.parametrize(
+    "name, value", [pytest.param(*case, id=f"{case[0]}={case[1]!r}") for case in NUMPY_VALUES]
+)
+def test_numpy_numbers_build_the_network(digits, name, value):
+    # Non-regression: padding=np.int64(1) (GridSearchCV over np.arange) passed the
+    # parameter checks, then the network refused it ("padding must be 'same', 'valid' or
+    # an int, got np.int64(1)").
+    X, y = digits[0][:40], digits[1][:40]
+    clf = _fit(X, y, max_iter=1, **{name: value})
+    plain = _fit(X, y, max_iter=1, **{name: _python(value)})
+    assert repr(clf.module_) == repr(plain.module_)
+    np.testing.assert_allclose(clf.predict_proba(X), plain.predict_proba(X), rtol=1e-5)
+
+
+def test_a_grid_over_np_arange_searches_the_padding(digits):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = digits[0][:40], digits[1][:40] % 2
+    grid = {"padding": np.arange(0, 2), "kernel_size": np.arange(2, 4)}
+    estimator = ConvNetClassifier(**{**FAST, "max_iter": 1, "batch_size": 10})
+    search = GridSearchCV(estimator, grid, cv=2)
+    search.set_params(error_score="raise").fit(X, y)
+    assert search.best_params_["padding"] in (0, 1)
 
 
 # --- the API checks, on 3-D input ---------------------------------------------------------

@@ -302,22 +302,27 @@ def test_numeric_dtypes_and_lists(dtype):
     X = (X * 10).astype(dtype)
     clf = MLPClassifier(max_iter=20, random_state=0, device="cpu").fit(X, y)
     clf_list = MLPClassifier(max_iter=20, random_state=0, device="cpu").fit(X.tolist(), list(y))
-    np.testing.assert_array_equal(clf.predict_proba(X), clf_list.predict_proba(X.tolist()))
+    # Lists are read as float64 (float64 probabilities); the same values, equal.
+    np.testing.assert_array_equal(
+        clf.predict_proba(X.astype(np.float64)), clf_list.predict_proba(X.tolist())
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_outputs_are_batch_invariant_to_float32_precision(dtype):
     # The network computes in float32, and BLAS may round a row differently alone and
-    # among others. Probabilities say so by their dtype, whatever the input's; a
-    # regressor's predictions come in X's float dtype, as scikit-learn's do (an inverse
-    # target transform keeps their dtype, and float32 is too coarse for large targets).
+    # among others. Predictions and probabilities come in X's float dtype, as
+    # scikit-learn's do (an inverse target transform keeps their dtype, float32 is too
+    # coarse for large targets, and float64 probabilities sum to 1 in float64).
     X, y = make_regression(n_samples=60, n_features=5, random_state=0)
     X = X.astype(dtype)
     reg = MLPRegressor(max_iter=30, random_state=0, device="cpu").fit(X, y)
     clf = MLPClassifier(max_iter=30, random_state=0, device="cpu").fit(X, y > 0)
     for method in (reg.predict, clf.predict_proba, clf.predict_log_proba):
         full = method(X)
-        assert full.dtype == (dtype if method == reg.predict else np.float32)
+        assert full.dtype == dtype
+        if method == clf.predict_proba:
+            np.testing.assert_allclose(full.sum(axis=1), 1, rtol=np.finfo(dtype).eps * 4)
         alone = np.concatenate([method(X[i : i + 1]) for i in range(len(X))])
         np.testing.assert_allclose(alone, full, rtol=1e-5, atol=1e-6)
 
@@ -929,3 +934,208 @@ def test_text_columns_on_a_continued_fit_say_the_encoding_is_fixed(method, categ
     )
     assert "Fit with warm_start=False" in message
     assert ("categorical_features='from_dtype'" in message) == (categorical_features is None)
+
+
+# -- the same steps as scikit-learn's MLP from the same weights -------------------------
+
+
+def _from_the_same_weights(theirs, ours, X, y):
+    """scikit-learn's and sknn's MLP, each warm-started from one epoch and then given the
+    same weights, ready to train on (X, y) without shuffling."""
+    common = dict(warm_start=True, max_iter=1, random_state=0, shuffle=False)
+    theirs.set_params(**common).fit(X, y)
+    ours.set_params(device="cpu", **common).fit(X, y)
+    rng = np.random.RandomState(1)
+    weights = [rng.uniform(-0.5, 0.5, c.shape).astype(np.float32) for c in theirs.coefs_]
+    biases = [rng.uniform(-0.5, 0.5, b.shape).astype(np.float32) for b in theirs.intercepts_]
+    theirs.coefs_ = [w.copy() for w in weights]
+    theirs.intercepts_ = [b.copy() for b in biases]
+    with torch.no_grad():
+        for layer, w, b in zip(ours.module_.linear_layers(), weights, biases, strict=True):
+            layer.weight.copy_(torch.as_tensor(w.T))
+            layer.bias.copy_(torch.as_tensor(b))
+    return theirs, ours
+
+
+def _largest_weight_gap(theirs, ours):
+    return max(np.abs(a - b).max() for a, b in zip(theirs.coefs_, ours.coefs_, strict=True))
+
+
+def test_multi_output_regression_steps_as_scikit_learn():
+    # Non-regression: sknn trained on the squared error averaged over outputs, where
+    # scikit-learn's gradient is that of its sum: with 3 outputs, a third of its learning
+    # rate and three times its alpha (weights 0.27 apart after 5 epochs).
+    X, Y = make_regression(n_samples=64, n_features=5, n_targets=3, random_state=0)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    Y = StandardScaler().fit_transform(Y).astype(np.float32)
+    params = dict(hidden_layer_sizes=(8,), batch_size=16, solver="sgd", learning_rate_init=0.01)
+    for alpha in (0.0, 1.0):
+        theirs, ours = _from_the_same_weights(
+            SkMLPRegressor(alpha=alpha, **params), MLPRegressor(alpha=alpha, **params), X, Y
+        )
+        theirs.set_params(max_iter=5).fit(X, Y)
+        ours.set_params(max_iter=5).fit(X, Y)
+        assert _largest_weight_gap(theirs, ours) < 1e-5
+        # The reported loss is scikit-learn's: averaged over outputs, plus the penalty
+        # (which sknn evaluates at the epoch's end, scikit-learn at each batch).
+        np.testing.assert_allclose(
+            ours.loss_curve_[-5:], theirs.loss_curve_[-5:], rtol=1e-4 if alpha == 0 else 3e-2
+        )
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        dict(learning_rate="invscaling", learning_rate_init=0.5),
+        dict(learning_rate="invscaling", learning_rate_init=0.5, nesterovs_momentum=False),
+        dict(learning_rate="adaptive", learning_rate_init=0.1, tol=1.0, n_iter_no_change=1),
+    ],
+    ids=["invscaling-nesterov", "invscaling", "adaptive"],
+)
+def test_sgd_momentum_under_a_changing_rate_steps_as_scikit_learn(schedule):
+    # Non-regression: torch's momentum buffer took each new rate for the steps already
+    # taken, where scikit-learn's velocity keeps the rates they were taken at (weights 5.8
+    # apart after 10 epochs with momentum 0.9).
+    X, y = _iris()
+    X = X.astype(np.float32)
+    params = dict(hidden_layer_sizes=(8,), batch_size=32, solver="sgd", momentum=0.9, **schedule)
+    theirs, ours = _from_the_same_weights(SkMLPClassifier(**params), MLPClassifier(**params), X, y)
+    theirs.set_params(max_iter=10).fit(X, y)
+    ours.set_params(max_iter=10).fit(X, y)
+    assert _largest_weight_gap(theirs, ours) < 1e-4
+    assert ours.n_iter_ == theirs.n_iter_
+
+
+def test_loss_with_sample_weight_and_alpha_is_scikit_learns():
+    # Non-regression: the epoch's L2 term was scaled by the rows, where scikit-learn
+    # scales it by their total sample weight (loss_ 1.2379 against 1.2232 at weight 10).
+    X, y = _iris()
+    X = X.astype(np.float32)
+    weight = np.full(len(y), 10.0)
+    params = dict(hidden_layer_sizes=(8,), batch_size=50, solver="sgd", alpha=1.0)
+    theirs, ours = _from_the_same_weights(SkMLPClassifier(**params), MLPClassifier(**params), X, y)
+    theirs.set_params(max_iter=3).fit(X, y, sample_weight=weight)
+    ours.set_params(max_iter=3).fit(X, y, sample_weight=weight)
+    assert _largest_weight_gap(theirs, ours) < 1e-5
+    np.testing.assert_allclose(ours.loss_curve_[-3:], theirs.loss_curve_[-3:], rtol=2e-3)
+
+
+def test_lbfgs_whose_line_search_fails_warns():
+    # Non-regression: under dropout the loss changes between evaluations, torch's line
+    # search finds no step and L-BFGS stops after two iterations, reported as a normal
+    # finish. scikit-learn warns (status=2) where scipy's line search fails.
+    X, y = _iris()
+    with pytest.warns(ConvergenceWarning, match=r"status=2\):\nABNORMAL_TERMINATION_IN_LNSRCH"):
+        clf = MLPClassifier(solver="lbfgs", dropout=0.5, max_iter=50, random_state=0).fit(X, y)
+    assert clf.n_iter_ < 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MLPClassifier(solver="lbfgs", max_iter=500, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(beta_1=np.float32(0.9)),
+        dict(beta_2=np.float32(0.999)),
+        dict(early_stopping=True, validation_fraction=np.float32(0.2)),
+        dict(learning_rate_init=np.float32(0.01)),
+        dict(solver="sgd", learning_rate="invscaling", power_t=np.float32(0.5)),
+    ],
+    ids=["beta_1", "beta_2", "validation_fraction", "learning_rate_init", "power_t"],
+)
+def test_numpy_float_parameters_fit_and_save(params, tmp_path):
+    # Non-regression: torch's Adam refused NumPy betas, train_test_split a NumPy
+    # test_size, and the rates recorded from NumPy floats were no JSON for save.
+    import sknn
+
+    X, y = _iris()
+    clf = MLPClassifier(max_iter=3, random_state=0, device="cpu", **params).fit(X, y)
+    sknn.save(clf, tmp_path / "m.sknn")
+    np.testing.assert_array_equal(
+        sknn.load(tmp_path / "m.sknn").predict_proba(X), clf.predict_proba(X)
+    )
+
+
+def test_numpy_parameters_are_recorded_for_resume_and_load(tmp_path):
+    # Non-regression: NumPy-typed parameters were neither recorded in a checkpoint nor
+    # compared (a resumed fit went on with another batch_size), nor recorded as the
+    # fitted network's (a model saved after set_params could not be loaded).
+    import sknn
+
+    X, y = _iris()
+    path = tmp_path / "run.ckpt"
+    MLPClassifier(max_iter=2, checkpoint=path, batch_size=np.int64(16), random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"batch_size=8 \(the checkpoint's 16\)"):
+        MLPClassifier(max_iter=4, resume_from=path, batch_size=8, random_state=0).fit(X, y)
+    MLPClassifier(max_iter=4, resume_from=path, batch_size=16, random_state=0).fit(X, y)
+    clf = MLPClassifier(hidden_layer_sizes=np.array([5]), max_iter=3, random_state=0).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(7,))
+    sknn.save(clf, tmp_path / "m.sknn")
+    np.testing.assert_array_equal(
+        sknn.load(tmp_path / "m.sknn").predict_proba(X), clf.predict_proba(X)
+    )
+
+
+def test_coefs_are_read_only_and_assignable():
+    # Non-regression: coefs_ returned writeable copies, so an edit in place changed
+    # nothing without a word, and assigning them raised a bare AttributeError.
+    X, y = _iris()
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="read-only"):
+        clf.coefs_[0][:] = 0
+    sk = SkMLPClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y)
+    clf.coefs_ = sk.coefs_
+    clf.intercepts_ = sk.intercepts_
+    np.testing.assert_allclose(clf.predict_proba(X), sk.predict_proba(X), atol=1e-5)
+    with pytest.raises(ValueError, match=r"coefs_ must be a list of 2 arrays of shapes"):
+        clf.coefs_ = sk.coefs_[:1]
+    normed = MLPClassifier(hidden_layer_sizes=(5,), batch_norm=True, max_iter=2).fit(X, y)
+    with pytest.raises(AttributeError, match="batch_norm=True"):
+        normed.coefs_ = normed.coefs_
+
+
+def test_partial_fit_class_weight_of_a_class_absent_from_a_batch():
+    # Non-regression: a batch without the weighted class raised "The classes, [0], are
+    # not in class_weight"; SGDClassifier weighs against partial_fit's classes.
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 4)
+    y = (X[:, 0] > 1.0).astype(int)
+    y[40:] = 0
+    clf = MLPClassifier(class_weight={1: 10}, random_state=0)
+    for rows in (slice(0, 20), slice(20, 40), slice(40, 60)):
+        clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+    # The weights are those of the classes: class 1's rows count ten times.
+    assert clf._task_sample_weight(np.array([0, 1, 1]), None).tolist() == [1, 10, 10]
+
+
+def test_regression_targets_beyond_float32_squares_are_refused():
+    # Non-regression: the loss was infinite from the first epoch, the untrained network
+    # was kept, and the warning blamed the inputs or the learning rate.
+    X = np.random.RandomState(0).randn(50, 3)
+    reg = MLPRegressor(max_iter=3)
+    with pytest.raises(ValueError, match="targets are too large for float32.*StandardScaler"):
+        reg.fit(X, X[:, 0] * 1e20)
+    assert not hasattr(reg, "net_")
+
+
+def test_weight_decay_outside_adamw_and_a_warmup_past_the_fit_warn():
+    X, y = _iris()
+    with pytest.warns(UserWarning, match="weight_decay=0.5 is the decoupled weight decay"):
+        MLPClassifier(weight_decay=0.5, max_iter=2).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="warmup=5000 optimizer steps is at least"):
+        MLPClassifier(warmup=5000, max_iter=2).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="weight_decay")
+        MLPClassifier(solver="adamw", weight_decay=0.5, max_iter=2).fit(X, y)
+
+
+def test_a_validation_split_that_fails_names_early_stopping():
+    # Non-regression: train_test_split's words (test_size) named no parameter of the
+    # estimator; they stay in the message, after what it is about.
+    X = np.random.RandomState(0).randn(8, 3)
+    y = np.array([0, 1] * 4)
+    with pytest.raises(
+        ValueError, match=r"early_stopping=True holds out validation_fraction=0.1 .*test_size"
+    ):
+        MLPClassifier(early_stopping=True, max_iter=2).fit(X, y)

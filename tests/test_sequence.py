@@ -149,7 +149,7 @@ def test_two_d_form_keeps_the_tabular_contract(Estimator, cell):
         est.predict(X2[:, :4])
     # The same univariate sequences in 3-D or list form give the same predictions.
     np.testing.assert_allclose(_output(est, X), _output(est, X2), atol=1e-6)
-    np.testing.assert_array_equal(_output(est, X2.tolist()), _output(est, X2))
+    np.testing.assert_array_equal(_output(est, X2.tolist()), _output(est, X2.astype(np.float64)))
 
 
 # -- the time-aware validation split ------------------------------------------------------------
@@ -635,7 +635,9 @@ def test_nested_dataframe_is_read_as_its_sequences(Estimator):
     )
     est = Estimator(**FAST).fit(nested, y)
     assert est.n_features_in_ == 2 and list(est.feature_names_in_) == ["dim_0", "dim_1"]
-    np.testing.assert_array_equal(_output(est, nested), _output(Estimator(**FAST).fit(X, y), X))
+    np.testing.assert_array_equal(
+        _output(est, nested), _output(Estimator(**FAST).fit(X, y), X.astype(np.float64))
+    )
     # Its columns are the step's features, checked at predict as a table's columns are.
     with pytest.raises(ValueError, match="same order as they were in fit"):
         est.predict(nested[["dim_1", "dim_0"]])
@@ -1015,3 +1017,131 @@ def test_predict_after_a_2d_fit_needs_that_many_time_steps():
     for X in (rng.normal(size=(3, 50, 1)), [np.zeros(3), np.zeros(40)]):
         with pytest.raises(ValueError, match="expecting sequences of 10 time steps"):
             est.predict(X)
+
+
+# -- Probe findings (s17) ------------------------------------------------------------------------
+NUMPY_INTEGERS = [np.int64, np.int32]
+# Each size, count and rate of the encoders as NumPy gives it (a grid over np.arange, a
+# float32 array): the parameter checks accept them, so the network must be built from them.
+NUMPY_VALUES = [
+    ("hidden_size", np.int64(6)),
+    ("hidden_size", np.int32(6)),
+    ("num_layers", np.int64(2)),
+    ("num_layers", np.int32(2)),
+    ("bidirectional", np.bool_(True)),
+    ("dense_sizes", (np.int64(5), np.int32(3))),
+    ("dense_sizes", np.array([5], dtype=np.int32)),
+    ("dropout", np.float32(0.25)),
+]
+NUMPY_CASES = [
+    pytest.param(cell, name, value, id=f"{cell}-{name}={value!r}")
+    for cell in ["rnn", "gru", "lstm", "fcn", "resnet"]
+    for name, value in NUMPY_VALUES
+    # The convolutional encoders ignore these, with a warning.
+    if not (cell in ("fcn", "resnet") and name in ("num_layers", "bidirectional"))
+]
+
+
+@pytest.mark.parametrize("cell, name, value", NUMPY_CASES)
+def test_numpy_numbers_build_every_encoder(cell, name, value):
+    # Non-regression: hidden_size=np.int64(8) (GridSearchCV over np.arange) passed the
+    # parameter checks, then torch's recurrent layers raised "hidden_size should be of
+    # type int, got: int64"; np.bool_(True) as bidirectional failed in their kernels.
+    X, y = _data(SequenceClassifier, n=12)
+    est = SequenceClassifier(cell, **{**FAST, "max_iter": 1, name: value}).fit(X, y)
+    plain = SequenceClassifier(cell, **{**FAST, "max_iter": 1, name: _python(value)})
+    assert _output(est, X).shape == (12, 2)
+    assert repr(est.module_) == repr(plain.fit(X, y).module_)
+
+
+def _python(value):
+    if isinstance(value, np.ndarray):
+        return tuple(value.tolist())
+    if isinstance(value, tuple):
+        return tuple(v.item() for v in value)
+    return value.item()
+
+
+@pytest.mark.parametrize("integer", NUMPY_INTEGERS)
+@pytest.mark.parametrize("cell", ["auto", "gru", "fcn"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_numpy_integer_embedding_dim_builds_the_text_encoder(Estimator, cell, integer):
+    # Non-regression: embedding_dim=np.int64(8) reached torch's LSTM (the text default) as
+    # its input_size, which it refused ("input_size should be of type int, got: int64").
+    y = LABELS if Estimator is SequenceClassifier else [float(len(r)) for r in REVIEWS]
+    params = dict(FAST, max_iter=1, cell=cell, embedding_dim=integer(4))
+    est = Estimator(**params).fit(REVIEWS, y)
+    assert est.module_.embedding.embedding_dim == 4
+    assert isinstance(est.module_.embedding.embedding_dim, int)
+
+
+def test_a_grid_over_np_arange_searches_the_recurrent_sizes():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _data(SequenceClassifier, n=16)
+    grid = {"hidden_size": np.arange(4, 9, 4), "num_layers": np.arange(1, 3)}
+    search = GridSearchCV(
+        SequenceClassifier("lstm", **dict(FAST, max_iter=1)), grid, cv=2, error_score="raise"
+    ).fit(X, y)
+    assert search.best_estimator_.module_.rnn.hidden_size in (4, 8)
+
+
+@pytest.mark.parametrize("cell", ["gru", "fcn"])
+def test_numpy_sized_network_loads_as_fitted_after_set_params(cell, tmp_path):
+    # The network is rebuilt at load from the parameters it was fitted with (NumPy
+    # numbers included), not from those set_params changed since.
+    import sknn
+
+    X, y = _data(SequenceClassifier, n=12)
+    est = SequenceClassifier(
+        cell, **dict(FAST, max_iter=1), dense_sizes=np.array([3]), dropout=np.float32(0.1)
+    )
+    est.set_params(hidden_size=np.int64(6)).fit(X, y)
+    proba = est.predict_proba(X)
+    est.set_params(hidden_size=16, dense_sizes=(), dropout=0.0)
+    sknn.save(est, tmp_path / "model.sknn")
+    loaded = sknn.load(tmp_path / "model.sknn")
+    np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-6)
+    assert repr(loaded.module_) == repr(est.module_)
+
+
+@pytest.mark.parametrize(
+    "Estimator, normalize, advice",
+    [
+        (SequenceClassifier, "series", "Leave normalize='auto'."),
+        (SequenceClassifier, None, "Leave normalize='auto'."),
+        (SequenceRegressor, "auto", "Leave normalize=None."),
+        (SequenceRegressor, "channel", "Leave normalize=None."),
+    ],
+)
+def test_normalize_on_text_advises_the_estimators_own_default(Estimator, normalize, advice):
+    # Non-regression: SequenceRegressor(normalize='auto') on text was told "Leave
+    # normalize='auto'", the classifier's default: the regressor's is None.
+    y = LABELS if Estimator is SequenceClassifier else [float(len(r)) for r in REVIEWS]
+    with pytest.warns(UserWarning, match=rf"normalize={normalize!r} applies to numeric") as w:
+        Estimator(**dict(FAST, max_iter=1), normalize=normalize).fit(REVIEWS, y)
+    (message,) = [str(m.message) for m in w if "applies to numeric" in str(m.message)]
+    assert message.endswith(advice)
+
+
+@pytest.mark.parametrize("size", [6, np.int64(6), np.int32(6)])
+@pytest.mark.parametrize("cell", ["gru", "fcn"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_dense_sizes_takes_an_int_as_one_layer(Estimator, cell, size):
+    # Non-regression: dense_sizes=16 was refused ("must be an array-like") where
+    # ConvNetClassifier's dense_sizes and MLPClassifier's hidden_layer_sizes take an int.
+    X, y = _data(Estimator, n=12)
+    params = dict(FAST, max_iter=1, cell=cell)
+    one = Estimator(**params, dense_sizes=size).fit(X, y)
+    assert one.dense_sizes is size  # the parameter as given
+    widths = [layer.out_features for layer in one.module_.head if hasattr(layer, "out_features")]
+    assert widths == [6, one.n_outputs_]
+    same = Estimator(**params, dense_sizes=(6,)).fit(X, y)
+    assert repr(one.module_.head) == repr(same.module_.head)
+
+
+@pytest.mark.parametrize("size", [0, -1, True, 2.0, "6"])
+def test_dense_sizes_refuses_an_int_that_is_no_layer_size(size):
+    X, y = _data(SequenceClassifier, n=12)
+    with pytest.raises(ValueError, match="dense_sizes"):
+        SequenceClassifier(**dict(FAST, max_iter=1), dense_sizes=size).fit(X, y)

@@ -14,6 +14,7 @@ import copy
 import math
 import time
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 
@@ -80,7 +81,10 @@ class RuleSettings:
 
     def __init__(self, estimator):
         for name in _RULE_SETTINGS:
-            setattr(self, name, getattr(estimator, name))
+            value = getattr(estimator, name)
+            # Python numbers: the rates derived from them are recorded in the training
+            # state, which model files and checkpoints write as JSON.
+            setattr(self, name, value.item() if isinstance(value, np.generic) else value)
 
 
 class EpochRule(Callback):
@@ -101,10 +105,16 @@ class EpochRule(Callback):
         Optimizer steps the schedule is planned over (``max_iter`` epochs of batches).
     warmup_steps : int
         Optimizer steps of linear warm-up.
+    weight_total : float or None
+        The training rows' total sample weight, which scales ``alpha`` in the recorded
+        loss as it does in training (None: ``n_train``, unweighted rows).
     """
 
-    def __init__(self, settings, state, score_fn, n_train, total_steps=1, warmup_steps=0):
+    def __init__(
+        self, settings, state, score_fn, n_train, total_steps=1, warmup_steps=0, weight_total=None
+    ):
         self.settings = settings
+        self.weight_total = n_train if weight_total is None else weight_total
         self.state = state
         self.score_fn = score_fn
         self.n_train = n_train
@@ -156,9 +166,10 @@ class EpochRule(Callback):
         loss = history[-1, "train_loss"]
         if not net.penalty_in_loss and (net.l2_penalty or net.l1_penalty):
             # The penalty added to each batch's loss, averaged over the epoch like the loss:
-            # sum_b penalty(n_b) * n_b / n_train, with n_b ~ n_train / n_batches.
+            # sum_b penalty(w_b) * w_b / w, with w_b ~ w / n_batches the batch's share of
+            # the training rows' total sample weight w (scikit-learn's scaling).
             n_batches = history[-1, "train_batch_count"]
-            loss += net.penalty_term(self.n_train / n_batches).item()
+            loss += net.penalty_term(self.weight_total / n_batches).item()
         # An epoch counts once it is complete and its loss is known: an interrupted epoch
         # leaves n_iter_, t_, loss_curve_ and the history in step with each other.
         self.epochs_run += 1
@@ -231,7 +242,8 @@ class EpochRule(Callback):
                     print(msg + " Setting learning rate to %f" % (lr / 5.0))
             else:
                 if self._print:
-                    print(msg + " Stopping.")
+                    adaptive = settings.learning_rate == "adaptive" and settings.solver == "sgd"
+                    print(msg + (" Learning rate too small." if adaptive else "") + " Stopping.")
                 self.stopped = True
         state.base_lr = self.base_lr
 
@@ -311,7 +323,26 @@ class ProgressBar(Callback):
 
 
 def _set_lr(net, lr):
-    for group in net.optimizer_.param_groups:
+    """Set every parameter group's learning rate to ``lr``.
+
+    SGD's momentum buffers are rescaled by the old rate over the new one. torch's buffer
+    ``b <- m*b + g`` with the step ``p <- p - lr*b`` is scikit-learn's velocity
+    ``v <- m*v - lr*g``, ``p <- p + v`` as ``v = -lr*b``, but only while ``lr`` holds:
+    scikit-learn's velocity keeps the steps taken at the rates they were taken at, and
+    torch would apply the new rate to all of them ('invscaling' and 'adaptive' then
+    followed another path than scikit-learn's).
+    """
+    optimizer = net.optimizer_
+    for group in optimizer.param_groups:
+        if isinstance(optimizer, torch.optim.SGD) and group.get("momentum") and lr > 0:
+            buffers = [
+                optimizer.state[p]["momentum_buffer"]
+                for p in group["params"]
+                if optimizer.state.get(p, {}).get("momentum_buffer") is not None
+            ]
+            if buffers:
+                # A tensor rate (a captured step's) stays on the device: no synchronisation.
+                torch._foreach_mul_(buffers, group["lr"] / lr)
         if isinstance(group["lr"], torch.Tensor):
             group["lr"].fill_(lr)  # a captured step reads the rate from this tensor
         else:

@@ -253,9 +253,10 @@ class HostData:
     """A dataset left in host memory (an array or a memory map), streamed batch by batch.
 
     Only the rows of each batch are read and sent to the device, so data larger than the
-    device's memory (or than RAM, for a memory map) trains. Each batch's rows are read in
-    increasing order, which a memory map reads far faster than random rows; the order of
-    rows within a batch does not change a mean loss.
+    device's memory (or than RAM, for a memory map) trains. A memory map's rows are read
+    in increasing order, far faster than random rows, and the batch is then put in its
+    drawn order: a streamed batch is the in-memory one row for row, so that a seeded fit's
+    dropout masks fall on the same rows whether it streams or not.
 
     Parameters
     ----------
@@ -298,9 +299,9 @@ class HostData:
         return X, (rest[0], rest[1] if len(rest) > 1 else None)
 
     def source_rows(self, index):
-        """Positions ``index`` (into this dataset) -> sorted row numbers of X."""
-        index = np.sort(np.asarray(index))
-        return index if self.rows is None else np.sort(self.rows[index])
+        """Positions ``index`` (into this dataset) -> row numbers of X, in that order."""
+        index = np.asarray(index)
+        return index if self.rows is None else self.rows[index]
 
 
 class StreamBatches(IndexBatches):
@@ -357,9 +358,23 @@ def _read(arrays, rows):
     return [
         to_tensor(a[rows], "cpu")
         if sp.issparse(a)
-        else shared_tensor(np.asarray(a[rows], dtype=np.float32 if a.dtype.kind == "f" else None))
+        else shared_tensor(
+            np.asarray(_gather(a, rows), dtype=np.float32 if a.dtype.kind == "f" else None)
+        )
         for a in arrays
     ]
+
+
+def _gather(array, rows):
+    """``array[rows]``, rows in the order given. A memory map is read in increasing row
+    order (far faster than random rows), and the batch reordered in memory."""
+    if not is_memory_mapped(array):
+        return array[rows]
+    order = np.argsort(rows, kind="stable")
+    in_order = array[rows[order]]
+    batch = np.empty_like(in_order)
+    batch[order] = in_order
+    return batch
 
 
 class _PinnedSlot:
@@ -377,7 +392,7 @@ class _PinnedSlot:
             self.copied.synchronize()  # never overwrite a batch still being copied
         n = len(rows)
         for buffer, a in zip(self.buffers, arrays, strict=True):
-            buffer.numpy()[:n] = a[rows]
+            buffer.numpy()[:n] = _gather(a, rows)
         return [buffer[:n] for buffer in self.buffers]
 
     def to_device(self, host, device, copy_stream):

@@ -49,7 +49,8 @@ class TaskLoss(nn.Module):
     out_activation : {'softmax', 'logistic', 'identity', 'exp'}
         The output activation the loss is the canonical partner of: cross-entropy over
         classes, binary cross-entropy summed over outputs, half squared error averaged
-        over outputs, half Poisson deviance summed over outputs.
+        over outputs (trained on summed over them, see :meth:`gradient_scale`), half
+        Poisson deviance summed over outputs.
     label_smoothing : float, default=0.0
         Label smoothing for the classification losses.
 
@@ -66,3 +67,16 @@ class TaskLoss(nn.Module):
 
     def forward(self, output, target):
         return LOSSES[self.out_activation](output, target, self.label_smoothing)
+
+    def gradient_scale(self, output):
+        """The factor from the recorded mean loss to the loss trained on.
+
+        scikit-learn's MLP reports half the squared error averaged over samples and
+        outputs, but its gradient is that of half the squared error summed over outputs
+        (averaged over samples): with ``k`` outputs it trains on ``k`` times the loss it
+        reports, against the same ``alpha`` penalty. sknn records the reported loss and
+        trains on this multiple of it, so that a multi-output regressor learns at
+        scikit-learn's rate and regularisation. 1 for every other loss, whose
+        per-sample value already sums over outputs.
+        """
+        return output.shape[1] if self.out_activation == "identity" else 1

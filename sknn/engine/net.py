@@ -185,7 +185,9 @@ class TrainingNet(NeuralNet):
         Returns
         -------
         loss : torch.Tensor
-            The (sample-weighted) mean loss, plus the penalty where the loss carries it.
+            The (sample-weighted) mean loss; in training, times the criterion's
+            ``gradient_scale`` (the squared error summed over outputs, as scikit-learn
+            trains) and plus the penalty where the loss carries it.
         record : torch.Tensor
             The mean loss without the penalty, a float64 0-d tensor.
         """
@@ -203,8 +205,12 @@ class TrainingNet(NeuralNet):
             loss = (per_sample * weight).sum() / _nonzero(n)
             exact_weight = weight.double()
             record = (exact * exact_weight).sum() / _nonzero(exact_weight.sum())
-        if self.penalty_in_loss and training:
-            loss = loss + self.penalty_term(n)
+        if training:
+            scale = self.criterion_.gradient_scale(y_pred)
+            if scale != 1:
+                loss = loss * scale
+            if self.penalty_in_loss:
+                loss = loss + self.penalty_term(n)
         return loss, record
 
     @property
@@ -276,7 +282,7 @@ class TrainingNet(NeuralNet):
                 else:
                     local_sum, local = (per_sample * weight).sum(), weight.sum()
                     exact_sum = (exact * weight.double()).sum()
-            per_row = local_sum / rows
+            per_row = local_sum / rows * self.criterion_.gradient_scale(y_pred)
             (scaler.scale(per_row) if scaler is not None else per_row).backward()
         else:
             # A last batch with fewer rows than processes leaves this rank none. Nothing to

@@ -2,6 +2,7 @@
 
 import inspect
 
+import numpy as np
 import torch
 
 
@@ -145,7 +146,10 @@ class OptimizerFactory:
 
     def __init__(self, estimator):
         for name in _SETTINGS:
-            setattr(self, name, getattr(estimator, name, None))
+            value = getattr(estimator, name, None)
+            # Python numbers: torch's Adam refuses betas of NumPy floats, and a grid search
+            # over np.linspace gives them.
+            setattr(self, name, value.item() if isinstance(value, np.generic) else value)
         if hasattr(estimator, "_max_iter"):  # 'lbfgs' iterations, with 'auto' resolved
             self.max_iter = estimator._max_iter()
 

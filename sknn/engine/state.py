@@ -78,9 +78,9 @@ class TrainingState:
                 validation_scores=[],
                 best_validation_score=-math.inf,
                 best_loss=None,
-                base_lr=learning_rate_init,
+                base_lr=float(learning_rate_init),
             )
-        return cls(base_lr=learning_rate_init)
+        return cls(base_lr=float(learning_rate_init))
 
     def continue_as(self, *, early_stopping, full_batch):
         """Ready the record for a continued fit (warm_start, partial_fit) that trains

@@ -80,9 +80,10 @@ class _BaseMLP(BaseNeuralNet):
         """The estimator with sknn's preset for tables of numeric and categorical columns.
 
         The preset (:data:`sknn.search_spaces.TABULAR_PRESET`) embeds the categorical
-        columns ('from_dtype': pandas category, object and string columns), scales the
-        numeric ones robustly and embeds them piecewise-linearly, and trains two hidden
-        layers of 256 with early stopping; a raw DataFrame goes straight in. The
+        columns ('from_dtype': pandas category columns, object columns that are not all
+        numbers, and string columns), scales the numeric ones robustly and embeds them
+        piecewise-linearly, and trains two hidden layers of 256 with early stopping; a raw
+        DataFrame goes straight in. The
         constructor's own defaults stay scikit-learn's.
 
         ``fast=True`` (:data:`sknn.search_spaces.TABULAR_FAST_PRESET`) keeps the input
@@ -438,14 +439,66 @@ class _BaseMLP(BaseNeuralNet):
         ``intercepts_`` is the fitted network.
         """
         check_is_fitted(self)
-        return [weight.cpu().numpy().T.copy() for weight, _ in self.net_.module_.affine_layers()]
+        return [
+            _read_only(weight.cpu().numpy().T.copy())
+            for weight, _ in self.net_.module_.affine_layers()
+        ]
+
+    @coefs_.setter
+    def coefs_(self, value):
+        # The arrays read are copies of the network's weights, read-only so that an edit
+        # in place fails loudly instead of changing nothing; assigning a list sets them.
+        self._set_affine("coefs_", value, weights=True)
 
     @property
     def intercepts_(self):
         """Bias vectors as NumPy arrays; element i has shape (units_i+1,) (batch
         normalisation folded in, as in :attr:`coefs_`)."""
         check_is_fitted(self)
-        return [bias.cpu().numpy().copy() for _, bias in self.net_.module_.affine_layers()]
+        return [
+            _read_only(bias.cpu().numpy().copy()) for _, bias in self.net_.module_.affine_layers()
+        ]
+
+    @intercepts_.setter
+    def intercepts_(self, value):
+        self._set_affine("intercepts_", value, weights=False)
+
+    def _set_affine(self, name, value, weights):
+        """Copy ``value`` (a list of arrays in scikit-learn's layout) into the network's
+        linear layers, as assigning scikit-learn's ``coefs_`` or ``intercepts_`` does."""
+        check_is_fitted(self)
+        module = self.net_.module_
+        if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules()):
+            raise AttributeError(
+                f"{name} cannot be set with batch_norm=True: it folds each hidden layer's "
+                "batch normalisation into the linear layer before it, which cannot be "
+                "unfolded. Set the weights of module_'s layers instead."
+            )
+        if getattr(self, "runs_", None):
+            raise AttributeError(
+                f"{name} cannot be set on an ensemble (n_init > 1, ensemble='average'): "
+                "predict averages every run, and {name} is run best_init_'s."
+            )
+        layers = module.linear_layers()
+        current = self.coefs_ if weights else self.intercepts_
+        arrays = list(value)
+        if len(arrays) != len(layers) or any(
+            np.shape(a) != c.shape for a, c in zip(arrays, current, strict=False)
+        ):
+            raise ValueError(
+                f"{name} must be a list of {len(layers)} arrays of shapes "
+                f"{[c.shape for c in current]}; got shapes {[np.shape(a) for a in arrays]}."
+            )
+        with torch.no_grad():
+            for layer, array in zip(layers, arrays, strict=True):
+                target = layer.weight if weights else layer.bias
+                array = np.asarray(array, dtype=np.float32)
+                target.copy_(torch.as_tensor(array.T if weights else array))
+
+
+def _read_only(array):
+    array.setflags(write=False)
+    return array
 
 
 def _validation_loss(estimator, outputs, y_true, sample_weight):

@@ -25,6 +25,7 @@ import struct
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 import xxhash
 from safetensors import SafetensorError, safe_open
@@ -134,7 +135,7 @@ def write(path, kind, document, tensors, extra_versions=()):
         "version": str(FORMAT_VERSION),
         "kind": kind,
         "versions": json.dumps(current_versions(extra_versions), sort_keys=True),
-        "document": json.dumps(document, allow_nan=False),
+        "document": json.dumps(document, allow_nan=False, default=_numpy_scalar),
     }
     metadata["checksum"] = _CHECKSUM + ":" + _digest(metadata, tensors)
     mode = _mode_of_existing(path)
@@ -390,6 +391,14 @@ def _version_of(package):
         return version(package)
     except PackageNotFoundError:
         return None
+
+
+def _numpy_scalar(value):
+    """JSON for a NumPy scalar that reached a document (a parameter given as
+    ``np.float32``): the Python number it holds."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _digest(metadata, tensors):
