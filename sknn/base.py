@@ -311,11 +311,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     "each epoch on. Set early_stopping=False to train incrementally."
                 )
             raise ValueError(message)
-        defaults = inspect.signature(type(self).__init__).parameters
+        default = inspect.signature(type(self).__init__).parameters.get("weight_decay")
         if (
-            self.solver != "adamw"
+            default is not None
+            and self.solver != "adamw"
             and self.weight_decay != 0
-            and self.weight_decay != defaults["weight_decay"].default
+            and self.weight_decay != default.default
         ):
             warnings.warn(
                 f"weight_decay={self.weight_decay} is the decoupled weight decay of "

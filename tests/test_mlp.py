@@ -1093,6 +1093,10 @@ def test_coefs_are_read_only_and_assignable():
     normed = MLPClassifier(hidden_layer_sizes=(5,), batch_norm=True, max_iter=2).fit(X, y)
     with pytest.raises(AttributeError, match="batch_norm=True"):
         normed.coefs_ = normed.coefs_
+    averaged = MLPClassifier(hidden_layer_sizes=(5,), n_init=2, ensemble="average", max_iter=2)
+    averaged.fit(X, y)
+    with pytest.raises(AttributeError, match="on an ensemble .* intercepts_ is run best_init_"):
+        averaged.intercepts_ = averaged.intercepts_
 
 
 def test_partial_fit_class_weight_of_a_class_absent_from_a_batch():

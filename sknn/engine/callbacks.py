@@ -330,7 +330,9 @@ def _set_lr(net, lr):
     ``v <- m*v - lr*g``, ``p <- p + v`` as ``v = -lr*b``, but only while ``lr`` holds:
     scikit-learn's velocity keeps the steps taken at the rates they were taken at, and
     torch would apply the new rate to all of them ('invscaling' and 'adaptive' then
-    followed another path than scikit-learn's).
+    followed another path than scikit-learn's). It applies to every change of rate, the
+    per-batch schedules' ('cosine', 'linear', warm-up) too, so that SGD's momentum has
+    one meaning in sknn.
     """
     optimizer = net.optimizer_
     for group in optimizer.param_groups:

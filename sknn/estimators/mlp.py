@@ -477,7 +477,7 @@ class _BaseMLP(BaseNeuralNet):
         if getattr(self, "runs_", None):
             raise AttributeError(
                 f"{name} cannot be set on an ensemble (n_init > 1, ensemble='average'): "
-                "predict averages every run, and {name} is run best_init_'s."
+                f"predict averages every run, and {name} is run best_init_'s."
             )
         layers = module.linear_layers()
         current = self.coefs_ if weights else self.intercepts_
