@@ -15,6 +15,7 @@ at time ``t_j = w - 1 + j * s``; its features are the observations at times
 import hashlib
 import math
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -385,6 +386,7 @@ def _series_values(series):
     A DataFrame's labels are its own (``0`` stays an int); otherwise they are the names
     ``x0, x1, ...`` (or a Series' name, as a string).
     """
+    _check_time_order(series)
     if isinstance(series, pd.DataFrame):
         duplicated = list(dict.fromkeys(series.columns[series.columns.duplicated()]))
         if duplicated:
@@ -658,7 +660,10 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     steps) gives the first test rows a past that skips those ``k`` rows, read by the
     network as consecutive: pass the same ``gap`` here, and ``transform`` then reads the
     past within X alone, as ``fit_transform`` does (its first rows have shorter
-    sequences). Nothing can tell from the rows themselves that a gap was left.
+    sequences). Nothing can tell from the rows themselves that a gap was left. A run of
+    the fit rows short of all of them (``pipe.predict(df.iloc[-1:])`` after
+    ``pipe.fit(df)``) would get later rows in its past: ``transform`` warns. A DataFrame
+    indexed by dates out of time order is refused.
 
     Parameters
     ----------
@@ -723,6 +728,7 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         self : PastRows
         """
         self._validate_params()
+        _check_time_order(X)
         X = validate_data(self, X, dtype=np.float32, reset=True)
         self.history_ = X[max(0, len(X) - (self.window - 1)) :] if self.window > 1 else X[:0]
         # The window of history_, and the gap: set afterwards, they take effect at the
@@ -730,6 +736,7 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         self._fitted_window = self.window
         self._fitted_gap = self.gap
         self._fit_rows = _fingerprint(X)
+        self._fit_row_hashes = _row_hashes(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -752,6 +759,7 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
             ``n_steps_i = min(window, len(history_) + i + 1)`` for row ``i``.
         """
         check_is_fitted(self)
+        _check_time_order(X)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         # getattr: a PastRows saved before the gap and the fingerprint existed.
         fit_rows = getattr(self, "_fit_rows", "")
@@ -762,7 +770,33 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
             # The fit rows (fit_transform's sequences), or rows after a gap: no past
             # from the fit.
             return self._sequences(X, 0)
+        start = self._fit_block(X)
+        if start is not None:
+            warnings.warn(
+                f"The rows given to transform are rows seen in fit (rows {start} to "
+                f"{start + len(X) - 1} of the {len(self._fit_row_hashes)} fit rows), not rows "
+                "that follow them: transform gives the first rows of X the last fit rows as "
+                "their past, so these rows get later rows in their past. Transform the fit "
+                "rows all at once (they then get what fit_transform gave them), or only rows "
+                "that come after the fit rows; to predict from the latest rows, fit on the "
+                "rows before them.",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
+
+    def _fit_block(self, X):
+        """Where X is a run of consecutive fit rows (its first row's position among them),
+        else None. X must hold two values at least: a single value of a series of counts
+        often repeats one seen at fit."""
+        fit = getattr(self, "_fit_row_hashes", None)  # a PastRows saved before it existed
+        if fit is None or X.size < 2 or len(X) > len(fit):
+            return None
+        rows = _row_hashes(X)
+        for start in np.flatnonzero(fit[: len(fit) - len(X) + 1] == rows[0])[:1000]:
+            if np.array_equal(fit[start : start + len(X)], rows):
+                return int(start)
+        return None
 
     def get_feature_names_out(self, input_features=None):
         """Names of the features of each step: the columns seen in ``fit``.
@@ -800,6 +834,32 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     def _sequences(self, rows, start):
         window = getattr(self, "_fitted_window", self.window)
         return [rows[max(0, end - window + 1) : end + 1] for end in range(start, len(rows))]
+
+
+def _check_time_order(frame):
+    """Refuse a Series or DataFrame whose index is dates (or periods) out of time order:
+    a CSV file saved newest first would otherwise make every target older than its
+    features."""
+    index = getattr(frame, "index", None)
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and not (
+        index.is_monotonic_increasing
+    ):
+        order = "newest first" if index.is_monotonic_decreasing else "not in time order"
+        raise ValueError(
+            f"The rows are indexed by dates {order} (from {index[0]} to {index[-1]}). The "
+            "rows are read as consecutive time steps, oldest first: sort them first, for "
+            "example with series.sort_index()."
+        )
+
+
+def _row_hashes(rows):
+    """A 64-bit hash of each row's values (stable across processes, unlike ``hash``)."""
+    rows = np.ascontiguousarray(rows)
+    hashes = np.full(len(rows), np.uint64(rows.shape[1] if rows.ndim == 2 else 0))
+    with np.errstate(over="ignore"):
+        for column in rows.reshape(len(rows), -1).T:
+            hashes = hashes * np.uint64(1_000_003) ^ pd.util.hash_array(column)
+    return hashes
 
 
 def _fingerprint(rows):

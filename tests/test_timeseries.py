@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -471,3 +473,38 @@ def test_window_sizes_refuse_booleans_and_make_windows_names_itself():
     ):
         with pytest.raises(ValueError, match="must be an int in the range"):
             make().fit(series.reshape(-1, 1))
+
+
+def test_past_rows_warns_when_given_a_slice_of_its_fit_rows():
+    # Non-regression: the last fit rows, given to transform (pipe.predict(df.iloc[-1:])
+    # after pipe.fit(df)), were given the last fit rows again as their past, so a row saw
+    # later rows as its past, without a word.
+    rows = np.arange(20.0).reshape(10, 2)
+    past = PastRows(window=4).fit(rows)
+    for block in (rows[-1:], rows[-3:], rows[2:5]):
+        with pytest.warns(UserWarning, match="rows seen in fit .* not rows that follow them"):
+            past.transform(block)
+    # Rows that follow the fit rows, and the fit rows themselves, give no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        following = past.transform(rows[-2:] + 20)
+        np.testing.assert_array_equal(following[0][:, 0], [14, 16, 18, 36])
+        past.transform(rows)
+        # A single value repeating one seen at fit is too weak a sign: a series of counts.
+        PastRows(window=3).fit(np.array([[1.0], [2.0], [1.0]])).transform(np.array([[2.0]]))
+
+
+@pytest.mark.parametrize("order", ["newest first", "not in time order"])
+def test_a_date_index_out_of_time_order_is_refused(order):
+    # Non-regression: a series saved newest first gave targets older than their features,
+    # and LagWindows' "latest" window was the oldest one.
+    dates = pd.date_range("2020-01-01", periods=8, freq="D")
+    series = pd.Series(np.arange(8.0), index=dates)
+    series = series[::-1] if order == "newest first" else series.iloc[[1, 0, *range(2, 8)]]
+    with pytest.raises(ValueError, match=f"indexed by dates {order}.*sort_index"):
+        make_windows(series, window=3)
+    with pytest.raises(ValueError, match="sort_index"):
+        LagWindows(3).fit(series)
+    with pytest.raises(ValueError, match="sort_index"):
+        PastRows(3).fit(series.to_frame())
+    make_windows(series.sort_index(), window=3)
