@@ -457,7 +457,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self.net_.make_optimizer = OptimizerFactory(self)
         self.net_.initialize_optimizer()
         state = self.net_.training_state_
-        state.base_lr = self.learning_rate_init
+        state.base_lr = float(self.learning_rate_init)
         state.optimizer_steps = 0
 
     def _fitted_preprocessing_params(self):
@@ -1773,7 +1773,10 @@ class NeuralNetClassifierMixin(ClassifierMixin):
             The predicted classes, as given in ``y`` at fit.
         """
         check_is_fitted(self)
-        return self._decode(self._activated_outputs(self._validate_X(X)))
+        # In predict_proba's dtype: the class of a near-tie is then the one its
+        # probabilities rank first.
+        dtype = _prediction_dtype(X)
+        return self._decode(self._activated_outputs(self._validate_X(X), dtype))
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -2331,7 +2334,7 @@ def _plain(value):
         items = [_plain(v) for v in value]
         if any(v is _NOT_PLAIN for v in items):
             return _NOT_PLAIN
-        return type(value)(items) if type(value) in (tuple, list) else _NOT_PLAIN
+        return tuple(items) if isinstance(value, tuple) else items
     return _NOT_PLAIN
 
 

@@ -1143,3 +1143,59 @@ def test_a_validation_split_that_fails_names_early_stopping():
         ValueError, match=r"early_stopping=True holds out validation_fraction=0.1 .*test_size"
     ):
         MLPClassifier(early_stopping=True, max_iter=2).fit(X, y)
+
+
+def test_predict_is_the_class_predict_proba_ranks_first_at_a_near_tie():
+    # Non-regression: predict decided on float32 probabilities and predict_proba gave
+    # float64 ones: at a near-tie (a logit of 1e-8) they named different classes.
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 2)
+    clf = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    clf.fit(X, (X[:, 0] > 0).astype(int))
+    clf.coefs_ = [np.zeros_like(c) for c in clf.coefs_]
+    clf.intercepts_ = [np.zeros(3), np.array([1e-8])]
+    for rows in (X, X.astype(np.float32)):
+        proba = clf.predict_proba(rows)
+        np.testing.assert_array_equal(clf.predict(rows), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_callbacks_see_a_multi_output_regressors_mean_loss():
+    # The gradient of a k-output squared error is scikit-learn's (summed over outputs),
+    # but the batch loss handed to callbacks is the recorded mean, as loss_curve_ is.
+    class Record(Callback):
+        def initialize(self):
+            self.losses = []
+            return self
+
+        def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+            if training:
+                self.losses.append(float(loss))
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    record = Record()
+    reg = MLPRegressor(max_iter=1, batch_size=40, random_state=0, callbacks=[record])
+    reg.fit(X, np.c_[X[:, 0], X[:, 1], -X[:, 2]])
+    # (loss_curve_ also holds the L2 penalty, about 1e-5 here; 3 times the mean is not.)
+    np.testing.assert_allclose(record.losses, reg.loss_curve_, rtol=1e-3)
+
+
+def test_momentum_is_rescaled_only_by_epoch_level_rate_changes():
+    from types import SimpleNamespace
+
+    from sknn.engine.callbacks import _set_lr
+
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.SGD([weight], lr=0.1, momentum=0.9)
+    net = SimpleNamespace(optimizer_=optimizer)
+    weight.grad = torch.ones(3)
+    optimizer.step()
+    buffer = optimizer.state[weight]["momentum_buffer"]
+    _set_lr(net, 0.05)  # a per-batch schedule's change: torch's convention, no rescale
+    np.testing.assert_array_equal(buffer.numpy(), np.ones(3))
+    _set_lr(net, 0.1, rescale_momentum=True)  # scikit-learn's velocity: b * old / new
+    np.testing.assert_allclose(buffer.numpy(), np.full(3, 0.5))
+    # Non-regression: from a rate of 0 the rescale zeroed every buffer.
+    _set_lr(net, 0.0, rescale_momentum=True)
+    _set_lr(net, 0.05, rescale_momentum=True)
+    np.testing.assert_allclose(buffer.numpy(), np.full(3, 0.5))

@@ -217,13 +217,13 @@ class EpochRule(Callback):
 
         if settings.learning_rate == "invscaling" and settings.solver == "sgd":
             self.base_lr = settings.learning_rate_init / (state.t + 1) ** settings.power_t
-            _set_lr(net, self.base_lr)
+            _set_lr(net, self.base_lr, rescale_momentum=True)
         elif settings.learning_rate == "plateau":
             patience = max(1, int(min(settings.n_iter_no_change, 1e9)) // 2)
             floor = settings.min_lr * settings.learning_rate_init
             if self._plateau_count >= patience and self.base_lr > floor:
                 self.base_lr = max(floor, self.base_lr / 2.0)
-                _set_lr(net, self.base_lr)
+                _set_lr(net, self.base_lr, rescale_momentum=True)
                 self._plateau_count = 0
         history.record("dur", time.perf_counter() - self._epoch_start)
 
@@ -236,7 +236,7 @@ class EpochRule(Callback):
             )
             if settings.learning_rate == "adaptive" and settings.solver == "sgd" and lr > 1e-6:
                 self.base_lr = lr / 5.0
-                _set_lr(net, self.base_lr)
+                _set_lr(net, self.base_lr, rescale_momentum=True)
                 state.no_improvement_count = 0
                 if settings.verbose:
                     print(msg + " Setting learning rate to %f" % (lr / 5.0))
@@ -322,29 +322,41 @@ class ProgressBar(Callback):
         self._bar.close()
 
 
-def _set_lr(net, lr):
+def _set_lr(net, lr, rescale_momentum=False):
     """Set every parameter group's learning rate to ``lr``.
 
-    SGD's momentum buffers are rescaled by the old rate over the new one. torch's buffer
-    ``b <- m*b + g`` with the step ``p <- p - lr*b`` is scikit-learn's velocity
-    ``v <- m*v - lr*g``, ``p <- p + v`` as ``v = -lr*b``, but only while ``lr`` holds:
-    scikit-learn's velocity keeps the steps taken at the rates they were taken at, and
-    torch would apply the new rate to all of them ('invscaling' and 'adaptive' then
-    followed another path than scikit-learn's). It applies to every change of rate, the
-    per-batch schedules' ('cosine', 'linear', warm-up) too, so that SGD's momentum has
-    one meaning in sknn.
+    With ``rescale_momentum``, SGD's momentum buffers are rescaled by the old rate over
+    the new one: the epoch-level schedules of scikit-learn ('invscaling', 'adaptive', and
+    sknn's 'plateau' beside them) change the rate so. torch's buffer ``b <- m*b + g``
+    with the step ``p <- p - lr*b`` is scikit-learn's velocity ``v <- m*v - lr*g``,
+    ``p <- p + v`` as ``v = -lr*b``, but only while ``lr`` holds: scikit-learn's velocity
+    keeps the steps taken at the rates they were taken at, and torch would apply the new
+    rate to all of them. The per-batch schedules ('cosine', 'linear', warm-up) are
+    sknn's, in torch's convention: they set the rate alone. A buffer built at a rate of 0
+    is kept as it is (no velocity to rescale).
     """
     optimizer = net.optimizer_
     for group in optimizer.param_groups:
-        if isinstance(optimizer, torch.optim.SGD) and group.get("momentum") and lr > 0:
+        old = group["lr"]
+        if (
+            rescale_momentum
+            and isinstance(optimizer, torch.optim.SGD)
+            and group.get("momentum")
+            and lr > 0
+            and (isinstance(old, torch.Tensor) or old > 0)
+        ):
             buffers = [
                 optimizer.state[p]["momentum_buffer"]
                 for p in group["params"]
                 if optimizer.state.get(p, {}).get("momentum_buffer") is not None
             ]
             if buffers:
-                # A tensor rate (a captured step's) stays on the device: no synchronisation.
-                torch._foreach_mul_(buffers, group["lr"] / lr)
+                if isinstance(old, torch.Tensor):
+                    # A captured step's rate stays on the device: no synchronisation.
+                    ratio = torch.where(old > 0, old / lr, torch.ones_like(old))
+                else:
+                    ratio = old / lr
+                torch._foreach_mul_(buffers, ratio)
         if isinstance(group["lr"], torch.Tensor):
             group["lr"].fill_(lr)  # a captured step reads the rate from this tensor
         else:

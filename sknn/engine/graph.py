@@ -243,7 +243,8 @@ class StaticStep:
         with net._autocast(cache_enabled=False):
             y_pred = net.infer(Xi)
             loss, record = net.batch_losses(y_pred, yi, training=True)
-        loss.backward()
+            trained = net.trained_loss(loss, y_pred)
+        trained.backward()
         net._add_penalty_gradients(yi)
         if net.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.params, net.grad_clip)

@@ -185,9 +185,10 @@ class TrainingNet(NeuralNet):
         Returns
         -------
         loss : torch.Tensor
-            The (sample-weighted) mean loss; in training, times the criterion's
-            ``gradient_scale`` (the squared error summed over outputs, as scikit-learn
-            trains) and plus the penalty where the loss carries it.
+            The (sample-weighted) mean loss. For L-BFGS in training, the objective it
+            line-searches on: :meth:`trained_loss` plus the penalty; the stochastic
+            solvers backpropagate :meth:`trained_loss` of the mean and add the penalty's
+            gradient directly.
         record : torch.Tensor
             The mean loss without the penalty, a float64 0-d tensor.
         """
@@ -205,13 +206,17 @@ class TrainingNet(NeuralNet):
             loss = (per_sample * weight).sum() / _nonzero(n)
             exact_weight = weight.double()
             record = (exact * exact_weight).sum() / _nonzero(exact_weight.sum())
-        if training:
-            scale = self.criterion_.gradient_scale(y_pred)
-            if scale != 1:
-                loss = loss * scale
-            if self.penalty_in_loss:
-                loss = loss + self.penalty_term(n)
+        if training and self.penalty_in_loss:
+            # L-BFGS line-searches on this value: the objective its gradient is of.
+            loss = self.trained_loss(loss, y_pred) + self.penalty_term(n)
         return loss, record
+
+    def trained_loss(self, loss, y_pred):
+        """The loss to backpropagate for a batch's mean ``loss``: times the criterion's
+        ``gradient_scale`` (a regressor's squared error summed over its outputs, as
+        scikit-learn trains it). The mean itself is what callbacks and the record see."""
+        scale = self.criterion_.gradient_scale(y_pred)
+        return loss * scale if scale != 1 else loss
 
     @property
     def penalty_in_loss(self):
@@ -228,7 +233,8 @@ class TrainingNet(NeuralNet):
             with self._autocast():
                 y_pred = self.infer(Xi, **fit_params)
                 loss, record = self.batch_losses(y_pred, yi, training=True)
-            (scaler.scale(loss) if scaler is not None else loss).backward()
+                trained = loss if self.penalty_in_loss else self.trained_loss(loss, y_pred)
+            (scaler.scale(trained) if scaler is not None else trained).backward()
             step = {"loss": loss, "y_pred": y_pred, "epoch_part": record * len(yi[0])}
         else:
             step, n = self._data_parallel_backward(Xi, yi, scaler, **fit_params)
@@ -282,7 +288,7 @@ class TrainingNet(NeuralNet):
                 else:
                     local_sum, local = (per_sample * weight).sum(), weight.sum()
                     exact_sum = (exact * weight.double()).sum()
-            per_row = local_sum / rows * self.criterion_.gradient_scale(y_pred)
+            per_row = self.trained_loss(local_sum / rows, y_pred)
             (scaler.scale(per_row) if scaler is not None else per_row).backward()
         else:
             # A last batch with fewer rows than processes leaves this rank none. Nothing to
