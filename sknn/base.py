@@ -46,6 +46,7 @@ from sknn._constraints import Count
 from sknn._device import has_native_bf16, resolve_device
 from sknn._random import draw_seed, make_generator, rng_state, set_rng_state, torch_seed_scope
 from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.data.numeric import check_float32_weights, to_float32
 from sknn.engine.callbacks import (
     NON_FINITE_WEIGHTS,
@@ -323,7 +324,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 f"solver='adamw'; solver={self.solver!r} ignores it. Use solver='adamw', "
                 "or alpha for an L2 penalty under every solver.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=stacklevel_outside_sknn(),
             )
         if self.n_init > 1 and (
             incremental or self.warm_start or self.checkpoint or self.resume_from is not None
@@ -766,7 +767,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. "
                 "It is going to be clipped",
-                stacklevel=6,
+                stacklevel=stacklevel_outside_sknn(),
             )
         return int(np.clip(self.batch_size, 1, n_train))
 
@@ -861,7 +862,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     f"{state.n_iter} epochs, more than max_iter={max_iter}: the fit trains "
                     "no further and keeps them all.",
                     UserWarning,
-                    stacklevel=5,
+                    stacklevel=stacklevel_outside_sknn(),
                 )
         else:
             state.n_iter = 0  # per call, as scikit-learn counts it (t_ keeps accumulating)
@@ -875,9 +876,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             ):
                 warnings.warn(
                     "The %r learning-rate schedule spans only %d optimizer steps (%d epochs "
-                    "of %d batches of up to %d rows), too few for the network to learn "
-                    "much before the rate decays: lower batch_size or raise max_iter to "
-                    "give it at least %d."
+                    "of %d batches of up to %d rows), which may be too few for the network "
+                    "to learn much before the rate decays: lower batch_size or raise "
+                    "max_iter to give it at least %d."
                     % (
                         self.learning_rate,
                         total_steps,
@@ -887,7 +888,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                         MIN_SCHEDULE_STEPS,
                     ),
                     ConvergenceWarning,
-                    stacklevel=5,
+                    stacklevel=stacklevel_outside_sknn(),
                 )
             warmup = self.warmup
             warmup_steps = (
@@ -900,7 +901,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     "Lower warmup, or give it as a fraction of the fit (warmup=0.1)."
                     % (warmup_steps, total_steps, max_iter, n_batches, self.learning_rate_init),
                     ConvergenceWarning,
-                    stacklevel=5,
+                    stacklevel=stacklevel_outside_sknn(),
                 )
             if (
                 incremental
@@ -912,13 +913,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 # change nothing, which partial_fit must not do silently.
                 warnings.warn(
                     "The %r learning-rate schedule has ended: it decays to min_lr=0 over "
-                    "max_iter=%d epochs (%d optimizer steps), and %d steps have been taken, "
-                    "so this partial_fit trains at a learning rate of 0 and changes "
-                    "nothing. To keep updating the model, set min_lr above 0 or "
+                    "max_iter=%d epochs (%d optimizer steps), all of them taken, so this "
+                    "partial_fit trains at a learning rate of 0 and changes nothing. To "
+                    "keep updating the model, set min_lr above 0 or "
                     "learning_rate='constant' (or 'invscaling'), or raise max_iter."
-                    % (self.learning_rate, max_iter, total_steps, state.optimizer_steps),
+                    # No count of the steps taken: the same text at every later call, which
+                    # Python's filters then show once, not once per call.
+                    % (self.learning_rate, max_iter, total_steps),
                     ConvergenceWarning,
-                    stacklevel=5,
+                    stacklevel=stacklevel_outside_sknn(),
                 )
             rule = EpochRule(
                 RuleSettings(self),
@@ -976,7 +979,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "the first epoch: the fit started again in float32 from where it began. Set "
                 "precision='float32' to train in float32 from the start." % (device, loss),
                 FallbackWarning,
-                stacklevel=5,
+                stacklevel=stacklevel_outside_sknn(),
             )
             self._run_epochs(run, "float32", callbacks, user)
         net.data_parallel = None  # belongs to this fit's process group
@@ -1025,13 +1028,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         if rule is None or epochs == 0 or diverged is not None or _stopped_by_callback(net):
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
-            warnings.warn("Training interrupted by user.", stacklevel=5)
+            warnings.warn("Training interrupted by user.", stacklevel=stacklevel_outside_sknn())
         elif not rule.stopped and not incremental:
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % max_iter,
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=stacklevel_outside_sknn(),
             )
         best = state.best_module
         state.best_module = None
@@ -1208,7 +1211,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     " ".join(causes),
                 ),
                 ConvergenceWarning,
-                stacklevel=6,
+                stacklevel=stacklevel_outside_sknn(),
             )
         elif (
             sample.regressor
@@ -1235,7 +1238,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     self.learning_rate_init,
                 ),
                 ConvergenceWarning,
-                stacklevel=6,
+                stacklevel=stacklevel_outside_sknn(),
             )
 
     def _user_callbacks(self, net):
@@ -1298,7 +1301,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                         "went on eagerly: %s. Set cuda_graph=False to train eagerly from "
                         "the start." % static.failure,
                         FallbackWarning,
-                        stacklevel=6,
+                        stacklevel=stacklevel_outside_sknn(),
                     )
             else:
                 self.cuda_graph_ = False
@@ -1323,7 +1326,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     "%s. No earlier epoch was better: the last epoch's weights were kept. %s"
                     % (what, cause),
                     ConvergenceWarning,
-                    stacklevel=6,
+                    stacklevel=stacklevel_outside_sknn(),
                 )
                 return
             # scikit-learn's message word for word, then what sknn knows more.
@@ -1355,7 +1358,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     "for a network whose outputs are all zero)."
                     % (loss, len(sample.target), sample.zero_output)
                 )
-        warnings.warn("%s. %s %s" % (what, kept, cause), ConvergenceWarning, stacklevel=6)
+        warnings.warn(
+            "%s. %s %s" % (what, kept, cause),
+            ConvergenceWarning,
+            stacklevel=stacklevel_outside_sknn(),
+        )
 
     def _data_parallel(self, net):
         """This fit's :class:`DataParallel` when it runs in a process group of several
@@ -1428,16 +1435,24 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             )
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
         net.training_state_.finish_full_batch(n_iter, loss)
+        stochastic = {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if ("dropout" in name or name.startswith("augment"))
+            and isinstance(value, (bool, Real))
+            and value
+        }
         # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
         status = 1
         if evaluations >= self.max_fun:
             reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"
         elif n_iter >= self._max_iter():
             reason = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
-        elif not largest_gradient <= self.tol:
+        elif stochastic and not largest_gradient <= self.tol:
             # torch's L-BFGS also stops where its line search finds no step that lowers
-            # the loss (a loss that changes between evaluations, under dropout, does that
-            # at once): the gradient is not small, and the fit has not converged.
+            # the loss. With a deterministic loss that is convergence to float32's
+            # resolution (scipy's would stop on its relative reduction); a loss that
+            # changes between evaluations (dropout) does it at once, far from converged.
             status, reason = 2, "ABNORMAL_TERMINATION_IN_LNSRCH"
         else:
             reason = None
@@ -1447,6 +1462,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 status,
                 reason,
             )
+            if status == 2:
+                message += (
+                    "\nL-BFGS's line search needs a loss that is the same at every "
+                    "evaluation: %s make it change between evaluations. Set them to 0 with "
+                    "solver='lbfgs', or use a stochastic solver such as 'adam'.\n"
+                    % ", ".join(f"{k}={v!r}" for k, v in stochastic.items())
+                )
             if n_iter == self._max_iter():
                 message += (
                     "\nIncrease the number of iterations to improve the convergence "
@@ -1456,7 +1478,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "\nYou might also want to scale the data as shown in:\n"
                 "    https://scikit-learn.org/stable/modules/preprocessing.html"
             )
-            warnings.warn(message, ConvergenceWarning, stacklevel=6)
+            warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel_outside_sknn())
 
     def _validation_split(self, y, y_train, seed):
         stratify = self._stratification_labels(y) if self._stratify_validation() else None
@@ -2072,7 +2094,7 @@ def _loading_device(saved, requested):
             f"The model was fitted on {saved}, which this machine does not have; it is "
             "loaded on the CPU. Pass device= to sknn.load to choose.",
             UserWarning,
-            stacklevel=6,
+            stacklevel=stacklevel_outside_sknn(),
         )
         return torch.device("cpu")
     if saved.type not in ("cpu", "cuda"):

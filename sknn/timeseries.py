@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from sknn._constraints import Count
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.persistence import SaveMixin
 
 
@@ -781,7 +782,7 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
                 "that come after the fit rows; to predict from the latest rows, fit on the "
                 "rows before them.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel_outside_sknn(),
             )
         return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
 

@@ -14,6 +14,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_val_score
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import BatchScoring, Callback, EarlyStopping, EpochScoring
 
@@ -26,6 +27,7 @@ from sknn import (
     SequenceClassifier,
     SequenceRegressor,
     TransformerClassifier,
+    Word2Vec,
 )
 from sknn.base import _module_signature
 from sknn.engine.net import TrainingNet
@@ -1042,3 +1044,34 @@ def test_batch_norm_statistics_that_overflow_are_refused():
     X, y = make_classification(100, 5, random_state=0)
     with pytest.raises(ValueError, match="non-finite.*'layers.1.running_var'.*StandardScaler"):
         MLPClassifier(batch_norm=True, max_iter=10, random_state=0, device="cpu").fit(X * 1e20, y)
+
+
+_TEXTS = ["a good film", "a bad film", "great plot", "dull plot"] * 10
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda X, y: TransformerClassifier(
+            max_iter=2, d_model=8, n_heads=2, n_layers=1, early_stopping=False
+        ).fit(_TEXTS, [1, 0, 1, 0] * 10),
+        lambda X, y: SequenceClassifier(max_iter=2, batch_size=64).fit(
+            np.random.RandomState(0).rand(30, 20, 1), np.arange(30) % 2
+        ),
+        lambda X, y: MLPClassifier(max_iter=3, n_init=3).fit(X, y),
+        lambda X, y: cross_val_score(MLPClassifier(max_iter=3), X, y, cv=2),
+        lambda X, y: Word2Vec(min_count=1, epochs=1, sample=0).fit(_TEXTS).transform(["zzz"]),
+    ],
+    ids=["transformer-max-iter", "sequence-batch-clip", "n-init", "cross-val", "word2vec"],
+)
+def test_warnings_point_at_the_users_line(run):
+    # Non-regression: fixed stacklevels pointed at sknn's own frames from deeper paths
+    # (TransformerClassifier's _fit, a run of n_init, SequenceClassifier's batch size,
+    # scikit-learn's set_output wrapper of Word2Vec.transform).
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        run(X, (X[:, 0] > 0).astype(int))
+    assert record
+    assert {w.filename for w in record} == {__file__}

@@ -201,7 +201,7 @@ WORKER = textwrap.dedent(
     import torch.distributed as dist
     from sklearn.datasets import load_digits
     from sklearn.preprocessing import StandardScaler
-    from sknn import MLPClassifier
+    from sknn import MLPClassifier, MLPRegressor
 
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
@@ -209,21 +209,26 @@ WORKER = textwrap.dedent(
     X = StandardScaler().fit_transform(X).astype(np.float32)[:600]
     y = y[:600]
     weights = np.linspace(0.5, 2.0, len(y))
-    out, early = sys.argv[1], sys.argv[2] == "early"
+    out, mode = sys.argv[1], sys.argv[2]
+    early = mode == "early"
     params = dict(hidden_layer_sizes=(32,), max_iter=6, batch_size=50, alpha=1e-3,
                   random_state=None if early else 0, early_stopping=early, device="cpu")
+    Estimator, output = MLPClassifier, "predict_proba"
+    if mode == "multi-output":  # the squared error's gradient summed over 3 outputs
+        Estimator, output = MLPRegressor, "predict"
+        y = StandardScaler().fit_transform(np.c_[y, np.sqrt(y), X[:, 20]])
     if "RANK" in os.environ:
         dist.init_process_group("gloo")
         np.random.seed(dist.get_rank())  # random_state=None must still agree across ranks
-        clf = MLPClassifier(**params).fit(X, y, sample_weight=weights)
-        np.save(f"{out}/proba{dist.get_rank()}.npy", clf.predict_proba(X))
+        clf = Estimator(**params).fit(X, y, sample_weight=weights)
+        np.save(f"{out}/proba{dist.get_rank()}.npy", getattr(clf, output)(X))
         if dist.get_rank() == 0:
             clf.save(f"{out}/model.sknn")
         dist.destroy_process_group()
     else:
         np.random.seed(0)
-        clf = MLPClassifier(**params).fit(X, y, sample_weight=weights)
-        np.save(f"{out}/single.npy", clf.predict_proba(X))
+        clf = Estimator(**params).fit(X, y, sample_weight=weights)
+        np.save(f"{out}/single.npy", getattr(clf, output)(X))
         np.save(f"{out}/curve.npy", np.array(clf.loss_curve_))
     """
 )
@@ -248,7 +253,7 @@ def _run_alone_then_on_two_processes(script, out, *args, port):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-@pytest.mark.parametrize("mode", ["seeded", "early"])
+@pytest.mark.parametrize("mode", ["seeded", "early", "multi-output"])
 def test_a_two_process_fit_matches_the_one_process_fit(tmp_path, mode):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)

@@ -14,6 +14,7 @@ from torch import nn
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.base import (
     BaseNeuralNet,
     NeuralNetClassifierMixin,
@@ -364,7 +365,11 @@ class ConvNetClassifier(
         elif hasattr(self, "pixel_scale_"):
             mismatch = pixel_scale_mismatch(self.pixel_scale_, self._pixel_max, dtype, images)
             if mismatch is not None:
-                warnings.warn(f"{type(self).__name__} {mismatch}", UserWarning, stacklevel=4)
+                warnings.warn(
+                    f"{type(self).__name__} {mismatch}",
+                    UserWarning,
+                    stacklevel=stacklevel_outside_sknn(),
+                )
         return images, shape
 
     def _fitted_preprocessing_params(self):

@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, NeuralNetRegressorMixin
 from sknn.data import tabular
 from sknn.data.numeric import check_float32_range, to_float32
@@ -550,7 +551,7 @@ def _warn_unknown_categories(problems):
             "these columns with the dtype they had in training (a column of numbers read "
             "as text, for instance, needs converting back: X.astype({column: int})).",
             UserWarning,
-            stacklevel=2,
+            stacklevel=stacklevel_outside_sknn(),
         )
     if "numbers" in problems:
         warnings.warn(
@@ -559,7 +560,7 @@ def _warn_unknown_categories(problems):
             "and none of them is the str() of a value, so every value is encoded as an "
             "unknown category. Pass these columns as they were in training.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=stacklevel_outside_sknn(),
         )
     if "all" in problems:
         warnings.warn(
@@ -567,7 +568,7 @@ def _warn_unknown_categories(problems):
             "is a category of categories_, so every value is encoded as an unknown "
             "category. Check that these columns hold the values they held in training.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=stacklevel_outside_sknn(),
         )
 
 

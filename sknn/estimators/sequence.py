@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import _with_class_defaults, fill_doc
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.base import (
     BaseNeuralNet,
     NeuralNetClassifierMixin,
@@ -630,7 +631,7 @@ def _warn_unused(unused, applies_to, ignored_by, advice):
         f"{' and '.join(unused)} {'applies' if one else 'apply'} to {applies_to}, and "
         f"{'is' if one else 'are'} ignored {ignored_by}. {advice}",
         UserWarning,
-        stacklevel=7,  # the user's fit: fit, _fit, _fit_once, _validate_X_y, the caller
+        stacklevel=stacklevel_outside_sknn(),
     )
 
 
@@ -670,7 +671,7 @@ def _warn_if_classes_split_apart(y, train_idx, valid_idx):
         "class for example, rather than in time order, and the validation score cannot "
         "tell when to stop. Pass validation_split='random' for a stratified random part.",
         UserWarning,
-        stacklevel=7,  # the user's fit: fit, _fit, _fit_once, _train, _validation_split, this
+        stacklevel=stacklevel_outside_sknn(),
     )
 
 
@@ -695,7 +696,7 @@ def _warn_if_channels_first(X):
         f"n_timepoints); if X holds {steps} channels over {features} time points, pass "
         f"X.transpose(0, 2, 1), of shape {(n, features, steps)}.",
         UserWarning,
-        stacklevel=6,  # the user's fit: fit, _fit, _fit_once, _validate_X_y, this one
+        stacklevel=stacklevel_outside_sknn(),
     )
 
 

@@ -32,6 +32,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
 
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.persistence._tree import depth_exceeds
 
 FORMAT = "sknn"
@@ -374,7 +375,7 @@ def _warn_on_other_versions(path, versions):
                     original_version=original,
                     path=path,
                 ),
-                stacklevel=4,
+                stacklevel=stacklevel_outside_sknn(),
             )
 
 

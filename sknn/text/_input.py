@@ -9,8 +9,6 @@ estimators, which also take numeric sequences, decide between the two readings w
 :func:`looks_like_text` after :func:`check_corpus_container`.
 """
 
-import os
-import sys
 import warnings
 from collections.abc import Mapping, Set
 from numbers import Integral
@@ -18,7 +16,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import sklearn
+
+from sknn._stacklevel import stacklevel_outside_sknn as _stacklevel_outside_sknn
 
 TEXT = "text"
 TOKENS = "tokens"
@@ -264,29 +263,6 @@ def _warn_if_padded(documents, input_name, from_array):
             stacklevel=_stacklevel_outside_sknn(),
         )
         return
-
-
-def _stacklevel_outside_sknn():
-    """The ``stacklevel`` that points a warning raised inside sknn at the code calling sknn.
-
-    For the function calling this one. The text checks are reached by paths of many
-    depths (fit, predict, partial_fit), through scikit-learn's wrappers of ``fit`` and
-    ``transform`` too: the warning goes to the frame just outside the outermost sknn
-    frame of the run of sknn and scikit-learn frames around the call.
-    """
-    sknn_folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    sklearn_folder = os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep
-    frame = sys._getframe(1)
-    level, outermost = 1, 1
-    while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if filename.startswith(sknn_folder):
-            outermost = level
-        elif not filename.startswith(sklearn_folder):
-            break
-        frame = frame.f_back
-        level += 1
-    return outermost + 1
 
 
 def _document_kind(doc):

@@ -20,6 +20,7 @@ from .._constraints import Count
 from .._device import resolve_device
 from .._random import draw_seed, make_generator, torch_seed_scope
 from .._sizes import check_memory, out_of_memory_says
+from .._stacklevel import stacklevel_outside_sknn
 from ..persistence import SaveMixin
 from ..text._input import TEXT, TOKENS, check_sequence_input
 from ..text._tokenize import tokenize_documents
@@ -346,7 +347,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             vectors = trainer.input_vectors.cpu().numpy()
         self._check_pairs_trained(trainer.examples_per_epoch, vocabulary, len(tokens))
         if interrupted:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
+            warnings.warn("Training interrupted by user.", stacklevel=stacklevel_outside_sknn())
         self.wv_ = WordVectors(vocabulary.index_to_key, vectors)
         self.vocabulary_ = dict(vocabulary.key_to_index)
         self.word_counts_ = vocabulary.counts
@@ -404,7 +405,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             f"{n_empty} of the {len(examples_per_epoch)} epochs trained on no (context, "
             "centre) pair; their loss_curve_ entries are NaN. " + advice,
             UserWarning,
-            stacklevel=4,
+            stacklevel=stacklevel_outside_sknn(),
         )
 
     def _report(self, epoch, loss):
@@ -460,7 +461,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 "documents are split and cased as the vocabulary is (tokenizer, "
                 f"lowercase={reading['lowercase']}).",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel_outside_sknn(),
             )
         counts = sp.csr_matrix(
             (np.ones(len(rows), dtype=np.float64), (rows, columns)),
@@ -546,7 +547,7 @@ class Word2Vec(SaveMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 "lowercase=True, which lower-cases every text and token. Pass "
                 "lowercase=False to keep the case (the default for such a file).",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel_outside_sknn(),
             )
         model.set_params(vector_size=wv.vector_size)
         model.wv_ = wv

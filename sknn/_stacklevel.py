@@ -1,0 +1,40 @@
+"""Where a warning raised inside sknn points: at the code that called into the libraries."""
+
+import os
+import sys
+
+
+def _folder(module):
+    return os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+
+
+def _library_folders():
+    import joblib
+    import sklearn
+    import skorch
+    import torch
+
+    import sknn
+
+    return tuple(_folder(m) for m in (sknn, sklearn, skorch, torch, joblib))
+
+
+def stacklevel_outside_sknn():
+    """The ``stacklevel`` that points a warning raised inside sknn at the user's code.
+
+    For the function calling this one, which passes it to ``warnings.warn``. A warning
+    is reached by paths of many depths (fit, partial_fit, predict, a run of ``n_init``,
+    a callback of the training loop, scikit-learn's wrappers of ``fit`` and
+    ``transform``, a Pipeline, a search's parallel fits): it goes to the first frame
+    outside sknn, scikit-learn, skorch, torch and joblib, the line that called them.
+    A fixed depth points at sknn's own frames from some of those paths.
+    """
+    folders = _library_folders()
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None:
+        if not os.path.abspath(frame.f_code.co_filename).startswith(folders):
+            return level
+        frame = frame.f_back
+        level += 1
+    return level - 1
