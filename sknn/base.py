@@ -503,11 +503,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             for name, layer in replaced.items():  # a refused call leaves the model as it was
                 self.net_.module_.set_submodule(name, layer)
             raise
-        # Named as built now, so that a later 'different network' names only the rest.
+        # Named as built now, so that a later 'different network' names only the rest. A
+        # new dict: a fit that fails puts the old one back (_unchanged_on_error).
         params = self.get_params(deep=False)
-        self.__dict__.setdefault("_module_params", {}).update(
-            {name: params[name] for name in self._training_only_params()}
-        )
+        self._module_params = {
+            **getattr(self, "_module_params", {}),
+            **{name: params[name] for name in self._training_only_params()},
+        }
 
     def _check_same_architecture(self):
         built_with = getattr(self, "_module_params", {})

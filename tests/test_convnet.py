@@ -530,3 +530,24 @@ def test_cuda_fit_matches_cpu_api(digits):
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
     assert clf.transform(X).shape == (len(X), 8)
+
+
+def test_a_failed_warm_start_keeps_the_recorded_augmentation():
+    # Non-regression: the continued fit recorded the new augmentation in place, in the dict
+    # that a failed fit puts back, so the failure left the new value recorded.
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(20, 6, 6), np.arange(20) % 2
+    clf = ConvNetClassifier(
+        channels=(2,), dense_sizes=(), max_iter=1, warm_start=True, random_state=0
+    ).fit(X, y)
+    clf.set_params(augment_flip=True)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the forward pass failed")
+
+    forward = clf.net_.module_.forward
+    clf.net_.module_.forward = fail
+    with pytest.raises(RuntimeError, match="forward pass failed"):
+        clf.fit(X, y)
+    clf.net_.module_.forward = forward
+    assert clf._module_params["augment_flip"] is False
