@@ -856,8 +856,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         max_iter = self._max_iter(None if self.solver == "lbfgs" else n_batches)
         epochs = 1 if (incremental or self.solver == "lbfgs") else max_iter
         state = net.training_state_
+        # A checkpoint written at the epoch that met the stopping rule: the fit it
+        # continues had ended there, and trains no further (it ran one more epoch).
+        ended = (
+            resume
+            and isinstance(state.no_improvement_count, int)
+            and state.no_improvement_count > self.n_iter_no_change
+        )
         if resume:
-            epochs = max(0, max_iter - state.n_iter)
+            epochs = 0 if ended else max(0, max_iter - state.n_iter)
             if state.n_iter > max_iter:
                 warnings.warn(
                     f"The checkpoint {os.fspath(self.resume_from)!r} has already trained "
@@ -934,6 +941,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 warmup_steps,
                 weight_total=weight_total,
             )
+            rule.stopped = ended
         # Plain attributes, not skorch's set_params: that re-initialises components (and
         # so the optimizer's state) when it sees a parameter it treats as special.
         net.batch_size = batch_size

@@ -172,7 +172,8 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
                 f"X has {values.shape[1]} columns, but LagWindows is expecting "
                 f"{self.n_features_in_} columns as input."
             )
-        _check_feature_names(self, X, reset=False)
+        if not _names_of_an_older_fit(self, X):
+            _check_feature_names(self, X, reset=False)
         window = self._setting("window")
         if len(values) < window:
             raise ValueError(
@@ -245,6 +246,20 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
         self : LagWindows
         """
         return self
+
+
+def _names_of_an_older_fit(estimator, X):
+    """Whether X's column labels, some not strings, are the ``feature_names_in_`` that a
+    LagWindows of an older sknn recorded for them as strings (scikit-learn's check would
+    warn, or raise for mixed labels, on the very frame that was fitted)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    columns = getattr(X, "columns", None)
+    return (
+        names is not None
+        and columns is not None
+        and not all(isinstance(c, str) for c in columns)
+        and [str(c) for c in columns] == list(names)
+    )
 
 
 @validate_params(
@@ -663,8 +678,9 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     past within X alone, as ``fit_transform`` does (its first rows have shorter
     sequences). Nothing can tell from the rows themselves that a gap was left. A run of
     the fit rows short of all of them (``pipe.predict(df.iloc[-1:])`` after
-    ``pipe.fit(df)``) would get later rows in its past: ``transform`` warns. A DataFrame
-    indexed by dates out of time order is refused.
+    ``pipe.fit(df)``) would get later rows in its past: ``transform`` warns (a PastRows
+    saved by an sknn before 2026-12-04 has no record of its rows to tell, and does not:
+    refit it). A DataFrame indexed by dates out of time order is refused.
 
     Parameters
     ----------

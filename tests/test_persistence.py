@@ -1285,3 +1285,72 @@ def test_an_object_of_sknn_reached_twice_loads_as_one(order, tmp_path, fitted):
         ]
     assert len(vectors) == 1
     np.testing.assert_array_equal(restored_clf.predict_proba(TEXTS), clf.predict_proba(TEXTS))
+
+
+_DIVERGING = dict(
+    hidden_layer_sizes=(8,),
+    solver="sgd",
+    learning_rate="adaptive",
+    learning_rate_init=0.3,
+    batch_size=16,
+    n_iter_no_change=2,
+    tol=1e-1,
+    max_iter=5,
+    random_state=0,
+    device="cpu",
+)
+
+
+def _diverging_data():
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 5)
+    return X, X @ rng.randn(5) + 0.1 * rng.randn(80)
+
+
+def test_a_fit_that_diverged_saves_and_checkpoints(tmp_path):
+    # Non-regression: a NaN in loss_curve_ made save fail ('Out of range float values are
+    # not JSON compliant'), and with checkpoint= the fit itself raised it, losing the fit.
+    X, y = _diverging_data()
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        reg = sknn.MLPRegressor(**_DIVERGING).fit(X, y)
+    assert np.isnan(reg.loss_curve_[-1])
+    for optimizer in (False, True):
+        sknn.save(reg, tmp_path / "m.sknn", include_optimizer=optimizer)
+        loaded = sknn.load(tmp_path / "m.sknn")
+        np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+        np.testing.assert_array_equal(loaded.loss_curve_, reg.loss_curve_)  # NaN included
+    with pytest.warns(ConvergenceWarning, match="Training diverged"):
+        checkpointed = sknn.MLPRegressor(checkpoint=tmp_path / "c.ckpt", **_DIVERGING).fit(X, y)
+    np.testing.assert_array_equal(checkpointed.predict(X), reg.predict(X))
+
+
+def test_a_checkpoint_of_the_epoch_that_met_the_stopping_rule_resumes_no_further(tmp_path):
+    # Non-regression: the resumed fit ran one more epoch than the uninterrupted one, which
+    # had stopped at that checkpoint's epoch (n_iter_ 6 against 5, other weights).
+    X, y = _diverging_data()
+    params = dict(_DIVERGING, solver="adam", learning_rate="constant", learning_rate_init=0.05)
+    whole = sknn.MLPRegressor(**dict(params, max_iter=12)).fit(X, y)
+    assert whole.n_iter_ == 5  # stopped by the tol rule, not by max_iter
+    sknn.MLPRegressor(checkpoint=tmp_path / "c.ckpt", **params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # no 'max_iter reached'
+        resumed = sknn.MLPRegressor(resume_from=tmp_path / "c.ckpt", **dict(params, max_iter=12))
+        resumed.fit(X, y)
+    assert resumed.n_iter_ == whole.n_iter_
+    np.testing.assert_array_equal(resumed.predict(X), whole.predict(X))
+
+
+def test_a_fitted_search_with_the_default_scoring_loads_without_trust(tmp_path):
+    # Non-regression: its scorer_ (scikit-learn's _PassthroughScorer, which only calls the
+    # estimator's score) was an untrusted type, so the file needed trusted=[...].
+    X, y = _diverging_data()
+    search = GridSearchCV(
+        sknn.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, device="cpu"),
+        {"alpha": [1e-4, 1e-2]},
+        cv=TimeOrderedSplit(0.25),  # sknn's own splitter: no other foreign type
+    ).fit(X, y)
+    sknn.save(search, tmp_path / "search.sknn")
+    assert sknn.get_untrusted_types(tmp_path / "search.sknn") == []
+    np.testing.assert_array_equal(
+        sknn.load(tmp_path / "search.sknn").predict(X), search.predict(X)
+    )

@@ -508,3 +508,18 @@ def test_a_date_index_out_of_time_order_is_refused(order):
     with pytest.raises(ValueError, match="sort_index"):
         PastRows(3).fit(series.to_frame())
     make_windows(series.sort_index(), window=3)
+
+
+def test_lag_windows_of_an_older_sknn_with_integer_labels_transform_their_frame():
+    # An older LagWindows recorded integer column labels as strings: scikit-learn's
+    # feature-name check then warned on the very frame it was fitted on (and raised for
+    # mixed labels). Such names are accepted for the labels they were made from.
+    values = np.arange(24.0).reshape(12, 2)
+    expected = LagWindows(3).fit_transform(values)
+    for labels in ([0, 1], [0, "v"]):
+        lags = LagWindows(3).fit(values)
+        lags.feature_names_in_ = np.array([str(c) for c in labels], dtype=object)  # as saved
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            frame = pd.DataFrame(values, columns=labels)
+            np.testing.assert_array_equal(lags.transform(frame), expected)

@@ -113,9 +113,12 @@ class TrainingState:
 
     # -- serialisation ------------------------------------------------------------------
     def to_document(self):
-        """Every field but ``best_module`` as JSON-able values (MISSING fields left out)."""
+        """Every field but ``best_module`` as JSON-able values (MISSING fields left out).
+
+        A NaN or infinite loss or score (a fit that diverged, a best validation score
+        still at -inf) is written as ``{"$float": "nan"}``: JSON has no such numbers."""
         return {
-            f.name: getattr(self, f.name)
+            f.name: _tagged(getattr(self, f.name))
             for f in fields(self)
             if f.name != "best_module" and getattr(self, f.name) is not MISSING
         }
@@ -133,6 +136,7 @@ class TrainingState:
         if not isinstance(document, dict) or not set(document) <= names:
             unknown = sorted(set(document) - names) if isinstance(document, dict) else document
             raise ValueError("unknown training-state fields %r" % (unknown,))
+        document = {name: _untagged(value) for name, value in document.items()}
         for name, value in document.items():
             if not _FIELD_CHECKS[name](value):
                 raise ValueError("training-state field %r has an invalid value %r" % (name, value))
@@ -140,6 +144,24 @@ class TrainingState:
         for name in names - set(document):
             setattr(state, name, MISSING)
         return state
+
+
+def _tagged(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$float": repr(value)}
+    if isinstance(value, list):
+        return [_tagged(v) for v in value]
+    return value
+
+
+def _untagged(value):
+    if isinstance(value, dict) and set(value) == {"$float"}:
+        if value["$float"] not in ("nan", "inf", "-inf"):
+            raise ValueError("training-state value %r is not a number" % (value,))
+        return float(value["$float"])
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    return value
 
 
 def _is_int(value):

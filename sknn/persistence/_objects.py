@@ -589,6 +589,12 @@ def _check_weights(state):
             raise FormatError(f"the weight {key!r} is {tensor.dtype}, not torch.float32")
 
 
+#: Types skops does not trust by default that sknn does: scikit-learn's scorer of a
+#: search without ``scoring`` (``GridSearchCV.scorer_``), which holds nothing but calls
+#: its estimator's ``score``.
+TRUSTED_BY_DEFAULT = frozenset({"sklearn.metrics._scorer._PassthroughScorer"})
+
+
 def load_skops(payload, trusted, path):
     """Load the skops part; untrusted types raise a ValueError that lists them."""
     skops_io = _skops()
@@ -600,7 +606,7 @@ def load_skops(payload, trusted, path):
     allowed = {
         t if isinstance(t, str) else f"{t.__module__}.{t.__qualname__}" for t in trusted or ()
     }
-    missing = sorted(untrusted - allowed)
+    missing = sorted(untrusted - allowed - TRUSTED_BY_DEFAULT)
     if missing:
         raise UntrustedTypesError(path, missing)
     try:
@@ -647,7 +653,8 @@ def untrusted_types(contents):
     if payload is None:
         return []
     try:
-        return sorted(_skops().get_untrusted_types(data=payload.numpy().tobytes()))
+        names = _skops().get_untrusted_types(data=payload.numpy().tobytes())
+        return sorted(set(names) - TRUSTED_BY_DEFAULT)
     except ImportError:
         raise
     except Exception as error:  # noqa: BLE001
