@@ -1046,3 +1046,26 @@ def test_the_table_streams_from_host_memory():
     np.testing.assert_allclose(
         streamed.predict_proba(frame), in_memory.predict_proba(frame), rtol=1e-4, atol=1e-5
     )
+
+
+@pytest.mark.parametrize(
+    "params, named",
+    [
+        (dict(numeric_scaling="robust"), "Columns 'cut', 'color' of X are not numeric"),
+        (dict(categorical_features=["cut"]), "Columns 'color' of X are not numeric"),
+    ],
+    ids=["numeric-scaling", "named-categories"],
+)
+def test_text_columns_left_numeric_on_the_table_path_are_named(params, named):
+    # Non-regression: the table path gave only NumPy's "could not convert string to
+    # float", where the plain path names the columns and what to do.
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "carat": rng.rand(40),
+            "cut": rng.choice(["fair", "good"], 40),
+            "color": rng.choice(["H", "J"], 40),
+        }
+    )
+    with pytest.raises(ValueError, match=f"could not convert string to float.*{named}"):
+        MLPRegressor(max_iter=2, **params).fit(frame, rng.rand(40))

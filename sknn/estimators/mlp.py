@@ -250,7 +250,13 @@ class _BaseMLP(BaseNeuralNet):
         numeric, categorical = np.flatnonzero(~mask), np.flatnonzero(mask)
         out = {}
         if len(numeric):
-            out["numeric"] = self._encode_numeric(tabular.columns(X, numeric), reset)
+            table = tabular.columns(X, numeric)
+            try:
+                out["numeric"] = self._encode_numeric(table, reset)
+            except ValueError as error:
+                # The numeric columns alone: those that hold text are named.
+                _explain_text_columns(table, error, self.categorical_features, reset)
+                raise
         if reset:
             fitted = [
                 tabular.fit_encode_categories(
