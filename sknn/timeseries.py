@@ -44,10 +44,13 @@ class LagWindows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_ke
     ``transform(series)`` returns one row per window of ``window`` consecutive observations,
     the ``j``-th ending at time ``window - 1 + j * stride``. With the default ``stride=1`` the
     last row ends at the last observation, so ``model.predict(transform(series)[-1:])``
-    forecasts what comes next. The rows of :func:`make_windows` with the same parameters are
-    the first rows of ``transform`` (those whose targets are already observed). The series
-    must be numeric, as for :func:`make_windows`; NaN (or pandas' ``NA``) is passed through
-    to the rows as NaN.
+    forecasts what comes next. With ``stride > 1`` it ends up to ``stride - 1`` steps
+    earlier (when ``n_timesteps - window`` is not a multiple of ``stride``), and its
+    forecast is for a step already observed: to forecast from the latest observations,
+    transform ``series[-window:]``, whose one window ends at the last one. The rows of
+    :func:`make_windows` with the same parameters are the first rows of ``transform``
+    (those whose targets are already observed). The series must be numeric, as for
+    :func:`make_windows`; NaN (or pandas' ``NA``) is passed through to the rows as NaN.
 
     Parameters
     ----------

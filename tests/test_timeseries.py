@@ -523,3 +523,13 @@ def test_lag_windows_of_an_older_sknn_with_integer_labels_transform_their_frame(
             warnings.simplefilter("error")
             frame = pd.DataFrame(values, columns=labels)
             np.testing.assert_array_equal(lags.transform(frame), expected)
+
+
+def test_the_last_window_of_a_strided_transform_and_the_documented_way_to_the_latest():
+    # With stride > 1 the last window can end before the last observation (documented);
+    # transforming the last `window` observations gives the window that ends there.
+    series = np.arange(20.0)
+    lags = LagWindows(3, stride=3).fit(series)
+    np.testing.assert_array_equal(lags.transform(series)[-1], [15, 16, 17])
+    np.testing.assert_array_equal(lags.transform(series[-3:]), [[17, 18, 19]])
+    assert "transform ``series[-window:]``" in LagWindows.__doc__
