@@ -1427,24 +1427,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         # (warm_start); report this call's.
         n_iter = int(lbfgs.get("n_iter", 0)) - iterations_before
         evaluations = int(lbfgs.get("func_evals", 0)) - evaluations_before
-        X, target = train.take(slice(None))
-        net.module_.train()
-        params = [p for p in net.module_.parameters() if p.requires_grad]
-        with torch.enable_grad():
-            objective, record = net.batch_losses(net.infer(X), target, training=True)
-            gradients = torch.autograd.grad(objective, params, allow_unused=True)
-        # scikit-learn's loss_: the mean loss (not the multiple of it trained on, see
-        # TaskLoss.gradient_scale) plus the penalty.
-        weight = target[1]
-        n = len(target[0]) if weight is None else weight.sum()
-        with torch.no_grad():
-            loss = float(record) + float(net.penalty_term(n))
-            largest_gradient = max(
-                (float(g.abs().max()) for g in gradients if g is not None and g.numel()),
-                default=0.0,
-            )
-        # scikit-learn's lbfgs records neither a loss curve nor a best loss.
-        net.training_state_.finish_full_batch(n_iter, loss)
+        # What makes the loss change between evaluations, which L-BFGS's line search
+        # cannot take: its gradient at the end then says whether it stopped converged.
         stochastic = {
             name: value
             for name, value in self.get_params(deep=False).items()
@@ -1452,6 +1436,26 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             and isinstance(value, (bool, Real))
             and value
         }
+        X, target = train.take(slice(None))
+        net.module_.train()
+        largest_gradient = 0.0
+        with torch.enable_grad() if stochastic else torch.no_grad():
+            objective, record = net.batch_losses(net.infer(X), target, training=True)
+            if stochastic:
+                params = [p for p in net.module_.parameters() if p.requires_grad]
+                gradients = torch.autograd.grad(objective, params, allow_unused=True)
+                largest_gradient = max(
+                    (float(g.abs().max()) for g in gradients if g is not None and g.numel()),
+                    default=0.0,
+                )
+        # scikit-learn's loss_: the mean loss (not the multiple of it trained on, see
+        # TaskLoss.gradient_scale) plus the penalty.
+        weight = target[1]
+        n = len(target[0]) if weight is None else weight.sum()
+        with torch.no_grad():
+            loss = float(record) + float(net.penalty_term(n))
+        # scikit-learn's lbfgs records neither a loss curve nor a best loss.
+        net.training_state_.finish_full_batch(n_iter, loss)
         # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
         status = 1
         if evaluations >= self.max_fun:

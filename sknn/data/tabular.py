@@ -171,12 +171,20 @@ def _explain_strings_in_array(X):
             ) from error
 
 
+def shown_names(names, limit=5):
+    """Column names for a message: the first ``limit``, quoted, then "..." for the rest."""
+    names = list(names)
+    return ", ".join(repr(name) for name in names[:limit]) + (
+        ", ..." if len(names) > limit else ""
+    )
+
+
 def _refuse_sparse_columns(X):
     """sknn's message for the sparse columns of a DataFrame (pandas' ``SparseDtype``) on
     the table path, as for a sparse matrix."""
     sparse = [name for name, dtype in X.dtypes.items() if isinstance(dtype, pd.SparseDtype)]
     if sparse:
-        shown = ", ".join(repr(name) for name in sparse[:5]) + (", ..." if len(sparse) > 5 else "")
+        shown = shown_names(sparse)
         raise TypeError(
             f"Sparse data was passed for X (columns {shown} are pandas sparse columns), "
             "but categorical_features, numeric_embedding and numeric_scaling need dense "
@@ -235,7 +243,7 @@ def check_no_time_columns(X):
     ]
     if not names:
         return
-    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    shown = shown_names(names)
     raise TypeError(
         f"Columns {shown} of X hold dates, durations or periods, which cannot be used as "
         "they are. Convert them first: to numbers (for a date column d, d.dt.dayofyear, "

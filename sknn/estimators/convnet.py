@@ -1,10 +1,9 @@
 """Convolutional network classifier for images, usable as a feature extractor too."""
 
 import contextlib
-import operator
 import warnings
 from collections import OrderedDict
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
@@ -384,24 +383,20 @@ class ConvNetClassifier(
         return True  # convolutions run on bfloat16 tensor cores
 
     def _build_module(self, X, n_outputs):
-        # Python numbers: the parameter checks accept NumPy integers and floats (the
-        # values of a grid over np.arange), which torch's layers may refuse.
-        padding = self.padding
-        if isinstance(padding, Integral):
-            padding = operator.index(padding)
+        # NumPy numbers (a grid over np.arange) become Python ones in ConvNetModule.
         convnet = ConvNetModule(
             X.shape[1:],
             n_outputs,
             channels=positive_sizes(self.channels, "channels"),
-            kernel_size=operator.index(self.kernel_size),
-            stride=operator.index(self.stride),
-            padding=padding,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
             pooling=self.pooling,
-            pool_size=operator.index(self.pool_size),
-            batch_norm=bool(self.batch_norm),
-            dropout=float(self.dropout),
-            residual=bool(self.residual),
-            global_pool=bool(self.global_pool),
+            pool_size=self.pool_size,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
+            residual=self.residual,
+            global_pool=self.global_pool,
             dense_sizes=positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True),
             activation=self.activation,
         )

@@ -996,7 +996,7 @@ def _explain_text_columns(X, error, categorical_features, reset):
     if mask is None:
         return
     names = list(X.columns[mask])
-    shown = ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    shown = tabular.shown_names(names)
     from_dtype = isinstance(categorical_features, str) and categorical_features == "from_dtype"
     if not reset:
         how = "" if from_dtype else " with categorical_features='from_dtype'"

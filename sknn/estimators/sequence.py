@@ -6,7 +6,6 @@ convolutional network to classify numeric series and the LSTM for text and regre
 """
 
 import inspect
-import operator
 import textwrap
 import warnings
 from collections.abc import Iterator
@@ -498,24 +497,20 @@ max_iter : int or 'auto', default='auto'
         text = self.input_kind_ == "text"
         dense_sizes = self._dense_sizes()
         cell = self._resolved_cell()
-        # Python numbers: the parameter checks accept NumPy integers and floats (the
-        # values of a grid over np.arange), which torch's recurrent layers refuse.
-        hidden_size = operator.index(self.hidden_size)
-        embedding_dim = operator.index(self.embedding_dim)
-        dropout = float(self.dropout)
+        # NumPy numbers (a grid over np.arange) become Python ones in the modules.
         if cell in CONV_CELLS:
             return ConvSequenceModule(
                 input_size=None if text else X["x"].shape[2],
                 n_outputs=n_outputs,
                 architecture=cell,
-                channels=CONV_CELLS[cell](hidden_size),
+                channels=CONV_CELLS[cell](self.hidden_size),
                 kernel_sizes=KERNEL_SIZES,
                 pooling=self._resolved_pooling(),
-                dropout=dropout,
+                dropout=self.dropout,
                 dense_sizes=dense_sizes,
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
-                embedding_dim=embedding_dim,
+                embedding_dim=self.embedding_dim,
                 static_features=() if text else self._static_features(),
             )
 
@@ -524,15 +519,15 @@ max_iter : int or 'auto', default='auto'
                 input_size=None if text else X["x"].shape[2],
                 n_outputs=n_outputs,
                 cell=cell,
-                hidden_size=hidden_size,
-                num_layers=operator.index(self.num_layers),
-                bidirectional=bool(self.bidirectional),
-                dropout=dropout,
+                hidden_size=self.hidden_size,
+                num_layers=self.num_layers,
+                bidirectional=self.bidirectional,
+                dropout=self.dropout,
                 pooling=self._resolved_pooling(),
                 dense_sizes=dense_sizes,
                 activation=self.activation,
                 n_vocab=self.vectorizer_.n_vocab_ if text else None,
-                embedding_dim=embedding_dim,
+                embedding_dim=self.embedding_dim,
             )
 
         return build()
