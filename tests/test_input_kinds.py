@@ -136,6 +136,8 @@ def test_a_large_target_scaled_by_a_wrapper_keeps_its_precision():
     [
         (1e39, r"Input sample_weight contains infinity or a value too large"),
         (1e-50, "positive values below about 1e-45, which are 0 in float32"),
+        # Each fits float32, their total does not: the loss became 0 and nothing trained.
+        (1e37, "sample_weight sums to more than float32"),
     ],
 )
 def test_sample_weights_beyond_float32_are_refused(weight, message):

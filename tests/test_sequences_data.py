@@ -139,6 +139,7 @@ def test_input_is_not_modified():
         (np.zeros((1, 2, 2, 2)), "got 4-D array"),
         ([1.0, 2.0, 3.0], "flat list"),
         ([np.zeros((2, 2, 2))], "Sequence 0 of X has 3 dimension"),
+        ([None, np.ones((6, 2))], "Sequence 0 of X is None"),
         (np.array([["a", "b"]]), "must contain numeric values"),
         (np.array([["1", "2"]]), "must contain numeric values"),
         ([["a", "b"], ["c"]], "must contain numeric values"),
@@ -205,3 +206,35 @@ def test_a_list_of_frames_needs_one_set_of_columns():
     assert_array_equal(X_padded[0], [[1, 3], [2, 4]])
     with pytest.raises(ValueError, match=r"frame 1 has \['volt', 'temp'\]"):
         check_sequences([first, first[["volt", "temp"]]])
+
+
+@pytest.mark.parametrize("value", [0.1, 0.3, 0.7, 5.0, 1e6])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_constant_sequence_normalises_to_zeros(value, dtype):
+    # Its computed standard deviation is a rounding error (1e-17), not 0: divided by it,
+    # the leftover error became -1, 0 or +1 by the level.
+    from sknn.data.sequences import normalize_series, series_statistics
+
+    X, lengths = check_sequences([[value] * 3, [value] * 7, [1.0, 2.0]], dtype=dtype)
+    Z = normalize_series(X, lengths)
+    assert_array_equal(Z[:2], 0.0)
+    np.testing.assert_allclose(Z[2, :2, 0], [-1.0, 1.0])
+    spread = series_statistics(X, lengths, np.zeros(1), np.ones(1))[:, 1]
+    np.testing.assert_allclose(spread[:2], np.log(1e-6), rtol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_constant_channel_gets_scale_one(weighted, dtype):
+    # As StandardScaler: a variance within its rounding error of 0 is a constant feature.
+    from sknn.data.sequences import channel_statistics
+
+    rng = np.random.RandomState(0)
+    X = np.empty((60, 16, 2))
+    X[:, :, 0] = rng.randn(60, 16)
+    X[:, :, 1] = 0.1
+    X, lengths = check_sequences(X, dtype=dtype)
+    weight = rng.uniform(0.5, 2.0, 60) if weighted else None
+    mean, scale = channel_statistics(X, lengths, sample_weight=weight)
+    assert scale[1] == 1.0
+    assert 0.9 < scale[0] < 1.1

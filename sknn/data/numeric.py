@@ -81,7 +81,7 @@ def check_float32_range(X, input_name="X"):
 
 def check_float32_weights(sample_weight):
     """Refuse sample weights (checked finite and non-negative) that float32 cannot hold:
-    beyond its range, or so small that they become 0 in it.
+    beyond its range, so small that they become 0 in it, or with a total beyond it.
 
     Examples
     --------
@@ -91,6 +91,10 @@ def check_float32_weights(sample_weight):
     Traceback (most recent call last):
     ...
     ValueError: sample_weight holds positive values below about 1e-45, which are 0 in float32 ...
+    >>> check_float32_weights(np.full(40, 1e37))
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight sums to more than float32 ...
     """
     weights = to_float32(sample_weight, "sample_weight")
     if ((sample_weight > 0) & (weights == 0)).any():
@@ -99,3 +103,18 @@ def check_float32_weights(sample_weight):
             "(the precision the network trains in): those samples would be left out. "
             "Multiply the weights by a constant to bring them into range."
         )
+    # The loss divides by a batch's total weight, summed in float32: a total beyond its
+    # range is inf, the loss 0, and the network would silently never train.
+    if float(np.sum(sample_weight, dtype=np.float64)) > _FLOAT32_TOTAL_MAX:
+        raise ValueError(
+            "sample_weight sums to more than float32 (the precision the network trains in) "
+            "can hold (above about 3e35): the loss would become 0 and nothing would be "
+            "learned. Divide the weights by a constant, such as their mean (with alpha=0 "
+            "the fit is the same; alpha's penalty is divided by the total weight, so scale "
+            "alpha by the same constant)."
+        )
+
+
+#: The largest total sample weight accepted: float32's maximum, with room for the sums of
+#: weighted losses that are of the weights' order.
+_FLOAT32_TOTAL_MAX = float(np.finfo(np.float32).max) / 1e3

@@ -274,6 +274,9 @@ def _pad_list(sequences, max_len, truncating, input_name, dtype):
 
     arrays = []
     for i, seq in enumerate(sequences):
+        if seq is None:
+            # Not NaN, which _as_numeric would make of it and then report.
+            raise ValueError(f"Sequence {i} of {input_name} is None; expected a sequence.")
         array = _as_numeric(seq, input_name, dtype)
         if array.ndim == 1:
             array = array[:, np.newaxis]
@@ -338,8 +341,9 @@ def normalize_series(X, lengths):
     X = np.asarray(X, dtype=np.float64)
     mean, std = _series_moments(X, lengths)
     centred = np.where(_valid_steps(X, lengths), X - mean[:, np.newaxis], 0.0)
-    std = np.where(std == 0, 1.0, std)
-    return (centred / std[:, np.newaxis]).astype(np.float32)
+    scaled = centred / np.where(std == 0, 1.0, std)[:, np.newaxis]
+    # A constant sequence's leftover rounding error is not scaled up: it becomes zeros.
+    return np.where((std == 0)[:, np.newaxis], 0.0, scaled).astype(np.float32)
 
 
 #: ``normalize='series_stats'``: a sequence's standard deviation below this fraction of
@@ -491,8 +495,17 @@ def _series_moments(X, lengths):
     count = np.maximum(np.asarray(lengths), 1)[:, np.newaxis]
     mean = np.where(valid, X, 0.0).sum(axis=1, dtype=np.float64) / count
     centred = np.where(valid, X - mean[:, np.newaxis], 0.0)
-    std = np.sqrt(np.square(centred, dtype=np.float64).sum(axis=1) / count)
-    return mean, std
+    var = np.square(centred, dtype=np.float64).sum(axis=1) / count
+    return mean, np.sqrt(np.where(_is_constant(var, mean, count), 0.0, var))
+
+
+def _is_constant(var, mean, count):
+    """Whether a variance computed in two passes over ``count`` values of mean ``mean`` is
+    within its rounding error of zero: the bound of scikit-learn's ``StandardScaler``
+    (Chan, Golub and LeVeque), so that a constant feature, whose computed variance is a
+    rounding error such as 1e-31, counts as constant and is not divided by its square root."""
+    eps = np.finfo(np.float64).eps
+    return var <= count * eps * var + (count * mean * eps) ** 2
 
 
 def channel_statistics(X, lengths, sample_weight=None):
@@ -529,15 +542,16 @@ def channel_statistics(X, lengths, sample_weight=None):
         count = max(int(np.asarray(lengths).sum()), 1)
         mean = np.where(valid, X, 0.0).sum(axis=(0, 1), dtype=np.float64) / count
         centred = np.where(valid, X - mean.astype(X.dtype), 0.0)
-        scale = np.sqrt(np.square(centred, dtype=np.float64).sum(axis=(0, 1)) / count)
+        var = np.square(centred, dtype=np.float64).sum(axis=(0, 1)) / count
     else:
         weight = np.asarray(sample_weight, dtype=np.float64)
         count = max(float(weight @ np.asarray(lengths, dtype=np.float64)), np.finfo(float).tiny)
         weight = weight[:, np.newaxis, np.newaxis]
         mean = (weight * np.where(valid, X, 0.0)).sum(axis=(0, 1)) / count
         centred = np.where(valid, X - mean, 0.0)
-        scale = np.sqrt((weight * np.square(centred)).sum(axis=(0, 1)) / count)
-    scale[scale == 0] = 1.0
+        var = (weight * np.square(centred)).sum(axis=(0, 1)) / count
+    scale = np.sqrt(var)
+    scale[_is_constant(var, mean, count)] = 1.0
     return mean, scale
 
 
