@@ -216,6 +216,7 @@ def check_module_size(
     *,
     owner: str,
     device=None,
+    activations: int = 0,
 ) -> None:
     """Raise a ``ValueError`` if the module ``build()`` returns cannot be trained in memory.
 
@@ -235,12 +236,16 @@ def check_module_size(
         The estimator's class name, for the message.
     device : str, torch.device or None, default=None
         The device of the fit; see :func:`memory_limit`.
+    activations : int, default=0
+        A lower bound on the values one training batch's activations hold, added to the
+        parameters, gradients and buffers (a convolution over large images holds far more
+        in its activations than in its weights).
 
     Raises
     ------
     ValueError
-        If the module's sizes overflow, or its parameters, gradients and buffers exceed
-        the memory of the machine (or of the GPU).
+        If the module's sizes overflow, or its parameters, gradients, buffers and
+        activations exceed the memory of the machine (or of the GPU).
 
     Examples
     --------
@@ -264,7 +269,9 @@ def check_module_size(
     if counted is None:
         return
     n_parameters, n_buffers = counted
-    check_memory(2 * n_parameters + n_buffers, sizes, owner=owner, device=device)
+    check_memory(
+        2 * n_parameters + n_buffers + int(activations), sizes, owner=owner, device=device
+    )
 
 
 def _format_sizes(sizes):

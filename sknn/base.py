@@ -217,6 +217,19 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         the memory check that runs before it is built."""
         return {}
 
+    def _activation_values(self, X):
+        """A lower bound on the float32 values one training batch's activations hold (0
+        where they are small beside the weights): added to the weights and gradients in the
+        memory check that runs before the module is built. An estimator whose activations
+        grow with its sizes (a convolution's channels times the image's pixels) says so."""
+        return 0
+
+    def _resume_signature(self):
+        """``{name: JSON value}``: what a checkpoint records of the fitted data beyond its
+        number of features and its classes, compared when a fit resumes from it (an image's
+        shape and pixel scale, which flat features do not tell apart)."""
+        return {}
+
     def _training_only_layers(self):
         """``{name: layer}``: the submodules of the fitted module that act only in
         training (an augmentation), rebuilt from the current parameters. A continuing
@@ -571,6 +584,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         classes = getattr(self, "classes_", None)
         if isinstance(classes, np.ndarray) and classes.ndim == 1:
             owner["classes"] = [repr(c) for c in classes.tolist()]
+        signature = self._resume_signature()
+        if signature:
+            owner["data"] = signature
         return owner
 
     def _read_resume_checkpoint(self, path):
@@ -613,6 +629,17 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     f"{path} was written by a fit on the classes [{', '.join(owner['classes'])}]"
                     f"; y has [{', '.join(now)}]. Resume on the data of the fit that wrote it."
                 )
+        written, now = owner.get("data", {}), self._resume_signature()
+        differ = [
+            f"{name} {now.get(name)!r} (the checkpoint's {value!r})"
+            for name, value in written.items()
+            if name in now and not _same_value(now[name], value)
+        ]
+        if differ:
+            raise ValueError(
+                f"{path} was written by a fit on other data: X has {', '.join(differ)}. "
+                "Resume on the data of the fit that wrote it."
+            )
         return checkpoint
 
     def _load_checkpoint(self, checkpoint, path):
@@ -663,6 +690,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             self._module_sizes(),
             owner=type(self).__name__,
             device=self.device_,
+            activations=self._activation_values(X),
         )
         self.net_ = self._make_net(self._build_module(X, self.n_outputs_), self.device_)
         self.net_.training_state_ = TrainingState.fresh(
