@@ -1022,13 +1022,21 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             self._run_epochs(run, "float32", callbacks, user)
         net.data_parallel = None  # belongs to this fit's process group
 
-        if rule is None:
-            self._finish_lbfgs(train, *lbfgs_counts_before)
+        # The loss of the data, without alpha's and l1's penalty, is what the yardstick of
+        # a network whose outputs are all zero measures. A strong penalty is no failure
+        # (alpha=100 can end far above it and predict better than zeros); weights that
+        # grew until the penalty dominates, predicting worse than zeros, are.
+        data_loss = (
+            self._finish_lbfgs(train, *lbfgs_counts_before) if rule is None else rule.data_loss
+        )
+        failed = _far_above(data_loss, reference) or (
+            _far_above(state.loss, reference) and data_loss is not None and data_loss > reference
+        )
         diverged = rule.diverged if rule is not None else None
         # One partial_fit epoch of fine-tuning may start far from its new targets: the
         # rule judges whole fits.
         still_falling = None
-        if diverged is None and not incremental and _far_above(state.loss, reference):
+        if diverged is None and not incremental and failed:
             diverged = (
                 "The fit failed: the training loss ended at %.4g, more than %d times the "
                 "%.4g of a network whose outputs are all zero, which predicts better"
@@ -1484,6 +1492,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             loss = float(record) + float(net.penalty_term(n))
         # scikit-learn's lbfgs records neither a loss curve nor a best loss.
         net.training_state_.finish_full_batch(n_iter, loss)
+        data_loss = float(record)
         # scipy's stopping reasons, checked in scipy's order, in scikit-learn's words.
         status = 1
         if evaluations >= self.max_fun:
@@ -1521,6 +1530,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 "    https://scikit-learn.org/stable/modules/preprocessing.html"
             )
             warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel_outside_sknn())
+        return data_loss
 
     def _validation_split(self, y, y_train, seed):
         stratify = self._stratification_labels(y) if self._stratify_validation() else None

@@ -612,6 +612,30 @@ def test_a_fit_too_short_for_small_targets_says_so():
         MLPRegressor(random_state=0, device="cpu").fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"alpha": 100.0},
+        {"l1": 1e-2, "max_iter": 30},
+        {"alpha": 100.0, "solver": "lbfgs", "max_iter": 15},
+    ],
+)
+def test_a_strong_penalty_is_not_a_failed_fit(params):
+    # Non-regression: the health check compared the loss with alpha's (or l1's) penalty
+    # against the data loss of a network whose outputs are all zero, declared a fit that
+    # beats it "failed" and went back to an earlier epoch's weights.
+    X, y = make_classification(200, 10, random_state=0)
+    clf = MLPClassifier(**{**FAST, "max_iter": 15, **params})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "(Stochastic Optimizer|lbfgs failed)", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.score(X, y) > 0.6
+    if params.get("solver") != "lbfgs":
+        # The weights of the last epoch, as scikit-learn keeps them.
+        assert clf.loss_curve_[-1] == clf.loss_
+
+
 def test_history_and_pandas_agree_after_divergence():
     X, y = load_digits(return_X_y=True)
     clf = MLPClassifier(learning_rate_init=10, max_iter=10, random_state=0, device="cpu")

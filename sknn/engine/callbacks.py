@@ -124,6 +124,7 @@ class EpochRule(Callback):
         self.stopped = False
         self.diverged = None
         self.epochs_run = 0
+        self.data_loss = None
 
     def on_train_begin(self, net, **kwargs):
         self.stopped = False
@@ -164,6 +165,8 @@ class EpochRule(Callback):
         settings, state = self.settings, self.state
         history = net.history
         loss = history[-1, "train_loss"]
+        #: The epoch's loss of the data alone, without the penalty (the fit's health check).
+        self.data_loss = loss
         if not net.penalty_in_loss and (net.l2_penalty or net.l1_penalty):
             # The penalty added to each batch's loss, averaged over the epoch like the loss:
             # sum_b penalty(w_b) * w_b / w, with w_b ~ w / n_batches the batch's share of
