@@ -127,6 +127,23 @@ def test_plateau_schedule_halves_the_rate_when_the_loss_stalls():
     assert min(lrs) >= 0.0002
 
 
+def test_plateau_schedule_counts_across_partial_fit_calls_and_a_resume(tmp_path):
+    # Non-regression: the count of epochs without improvement restarted at every call,
+    # so a partial_fit loop never lowered the rate, and a resumed fit lowered it late.
+    params = dict(learning_rate="plateau", tol=10.0, n_iter_no_change=6, max_iter=8, **FAST)
+    straight = MLPClassifier(**params).fit(X_IRIS, Y_IRIS)
+    lrs = pd.DataFrame(straight.history_)["lr"].tolist()
+    assert lrs == [0.001] * 4 + [0.0005] * 3 + [0.00025]
+    incremental = MLPClassifier(**params)
+    for _ in range(8):
+        incremental.partial_fit(X_IRIS, Y_IRIS, classes=np.unique(Y_IRIS))
+    assert pd.DataFrame(incremental.history_)["lr"].tolist() == lrs
+    path = tmp_path / "ckpt.pt"
+    MLPClassifier(**{**params, "max_iter": 3}, checkpoint=path).fit(X_IRIS, Y_IRIS)
+    resumed = MLPClassifier(**params, resume_from=path).fit(X_IRIS, Y_IRIS)
+    assert resumed.loss_curve_ == straight.loss_curve_
+
+
 def test_learning_rate_is_recorded_per_epoch_in_history():
     clf = MLPClassifier(max_iter=4, learning_rate="linear", **FAST).fit(X_IRIS, Y_IRIS)
     table = pd.DataFrame(clf.history_)
@@ -577,3 +594,15 @@ def test_a_users_lr_scheduler_resumes_under_a_new_optimizer(tmp_path):
         loaded = sknn.load(path, trusted=sknn.get_untrusted_types(path))
         loaded.partial_fit(X_IRIS, Y_IRIS)
     assert len(loaded.history_) == 4
+
+
+def test_a_state_written_before_the_plateau_count_reads_it_as_zero():
+    # Files and checkpoints of earlier versions have no plateau_count: it starts at 0,
+    # while a field of the kind that a fit leaves undefined (lbfgs's curves) stays MISSING.
+    from sknn.engine.state import MISSING, TrainingState
+
+    document = TrainingState(plateau_count=3).to_document()
+    assert TrainingState.from_document(document).plateau_count == 3
+    del document["plateau_count"], document["loss_curve"]
+    state = TrainingState.from_document(document)
+    assert state.plateau_count == 0 and state.loss_curve is MISSING

@@ -136,7 +136,6 @@ class EpochRule(Callback):
         # Epoch-level schedules (invscaling, adaptive, plateau) move this base rate;
         # the per-batch warm-up and decay multiply it.
         self.base_lr = self.state.base_lr
-        self._plateau_count = 0
         # scikit-learn's per-epoch lines: at verbose=2, or at verbose=1 without a bar.
         self._print = settings.verbose >= 2 or bool(settings.verbose and not tqdm_available())
 
@@ -216,7 +215,8 @@ class EpochRule(Callback):
             self.stopped = True
             return
         state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-        self._plateau_count = 0 if improved else self._plateau_count + 1
+        # In the state, so that partial_fit's one-epoch calls and a resumed fit count on.
+        state.plateau_count = 0 if improved else state.plateau_count + 1
 
         if settings.learning_rate == "invscaling" and settings.solver == "sgd":
             self.base_lr = settings.learning_rate_init / (state.t + 1) ** settings.power_t
@@ -224,10 +224,10 @@ class EpochRule(Callback):
         elif settings.learning_rate == "plateau":
             patience = max(1, int(min(settings.n_iter_no_change, 1e9)) // 2)
             floor = settings.min_lr * settings.learning_rate_init
-            if self._plateau_count >= patience and self.base_lr > floor:
+            if state.plateau_count >= patience and self.base_lr > floor:
                 self.base_lr = max(floor, self.base_lr / 2.0)
                 _set_lr(net, self.base_lr, rescale_momentum=True)
-                self._plateau_count = 0
+                state.plateau_count = 0
         history.record("dur", time.perf_counter() - self._epoch_start)
 
         if state.no_improvement_count > settings.n_iter_no_change:

@@ -49,6 +49,9 @@ class TrainingState:
         The best validation score under early stopping, else None.
     no_improvement_count : int or MISSING
         Consecutive epochs without improvement by more than ``tol``.
+    plateau_count : int
+        Consecutive epochs without improvement since ``learning_rate='plateau'`` last
+        halved the rate (or since the fit began).
     optimizer_steps : int
         Optimizer steps taken, the position of per-batch schedules.
     base_lr : float
@@ -66,6 +69,7 @@ class TrainingState:
     validation_scores: object = None
     best_validation_score: object = None
     no_improvement_count: object = 0
+    plateau_count: int = 0
     optimizer_steps: int = 0
     base_lr: float = 0.001
     best_module: object = None
@@ -92,16 +96,16 @@ class TrainingState:
             self.loss_curve = []
             self.best_loss = math.inf
             self.validation_scores = self.best_validation_score = None
-            self.no_improvement_count = 0
+            self.no_improvement_count = self.plateau_count = 0
         if early_stopping and not isinstance(self.validation_scores, list):
             self.validation_scores = []
             self.best_validation_score = -math.inf
             self.best_loss = None
-            self.no_improvement_count = 0
+            self.no_improvement_count = self.plateau_count = 0
         elif not early_stopping and isinstance(self.validation_scores, list):
             self.validation_scores = self.best_validation_score = None
             self.best_loss = min(self.loss_curve, default=math.inf)
-            self.no_improvement_count = 0
+            self.no_improvement_count = self.plateau_count = 0
 
     def finish_full_batch(self, n_iter, loss):
         """Record an L-BFGS run, which keeps scikit-learn's lbfgs attributes only."""
@@ -141,9 +145,13 @@ class TrainingState:
             if not _FIELD_CHECKS[name](value):
                 raise ValueError("training-state field %r has an invalid value %r" % (name, value))
         state = cls(best_module=best_module, **document)
-        for name in names - set(document):
+        for name in names - set(document) - set(_ADDED_FIELDS):
             setattr(state, name, MISSING)
         return state
+
+
+#: Fields that files written before them lack, read as their default (not as MISSING).
+_ADDED_FIELDS = ("plateau_count",)
 
 
 def _tagged(value):
@@ -189,6 +197,7 @@ _FIELD_CHECKS = {
     "validation_scores": lambda v: v is None or _is_numbers(v),
     "best_validation_score": _is_optional_number,
     "no_improvement_count": _is_int,
+    "plateau_count": _is_int,
     "optimizer_steps": _is_int,
     "base_lr": _is_number,
 }
