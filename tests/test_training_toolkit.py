@@ -144,6 +144,23 @@ def test_plateau_schedule_counts_across_partial_fit_calls_and_a_resume(tmp_path)
     assert resumed.loss_curve_ == straight.loss_curve_
 
 
+def test_adaptive_schedule_divides_the_base_rate_under_a_warmup():
+    # Non-regression: the fifth was taken of the warm-up's fraction of the rate, so a
+    # reduction during the warm-up cut the base rate by ~10 and every later rate was low.
+    X, y = make_classification(200, 10, random_state=0)
+    lrs = {}
+    for warmup in (0, 60):
+        clf = MLPClassifier(
+            hidden_layer_sizes=(16,), solver="sgd", learning_rate="adaptive",
+            learning_rate_init=0.1, warmup=warmup, batch_size=20, n_iter_no_change=1,
+            tol=10.0, max_iter=12, **FAST,
+        ).fit(X, y)
+        lrs[warmup] = pd.DataFrame(clf.history_)["lr"].to_numpy()
+    # Ten batches an epoch: the warm-up ends in epoch 6, after the second reduction.
+    np.testing.assert_allclose(lrs[0][:6], [0.1, 0.1, 0.1, 0.02, 0.02, 0.004])
+    np.testing.assert_allclose(lrs[60][5:], lrs[0][5:])
+
+
 def test_learning_rate_is_recorded_per_epoch_in_history():
     clf = MLPClassifier(max_iter=4, learning_rate="linear", **FAST).fit(X_IRIS, Y_IRIS)
     table = pd.DataFrame(clf.history_)

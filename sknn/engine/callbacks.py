@@ -237,12 +237,16 @@ class EpochRule(Callback):
                 settings.tol,
                 settings.n_iter_no_change,
             )
-            if settings.learning_rate == "adaptive" and settings.solver == "sgd" and lr > 1e-6:
-                self.base_lr = lr / 5.0
-                _set_lr(net, self.base_lr, rescale_momentum=True)
+            # scikit-learn's rule on the base rate: under a warm-up the epoch's rate (lr)
+            # is a fraction of it, which a fifth of would cut the base rate too far.
+            adaptive = settings.learning_rate == "adaptive" and settings.solver == "sgd"
+            if adaptive and self.base_lr > 1e-6:
+                self.base_lr = self.base_lr / 5.0
+                # The same ratio for the rate in use; a warm-up's next batch rescales it.
+                _set_lr(net, lr / 5.0, rescale_momentum=True)
                 state.no_improvement_count = 0
                 if settings.verbose:
-                    print(msg + " Setting learning rate to %f" % (lr / 5.0))
+                    print(msg + " Setting learning rate to %f" % self.base_lr)
             else:
                 if self._print:
                     adaptive = settings.learning_rate == "adaptive" and settings.solver == "sgd"
