@@ -193,7 +193,11 @@ resume_from : str, path or None, default=None
     the checkpoint's, with a warning if it trained more than ``max_iter``). The other
     parameters must be the checkpointed fit's, but for where, how long and how verbosely
     it runs (``max_iter``, ``verbose``, ``device``, ``precision``, ...): a ``ValueError``
-    names those that differ.
+    names those that differ. The first ``partial_fit`` call of an unfitted estimator
+    resumes too, and trains its one epoch as the next call of the interrupted loop would;
+    later calls, and ``warm_start`` fits of a fitted model, continue from memory. The
+    same file as ``checkpoint`` makes a restartable job: while the file does not exist the
+    fit starts from scratch (any other missing file is a ``FileNotFoundError``).
 """,
     "scoring_parameter": """
 scoring : {'loss'} or None, default=None

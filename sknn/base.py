@@ -411,13 +411,20 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             # Continuing calls (partial_fit, warm_start) must not replay the first call's
             # shuffle order and dropout masks: offset the seed by the samples seen so far.
             seed = (seed + getattr(self, "t_", 0)) % np.iinfo(np.int32).max
-        resume = first_pass and not incremental and self.resume_from is not None
+        # The first fit or partial_fit call resumes (a later one continues in memory).
+        resume = first_pass and self._resumes_from_file()
         checkpoint = self._read_resume_checkpoint(self.resume_from) if resume else None
-        if checkpoint is not None and "seed" in checkpoint["owner"]:
+        if checkpoint is not None and incremental:
+            # A partial_fit call draws its streams as the next call in memory would.
+            seed = (seed + checkpoint["state"].t) % np.iinfo(np.int32).max
+        elif checkpoint is not None and "seed" in checkpoint["owner"]:
             # The interrupted fit's seed: the same validation split, also for
             # random_state=None (its shuffles and dropout go on from its saved RNG state).
             seed = checkpoint["owner"]["seed"]
         with torch_seed_scope(seed, device):
+            # A resumed partial_fit's dropout draws as the next call in memory would: from
+            # the seeded generators, not after the draws of building a module to load into.
+            seeded = rng_state(device) if resume and incremental else None
             if first_pass:
                 # A fresh fit replaces what an earlier fit with n_init > 1 kept.
                 for name in ("runs_", "init_scores_", "best_init_"):
@@ -436,8 +443,32 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     self._restart_optimizer()
             if resume:
                 self._load_checkpoint(checkpoint, self.resume_from)
-            self._train(X, y, y_train, sample_weight, device, seed, incremental, resume)
+                if incremental:
+                    self.__dict__.pop("_resume_rng", None)
+                    set_rng_state(seeded)
+            # partial_fit trains its one epoch, resumed or not.
+            resume_epochs = resume and not incremental
+            self._train(X, y, y_train, sample_weight, device, seed, incremental, resume_epochs)
         return self
+
+    def _resumes_from_file(self):
+        """Whether ``resume_from`` names a checkpoint to resume from. Not yet written and
+        also the ``checkpoint`` this fit writes, it is a restartable job's first run,
+        which starts from scratch; any other missing file is an error."""
+        if self.resume_from is None:
+            return False
+        path = os.fspath(self.resume_from)
+        if os.path.exists(path):
+            return True
+        if self.checkpoint is not None and os.path.abspath(path) == os.path.abspath(
+            os.fspath(self.checkpoint)
+        ):
+            return False
+        raise FileNotFoundError(
+            f"resume_from={path!r}: no such checkpoint file. Name the file that a fit's "
+            "checkpoint wrote, or the same file as checkpoint=, to resume a restartable job "
+            "when the file exists and start it from scratch when it does not."
+        )
 
     def _fit_restarts(self, X, y, sample_weight, classes):
         """``n_init`` fits from different seeds; keep the best or average them all."""

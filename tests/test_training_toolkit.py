@@ -396,6 +396,36 @@ def test_checkpoint_then_resume_continues_from_the_checkpoints_epoch(tmp_path):
     assert len(pd.DataFrame(resumed.history_)) == 8
 
 
+def test_partial_fit_resumes_from_a_checkpoint_as_the_next_call_in_memory(tmp_path):
+    # Non-regression: partial_fit ignored resume_from, trained a fresh network and wrote
+    # it over the checkpoint that held the interrupted loop's progress.
+    path = tmp_path / "loop.ckpt"
+    params = dict(hidden_layer_sizes=(8,), dropout=0.2, checkpoint=path, **FAST)
+    classes = np.unique(Y_IRIS)
+    in_memory = MLPClassifier(**params)
+    for _ in range(3):
+        in_memory.partial_fit(X_IRIS, Y_IRIS, classes=classes)
+    resumed = MLPClassifier(resume_from=path, **params)
+    resumed.partial_fit(X_IRIS, Y_IRIS, classes=classes)
+    in_memory.partial_fit(X_IRIS, Y_IRIS)
+    assert resumed.t_ == in_memory.t_ == 4 * len(X_IRIS)
+    assert resumed.loss_curve_ == in_memory.loss_curve_
+    np.testing.assert_array_equal(resumed.predict_proba(X_IRIS), in_memory.predict_proba(X_IRIS))
+
+
+def test_resume_from_a_missing_file(tmp_path):
+    # The checkpoint's own file, not written yet: a restartable job's first run.
+    path = tmp_path / "job.ckpt"
+    first = MLPClassifier(max_iter=3, checkpoint=path, resume_from=path, **FAST)
+    first.fit(X_IRIS, Y_IRIS)
+    assert path.exists() and first.n_iter_ == 3
+    again = MLPClassifier(max_iter=5, checkpoint=path, resume_from=path, **FAST)
+    assert again.fit(X_IRIS, Y_IRIS).n_iter_ == 5 and again.loss_curve_[:3] == first.loss_curve_
+    # Any other missing file is a mistake, named.
+    with pytest.raises(FileNotFoundError, match="resume_from=.*typo.ckpt.*no such checkpoint"):
+        MLPClassifier(resume_from=tmp_path / "typo.ckpt", **FAST).fit(X_IRIS, Y_IRIS)
+
+
 def test_a_resumed_fit_with_dropout_and_no_seed_is_the_uninterrupted_one(tmp_path):
     # Non-regression: the resumed epochs replayed the first epochs' shuffles and dropout
     # masks (a new generator from the seed), and random_state=None drew another seed, so
