@@ -407,6 +407,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             # Every process must draw the same weights, shuffles and validation split.
             seed = parallel.broadcast_seed(seed)
             parallel.check_same_data(X, y_train, sample_weight, getattr(self, "classes_", None))
+        # early_stopping's validation rows: drawn once, by the first fit (or for all the
+        # runs of n_init), and kept by warm_start fits, which would otherwise score on rows
+        # that the fits before them trained on.
+        if first_pass:
+            self._split_seed = self.__dict__.pop("_restart_split_seed", seed)
+        split_seed = getattr(self, "_split_seed", seed)
         if not first_pass:
             # Continuing calls (partial_fit, warm_start) must not replay the first call's
             # shuffle order and dropout masks: offset the seed by the samples seen so far.
@@ -421,6 +427,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             # The interrupted fit's seed: the same validation split, also for
             # random_state=None (its shuffles and dropout go on from its saved RNG state).
             seed = checkpoint["owner"]["seed"]
+            split_seed = self._split_seed = checkpoint["owner"].get("split_seed", seed)
         with torch_seed_scope(seed, device):
             # A resumed partial_fit's dropout draws as the next call in memory would: from
             # the seeded generators, not after the draws of building a module to load into.
@@ -448,7 +455,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     set_rng_state(seeded)
             # partial_fit trains its one epoch, resumed or not.
             resume_epochs = resume and not incremental
-            self._train(X, y, y_train, sample_weight, device, seed, incremental, resume_epochs)
+            self._train(
+                X, y, y_train, sample_weight, device, seed, incremental, resume_epochs, split_seed
+            )
         return self
 
     def _resumes_from_file(self):
@@ -472,13 +481,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
 
     def _fit_restarts(self, X, y, sample_weight, classes):
         """``n_init`` fits from different seeds; keep the best or average them all."""
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=self.n_init
-        )
-        runs = [
-            clone(self).set_params(n_init=1, random_state=int(seed)).fit(X, y, sample_weight)
-            for seed in seeds
-        ]
+        random_state = check_random_state(self.random_state)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_init)
+        # One validation split for every run: ensemble='best' compares their scores.
+        split_seed = int(random_state.randint(np.iinfo(np.int32).max))
+        runs = []
+        for seed in seeds:
+            run = clone(self).set_params(n_init=1, random_state=int(seed))
+            run._restart_split_seed = split_seed
+            runs.append(run.fit(X, y, sample_weight))
         scores = [
             run.best_validation_score_ if run.early_stopping else -run.__dict__["_kept_loss"]
             for run in runs
@@ -610,6 +621,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             and not (isinstance(_plain(value), float) and not math.isfinite(value))  # not JSON
         }
         owner = {"class": type(self).__name__, "params": params, "seed": int(seed)}
+        if getattr(self, "_split_seed", seed) != seed:
+            owner["split_seed"] = int(self._split_seed)
         if hasattr(self, "n_features_in_"):
             owner["n_features_in"] = int(self.n_features_in_)
         classes = getattr(self, "classes_", None)
@@ -832,7 +845,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             )
         return int(np.clip(self.batch_size, 1, n_train))
 
-    def _train(self, X, y, y_train, sample_weight, device, seed, incremental, resume=False):
+    def _train(
+        self, X, y, y_train, sample_weight, device, seed, incremental, resume=False, split_seed=None
+    ):
         net = self.net_
         if self.device_ != str(device):
             net.device = str(device)
@@ -842,7 +857,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         streaming = self._streams(X, device)
         dataset = self._host_data if streaming else self._device_data
         if self.early_stopping and not incremental:
-            train_idx, valid_idx = self._validation_split(y, y_train, seed)
+            train_idx, valid_idx = self._validation_split(
+                y, y_train, seed if split_seed is None else split_seed
+            )
             # In increasing row order: a memory map streams the validation rows in one
             # sequential read each batch (the scores do not depend on the order).
             valid_idx = np.sort(valid_idx)

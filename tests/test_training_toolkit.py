@@ -228,6 +228,35 @@ def test_n_init_keeps_the_run_with_the_best_validation_score():
     assert clf.runs_ is None
 
 
+@pytest.mark.parametrize("random_state", [0, None])
+def test_early_stopping_holds_out_the_same_rows_across_warm_fits_and_restarts(
+    monkeypatch, random_state
+):
+    # Non-regression: the split was drawn from each fit's seed, offset by t_ for warm
+    # fits (so most of a warm fit's validation rows had been trained on) and different
+    # for each n_init run (which ensemble='best' then compared on unequal footing).
+    from sknn.base import BaseNeuralNet
+
+    drawn = []
+    split = BaseNeuralNet._validation_split
+
+    def spy(self, *args):
+        train, valid = split(self, *args)
+        drawn.append(sorted(valid))
+        return train, valid
+
+    monkeypatch.setattr(BaseNeuralNet, "_validation_split", spy)
+    X, y = make_classification(200, 10, random_state=0)
+    params = dict(early_stopping=True, max_iter=2, device="cpu", random_state=random_state)
+    warm = MLPClassifier(warm_start=True, **params)
+    for _ in range(3):
+        warm.fit(X, y)
+    assert drawn[0] == drawn[1] == drawn[2]
+    drawn.clear()
+    MLPClassifier(n_init=3, **params).fit(X, y)
+    assert len(drawn) == 3 and drawn[0] == drawn[1] == drawn[2]
+
+
 def test_n_init_keeps_a_finite_run_and_ranks_the_networks_kept():
     # Non-regression: runs were scored by -loss_ and ranked by np.argmax, which takes NaN
     # for the maximum: a run whose last epoch went NaN (R^2 -1.6) beat one that never
