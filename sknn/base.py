@@ -1349,6 +1349,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 found = made.get(name)
                 callback = found if isinstance(found, callback) else callback().initialize()
             user.append((name, callback))
+        # skorch's callbacks read per-batch history rows (a batch-stepped LRScheduler, its
+        # ProgressBar, Checkpoint): kept only where a user's callback may read them.
+        net.batch_history = bool(user)
         return user
 
     def _run_epochs(self, run, precision, callbacks, user):
@@ -1376,8 +1379,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     ),
                     _line_search_overflow_is_divergence(self.learning_rate_init),
                 ):
+                    # skorch's callbacks (PrintLog, Checkpoint's messages) speak when the
+                    # engine is verbose: as the estimator is, during its epochs only.
+                    net.verbose = int(self.verbose)
+                    net.stopped_by = None
                     net.partial_fit(run.train, run.valid, epochs=run.epochs)
         finally:
+            net.verbose = 0
             if run.rule is not None:
                 # An epoch interrupted or failed before its end leaves a history row that
                 # the loss curve does not have: keep the two in step.
@@ -2337,15 +2345,10 @@ def _check_callbacks(callbacks, early_stopping):
 
 
 def _stopped_by_callback(net):
-    """Whether a skorch EarlyStopping callback ended the fit (it raises
-    KeyboardInterrupt, as a user's Ctrl-C does)."""
-    from skorch.callbacks import EarlyStopping
-
-    return any(
-        isinstance(callback, EarlyStopping)
-        and getattr(callback, "misses_", 0) >= callback.patience
-        for _, callback in getattr(net, "callbacks_", [])
-    )
+    """Whether one of the user's callbacks ended the fit by raising KeyboardInterrupt, as
+    skorch's EarlyStopping does (a user's Ctrl-C is not a callback's)."""
+    name = getattr(net, "stopped_by", None)
+    return name is not None and not name.startswith("sknn_")
 
 
 def _has_batch_norm(module):

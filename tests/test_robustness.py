@@ -154,18 +154,32 @@ def test_a_fit_refused_on_its_data_changes_nothing(bad):
     _assert_same(_fingerprint(clf, X_IRIS), before)
 
 
-def test_an_interrupted_fit_keeps_its_counts_in_step():
+@pytest.mark.parametrize("by", ["ctrl-c", "callback"])
+def test_an_interrupted_fit_keeps_its_counts_in_step(monkeypatch, by):
+    # A Ctrl-C, in the middle of a training step, warns; a callback's KeyboardInterrupt
+    # (skorch's way to stop a fit) is a stopping rule and does not.
+    steps = []
+    train_step = TrainingNet.train_step_single
+
+    def step(self, *args, **kwargs):
+        steps.append(1)
+        if by == "ctrl-c" and len(steps) == 8:  # the second batch of the third epoch
+            raise KeyboardInterrupt
+        return train_step(self, *args, **kwargs)
+
     class Interrupt(Callback):
         def on_batch_end(self, net, training=False, **kwargs):
-            self.n = getattr(self, "n", 0) + training
-            if self.n == 8:  # 3 batches an epoch: the second batch of the third epoch
+            if by == "callback" and len(steps) == 8:
                 raise KeyboardInterrupt
 
+    monkeypatch.setattr(TrainingNet, "train_step_single", step)
     clf = MLPClassifier(
         hidden_layer_sizes=(8,), batch_size=64, callbacks=[Interrupt()], **{**FAST, "max_iter": 10}
     )
-    with pytest.warns(UserWarning, match="interrupted"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         clf.fit(X_IRIS, Y_IRIS)
+    assert any("interrupted" in str(w.message) for w in caught) == (by == "ctrl-c")
     assert clf.n_iter_ == len(clf.loss_curve_) == len(clf.history_) == 2
     assert clf.t_ == 2 * len(X_IRIS)
 

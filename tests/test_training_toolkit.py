@@ -475,10 +475,9 @@ def test_a_resumed_fit_with_dropout_and_no_seed_is_the_uninterrupted_one(tmp_pat
                 raise KeyboardInterrupt
 
     np.random.seed(7)  # random_state=None draws its seed from NumPy's global generator
-    with pytest.warns(UserWarning, match="interrupted"):
-        MLPClassifier(max_iter=6, checkpoint=path, callbacks=[Interrupt()], **params).fit(
-            X_IRIS, Y_IRIS
-        )
+    MLPClassifier(max_iter=6, checkpoint=path, callbacks=[Interrupt()], **params).fit(
+        X_IRIS, Y_IRIS
+    )
     resumed = MLPClassifier(max_iter=6, resume_from=path, **params).fit(X_IRIS, Y_IRIS)
     np.random.seed(7)
     straight = MLPClassifier(max_iter=6, **params).fit(X_IRIS, Y_IRIS)
@@ -627,6 +626,52 @@ def test_callbacks_given_as_pairs_and_classes_run_as_skorch_runs_them():
     assert made.epochs_ == 3 and counter.epochs_ == 3
     clf.partial_fit(X_IRIS, Y_IRIS)  # the instance made of the class goes on counting
     assert dict(clf.net_.callbacks_)["_CountEpochs_1"] is made and made.epochs_ == 4
+
+
+def test_skorch_callbacks_that_read_batch_rows_and_best_flags_run(tmp_path, capsys):
+    # Non-regression: sknn's history had no per-batch rows and no '<key>_best' flags, so a
+    # batch-stepped LRScheduler, ProgressBar and Checkpoint crashed inside skorch with an
+    # IndexError, and PrintLog printed nothing at any verbose.
+    from skorch.callbacks import Checkpoint, LRScheduler, PrintLog, ProgressBar
+    from torch.optim.lr_scheduler import OneCycleLR
+
+    cycle = LRScheduler(OneCycleLR, max_lr=0.01, total_steps=30, step_every="batch")
+    clf = MLPClassifier(
+        batch_size=50, max_iter=3, early_stopping=True, **FAST,
+        callbacks=[cycle, ProgressBar(), Checkpoint(dirname=str(tmp_path)), PrintLog()],
+    )
+    clf.fit(X_IRIS, Y_IRIS)
+    assert len(set(pd.DataFrame(clf.history_)["lr"])) == 3  # stepped within epochs
+    batches = [row for row in clf.history_[-1, "batches"] if "train_loss" in row]
+    assert [row["train_batch_size"] for row in batches] == [50, 50, 35]  # 15 validate
+    losses = [row["train_loss"] for row in batches]
+    assert np.average(losses, weights=[50, 50, 35]) == pytest.approx(clf.history_[-1, "train_loss"])
+    assert (tmp_path / "params.pt").exists()  # monitors valid_loss_best
+    curve = pd.DataFrame(clf.history_)["train_loss"]
+    assert clf.history_[:, "train_loss_best"] == list(curve == curve.cummin())
+    assert "train_loss" not in capsys.readouterr().out  # PrintLog follows verbose=0
+    clf.set_params(verbose=1, callbacks=[PrintLog()]).fit(X_IRIS, Y_IRIS)
+    assert "train_loss" in capsys.readouterr().out
+    # Without callbacks, one row per epoch and no per-batch read of the loss.
+    plain = MLPClassifier(max_iter=2, **FAST).fit(X_IRIS, Y_IRIS)
+    assert plain.history_[-1, "batches"] == []
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, "StopTraining"])
+def test_a_callback_that_stops_the_fit_is_not_a_ctrl_c(stop):
+    from sknn.engine.callbacks import StopTraining
+
+    error = StopTraining if stop == "StopTraining" else stop
+
+    class StopAtTwo(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise error()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = MLPClassifier(max_iter=5, callbacks=[StopAtTwo()], **FAST).fit(X_IRIS, Y_IRIS)
+    assert clf.n_iter_ == 2
 
 
 @pytest.mark.parametrize("schedule", ["cosine", "linear"])

@@ -204,6 +204,13 @@ class EpochRule(Callback):
                 state.best_module = copy.deepcopy(net.module_.state_dict())
                 improved_best = True
         history.record("best", improved_best)
+        # skorch's '<key>_best' flags (its PassthroughScoring's), which its Checkpoint and
+        # other callbacks monitor.
+        for key in ("train_loss", "valid_loss"):
+            if key in history[-1]:
+                value = history[-1, key]
+                earlier = [row[key] for row in list(history)[:-1] if key in row]
+                history.record(key + "_best", not earlier or value < min(earlier))
         if not math.isfinite(loss):
             # Nothing can come back from non-finite weights: stop here. The estimator keeps
             # the best epoch's weights (or, with none, raises).

@@ -351,9 +351,30 @@ class TrainingNet(NeuralNet):
         if self.module_.training != training:
             super()._set_training(training)
 
+    #: The name of the callback that stopped the last training run by raising
+    #: KeyboardInterrupt (skorch's way to end a fit early), or None.
+    stopped_by = None
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's, noting which callback stops the run: skorch ends a fit quietly on
+        any KeyboardInterrupt, a callback's (its EarlyStopping's) or a user's Ctrl-C."""
+        getattr(self, method_name)(self, **cb_kwargs)
+        for name, callback in self.callbacks_:
+            try:
+                getattr(callback, method_name)(self, **cb_kwargs)
+            except KeyboardInterrupt:
+                self.stopped_by = name
+                raise
+
+    #: Whether each batch gets skorch's history row (its loss and size): only for the
+    #: user's callbacks, which may read them; it costs a host synchronisation per batch.
+    batch_history = False
+
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        # skorch opens a per-batch history row here; sknn keeps per-epoch rows only.
-        pass
+        # skorch opens a per-batch history row here; sknn keeps per-epoch rows only,
+        # unless a user's callback may read them.
+        if self.batch_history:
+            self.history.new_batch()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -375,6 +396,9 @@ class TrainingNet(NeuralNet):
                 total.add_(step["epoch_part"])
             else:
                 total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
+            if self.batch_history:
+                self.history.record_batch(prefix + "_loss", step["loss"].detach().item())
+                self.history.record_batch(prefix + "_batch_size", len(batch[1][0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
             n_batches += 1
         if training and self.data_parallel is not None:
