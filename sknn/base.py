@@ -832,6 +832,11 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         Estimators with a ``max_iter='auto'`` resolve it here."""
         return self.max_iter
 
+    def _n_iter_no_change(self):
+        """The epochs without improvement by ``tol`` that end a fit: ``n_iter_no_change``.
+        Estimators with an ``n_iter_no_change='auto'`` resolve it here."""
+        return self.n_iter_no_change
+
     def _batch_size(self, n_train):
         if self.solver == "lbfgs":
             return n_train
@@ -937,7 +942,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         ended = (
             resume
             and isinstance(state.no_improvement_count, int)
-            and state.no_improvement_count > self.n_iter_no_change
+            and state.no_improvement_count > self._n_iter_no_change()
         )
         if resume:
             epochs = 0 if ended else max(0, max_iter - state.n_iter)
@@ -1009,7 +1014,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                     stacklevel=stacklevel_outside_sknn(),
                 )
             rule = EpochRule(
-                RuleSettings(self),
+                RuleSettings(self, n_iter_no_change=self._n_iter_no_change()),
                 state,
                 score_fn,
                 n_train,

@@ -79,9 +79,10 @@ class RuleSettings:
     holds the values, not the estimator, so a ``set_params`` during a fit changes nothing.
     """
 
-    def __init__(self, estimator):
+    def __init__(self, estimator, **resolved):
+        # ``resolved``: values the estimator resolved from its parameters ('auto').
         for name in _RULE_SETTINGS:
-            value = getattr(estimator, name)
+            value = resolved[name] if name in resolved else getattr(estimator, name)
             # Python numbers: the rates derived from them are recorded in the training
             # state, which model files and checkpoints write as JSON.
             setattr(self, name, value.item() if isinstance(value, np.generic) else value)
