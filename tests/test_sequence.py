@@ -289,6 +289,30 @@ def test_max_iter_auto_gives_small_sets_a_floor_of_optimizer_steps(monkeypatch):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_n_iter_no_change_auto_lets_the_convolutional_encoders_finish_their_schedule(
+    Estimator,
+):
+    # A training loss that stalls by tol while the cosine rate is still high stopped the
+    # FCN before its rate decayed (UnitTest, Coffee: a test series in six lost); 'auto'
+    # trains the convolutional encoders to the schedule's end and keeps 30 elsewhere.
+    X, y = _data(Estimator, n=20)
+    params = dict(FAST, max_iter=12, tol=100.0)  # no epoch improves by tol
+    conv = Estimator(**params, cell="fcn").fit(X, y)
+    assert conv.n_iter_ == 12 and conv._n_iter_no_change() == np.inf
+    assert Estimator(**params, cell="fcn", n_iter_no_change=3).fit(X, y).n_iter_ == 5
+    assert Estimator(**params, cell="gru", n_iter_no_change=3).fit(X, y).n_iter_ == 5
+    # 30 for the recurrent cells, a schedule that does not decay, and early stopping.
+    for kwargs in (
+        dict(cell="gru"),
+        dict(cell="fcn", learning_rate="constant"),
+        dict(cell="fcn", early_stopping=True),
+    ):
+        assert Estimator(**params, **kwargs)._n_iter_no_change() == 30
+    with pytest.raises(ValueError, match="n_iter_no_change"):
+        Estimator(**dict(FAST, n_iter_no_change="never")).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_normalize_series_ignores_each_series_offset_and_scale(Estimator):
     X, y = _data(Estimator, n=24, T=10, d=2)
     rng = np.random.RandomState(1)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import is_classifier
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_sample_weight,
@@ -91,6 +91,12 @@ CONV_AUTO_BATCH = 16
 AUTO_EPOCHS = 100
 AUTO_MIN_STEPS = 2000
 
+#: ``n_iter_no_change='auto'``: the patience of the recurrent cells, of fits with
+#: ``early_stopping`` and of schedules that do not decay. The convolutional encoders under
+#: a decaying schedule ('cosine', 'linear') train to its end instead (see
+#: :meth:`_BaseSequence._n_iter_no_change`).
+AUTO_PATIENCE = 30
+
 #: The parameters that only text input reads (its vocabulary and embedding).
 TEXT_PARAMS = ("tokenizer", "lowercase", "max_vocab", "min_freq", "embedding_dim")
 
@@ -129,6 +135,11 @@ class _BaseSequence(BaseNeuralNet):
         "normalize": [StrOptions({"auto", "series", "series_stats", "channel"}), None],
         "time_index": ["boolean"],
         "max_iter": [Count(1, None, closed="left"), StrOptions({"auto"})],
+        "n_iter_no_change": [
+            Count(1, None, closed="left"),
+            Options(Real, {np.inf}),
+            StrOptions({"auto"}),
+        ],
     }
 
     #: The entries of shared parameters whose meaning these estimators extend.
@@ -145,6 +156,16 @@ max_iter : int or 'auto', default='auto'
     100 epochs, and for the convolutional encoders as many more as make 2,000 optimizer
     steps when an epoch has fewer than 20 batches (small training sets: 50 series in
     batches of 5 train 200 epochs; see ``sknn.estimators.sequence.auto_max_iter``).
+""",
+        "n_iter_no_change": """
+n_iter_no_change : int, np.inf or 'auto', default='auto'
+    Number of epochs without ``tol`` improvement before stopping. 'auto' is 30, but for
+    the convolutional encoders under a decaying schedule (``learning_rate`` 'cosine' or
+    'linear') without ``early_stopping``: they train to the schedule's end, since a
+    training loss that stalls while the rate is still high stops them before the rate
+    decays (three seeds of the default: UnitTest 0.864 against 0.909, Coffee 0.952
+    against 1.000, ItalyPowerDemand over ten seeds 0.9614 against 0.9626; see the user
+    guide).
 """,
     }
 
@@ -465,6 +486,14 @@ max_iter : int or 'auto', default='auto'
         if self.batch_size == "auto" and self.solver != "lbfgs" and self._convolutional():
             return conv_auto_batch_size(n_train)
         return super()._batch_size(n_train)
+
+    def _n_iter_no_change(self):
+        if not (isinstance(self.n_iter_no_change, str) and self.n_iter_no_change == "auto"):
+            return self.n_iter_no_change
+        decaying = self.learning_rate in ("cosine", "linear")
+        if self._convolutional() and decaying and not self.early_stopping:
+            return np.inf
+        return AUTO_PATIENCE
 
     def _max_iter(self, n_batches=None):
         if self.max_iter != "auto":
@@ -1055,7 +1084,7 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=30,
+        n_iter_no_change="auto",
         max_fun=15000,
         weight_decay=0.0,
         device="auto",
@@ -1246,7 +1275,7 @@ class SequenceRegressor(NeuralNetRegressorMixin, _BaseSequence):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=30,
+        n_iter_no_change="auto",
         max_fun=15000,
         weight_decay=0.0,
         device="auto",
