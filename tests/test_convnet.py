@@ -124,6 +124,30 @@ def test_pixels_read_on_another_scale_than_in_fit_warn(digits, fit_as, predict_a
             clf.predict(levels / 255)  # on the fit's scale already
 
 
+@pytest.mark.parametrize("fit_as, predict_as", [(np.uint8, np.float32), (bool, np.uint8)])
+def test_binary_masks_in_uint8_warn(digits, fit_as, predict_as):
+    # Non-regression: uint8 masks of 0 and 1 ((X > t).astype(np.uint8)) are read as 0 and
+    # 1/255; a fit on them trained on near-zero inputs, and the same masks in another
+    # dtype at predict (255 times larger or smaller) changed predictions without a word.
+    X, y = digits
+    masks = X > 0.5
+    if fit_as is np.uint8:
+        with pytest.warns(UserWarning, match="uint8 with levels 0 and 1 only"):
+            clf = _fit(masks.astype(np.uint8), y)
+        match = "uint8 images of levels 0 and 1 only"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = _fit(masks, y)
+        match = "X is uint8 of levels 0 and 1 only"
+    with pytest.warns(UserWarning, match=match):
+        clf.predict(masks.astype(predict_as))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.predict(masks.astype(fit_as))
+
+
 def test_a_column_of_images_is_read_as_a_list_of_them(digits, fitted):
     # Non-regression: a Series, a one-column DataFrame or an object array of images
     # raised NumPy's 'setting an array element with a sequence'.
@@ -262,11 +286,14 @@ def test_predict_with_other_image_shape(fitted):
         clf.predict(np.zeros((2, 81)))
 
 
-def test_flat_rows_for_a_model_of_oblong_images_say_how_to_read_them():
+def test_flat_rows_for_a_model_of_oblong_images_are_read_with_its_shape():
+    # Non-regression: they were read as square 8x8 images and refused, with advice to set
+    # image_shape, which a fitted model does not read.
     strip = np.random.default_rng(0).random((20, 4, 16), dtype=np.float32)
     clf = ConvNetClassifier(**{**FAST, "pooling": None}).fit(strip, np.arange(20) % 2)
-    with pytest.raises(ValueError, match=r"square grey images .* set image_shape=\(4, 16\)"):
-        clf.predict(strip.reshape(20, -1))
+    np.testing.assert_array_equal(
+        clf.predict_proba(strip.reshape(20, -1)), clf.predict_proba(strip)
+    )
     flat = ConvNetClassifier(**{**FAST, "pooling": None, "image_shape": (4, 16)})
     np.testing.assert_array_equal(
         flat.fit(strip.reshape(20, -1), np.arange(20) % 2).predict_proba(strip),
@@ -551,3 +578,84 @@ def test_a_failed_warm_start_keeps_the_recorded_augmentation():
         clf.fit(X, y)
     clf.net_.module_.forward = forward
     assert clf._module_params["augment_flip"] is False
+
+
+def test_a_network_whose_activations_cannot_fit_in_memory_is_refused(digits):
+    # Non-regression: the memory check counted weights only; channels=(10**7,) on 8x8
+    # images (5.5 GB of weights, 100 GB of activations a batch) got the process killed.
+    X, y = digits
+    with pytest.raises(ValueError, match=r"at least .* float32 values .*channels"):
+        _fit(X[:40], y[:40], channels=(10**7,))
+    # An ordinary fit (the defaults, 28x28 images) is let through: a batch's convolution
+    # outputs are counted, under a gigabyte.
+    clf = ConvNetClassifier()
+    clf.n_outputs_ = 10
+    values = clf._activation_values(np.zeros((2000, 1, 28, 28), np.float32))
+    assert 0 < values * 4 < 2**30
+
+
+def test_flat_rows_of_colour_images_name_both_orders():
+    # Their channels may have been flattened first or last: the rows cannot say which.
+    X = np.random.default_rng(0).random((20, 4, 8, 8), dtype=np.float32)
+    clf = ConvNetClassifier(**FAST).fit(X, np.arange(20) % 2)
+    with pytest.raises(
+        ValueError, match=r"X.reshape\(-1, 4, 8, 8\) or X.reshape\(-1, 8, 8, 4\)"
+    ):
+        clf.predict(X.reshape(20, -1))
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda X: X.reshape(len(X), 4, 16), r"input_shape \[1, 4, 16\] \(the checkpoint's"),
+        (lambda X: np.round(X * 255).astype(np.uint8), r"pixel_scale 0.0039.*checkpoint's 1.0"),
+    ],
+    ids=["shape", "scale"],
+)
+def test_resume_refuses_images_of_another_shape_or_scale(digits, tmp_path, change, match):
+    # Non-regression: the checkpoint compared the number of features only, so 8x8 images
+    # resumed on 4x16 ones (64 values either way), and floats on uint8 levels.
+    X, y = digits
+    path = tmp_path / "fit.ckpt"
+    _fit(X, y, max_iter=2, checkpoint=path)
+    with pytest.raises(ValueError, match="written by a fit on other data: X has " + match):
+        _fit(change(X), y, max_iter=3, resume_from=path)
+    assert _fit(X, y, max_iter=3, resume_from=path).n_iter_ == 3
+
+
+def test_a_frame_of_nullable_uint8_pixels_is_read_as_uint8(digits):
+    # Non-regression: DataFrame.convert_dtypes() makes uint8 pixel columns 'UInt8', which
+    # NumPy turned into int64 values read as given (0-255, where uint8 reads [0, 1]).
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    frame = pd.DataFrame(np.round(X.reshape(len(X), -1) * 255).astype(np.uint8))
+    frame.columns = [f"pixel{i}" for i in range(64)]
+    plain = _fit(frame, y)
+    nullable = _fit(frame.convert_dtypes(), y)
+    assert (frame.convert_dtypes().dtypes == "UInt8").all()
+    assert nullable.pixel_scale_ == plain.pixel_scale_ == 1 / 255
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(
+            plain.predict_proba(frame.convert_dtypes()), plain.predict_proba(frame)
+        )
+    assert list(nullable.feature_names_in_) == list(frame.columns)
+
+
+def test_palette_images_are_read_as_their_colours():
+    # Non-regression: NumPy reads a 'P' image (GIF, many PNGs) as its palette indices,
+    # which were taken for grey levels.
+    Image = pytest.importorskip("PIL.Image")
+    rgb = (np.random.RandomState(0).rand(20, 8, 8, 3) * 255).astype(np.uint8)
+    palette = [Image.fromarray(a).convert("P") for a in rgb]
+    as_rgb = [image.convert("RGB") for image in palette]
+    clf = _fit(palette, np.arange(20) % 2)
+    assert clf.input_shape_ == (3, 8, 8)
+    np.testing.assert_array_equal(clf.predict_proba(palette), clf.predict_proba(as_rgb))
+
+
+@pytest.mark.parametrize("empty", [[], (), np.zeros((0, 8, 8), np.float32)])
+def test_no_images_is_refused_as_zero_samples(fitted, empty):
+    # Non-regression: an empty list got scikit-learn's advice for tabular 1D input.
+    with pytest.raises(ValueError, match="0 sample"):
+        fitted.predict(empty)

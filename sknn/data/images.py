@@ -162,8 +162,10 @@ def unpack_image_column(X):
     images, as a list of those images; anything else as it is.
 
     A column of images (a dataset library's ``df["image"]``) is a form users hold images
-    in; NumPy would read it as one object per row.
+    in; NumPy would read it as one object per row. A frame of nullable ``UInt8`` pixel
+    columns becomes one of plain uint8 columns.
     """
+    X = _nullable_uint8_as_uint8(X)
     if hasattr(X, "columns") and len(X.columns) == 1 and X.dtypes.iloc[0] == np.dtype(object):
         X = X.iloc[:, 0]
     if hasattr(X, "to_numpy") and getattr(X, "ndim", None) == 1:
@@ -177,12 +179,46 @@ def unpack_image_column(X):
     return list(values)
 
 
+def _nullable_uint8_as_uint8(X):
+    """A DataFrame of pandas' nullable ``UInt8`` pixel columns (``convert_dtypes()``) as
+    one of plain uint8 columns, read as 0-255 levels like it (NumPy would make them
+    int64 values, read as given); anything else as it is. Missing values are left for
+    the check of X to refuse."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns") or len(X.columns) == 0:
+        return X
+    if not all(str(dtype) == "UInt8" for dtype in dtypes) or X.isna().to_numpy().any():
+        return X
+    return X.astype(np.uint8)
+
+
+def _palette_images_as_colours(X):
+    """A list of PIL images with the palette ones ('P', 'PA': GIFs, many PNGs) converted
+    to their colours, RGB or RGBA: NumPy reads such an image as its palette indices."""
+    if not isinstance(X, (list, tuple)) or not X:
+        return X
+    if not any(type(item).__module__.startswith("PIL.") for item in X):
+        return X
+
+    def colours(image):
+        mode = getattr(image, "mode", None)
+        if mode not in ("P", "PA"):
+            return image
+        alpha = mode == "PA" or "transparency" in getattr(image, "info", {})
+        return image.convert("RGBA" if alpha else "RGB")
+
+    return [colours(item) for item in X]
+
+
 def refuse_single_image(X):
-    """Refuse one PIL image where a batch belongs: NumPy reads it as rows of pixels."""
+    """Refuse one PIL image where a batch belongs (NumPy reads it as rows of pixels), and
+    an empty list, which scikit-learn's check of 2D X would read as one row of nothing."""
     if type(X).__module__.startswith("PIL."):
         raise ValueError(
             f"X is a single image ({type(X).__name__}); pass a batch of images, e.g. [image]."
         )
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError("Found X with 0 sample(s) while a minimum of 1 is required.")
 
 
 def to_image_batch(
@@ -249,6 +285,7 @@ def to_image_batch(
         )
     if image_shape is not None:
         image_shape = _checked_image_shape(image_shape)
+    X = _palette_images_as_colours(X)
     try:
         X = check_array(X, allow_nd=True, dtype="numeric", input_name="X")
     except ValueError:
@@ -257,9 +294,21 @@ def to_image_batch(
         raise
     n_samples = X.shape[0]
     flat = X.ndim == 2
+    n_values = int(np.prod(X.shape[1:]))
 
     if X.ndim == 2:
-        sample_shape, channels_last = _image_shape_of_flat(X.shape[1], image_shape, data_format)
+        if (
+            image_shape is None
+            and expected_shape is not None
+            and expected_shape[0] == 1
+            and X.shape[1] == int(np.prod(expected_shape))
+        ):
+            # Rows of a fitted model's grey images: one reading only, the fitted shape.
+            sample_shape, channels_last = tuple(expected_shape[1:]), False
+        else:
+            sample_shape, channels_last = _image_shape_of_flat(
+                X.shape[1], image_shape, data_format
+            )
         X = X.reshape(n_samples, *sample_shape)
     elif X.ndim in (3, 4):
         if 0 in X.shape[1:]:
@@ -299,10 +348,15 @@ def to_image_batch(
         hint = ""
         if flat and image_shape is None:
             channels, height, width = expected_shape
-            wanted = (height, width) if channels == 1 else (height, width, channels)
+            # A fitted model reads rows as its fit did (set_params(image_shape=...) takes
+            # effect at the next fit); the order of flattened channels is not in the rows.
             hint = (
-                " The rows of a 2D X are read as square grey images unless image_shape "
-                f"says otherwise: set image_shape={wanted}, or pass the images unflattened."
+                f" Rows of {channels * height * width} values can be flattened from "
+                f"(C, H, W) or from (H, W, C) images, which cannot be told apart: pass "
+                f"the images unflattened, X.reshape(-1, {channels}, {height}, {width}) or "
+                f"X.reshape(-1, {height}, {width}, {channels}) as they were flattened."
+                if channels > 1 and n_values == channels * height * width
+                else ""
             )
         raise ValueError(
             f"X has images of shape (C, H, W) = {shape}, but the estimator is expecting "
@@ -313,30 +367,62 @@ def to_image_batch(
 
 def pixel_scale_mismatch(fitted_scale, fitted_max, dtype, images):
     """What is wrong when images of ``dtype`` (read as ``images``) reach a model fitted
-    on images read with ``fitted_scale`` (1/255 for uint8, else 1) whose largest value
-    was ``fitted_max``; None when nothing is.
+    on images read with ``fitted_scale`` (1/255 for uint8, else 1) whose largest value,
+    as read, was ``fitted_max``; None when nothing is.
 
     uint8 levels are scaled to [0, 1] and every other dtype is read as given, so the
     same pixels in another container (a list, int64, float64) change scale. Only a
     reading that cannot match the fit's is named: values above 1 after a uint8 fit, or
-    uint8 after a fit on values above 1.
+    uint8 after a fit on values above 1; and masks of 0 and 1, which uint8 reads as 0 and
+    1/255, against values of the order of 1 in the other reading.
     """
     scale = 1 / 255 if dtype == np.uint8 else 1.0
     if np.isclose(scale, fitted_scale) or images.size == 0:
         return None
+    top = float(images.max())
     if dtype != np.uint8:
-        top = float(images.max())
-        if top <= 1:
-            return None  # e.g. uint8 pixels divided by 255 beforehand: the fit's scale
+        if top > 1:
+            return (
+                "was fitted on uint8 images, whose 0-255 levels it reads as [0, 1], but X "
+                f"holds {dtype} values up to {top:g}, which it reads as given. Pass the "
+                "images as uint8, as in fit, or divide them by 255."
+            )
+        if fitted_max <= _MASK_TOP and top >= 0.5:
+            return (
+                "was fitted on uint8 images of levels 0 and 1 only, which it reads as 0 and "
+                f"1/255, but X holds {dtype} values up to {top:g}, which it reads as given: "
+                "255 times the fit's. Fit and predict on the same dtype (masks as float32 "
+                "or bool read as 0 and 1)."
+            )
+        return None  # e.g. uint8 pixels divided by 255 beforehand: the fit's scale
+    if fitted_max > 1:
         return (
-            "was fitted on uint8 images, whose 0-255 levels it reads as [0, 1], but X "
-            f"holds {dtype} values up to {top:g}, which it reads as given. Pass the "
-            "images as uint8, as in fit, or divide them by 255."
+            f"was fitted on images whose values (up to {fitted_max:g}) it reads as given, "
+            "but X is uint8, whose 0-255 levels it reads as [0, 1]. Pass the images as "
+            "floats, as in fit (X.astype(np.float32))."
         )
-    if fitted_max <= 1:
+    if top <= _MASK_TOP and fitted_max >= 0.5:
+        return (
+            "was fitted on images whose values (up to %g) it reads as given, but X is uint8 "
+            "of levels 0 and 1 only, which it reads as 0 and 1/255: 255 times smaller. Pass "
+            "them as floats, as in fit (X.astype(np.float32))." % fitted_max
+        )
+    return None
+
+
+#: The largest value, as read, of uint8 images whose levels are only 0 and 1 (masks).
+_MASK_TOP = 1.5 / 255
+
+
+def uint8_mask_warning(dtype, images):
+    """The warning text for fitting on uint8 images of levels 0 and 1 only (binary masks,
+    ``(X > t).astype(np.uint8)``), which uint8's 0-255 reading turns into 0 and 1/255, or
+    None."""
+    if dtype != np.uint8 or images.size == 0 or float(images.max()) > _MASK_TOP:
         return None
     return (
-        f"was fitted on images whose values (up to {fitted_max:g}) it reads as given, but "
-        "X is uint8, whose 0-255 levels it reads as [0, 1]. Pass the images as floats, "
-        "as in fit (X.astype(np.float32))."
+        "X is uint8 with levels 0 and 1 only; uint8 images are read as 0-255 levels scaled "
+        "to [0, 1], so these train as 0 and 1/255, inputs almost all zero. Pass binary "
+        "masks as float32 or bool (X.astype(np.float32)) to read them as 0 and 1, or as "
+        "0 and 255 in uint8."
     )

@@ -6,6 +6,7 @@ from collections import OrderedDict
 from numbers import Real
 
 import numpy as np
+import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -25,6 +26,7 @@ from sknn.data.images import (
     pixel_scale_mismatch,
     refuse_single_image,
     to_image_batch,
+    uint8_mask_warning,
     unpack_image_column,
 )
 from sknn.modules.convnet import ACTIVATIONS, ConvNetModule
@@ -361,6 +363,9 @@ class ConvNetClassifier(
         if reset:
             self.pixel_scale_ = 1 / 255 if dtype == np.uint8 else 1.0
             self._pixel_max = float(images.max()) if images.size else 0.0
+            mask = uint8_mask_warning(dtype, images)
+            if mask is not None:
+                warnings.warn(mask, UserWarning, stacklevel=stacklevel_outside_sknn())
         elif hasattr(self, "pixel_scale_"):
             mismatch = pixel_scale_mismatch(self.pixel_scale_, self._pixel_max, dtype, images)
             if mismatch is not None:
@@ -422,8 +427,36 @@ class ConvNetClassifier(
     def _training_only_params(self):
         return ("augment_shift", "augment_flip")
 
+    def _resume_signature(self):
+        # Flat features do not tell 8x8 images from 4x16 ones, nor uint8 levels from floats.
+        return {"input_shape": list(self.input_shape_), "pixel_scale": self.pixel_scale_}
+
+    def _activation_values(self, X):
+        # The convolutions' outputs over one training batch, which the backward pass
+        # keeps: measured by a forward pass of one image on the meta device (no memory).
+        outputs = []
+
+        def record(layer, inputs, output):
+            outputs.append(output.numel())
+
+        try:
+            with torch.device("meta"):
+                module = self._build_module_quietly(X)
+                hooks = [
+                    layer.register_forward_hook(record)
+                    for layer in module.modules()
+                    if isinstance(layer, nn.Conv2d)
+                ]
+                module.eval()(torch.empty((1, *X.shape[1:]), device="meta"))
+            for hook in hooks:
+                hook.remove()
+        except (RuntimeError, ValueError, OverflowError):
+            return 0  # the build's own checks say what is wrong
+        return sum(outputs) * self._batch_size(len(X))
+
     def _module_sizes(self):
         return {
+            "batch_size": self.batch_size,
             "channels": self.channels,
             "kernel_size": self.kernel_size,
             "dense_sizes": self.dense_sizes,
