@@ -406,7 +406,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         if parallel is not None:
             # Every process must draw the same weights, shuffles and validation split.
             seed = parallel.broadcast_seed(seed)
-            parallel.check_same_data(X, y_train, sample_weight, getattr(self, "classes_", None))
+            parallel.check_same_data(
+                X,
+                y_train,
+                sample_weight,
+                getattr(self, "classes_", None),
+                params=self.get_params(deep=False),
+            )
         # early_stopping's validation rows: drawn once, by the first fit (or for all the
         # runs of n_init), and kept by warm_start fits, which would otherwise score on rows
         # that the fits before them trained on.
@@ -453,6 +459,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 if incremental:
                     self.__dict__.pop("_resume_rng", None)
                     set_rng_state(seeded)
+            if parallel is not None:
+                # The same weights and shuffles on every rank; its own dropout masks.
+                parallel.seed_own_draws(seed, device)
             # partial_fit trains its one epoch, resumed or not.
             resume_epochs = resume and not incremental
             self._train(

@@ -343,7 +343,7 @@ DP_CASES = textwrap.dedent(
     import torch
     import torch.distributed as dist
     from sknn import MLPClassifier
-    from sknn.engine.distributed import DataParallel
+    from sknn.engine.distributed import DataParallel, single_process
 
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
@@ -402,8 +402,33 @@ DP_CASES = textwrap.dedent(
             messages["fit"] = None
         except ValueError as error:
             messages["fit"] = str(error)
+        try:  # parameters that would make the ranks train different steps
+            MLPClassifier(hidden_layer_sizes=(5,) if who else (4,), max_iter=1, device="cpu",
+                          verbose=who).fit(X, y)
+            messages["params"] = None
+        except ValueError as error:
+            messages["params"] = str(error)
+        if who == 0:  # a fit on one process only, not waiting for the others
+            with single_process():
+                messages["alone"] = MLPClassifier(max_iter=1, device="cpu").fit(X, y).n_iter_
+        # Each rank draws the dropout masks of its own rows.
+        masks = []
+        dropout = torch.nn.functional.dropout
+
+        def spy(input, p=0.5, training=True, inplace=False):
+            output = dropout(input, p, training, inplace)
+            if training:
+                masks.append((output != 0).numpy().tolist())
+            return output
+
+        torch.nn.functional.dropout = spy
+        MLPClassifier(hidden_layer_sizes=(64,), dropout=0.5, max_iter=1, batch_size=32,
+                      shuffle=False, random_state=0, device="cpu").fit(X, y)
+        torch.nn.functional.dropout = dropout
+        messages["first_mask"] = masks[0]
         with open(f"{out}/check_{who}.json", "w") as f:
             json.dump(messages, f)
+        dist.barrier()
         dist.destroy_process_group()
     else:
         who = "single"
@@ -442,8 +467,21 @@ def test_processes_given_other_data_are_told_so(data_parallel_cases):
     # Non-regression: ranks fitting on different data crashed inside gloo (an abort on a
     # size mismatch) or trained on a mix of their datasets without a word.
     messages = [json.loads((data_parallel_cases / f"check_{r}.json").read_text()) for r in (0, 1)]
+    # Each rank drew its own dropout masks (the same ones, row for row, before).
+    masks = [np.array(m.pop("first_mask")) for m in messages]
+    assert masks[0].shape == masks[1].shape == (16, 64)  # 32 rows a batch, 16 each
+    assert 0.3 < (masks[0] == masks[1]).mean() < 0.7
+    # A fit in one process only, inside single_process(), ran alone.
+    assert messages[0].pop("alone") == 1 and "alone" not in messages[1]
     assert messages[0] == messages[1]  # the same error on every rank
     messages = messages[0]
+    # Other parameters: the fit is refused before any collective (it aborted in gloo).
+    assert messages.pop("params") == (
+        "Data-parallel fit over 2 processes: rank 1 has hidden_layer_sizes=(5,) but rank 0 "
+        "has (4,). Every process must call the same fit, with the same parameters (but "
+        "verbose, device, checkpoint, callbacks); to fit in one process only, fit inside "
+        "sknn.engine.distributed.single_process()."
+    )
     assert messages["same"] is None
     expected = {
         "fewer_rows": "rank 1 has X of shape (98, 5) but rank 0 has X of shape (100, 5)",

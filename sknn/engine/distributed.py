@@ -11,10 +11,20 @@ sample weight): the gradient of the whole batch's mean loss, to which a process 
 share has no rows or no weight adds exactly 0. Every process then takes the same
 optimizer step, so all ranks hold the same network at every step and end with the same
 fitted estimator: a fit over N processes is the one-process fit with the same seed and
-``batch_size``, up to the order of float additions. gloo works on the CPU, nccl on CUDA
-(one GPU per process: ``device='auto'`` picks ``cuda:LOCAL_RANK``).
+``batch_size``, up to the order of float additions, where nothing random happens per row.
+Dropout, data augmentation and token dropout draw per row: each process draws for its
+own rows from its own stream (:meth:`DataParallel.seed_own_draws`), as one process draws
+different masks for different rows, so such a fit is one the single process could have
+drawn, not the same draws. gloo works on the CPU, nccl on CUDA (one GPU per process:
+``device='auto'`` picks ``cuda:LOCAL_RANK``).
+
+Every process of the group must call the same ``fit`` with the same parameters (those of
+:data:`PER_PROCESS_PARAMS` may differ); a fit in one process only (a model evaluated on
+rank 0) runs inside :func:`single_process`.
 """
 
+import contextlib
+import threading
 import zlib
 
 import numpy as np
@@ -26,6 +36,35 @@ from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 #: Rows of X whose values the data check compares across processes: an evenly spaced
 #: sample, so that a memory-mapped X larger than memory is not read whole.
 CHECKED_ROWS = 1024
+
+#: Parameters that may differ between the processes of a data-parallel fit: they change
+#: what a process shows or writes, not what it trains (a log or a checkpoint on rank 0
+#: only, ``cuda:RANK`` for the device).
+PER_PROCESS_PARAMS = ("verbose", "device", "checkpoint", "callbacks")
+
+_single = threading.local()
+
+
+@contextlib.contextmanager
+def single_process():
+    """Fit in this process alone inside a ``torch.distributed`` process group.
+
+    A fit in an initialised group of several processes trains data-parallel, and every
+    process must then call it. Within this block, fits in this thread train on this
+    process only, as without a group (a model fitted or evaluated on rank 0 only).
+
+    Examples
+    --------
+    >>> from sknn.engine.distributed import single_process
+    >>> with single_process():
+    ...     pass  # e.g. if dist.get_rank() == 0: baseline.fit(X, y)
+    """
+    before = getattr(_single, "active", False)
+    _single.active = True
+    try:
+        yield
+    finally:
+        _single.active = before
 
 
 class DataParallel:
@@ -43,7 +82,10 @@ class DataParallel:
 
     @classmethod
     def current(cls):
-        """The initialised default process group if it has several processes, else None."""
+        """The initialised default process group if it has several processes, else None
+        (also inside :func:`single_process`)."""
+        if getattr(_single, "active", False):
+            return None
         if not (dist.is_available() and dist.is_initialized()):
             return None
         world_size = dist.get_world_size()
@@ -62,8 +104,20 @@ class DataParallel:
         dist.broadcast_object_list(box, src=0)
         return int(box[0])
 
-    def check_same_data(self, X, y, sample_weight=None, classes=None):
-        """Raise the same ValueError on every rank unless all ranks hold the same data.
+    def seed_own_draws(self, seed, device):
+        """Seed torch's global generators (dropout, augmentation) with a seed of this
+        rank's own, derived from the fit's ``seed``: each process draws for its own rows.
+        The shuffling generator is separate, and stays the same on every rank."""
+        own = (int(seed) * 1_000_003 + 7_919 * (self.rank + 1)) % (2**63 - 1)
+        torch.random.default_generator.manual_seed(own)
+        device = torch.device(device)
+        if device.type == "cuda":
+            with torch.cuda.device(device.index or 0):
+                torch.cuda.manual_seed(own)
+
+    def check_same_data(self, X, y, sample_weight=None, classes=None, params=None):
+        """Raise the same ValueError on every rank unless all ranks hold the same data
+        and parameters.
 
         Each rank's data is described in a few numbers (shapes, the classes, checksums of
         y, of the sample weights and of evenly spaced rows of X), gathered on every rank
@@ -80,16 +134,21 @@ class DataParallel:
         sample_weight : ndarray or None, default=None
         classes : array-like or None, default=None
             A classifier's ``classes_``.
+        params : dict or None, default=None
+            The estimator's parameters (``get_params(deep=False)``); those of
+            :data:`PER_PROCESS_PARAMS` are not compared. Ranks that differ in another
+            would train different steps and fail inside a collective, or hang.
 
         Raises
         ------
         ValueError
             Naming the ranks whose data differ from rank 0's and the first difference.
         """
-        summary = _data_summary(X, y, sample_weight, classes)
+        summary = _params_summary(params) + _data_summary(X, y, sample_weight, classes)
         summaries = [None] * self.world_size
         dist.all_gather_object(summaries, summary)
         differences = []
+        parameters = False
         for rank, other in enumerate(summaries[1:], start=1):
             # Summaries of different lengths differ first in a shown entry (the inputs'
             # names, the classes, sample_weight given or not): the loop stops there.
@@ -98,9 +157,21 @@ class DataParallel:
                     continue
                 if what is None:
                     differences.append("rank %d has %s but rank 0 has %s" % (rank, theirs, ours))
+                elif what.startswith("parameter "):
+                    parameters = True
+                    differences.append(
+                        "rank %d has %s=%s but rank 0 has %s" % (rank, what[10:], theirs, ours)
+                    )
                 else:
                     differences.append("rank %d has other %s than rank 0" % (rank, what))
                 break
+        if differences and parameters:
+            raise ValueError(
+                "Data-parallel fit over %d processes: %s. Every process must call the same "
+                "fit, with the same parameters (but %s); to fit in one process only, "
+                "fit inside sknn.engine.distributed.single_process()."
+                % (self.world_size, "; ".join(differences), ", ".join(PER_PROCESS_PARAMS))
+            )
         if differences:
             raise ValueError(
                 "Data-parallel fit over %d processes: %s. Every process must fit on the "
@@ -146,6 +217,19 @@ class DataParallel:
         tensor = tensor.clone()
         dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
         return tensor
+
+
+def _params_summary(params):
+    """``[("parameter NAME", text)]`` for the parameters every rank must share: plain
+    values by their repr, other objects (a tokenizer, a callback) by their type."""
+    summary = []
+    for name, value in sorted((params or {}).items()):
+        if name in PER_PROCESS_PARAMS:
+            continue
+        plain = value is None or isinstance(value, (bool, int, float, str, tuple, list, np.generic))
+        text = repr(value) if plain else "<%s>" % type(value).__qualname__
+        summary.append(("parameter " + name, text))
+    return summary
 
 
 def _data_summary(X, y, sample_weight, classes):
