@@ -312,6 +312,31 @@ def _check_out_dir(out_dir):
 
 
 def _check_scoring_task(scoring, table):
+    """Refuse, before any fit, a scorer that cannot score this target: one of the other
+    task, or a binary one whose positive label (1) is not a class."""
+    if scoring is None:
+        return
+    from sklearn.metrics import get_scorer
+
+    scorer = get_scorer(scoring)
+    module = getattr(getattr(scorer, "_score_func", None), "__module__", "")
+    kind = "regression" if module.endswith("_regression") else "classification"
+    if module.endswith(("_regression", "_classification", "_ranking")) and kind != table.task:
+        suggestion = "accuracy or f1_macro" if table.task == "classification" else "r2"
+        raise CompareError(
+            f"--scoring {scoring} scores {kind}, but the target is a {table.task} target: "
+            f"use a {table.task} score, such as {suggestion}"
+        )
+    kwargs = getattr(scorer, "_kwargs", {})
+    if table.task == "classification" and kwargs.get("average", "binary") == "binary":
+        labels = np.unique(table.y)
+        if scoring in BINARY_SCORERS[2:] and "pos_label" not in kwargs and len(labels) == 2:
+            if not any(_is_one(label) for label in labels):
+                raise CompareError(
+                    f"--scoring {scoring} scores the class 1 as positive, and the target's "
+                    f"classes are {', '.join(map(str, labels))}: use {scoring}_macro, which "
+                    "averages over both classes"
+                )
     if scoring in BINARY_SCORERS and table.task == "classification":
         n_classes = len(np.unique(table.y))
         if n_classes > 2:
@@ -322,6 +347,13 @@ def _check_scoring_task(scoring, table):
                 f"--scoring {scoring} needs two classes, the target has {n_classes}: "
                 f"use {alternative}"
             )
+
+
+def _is_one(label):
+    try:
+        return float(label) == 1
+    except (TypeError, ValueError):
+        return False
 
 
 def _check_folds(table, folds, time_series):

@@ -10,6 +10,7 @@ data raises :class:`CompareError`, whose message is written for the command line
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -250,6 +251,17 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
         notes.append(f"date column(s) {names} not used as features")
     if X.shape[1] == 0:
         raise CompareError(f"no feature columns left besides the target {target!r}")
+    empty = [column for column in X.columns if X[column].isna().all()]
+    if empty:
+        # No value to learn from or to fill with: every model would drop or choke on them.
+        X = X.drop(columns=empty)
+        names = ", ".join(map(str, empty))
+        notes.append(f"empty column(s) {names} left out: no value in any row")
+        if X.shape[1] == 0:
+            raise CompareError(
+                f"no feature columns left besides the target {target!r}: every other "
+                "column is empty"
+            )
 
     categorical, text, identifiers = [], [], []
     for column in X.columns:
@@ -614,9 +626,13 @@ def _scaled_target(regressor):
 
 
 def _preprocessor(categorical, text, scale, sparse):
-    numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
+    numeric = [SimpleImputer(strategy="median", keep_empty_features=True)] + (
+        [StandardScaler()] if scale else []
+    )
     encoder = make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
+        # Missing is a level of its own, as sknn's embeddings read it; most_frequent
+        # dropped a column with no value in a training fold, leaving the encoder none.
+        SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True),
         OneHotEncoder(
             handle_unknown="infrequent_if_exist",
             max_categories=MAX_CATEGORIES,
@@ -788,12 +804,21 @@ def _fit_and_score(name, fold, model, X, y, train, test, scoring, inner_sequenti
         return _fit_and_score_alone(name, fold, model, X, y, train, test, scoring)
 
 
+#: Held while a fit's warnings are recorded: Python's warning filters and its recording
+#: are global to the process, and catch_warnings is not thread-safe (before Python 3.14).
+#: Two fits recording at once in one process (joblib's threading backend, a Dask worker
+#: of several threads) took each other's ConvergenceWarnings and could leave the process
+#: recording every later warning into a list nobody reads. Fits in one process therefore
+#: run one at a time here (sknn's own already do: they share torch's seeded generators).
+_RECORDING = threading.Lock()
+
+
 def _fit_and_score_alone(name, fold, model, X, y, train, test, scoring):
     row = {"model": name, "fold": fold}
     estimator = clone(model)
     converged, failure = True, None
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with _RECORDING, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             start = time.perf_counter()
             estimator.fit(_rows(X, train), y[train])

@@ -405,6 +405,21 @@ def test_drop_applies_to_builtin_datasets(tmp_path, capsys):
             "column 'y' holds 1 infinite value(s)",
         ),
         (lambda p: ["iris", "--scoring", "roc_auc"], "needs two classes, the target has 3"),
+        # Non-regression: these ran every fold, then failed to score each one.
+        (
+            lambda p: [write_csv(p, a=np.arange(12.0), y=["yes", "no"] * 6), "--target", "y",
+                       "--scoring", "f1"],
+            "--scoring f1 scores the class 1 as positive, and the target's classes are no, "
+            "yes: use f1_macro",
+        ),
+        (
+            lambda p: ["iris", "--scoring", "r2"],
+            "--scoring r2 scores regression, but the target is a classification target",
+        ),
+        (
+            lambda p: ["diabetes", "--scoring", "accuracy"],
+            "--scoring accuracy scores classification, but the target is a regression target",
+        ),
         (
             # Non-regression: said the rarest class had 1 row and to lower --folds.
             lambda p: [
@@ -427,6 +442,9 @@ def test_drop_applies_to_builtin_datasets(tmp_path, capsys):
         "inf-feature",
         "inf-target",
         "roc-auc-multiclass",
+        "f1-without-class-1",
+        "regression-score",
+        "classification-score",
         "continuous-classification",
     ],  # fmt: skip
 )
@@ -495,3 +513,58 @@ def test_identifier_column_is_left_out_with_a_note(tmp_path):
     table = load_table(path, target="y")
     assert list(table.X.columns) == ["a"] and table.categorical == []
     assert "identifier column(s) id left out" in " ".join(table.notes)
+
+
+def test_fits_in_threads_record_their_own_convergence_warnings():
+    # Non-regression: fits recording their warnings in two threads at once took each
+    # other's (a random forest "reached its iteration limit"), missed their own, and could
+    # leave the process recording every later warning into a list nobody reads.
+    import warnings
+
+    import joblib
+    from sklearn.ensemble import RandomForestClassifier
+
+    from sknn import MLPClassifier
+
+    X = np.random.RandomState(0).randn(150, 4)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    models = {
+        "mlp": MLPClassifier((4,), max_iter=1, random_state=0, device="cpu"),
+        "forest": RandomForestClassifier(20, random_state=0),
+    }
+    def state():
+        kinds = [(action, category) for action, _, category, *_ in warnings.filters]
+        return kinds, warnings.showwarning, warnings._showwarnmsg_impl
+
+    before = state()
+    for _ in range(3):
+        notes = []
+        with joblib.parallel_backend("threading", n_jobs=2):
+            cross_validate_models(
+                models, X, y, make_splitter("classification", 5), progress=False, notes=notes,
+                n_jobs=2,
+            )
+        assert any("mlp" in note and "5 of 5 fold" in note for note in notes), notes
+        assert not any("forest" in note for note in notes), notes
+        assert state() == before
+
+
+def test_empty_columns_are_left_out_and_categories_missing_in_a_fold_are_scored(tmp_path, capsys):
+    # Non-regression: an empty column was "filled with the column median", and alone it
+    # left every model a table of no feature; a categorical column with no value in a
+    # training fold made the four baselines fail that fold.
+    rng = np.random.RandomState(0)
+    a = rng.randn(40)
+    path = write_csv(tmp_path, a=a, empty=[np.nan] * 40, y=(a > 0).astype(int))
+    table = load_table(path, target="y")
+    assert list(table.X.columns) == ["a"]
+    assert any("empty column(s) empty left out" in note for note in table.notes)
+    status, _, err = run(
+        capsys, write_csv(tmp_path, empty=[np.nan] * 40, y=(a > 0).astype(int)), "--target", "y"
+    )
+    assert status == 2 and "every other column is empty" in err
+    from sknn.compare import _preprocessor
+
+    frame = pd.DataFrame({"c": ["x"] + [np.nan] * 29, "n": rng.randn(30)})
+    out = _preprocessor(["c"], [], scale=True, sparse=False).fit(frame.iloc[1:]).transform(frame)
+    assert out.shape == (30, 2)  # the column's one level ('missing') and n
