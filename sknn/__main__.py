@@ -9,6 +9,7 @@ machine offers; it exits with status 1 if one failed.
 """
 
 import argparse
+import re
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -194,7 +195,9 @@ def run_compare(args):
     try:
         device = resolve_device(args.device)
     except ValueError as exc:
-        raise CompareError(str(exc)) from None
+        # The parameter's words (device='cpu'), as the option is spelled (--device cpu).
+        message = re.sub(r"\bdevice=(['\"]?)([^'\"\s,.]+)\1", r"--device \2", str(exc))
+        raise CompareError(message) from None
     metric = args.scoring or ("accuracy" if table.task == "classification" else "R^2")
     validation = "TimeSeriesSplit" if args.time_series else "K-fold"
     if table.task == "classification" and not args.time_series:

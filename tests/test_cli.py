@@ -28,6 +28,12 @@ def one_thread():
         yield
 
 
+def torch_cuda_available():
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def run(capsys, *args):
     status = main([*args, "--no-progress"])
     out, err = capsys.readouterr()
@@ -568,3 +574,11 @@ def test_empty_columns_are_left_out_and_categories_missing_in_a_fold_are_scored(
     frame = pd.DataFrame({"c": ["x"] + [np.nan] * 29, "n": rng.randn(30)})
     out = _preprocessor(["c"], [], scale=True, sparse=False).fit(frame.iloc[1:]).transform(frame)
     assert out.shape == (30, 2)  # the column's one level ('missing') and n
+
+
+@pytest.mark.skipif(torch_cuda_available(), reason="the error is for a machine without CUDA")
+def test_an_unavailable_device_is_named_as_the_option(capsys):
+    status, _, err = run(capsys, "iris", "--device", "cuda")
+    assert status == 2
+    assert "--device cuda was requested" in err and "--device auto" in err
+    assert "device=" not in err
