@@ -1169,3 +1169,38 @@ def test_dense_sizes_refuses_an_int_that_is_no_layer_size(size):
     X, y = _data(SequenceClassifier, n=12)
     with pytest.raises(ValueError, match="dense_sizes"):
         SequenceClassifier(**dict(FAST, max_iter=1), dense_sizes=size).fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_masked_arrays_that_hide_values_are_refused(Estimator):
+    # Non-regression: NumPy drops masks, so the padding under one (-999) was read as data.
+    X, y = _data(Estimator, n=20, T=10, d=1)
+    mask = np.zeros(X.shape, bool)
+    mask[0, 7:] = True
+    for masked in (np.ma.array(X, mask=mask), np.ma.array(X[:, :, 0], mask=mask[:, :, 0])):
+        with pytest.raises(ValueError, match=r"3 masked value\(s\).*row.compressed\(\)"):
+            Estimator(**FAST).fit(masked, y)
+    fitted = Estimator(**FAST).fit(np.ma.array(X), y)  # a mask that hides nothing
+    np.testing.assert_array_equal(_output(fitted, np.ma.array(X)), _output(fitted, X))
+    with pytest.raises(ValueError, match="masked value"):
+        fitted.predict(np.ma.array(X, mask=mask))
+
+
+def test_the_2d_form_with_max_len_refuses_sequences_of_other_lengths():
+    # Non-regression: the lengths were checked after max_len's cut, so a model fitted on
+    # 12 columns took sequences of 30 steps (cut to 6) without a word.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(20, 12)), np.arange(20) % 2
+    clf = SequenceClassifier(**dict(FAST, max_len=6), cell="lstm").fit(X, y)
+    for other in (rng.normal(size=(2, 30, 1)), [rng.normal(size=30), rng.normal(size=9)]):
+        with pytest.raises(ValueError, match="expecting sequences of 12 time steps"):
+            clf.predict(other)
+    np.testing.assert_array_equal(clf.predict(X[:, :, None]), clf.predict(X))
+
+
+def test_text_of_another_form_than_the_fits_names_the_estimator():
+    clf = SequenceClassifier(**FAST).fit(REVIEWS, LABELS)
+    with pytest.raises(
+        ValueError, match="SequenceClassifier was fitted on raw texts but X holds lists of tokens"
+    ):
+        clf.predict([review.split() for review in REVIEWS])

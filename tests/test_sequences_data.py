@@ -140,6 +140,8 @@ def test_input_is_not_modified():
         ([1.0, 2.0, 3.0], "flat list"),
         ([np.zeros((2, 2, 2))], "Sequence 0 of X has 3 dimension"),
         ([None, np.ones((6, 2))], "Sequence 0 of X is None"),
+        ([[[1, 2], [3, 4]], [[1, 2], [3]]], "Sequence 1 of X has steps with different numbers"),
+        ([{"a": 1}, {"a": 2}], "got a dict in X. A list of records is a table"),
         (np.array([["a", "b"]]), "must contain numeric values"),
         (np.array([["1", "2"]]), "must contain numeric values"),
         ([["a", "b"], ["c"]], "must contain numeric values"),

@@ -87,6 +87,7 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype
             "Use '.toarray()' to convert to a dense numpy array."
         )
 
+    X = check_unmasked(X, input_name)
     frame_list_columns(X, input_name)
     if is_nested_frame(X):
         X = nested_frame_sequences(X, input_name, dtype)
@@ -98,6 +99,28 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and _is_ragged(X)):
         return _pad_list(list(X), max_len, truncating, input_name, dtype)
     return _check_array(X, max_len, truncating, input_name, dtype)
+
+
+def check_unmasked(X, input_name):
+    """``X`` without a NumPy mask that hides nothing; a ValueError for one that hides
+    values, in X or in one of its sequences: NumPy drops masks, so the values under one
+    (a padding of -999) would be read as data."""
+    arrays = [X] if isinstance(X, np.ma.MaskedArray) else []
+    if isinstance(X, list | tuple):
+        arrays = [seq for seq in X if isinstance(seq, np.ma.MaskedArray)]
+    hidden = sum(int(np.ma.count_masked(a)) for a in arrays)
+    if hidden:
+        raise ValueError(
+            f"{input_name} holds masked arrays with {hidden} masked value(s); the values "
+            "under a mask would be read as data. Pass sequences of different lengths as a "
+            "list of arrays, each holding its own steps only (for rows masked after their "
+            "end: [row.compressed() for row in X])."
+        )
+    if isinstance(X, np.ma.MaskedArray):
+        return X.data
+    if arrays:
+        return [seq.data if isinstance(seq, np.ma.MaskedArray) else seq for seq in X]
+    return X
 
 
 def is_nested_frame(X):
@@ -265,6 +288,18 @@ def _check_array(X, max_len, truncating, input_name, dtype):
 def _pad_list(sequences, max_len, truncating, input_name, dtype):
     if len(sequences) == 0:
         raise ValueError(f"Found {input_name} with 0 sample(s) while a minimum of 1 is required.")
+    odd = next((seq for seq in sequences if isinstance(seq, dict | set | str | bytes)), None)
+    if odd is not None:
+        advice = (
+            "A list of records is a table: pass pd.DataFrame(records), or one array of "
+            "steps per sequence."
+            if isinstance(odd, dict)
+            else "Every sequence must be an array or a list of numbers."
+        )
+        raise ValueError(
+            f"Expected a list of sequences (arrays or lists of numbers), got a "
+            f"{type(odd).__name__} in {input_name}. {advice}"
+        )
     if all(np.ndim(seq) == 0 for seq in sequences):
         raise ValueError(
             f"Expected a list of sequences, got a flat list of {len(sequences)} numbers in "
@@ -277,7 +312,15 @@ def _pad_list(sequences, max_len, truncating, input_name, dtype):
         if seq is None:
             # Not NaN, which _as_numeric would make of it and then report.
             raise ValueError(f"Sequence {i} of {input_name} is None; expected a sequence.")
-        array = _as_numeric(seq, input_name, dtype)
+        try:
+            array = _as_numeric(seq, input_name, dtype)
+        except ValueError as error:
+            if "inhomogeneous" not in str(error):
+                raise
+            raise ValueError(
+                f"Sequence {i} of {input_name} has steps with different numbers of "
+                "features; every step of every sequence needs the same number."
+            ) from None
         if array.ndim == 1:
             array = array[:, np.newaxis]
         elif array.ndim != 2:

@@ -38,6 +38,7 @@ from sknn.data.numeric import to_float32
 from sknn.data.sequences import (
     channel_statistics,
     check_sequences,
+    check_unmasked,
     frame_list_columns,
     is_nested_frame,
     normalize_series,
@@ -172,7 +173,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     # -- data -------------------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset, sample_weight=None):
         self._dense_sizes()
-        X = _reiterable(X)
+        X = check_unmasked(_reiterable(X), "X")
         check_corpus_container(X)
         if not reset:
             # warm_start and partial_fit keep the input kind, vocabulary and features of
@@ -268,11 +269,12 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
         return X, self._validate_targets(y)
 
     def _validate_X(self, X):
-        X = _reiterable(X)
+        X = check_unmasked(_reiterable(X), "X")
         check_corpus_container(X)
         if self.input_kind_ == "text":
             _check_feature_names(self, X, reset=False)
-            ids, lengths = self.vectorizer_.transform_with_lengths(X)
+            with self.vectorizer_.errors_named_for(type(self).__name__):
+                ids, lengths = self.vectorizer_.transform_with_lengths(X)
             return {"x": ids, "lengths": lengths}
         if looks_like_text(X):
             raise ValueError(
@@ -289,13 +291,18 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
         # Cut as the fit cut them: a max_len or truncating set after fit takes effect at
         # the next fit, as in scikit-learn (the text path keeps them in vectorizer_).
         with self._fitted_params():
-            X = self._check_sequences(X)
-            # The 2-D form's columns are its steps: its sequences all have that many.
-            n_steps = (
-                self.n_features_in_
-                if self.max_len is None
-                else min(self.n_features_in_, self.max_len)
-            )
+            max_len, truncating = self.max_len, self.truncating
+            if not self._tabular:
+                X = self._check_sequences(X)
+            else:
+                # The 2-D form's columns are its steps: its sequences all have that many,
+                # checked before max_len cuts them as the fit cut its columns.
+                with self._swapped_params({"max_len": None}):
+                    X = self._check_sequences(X)
+                self._check_tabular_steps(X["lengths"], self.n_features_in_)
+                if max_len is not None and X["x"].shape[1] > max_len:
+                    cut = slice(None, max_len) if truncating == "post" else slice(-max_len, None)
+                    X = {"x": X["x"][:, cut], "lengths": np.minimum(X["lengths"], max_len)}
         n_step_features = X["x"].shape[2]
         if n_step_features != self._n_step_features:
             raise ValueError(
@@ -303,8 +310,12 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 f"{type(self).__name__} is expecting {self._n_step_features} features per "
                 "time step as input."
             )
-        if self._tabular and np.any(X["lengths"] != n_steps):
-            found = sorted({int(X["lengths"].min()), int(X["lengths"].max())})
+        X["x"] = self._network_input(X["x"], X["lengths"])
+        return X
+
+    def _check_tabular_steps(self, lengths, n_steps):
+        if np.any(lengths != n_steps):
+            found = sorted({int(lengths.min()), int(lengths.max())})
             raise ValueError(
                 f"X has sequences of {' to '.join(map(str, found))} time steps, but "
                 f"{type(self).__name__} was fitted on a 2-D array, whose "
@@ -312,8 +323,6 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 f"{self.n_features_in_}), and is expecting sequences of {n_steps} time "
                 "steps as input."
             )
-        X["x"] = self._network_input(X["x"], X["lengths"])
-        return X
 
     def _check_sequences(self, X):
         # Read in float64 and cast after the normalisation, which then centres each series

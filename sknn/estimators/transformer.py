@@ -392,13 +392,15 @@ batch_size : int or 'auto', default='auto'
             ids = self.vectorizer_._fit_transform_checked(documents, kind)
             self.n_features_in_ = 1
         else:
-            ids = self.vectorizer_._transform_checked(documents, kind)
+            with self.vectorizer_.errors_named_for(type(self).__name__):
+                ids = self.vectorizer_._transform_checked(documents, kind)
             warn_if_mostly_unknown(ids, self.vectorizer_, type(self).__name__)
         return ids, self._validate_targets(y)
 
     def _validate_X(self, X):
         _check_feature_names(self, X, reset=False)
-        return self.vectorizer_.transform(X)
+        with self.vectorizer_.errors_named_for(type(self).__name__):
+            return self.vectorizer_.transform(X)
 
     def _fitted_preprocessing_params(self):
         # The vocabulary and its reading of documents, which warm_start and partial_fit

@@ -1,5 +1,6 @@
 """Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
 
+import contextlib
 import warnings
 from collections.abc import Callable
 
@@ -367,12 +368,28 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         )
         return tokens, kind
 
+    @contextlib.contextmanager
+    def errors_named_for(self, owner):
+        """Within the block, this vectorizer's error for input of another kind than its
+        fit's names ``owner`` (the estimator that built it, which the user fitted)."""
+        try:
+            yield
+        except _OtherInputKind as error:
+            forms = {"text": "raw texts", "tokens": "lists of tokens"}
+            fitted, given = (forms.get(kind, f"{kind} input") for kind in (error.fitted, error.given))
+            raise ValueError(
+                f"{owner} was fitted on {fitted} but X holds {given}: pass X in the form "
+                "of the fit."
+            ) from None
+
     def _tokenize_fitted(self, X, checked=None):
         tokens, kind = self._tokenize(X, checked)
         if kind != self.input_kind_ and any(tokens):
-            raise ValueError(
+            raise _OtherInputKind(
                 f"{type(self).__name__} was fitted on {self.input_kind_} input but "
-                f"transform got {kind} input."
+                f"transform got {kind} input.",
+                self.input_kind_,
+                kind,
             )
         return tokens
 
@@ -443,3 +460,11 @@ def warn_if_mostly_unknown(ids, vectorizer, owner):
         UserWarning,
         stacklevel=_stacklevel_outside_sknn(),
     )
+
+
+class _OtherInputKind(ValueError):
+    """Input of another kind (text, tokens) than the fit's; its fields name both."""
+
+    def __init__(self, message, fitted, given):
+        super().__init__(message)
+        self.fitted, self.given = fitted, given
