@@ -293,7 +293,7 @@ def test_n_iter_no_change_auto_lets_the_convolutional_encoders_finish_their_sche
     Estimator,
 ):
     # A training loss that stalls by tol while the cosine rate is still high stopped the
-    # FCN before its rate decayed (UnitTest, Coffee: a test series in six lost); 'auto'
+    # FCN before its rate decayed (Coffee: a test series in seven lost); 'auto'
     # trains the convolutional encoders to the schedule's end and keeps 30 elsewhere.
     X, y = _data(Estimator, n=20)
     params = dict(FAST, max_iter=12, tol=100.0)  # no epoch improves by tol
@@ -1204,3 +1204,29 @@ def test_text_of_another_form_than_the_fits_names_the_estimator():
         ValueError, match="SequenceClassifier was fitted on raw texts but X holds lists of tokens"
     ):
         clf.predict([review.split() for review in REVIEWS])
+
+
+@pytest.mark.parametrize("normalize", ["series", "channel", None])
+def test_one_long_sequence_is_padded_once(normalize):
+    # Non-regression: every sequence was padded to the longest in float64, and each
+    # normalisation step copied that padded array again: 300 short sequences and one of
+    # 4000 steps peaked at 7 to 9 times the float32 network input, in NumPy alone.
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=5) for _ in range(300)] + [rng.normal(size=4000)]
+    y = np.arange(len(X)) % 2
+    padded_bytes = len(X) * 4000 * 4  # the network input: float32, one feature per step
+    params = dict(FAST, max_iter=1, hidden_size=2, batch_size=len(X), normalize=normalize)
+    clf = SequenceClassifier(**params, cell="lstm")
+    tracemalloc.start()
+    try:
+        clf.fit(X, y)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        clf.predict_proba(X)
+        predict_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert predict_peak < 1.5 * padded_bytes
+    assert fit_peak < 3 * padded_bytes  # the input, and the training's own copy of it

@@ -141,6 +141,7 @@ def test_input_is_not_modified():
         ([np.zeros((2, 2, 2))], "Sequence 0 of X has 3 dimension"),
         ([None, np.ones((6, 2))], "Sequence 0 of X is None"),
         ([[[1, 2], [3, 4]], [[1, 2], [3]]], "Sequence 1 of X has steps with different numbers"),
+        ([[[1, 2], [3]], [[1, 2]]], "Sequence 0 of X has steps with different numbers"),
         ([{"a": 1}, {"a": 2}], "got a dict in X. A list of records is a table"),
         (np.array([["a", "b"]]), "must contain numeric values"),
         (np.array([["1", "2"]]), "must contain numeric values"),
@@ -240,3 +241,37 @@ def test_a_constant_channel_gets_scale_one(weighted, dtype):
     mean, scale = channel_statistics(X, lengths, sample_weight=weight)
     assert scale[1] == 1.0
     assert 0.9 < scale[0] < 1.1
+
+
+@pytest.mark.parametrize("regular", [False, True])
+@pytest.mark.parametrize("max_values", [1, 7, 100, 10**6])
+def test_padding_by_chunks_equals_padding_at_once(regular, max_values):
+    # The estimators normalise and pad a chunk of rows at a time (one long sequence no
+    # longer costs every other its length in float64 copies): the chunks must cover every
+    # row once, each padded to its own longest, and give what the whole padded array gives.
+    from sknn.data.sequences import (
+        normalize_series,
+        pad_sequences,
+        padded_chunks,
+        read_sequences,
+    )
+
+    rng = np.random.RandomState(0)
+    if regular:
+        X = rng.normal(size=(30, 9, 2))
+    else:
+        X = [rng.normal(size=(rng.choice([1, 3, 40]), 2)) for _ in range(30)]
+    sequences, lengths = read_sequences(X, dtype=np.float64)
+    whole = pad_sequences(sequences, lengths, dtype=np.float64)
+    covered = []
+    for rows, chunk, chunk_lengths in padded_chunks(sequences, lengths, max_values):
+        assert chunk.shape[1] == chunk_lengths.max()
+        assert chunk.size <= max_values or len(chunk) == 1
+        assert_array_equal(chunk, whole[rows, : chunk.shape[1]])
+        covered.extend(range(len(lengths))[rows])
+    assert covered == list(range(len(lengths)))
+    by_chunks = pad_sequences(
+        sequences, lengths, transform=normalize_series, max_values=max_values
+    )
+    assert by_chunks.dtype == np.float32
+    assert_array_equal(by_chunks, normalize_series(whole, lengths))

@@ -55,9 +55,10 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype
     Raises
     ------
     ValueError
-        For empty input, a sequence of length 0, a list whose sequences differ in their
-        number of features, NaN or infinite values, arrays that are not 2-D or 3-D, and
-        non-numeric values.
+        For empty input, a sequence of length 0, a list whose sequences (or the steps of
+        one sequence) differ in their number of features, a list of dicts, a masked array
+        that hides values (NumPy drops the mask), NaN or infinite values, arrays that are
+        not 2-D or 3-D, and non-numeric values.
     TypeError
         For sparse input.
 
@@ -72,6 +73,36 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype
     >>> X, lengths = check_sequences([[[1, 2], [3, 4]], [[5, 6]]])
     >>> X.shape, lengths
     ((2, 2, 2), array([2, 1]))
+    """
+    sequences, lengths = read_sequences(
+        X, max_len=max_len, truncating=truncating, input_name=input_name, dtype=dtype
+    )
+    return pad_sequences(sequences, lengths, dtype=dtype), lengths
+
+
+def read_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype=np.float32):
+    """Read and check sequence input as :func:`check_sequences` does, without padding it.
+
+    What the sequence estimators read: the padding is then written once, into the
+    network's float32 input (:func:`pad_sequences`), so that one long sequence does not
+    cost every short one its length several times over.
+
+    Parameters are those of :func:`check_sequences`.
+
+    Returns
+    -------
+    sequences : ndarray of shape (n_samples, n_timesteps, n_features) or list of ndarray
+        An array where every sequence has the same length (the 2-D and 3-D forms), else
+        one ``(T_i, n_features)`` array per sequence; all in ``dtype``.
+    lengths : ndarray of shape (n_samples,), dtype int64
+        The length of each sequence, after ``max_len``'s cut.
+
+    Examples
+    --------
+    >>> from sknn.data.sequences import read_sequences
+    >>> sequences, lengths = read_sequences([[1, 2, 3], [4, 5]])
+    >>> [seq.shape for seq in sequences], lengths
+    ([(3, 1), (2, 1)], array([3, 2]))
     """
     if max_len is not None and (
         not isinstance(max_len, numbers.Integral) or isinstance(max_len, bool) or max_len < 1
@@ -97,7 +128,7 @@ def check_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype
         X = X.to_numpy()
 
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and _is_ragged(X)):
-        return _pad_list(list(X), max_len, truncating, input_name, dtype)
+        return _sequence_list(list(X), max_len, truncating, input_name, dtype)
     return _check_array(X, max_len, truncating, input_name, dtype)
 
 
@@ -219,7 +250,17 @@ def nested_frame_sequences(df, input_name="X", dtype=np.float32):
 
 
 def _is_ragged(X):
-    return X.dtype == object and X.ndim == 1 and any(np.ndim(x) > 0 for x in X)
+    return X.dtype == object and X.ndim == 1 and any(_ndim(x) > 0 for x in X)
+
+
+def _ndim(seq):
+    """``np.ndim(seq)``, and 1 where NumPy cannot make an array of ``seq`` (steps of
+    different widths): a sequence all the same, which _sequence_list then reports by
+    its number."""
+    try:
+        return np.ndim(seq)
+    except ValueError:
+        return 1
 
 
 def _dataframe_to_numeric(df, input_name):
@@ -277,15 +318,12 @@ def _check_array(X, max_len, truncating, input_name, dtype):
             )
     if X.ndim == 2:
         X = X[:, :, np.newaxis]
-    n_samples, n_steps, _ = X.shape
     X = _as_numeric(X, input_name, dtype)
-    if max_len is not None and n_steps > max_len:
-        X = X[:, :max_len] if truncating == "post" else X[:, n_steps - max_len :]
-    lengths = np.full(n_samples, X.shape[1], dtype=np.int64)
-    return np.ascontiguousarray(X), lengths
+    X = _cut(X, max_len, truncating, axis=1)
+    return X, np.full(len(X), X.shape[1], dtype=np.int64)
 
 
-def _pad_list(sequences, max_len, truncating, input_name, dtype):
+def _sequence_list(sequences, max_len, truncating, input_name, dtype):
     if len(sequences) == 0:
         raise ValueError(f"Found {input_name} with 0 sample(s) while a minimum of 1 is required.")
     odd = next((seq for seq in sequences if isinstance(seq, dict | set | str | bytes)), None)
@@ -300,7 +338,7 @@ def _pad_list(sequences, max_len, truncating, input_name, dtype):
             f"Expected a list of sequences (arrays or lists of numbers), got a "
             f"{type(odd).__name__} in {input_name}. {advice}"
         )
-    if all(np.ndim(seq) == 0 for seq in sequences):
+    if all(_ndim(seq) == 0 for seq in sequences):
         raise ValueError(
             f"Expected a list of sequences, got a flat list of {len(sequences)} numbers in "
             f"{input_name}. Wrap a single univariate sequence as [sequence], or pass a 2-D "
@@ -342,15 +380,119 @@ def _pad_list(sequences, max_len, truncating, input_name, dtype):
                 f"Sequences of {input_name} have inconsistent numbers of features: sequence 0 "
                 f"has {arrays[0].shape[1]}, sequence {i} has {array.shape[1]}."
             )
-        if max_len is not None and len(array) > max_len:
-            array = array[:max_len] if truncating == "post" else array[len(array) - max_len :]
-        arrays.append(array)
+        arrays.append(_cut(array, max_len, truncating, axis=0))
+    return arrays, np.array([len(array) for array in arrays], dtype=np.int64)
 
-    lengths = np.array([len(array) for array in arrays], dtype=np.int64)
-    padded = np.zeros((len(arrays), lengths.max(), arrays[0].shape[1]), dtype=dtype)
-    for i, array in enumerate(arrays):
-        padded[i, : len(array)] = array
-    return padded, lengths
+
+def _cut(X, max_len, truncating, axis):
+    """``X`` with at most ``max_len`` steps along ``axis``, as ``truncating`` keeps them."""
+    n_steps = X.shape[axis]
+    if max_len is None or n_steps <= max_len:
+        return X
+    keep = slice(None, max_len) if truncating == "post" else slice(n_steps - max_len, None)
+    return X[(slice(None),) * axis + (keep,)]
+
+
+def truncate_sequences(sequences, lengths, max_len, truncating="post"):
+    """Sequences and lengths from :func:`read_sequences`, cut to ``max_len`` steps as
+    ``truncating`` says (for a reading without ``max_len`` whose lengths were checked
+    first)."""
+    if isinstance(sequences, np.ndarray):
+        sequences = _cut(sequences, max_len, truncating, axis=1)
+    else:
+        sequences = [_cut(seq, max_len, truncating, axis=0) for seq in sequences]
+    if max_len is not None:
+        lengths = np.minimum(lengths, max_len)
+    return sequences, lengths
+
+
+def n_step_features(sequences):
+    """The number of features per step of sequences from :func:`read_sequences`."""
+    return sequences.shape[2] if isinstance(sequences, np.ndarray) else sequences[0].shape[1]
+
+
+#: The most values :func:`padded_chunks` pads at once (unless one sequence has more): the
+#: normalisations make several float64 copies of what they are given.
+CHUNK_VALUES = 2**20
+
+
+def padded_chunks(sequences, lengths, max_values=CHUNK_VALUES):
+    """The sequences from :func:`read_sequences` zero-padded in chunks of rows.
+
+    Each chunk is padded to its own longest sequence and holds at most ``max_values``
+    values, or one sequence where that alone has more: a transform applied chunk by
+    chunk then costs memory by the chunk, not by the whole padded array.
+
+    Yields
+    ------
+    rows : slice
+        The chunk's rows.
+    padded : ndarray of shape (n_rows, n_timesteps, n_features)
+        The chunk's sequences padded with zeros, in their dtype.
+    lengths : ndarray of shape (n_rows,)
+    """
+    lengths = np.asarray(lengths)
+    n_samples = len(lengths)
+    if isinstance(sequences, np.ndarray):
+        step = max(1, max_values // max(1, sequences[0].size))
+        for start in range(0, n_samples, step):
+            rows = slice(start, start + step)
+            yield rows, sequences[rows], lengths[rows]
+        return
+    n_features = sequences[0].shape[1]
+    start = 0
+    while start < n_samples:
+        stop, longest = start + 1, int(lengths[start])
+        while stop < n_samples:
+            wider = max(longest, int(lengths[stop]))
+            if (stop + 1 - start) * wider * n_features > max_values:
+                break
+            stop, longest = stop + 1, wider
+        padded = np.zeros((stop - start, longest, n_features), dtype=sequences[start].dtype)
+        for i in range(start, stop):
+            padded[i - start, : lengths[i]] = sequences[i]
+        yield slice(start, stop), padded, lengths[start:stop]
+        start = stop
+
+
+def pad_sequences(
+    sequences, lengths, *, transform=None, dtype=np.float32, max_values=CHUNK_VALUES
+):
+    """The sequences from :func:`read_sequences` as one zero-padded array.
+
+    Parameters
+    ----------
+    sequences : ndarray of shape (n_samples, n_timesteps, n_features) or list of ndarray
+    lengths : ndarray of shape (n_samples,)
+    transform : callable, default=None
+        ``transform(padded, lengths)`` of a chunk of rows (:func:`padded_chunks`), which
+        keeps each padded step zero and may change the number of features. Applied chunk
+        by chunk and written straight into the result, so that only the result is ever
+        padded in full.
+    dtype : dtype, default=np.float32
+        The result's dtype.
+    max_values : int, default=CHUNK_VALUES
+        The most values of a chunk given to ``transform`` (see :func:`padded_chunks`).
+
+    Returns
+    -------
+    X_padded : ndarray of shape (n_samples, max(lengths), n_features_out)
+    """
+    lengths = np.asarray(lengths)
+    if transform is None and isinstance(sequences, np.ndarray):
+        return np.ascontiguousarray(sequences, dtype=dtype)
+    if transform is None:
+        padded = np.zeros((len(lengths), lengths.max(), sequences[0].shape[1]), dtype=dtype)
+        for i, seq in enumerate(sequences):
+            padded[i, : len(seq)] = seq
+        return padded
+    padded = None
+    for rows, chunk, chunk_lengths in padded_chunks(sequences, lengths, max_values):
+        chunk = transform(chunk, chunk_lengths)
+        if padded is None:
+            padded = np.zeros((len(lengths), lengths.max(), chunk.shape[2]), dtype=dtype)
+        padded[rows, : chunk.shape[1]] = chunk
+    return padded
 
 
 def normalize_series(X, lengths):
@@ -560,8 +702,9 @@ def channel_statistics(X, lengths, sample_weight=None):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_timesteps, n_features)
-        Zero-padded sequences, as :func:`check_sequences` returns them.
+    X : ndarray of shape (n_samples, n_timesteps, n_features) or list of ndarray
+        Zero-padded sequences, as :func:`check_sequences` returns them, or the sequences
+        of :func:`read_sequences`.
     lengths : ndarray of shape (n_samples,)
         The true length of each sequence.
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -580,19 +723,16 @@ def channel_statistics(X, lengths, sample_weight=None):
     >>> channel_statistics(X, lengths)
     (array([2.75]), array([1.47901995]))
     """
-    valid = _valid_steps(X, lengths)
+    values = _valid_values(X, lengths)
     if sample_weight is None:
-        count = max(int(np.asarray(lengths).sum()), 1)
-        mean = np.where(valid, X, 0.0).sum(axis=(0, 1), dtype=np.float64) / count
-        centred = np.where(valid, X - mean.astype(X.dtype), 0.0)
-        var = np.square(centred, dtype=np.float64).sum(axis=(0, 1)) / count
+        count = max(len(values), 1)
+        mean = values.sum(axis=0, dtype=np.float64) / count
+        var = np.square(values - mean.astype(values.dtype), dtype=np.float64).sum(axis=0) / count
     else:
-        weight = np.asarray(sample_weight, dtype=np.float64)
-        count = max(float(weight @ np.asarray(lengths, dtype=np.float64)), np.finfo(float).tiny)
-        weight = weight[:, np.newaxis, np.newaxis]
-        mean = (weight * np.where(valid, X, 0.0)).sum(axis=(0, 1)) / count
-        centred = np.where(valid, X - mean, 0.0)
-        var = (weight * np.square(centred)).sum(axis=(0, 1)) / count
+        weight = np.repeat(np.asarray(sample_weight, dtype=np.float64), lengths)[:, np.newaxis]
+        count = max(float(weight.sum()), np.finfo(float).tiny)
+        mean = (weight * values).sum(axis=0) / count
+        var = (weight * np.square(values - mean)).sum(axis=0) / count
     scale = np.sqrt(var)
     scale[_is_constant(var, mean, count)] = 1.0
     return mean, scale
@@ -620,6 +760,16 @@ def standardize_channels(X, lengths, mean, scale):
     dtype = np.float64 if X.dtype == np.float64 else np.float32
     standardized = (X - mean.astype(dtype)) / scale.astype(dtype)
     return np.where(_valid_steps(X, lengths), standardized, 0.0).astype(np.float32)
+
+
+def _valid_values(X, lengths):
+    """The values of every valid step of ``X`` (padded, or from :func:`read_sequences`),
+    stacked: ``(sum(lengths), n_features)``."""
+    if isinstance(X, list | tuple):
+        return np.concatenate(X, axis=0)
+    if np.all(np.asarray(lengths) == X.shape[1]):
+        return X.reshape(-1, X.shape[2])
+    return X[_valid_steps(X, lengths)[:, :, 0]]
 
 
 def _valid_steps(X, lengths):

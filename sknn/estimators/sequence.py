@@ -37,13 +37,17 @@ from sknn.base import (
 from sknn.data.numeric import to_float32
 from sknn.data.sequences import (
     channel_statistics,
-    check_sequences,
     check_unmasked,
     frame_list_columns,
     is_nested_frame,
+    n_step_features,
     normalize_series,
+    pad_sequences,
+    padded_chunks,
+    read_sequences,
     series_statistics,
     standardize_channels,
+    truncate_sequences,
     varying_statistics,
     with_series_statistics,
     with_time_index,
@@ -164,9 +168,8 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     the convolutional encoders under a decaying schedule (``learning_rate`` 'cosine' or
     'linear') without ``early_stopping``: they train to the schedule's end, since a
     training loss that stalls while the rate is still high stops them before the rate
-    decays (three seeds of the default: UnitTest 0.864 against 0.909, Coffee 0.952
-    against 1.000, ItalyPowerDemand over ten seeds 0.9614 against 0.9626; see the user
-    guide).
+    decays (three seeds of the default: Coffee 0.952 against 1.000, ItalyPowerDemand
+    0.960 against 0.963; see the user guide).
 """,
     }
 
@@ -243,7 +246,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             # Read first, unnormalised: 'auto' depends on the features per step, and
             # 'channel' and 'series_stats' learn their statistics here.
             X = self._check_sequences(X)
-            self._n_step_features = X["x"].shape[2]
+            self._n_step_features = n_step_features(X["x"])
             self.normalize_ = self._resolved_normalize(self._n_step_features)
             self.channel_mean_ = self.channel_scale_ = self.series_stats_kept_ = None
             weight = _statistics_weight(sample_weight, len(X["lengths"]))
@@ -252,8 +255,11 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                     X["x"], X["lengths"], weight
                 )
             if self.normalize_ == "series_stats":
-                statistics = series_statistics(
-                    X["x"], X["lengths"], self.channel_mean_, self.channel_scale_
+                statistics = np.concatenate(
+                    [
+                        series_statistics(chunk, lengths, self.channel_mean_, self.channel_scale_)
+                        for _, chunk, lengths in padded_chunks(X["x"], X["lengths"])
+                    ]
                 )
                 self.series_stats_kept_ = varying_statistics(statistics, weight)
             # The convolutional encoders give the statistics to the head (see
@@ -300,13 +306,13 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 with self._swapped_params({"max_len": None}):
                     X = self._check_sequences(X)
                 self._check_tabular_steps(X["lengths"], self.n_features_in_)
-                if max_len is not None and X["x"].shape[1] > max_len:
-                    cut = slice(None, max_len) if truncating == "post" else slice(-max_len, None)
-                    X = {"x": X["x"][:, cut], "lengths": np.minimum(X["lengths"], max_len)}
-        n_step_features = X["x"].shape[2]
-        if n_step_features != self._n_step_features:
+                X["x"], X["lengths"] = truncate_sequences(
+                    X["x"], X["lengths"], max_len, truncating
+                )
+        n_features = n_step_features(X["x"])
+        if n_features != self._n_step_features:
             raise ValueError(
-                f"X has {n_step_features} features per time step, but "
+                f"X has {n_features} features per time step, but "
                 f"{type(self).__name__} is expecting {self._n_step_features} features per "
                 "time step as input."
             )
@@ -327,16 +333,23 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     def _check_sequences(self, X):
         # Read in float64 and cast after the normalisation, which then centres each series
         # or feature first: a 0.01 signal on a 1e6 offset survives (float32 values near
-        # 1e6 are 0.0625 apart), as it does in scikit-learn's StandardScaler.
-        padded, lengths = check_sequences(
+        # 1e6 are 0.0625 apart), as it does in scikit-learn's StandardScaler. Not padded
+        # here: _network_input pads into its float32 result, chunk by chunk.
+        sequences, lengths = read_sequences(
             X, max_len=self.max_len, truncating=self.truncating, dtype=np.float64
         )
-        return {"x": padded, "lengths": lengths}
+        return {"x": sequences, "lengths": lengths}
 
-    def _network_input(self, padded, lengths):
-        """What the network reads of numeric sequences: ``padded`` (float64) normalised,
-        then with the time index appended when ``time_index`` asked for it at fit, in
-        float32."""
+    def _network_input(self, sequences, lengths):
+        """What the network reads of numeric sequences (from :meth:`_check_sequences`):
+        padded straight into one float32 array, a chunk of rows at a time, so that one
+        long sequence costs every other its length once, not in each float64 copy that
+        normalising makes."""
+        return pad_sequences(sequences, lengths, transform=self._network_chunk)
+
+    def _network_chunk(self, padded, lengths):
+        """``padded`` (float64) normalised, then with the time index appended when
+        ``time_index`` asked for it at fit, in float32."""
         X = self._normalized(padded, lengths)
         # getattr: estimators pickled before time_index existed have no span.
         if getattr(self, "time_index_span_", None) is not None:
@@ -835,6 +848,8 @@ _SEQUENCE_PARAMETERS = """
 
     max_len : int or None, default=None
         Cut sequences (or documents, in tokens) longer than ``max_len``. None never cuts.
+        A model fitted on the 2-D form checks at predict that every sequence has its
+        ``n_features_in_`` steps before cutting them.
 
     truncating : {'post', 'pre'}, default='post'
         Which steps ``max_len`` keeps: 'post' the first ones, 'pre' the last ones.
