@@ -273,7 +273,7 @@ def test_what_cannot_train_data_parallel_is_refused(monkeypatch):
     monkeypatch.setattr(engine.DataParallel, "current", classmethod(lambda cls: cls(0, 2)))
     monkeypatch.setattr(engine.DataParallel, "broadcast_seed", lambda self, seed: seed)
     monkeypatch.setattr(engine.DataParallel, "broadcast_module", lambda self, module: None)
-    monkeypatch.setattr(engine.DataParallel, "check_same_data", lambda self, *args: None)
+    monkeypatch.setattr(engine.DataParallel, "check_same_data", lambda self, *a, **k: None)
     with pytest.raises(ValueError, match="lbfgs.*data-parallel over 2 processes"):
         MLPClassifier(solver="lbfgs", device="cpu").fit(X_DIGITS, Y_DIGITS)
     with pytest.raises(ValueError, match="batch_norm=True.*cannot train data-parallel"):
@@ -463,6 +463,123 @@ def test_a_share_without_rows_or_weight_matches_the_one_process_fit(data_paralle
     np.testing.assert_allclose(fits[0]["curve"], fits["single"]["curve"], rtol=1e-5)
 
 
+def _gathered_from_two_ranks(monkeypatch, theirs):
+    """Make check_same_data's all-gather return this rank's summary and ``theirs``."""
+    from sknn.engine import distributed as engine
+
+    def all_gather_object(summaries, summary):
+        summaries[:] = [
+            summary,
+            engine._params_summary(theirs[0]) + engine._data_summary(*theirs[1:]),
+        ]
+
+    monkeypatch.setattr(engine.dist, "all_gather_object", all_gather_object)
+    return engine.DataParallel(0, 2)
+
+
+@pytest.mark.parametrize(
+    "ours, theirs, difference",
+    [
+        (
+            {"class_weight": {0: 1.0, 1: 2.0}},
+            {"class_weight": {0: 1.0, 1: 3.0}},
+            "class_weight={0: 1.0, 1: 3.0} but rank 0 has {0: 1.0, 1: 2.0}",
+        ),
+        (
+            {"hidden_layer_sizes": np.array([8, 4])},
+            {"hidden_layer_sizes": np.array([8, 5])},
+            "hidden_layer_sizes=array([8, 5]) but rank 0 has array([8, 4])",
+        ),
+        (
+            {"batch_size": 16, "max_iter": 2},
+            {"batch_size": 16, "max_iter": 3},
+            "max_iter=3 but rank 0 has 2",
+        ),
+        (
+            {"alpha": 0.1, "max_iter": 2},
+            {"max_iter": 2, "tol": 0.1},
+            "fits another kind of estimator",
+        ),
+    ],
+)
+def test_processes_given_other_parameters_are_told_so(monkeypatch, ours, theirs, difference):
+    # Non-regression: ranks given other parameters aborted inside gloo ("Connection reset
+    # by peer"), or one returned while the other died; now every rank raises this error.
+    X, y = _rows_and_labels(20)
+    parallel = _gathered_from_two_ranks(monkeypatch, (theirs, X, y, None, [0, 1]))
+    with pytest.raises(ValueError) as error:
+        parallel.check_same_data(X, y, None, [0, 1], params=ours)
+    assert str(error.value) == (
+        "Data-parallel fit over 2 processes: rank 1 %s. Every process must call the same fit "
+        "with the same parameters (only verbose, device, checkpoint and callbacks may "
+        "differ); to fit in one process alone, fit inside "
+        "sknn.engine.distributed.single_process()."
+        % (difference if difference.startswith("fits") else "has " + difference)
+    )
+
+
+def test_parameters_that_differ_only_in_address_or_per_process_are_the_same(monkeypatch):
+    # A function's or an object's repr holds its address, which differs between processes:
+    # compared by type. verbose, device, checkpoint and callbacks may differ per process.
+    X, y = _rows_and_labels(20)
+    ours = {
+        "activation": lambda x: x,
+        "tokenizer": object(),
+        "class_weight": {1: 2, 0: 1},
+        "verbose": 0,
+        "device": "cuda:0",
+        "checkpoint": "rank0.pt",
+        "callbacks": None,
+    }
+    theirs = {
+        "activation": lambda x: x,
+        "tokenizer": object(),
+        "class_weight": {0: 1, 1: 2},
+        "verbose": 1,
+        "device": "cuda:1",
+        "checkpoint": None,
+        "callbacks": [object()],
+    }
+    parallel = _gathered_from_two_ranks(monkeypatch, (theirs, X, y, None, [0, 1]))
+    parallel.check_same_data(X, y, None, [0, 1], params=ours)
+
+
+def test_single_process_fits_alone_inside_a_process_group(monkeypatch):
+    import threading
+
+    from sknn.engine import distributed as engine
+
+    monkeypatch.setattr(engine.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(engine.dist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(engine.dist, "get_rank", lambda: 0)
+    assert repr(engine.DataParallel.current()) == "DataParallel(rank=0, world_size=2)"
+    seen = []
+    with engine.single_process():
+        seen.append(engine.DataParallel.current())
+        with engine.single_process():
+            seen.append(engine.DataParallel.current())
+        seen.append(engine.DataParallel.current())
+        # Also for fits in the process's other threads (joblib's threading backend).
+        thread = threading.Thread(target=lambda: seen.append(engine.DataParallel.current()))
+        thread.start()
+        thread.join()
+    assert seen == [None] * 4
+    assert engine.DataParallel.current() is not None
+
+
+def test_each_rank_draws_from_a_stream_of_its_own():
+    from sknn.engine.distributed import DataParallel
+
+    def draws(rank, seed=3):
+        DataParallel(rank, 2).seed_own_draws(seed, "cpu")
+        return torch.rand(8)
+
+    with torch.random.fork_rng():
+        assert torch.equal(draws(0), draws(0))
+        assert not torch.equal(draws(0), draws(1))
+        assert not torch.equal(draws(1), draws(1, seed=4))
+
+
 def test_processes_given_other_data_are_told_so(data_parallel_cases):
     # Non-regression: ranks fitting on different data crashed inside gloo (an abort on a
     # size mismatch) or trained on a mix of their datasets without a word.
@@ -478,9 +595,9 @@ def test_processes_given_other_data_are_told_so(data_parallel_cases):
     # Other parameters: the fit is refused before any collective (it aborted in gloo).
     assert messages.pop("params") == (
         "Data-parallel fit over 2 processes: rank 1 has hidden_layer_sizes=(5,) but rank 0 "
-        "has (4,). Every process must call the same fit, with the same parameters (but "
-        "verbose, device, checkpoint, callbacks); to fit in one process only, fit inside "
-        "sknn.engine.distributed.single_process()."
+        "has (4,). Every process must call the same fit with the same parameters (only "
+        "verbose, device, checkpoint and callbacks may differ); to fit in one process "
+        "alone, fit inside sknn.engine.distributed.single_process()."
     )
     assert messages["same"] is None
     expected = {

@@ -19,8 +19,8 @@ drawn, not the same draws. gloo works on the CPU, nccl on CUDA (one GPU per proc
 ``device='auto'`` picks ``cuda:LOCAL_RANK``).
 
 Every process of the group must call the same ``fit`` with the same parameters (those of
-:data:`PER_PROCESS_PARAMS` may differ); a fit in one process only (a model evaluated on
-rank 0) runs inside :func:`single_process`.
+:data:`PER_PROCESS_PARAMS` may differ), or every process raises the same ValueError; a
+fit in one process only (a baseline fitted on rank 0) runs inside :func:`single_process`.
 """
 
 import contextlib
@@ -42,7 +42,8 @@ CHECKED_ROWS = 1024
 #: only, ``cuda:RANK`` for the device).
 PER_PROCESS_PARAMS = ("verbose", "device", "checkpoint", "callbacks")
 
-_single = threading.local()
+_single_lock = threading.Lock()
+_single_depth = 0
 
 
 @contextlib.contextmanager
@@ -50,21 +51,27 @@ def single_process():
     """Fit in this process alone inside a ``torch.distributed`` process group.
 
     A fit in an initialised group of several processes trains data-parallel, and every
-    process must then call it. Within this block, fits in this thread train on this
-    process only, as without a group (a model fitted or evaluated on rank 0 only).
+    process must then call it: a fit that one process starts alone waits in its first
+    collective for the others until the group's timeout (30 minutes by default). Within
+    this block, fits in this process (in any of its threads, such as those of joblib's
+    threading backend) train on this process only, as without a group: a baseline
+    fitted on rank 0 only. Predicting and scoring never need it.
 
     Examples
     --------
-    >>> from sknn.engine.distributed import single_process
-    >>> with single_process():
-    ...     pass  # e.g. if dist.get_rank() == 0: baseline.fit(X, y)
+    >>> from sknn.engine.distributed import DataParallel, single_process
+    >>> with single_process():  # e.g. under ``if dist.get_rank() == 0:``
+    ...     DataParallel.current() is None
+    True
     """
-    before = getattr(_single, "active", False)
-    _single.active = True
+    global _single_depth
+    with _single_lock:
+        _single_depth += 1
     try:
         yield
     finally:
-        _single.active = before
+        with _single_lock:
+            _single_depth -= 1
 
 
 class DataParallel:
@@ -84,7 +91,7 @@ class DataParallel:
     def current(cls):
         """The initialised default process group if it has several processes, else None
         (also inside :func:`single_process`)."""
-        if getattr(_single, "active", False):
+        if _single_depth:
             return None
         if not (dist.is_available() and dist.is_initialized()):
             return None
@@ -152,10 +159,13 @@ class DataParallel:
         for rank, other in enumerate(summaries[1:], start=1):
             # Summaries of different lengths differ first in a shown entry (the inputs'
             # names, the classes, sample_weight given or not): the loop stops there.
-            for (what, theirs), (_, ours) in zip(other, summaries[0], strict=False):
-                if theirs == ours:
+            for (what, theirs), (ours_what, ours) in zip(other, summaries[0], strict=False):
+                if (what, theirs) == (ours_what, ours):
                     continue
-                if what is None:
+                if what != ours_what and "parameter " in (what or "") + (ours_what or ""):
+                    parameters = True  # another estimator, with other parameters
+                    differences.append("rank %d fits another kind of estimator" % rank)
+                elif what is None:
                     differences.append("rank %d has %s but rank 0 has %s" % (rank, theirs, ours))
                 elif what.startswith("parameter "):
                     parameters = True
@@ -168,9 +178,13 @@ class DataParallel:
         if differences and parameters:
             raise ValueError(
                 "Data-parallel fit over %d processes: %s. Every process must call the same "
-                "fit, with the same parameters (but %s); to fit in one process only, "
-                "fit inside sknn.engine.distributed.single_process()."
-                % (self.world_size, "; ".join(differences), ", ".join(PER_PROCESS_PARAMS))
+                "fit with the same parameters (only %s may differ); to fit in one process "
+                "alone, fit inside sknn.engine.distributed.single_process()."
+                % (
+                    self.world_size,
+                    "; ".join(differences),
+                    ", ".join(PER_PROCESS_PARAMS[:-1]) + " and " + PER_PROCESS_PARAMS[-1],
+                )
             )
         if differences:
             raise ValueError(
@@ -220,16 +234,35 @@ class DataParallel:
 
 
 def _params_summary(params):
-    """``[("parameter NAME", text)]`` for the parameters every rank must share: plain
-    values by their repr, other objects (a tokenizer, a callback) by their type."""
-    summary = []
-    for name, value in sorted((params or {}).items()):
-        if name in PER_PROCESS_PARAMS:
-            continue
-        plain = value is None or isinstance(value, (bool, int, float, str, tuple, list, np.generic))
-        text = repr(value) if plain else "<%s>" % type(value).__qualname__
-        summary.append(("parameter " + name, text))
-    return summary
+    """``[("parameter NAME", text)]`` for the parameters every rank must share, in a text
+    that is the same on every rank given the same value (:func:`_param_text`)."""
+    return [
+        ("parameter " + name, _param_text(value))
+        for name, value in sorted((params or {}).items())
+        if name not in PER_PROCESS_PARAMS
+    ]
+
+
+def _param_text(value):
+    """A parameter's value as text to compare across processes: plain values by their
+    repr, tuples, lists and dicts item by item, arrays by their values (a checksum when
+    large), and any other object (a function, a tokenizer) by its type alone, since its
+    repr may hold an address that differs between processes."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        items = ", ".join(_param_text(item) for item in value)
+        if isinstance(value, list):
+            return "[%s]" % items
+        return "(%s,)" % items if len(value) == 1 else "(%s)" % items
+    if isinstance(value, dict):
+        items = sorted((_param_text(k), _param_text(v)) for k, v in value.items())
+        return "{%s}" % ", ".join("%s: %s" % item for item in items)
+    if isinstance(value, np.ndarray) and value.dtype.kind != "O":
+        if value.size <= 16:
+            return "array(%r)" % value.tolist()
+        return "array of shape %s (checksum %d)" % (value.shape, _checksum(value))
+    return "<%s>" % type(value).__qualname__
 
 
 def _data_summary(X, y, sample_weight, classes):
