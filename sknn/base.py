@@ -1375,7 +1375,12 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         self.precision_ = net.precision = precision
         device = run.device
         net.generator = make_generator(run.seed, torch.device("cpu") if run.streaming else device)
-        _restore_random_streams(net.generator, self.__dict__.pop("_resume_rng", None))
+        resume_rng = self.__dict__.pop("_resume_rng", None)
+        _restore_random_streams(net.generator, resume_rng)
+        if resume_rng is not None and net.data_parallel is not None:
+            # The checkpoint holds rank 0's streams: each rank goes on drawing its own
+            # dropout masks, from a seed that the restored (shared) state gives them all.
+            net.data_parallel.seed_own_draws(int(torch.randint(2**62, ())), device)
         net.callbacks_ = callbacks
         static = None
         if run.rule is not None and run.epochs:
