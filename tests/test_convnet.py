@@ -580,28 +580,158 @@ def test_a_failed_warm_start_keeps_the_recorded_augmentation():
     assert clf._module_params["augment_flip"] is False
 
 
-def test_a_network_whose_activations_cannot_fit_in_memory_is_refused(digits):
+@pytest.mark.parametrize(
+    "params, limit, match",
+    [
+        # The probe's case: 5.5 GB of weights, 82 GB of activations in a batch of 32.
+        ({"channels": (10**7,)}, 16 * 10**9, r"at least 2.32e\+10 float32 values"),
+        # Small enough to fit when only the weights (1,290 values) are counted.
+        (
+            {"channels": (64,), "pooling": None, "global_pool": True, "dense_sizes": ()},
+            4 * 10**5,
+            r"at least 1.3.e\+05 float32 values",
+        ),
+    ],
+    ids=["probe", "small"],
+)
+def test_a_network_whose_activations_cannot_fit_in_memory_is_refused(
+    digits, monkeypatch, params, limit, match
+):
     # Non-regression: the memory check counted weights only; channels=(10**7,) on 8x8
     # images (5.5 GB of weights, 100 GB of activations a batch) got the process killed.
+    # The machine's memory is pinned between what the weights and what the weights and a
+    # batch's convolution outputs need, so that the test does not depend on the machine.
+    import sknn._sizes
+
+    monkeypatch.setattr(sknn._sizes, "memory_limit", lambda device=None: limit)
     X, y = digits
-    with pytest.raises(ValueError, match=r"at least .* float32 values .*channels"):
-        _fit(X[:40], y[:40], channels=(10**7,))
-    # An ordinary fit (the defaults, 28x28 images) is let through: a batch's convolution
-    # outputs are counted, under a gigabyte.
-    clf = ConvNetClassifier()
-    clf.n_outputs_ = 10
-    values = clf._activation_values(np.zeros((2000, 1, 28, 28), np.float32))
-    assert 0 < values * 4 < 2**30
+    with pytest.raises(ValueError, match=match + r" .*channels=\("):
+        _fit(X[:40], y[:40], **params)
+
+
+def _activation_bound(clf, X, n_outputs=10):
+    clf.n_outputs_, clf.device_ = n_outputs, "cpu"
+    return clf._activation_values(X)
+
+
+def test_ordinary_fits_pass_the_memory_check():
+    # The defaults on 60,000 28x28 images: 200 images of 32x28x28 and 64x14x14 maps.
+    images = np.zeros((60_000, 1, 28, 28), np.float32)  # calloc'd: never touched
+    values = _activation_bound(ConvNetClassifier(), images)
+    assert values == 200 * (32 * 28 * 28 + 64 * 14 * 14)
+    assert values * 4 < 2**30
+
+
+def _saved_values(module, batch):
+    # The float32 values that autograd keeps for the backward pass, each storage once.
+    saved = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        saved[storage.data_ptr()] = storage.nbytes() // 4
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        module.train()(batch)
+    return sum(saved.values())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"batch_norm": True},
+        {"residual": True},
+        {"residual": True, "channels": (4, 8, 16)},
+        {"residual": True, "batch_norm": True},
+        {"stride": 2, "pooling": None},
+        {"activation": "tanh", "pooling": "avg"},
+        {"padding": "valid", "kernel_size": 2},
+        {"global_pool": True, "dense_sizes": ()},
+    ],
+)
+def test_the_memory_check_counts_no_more_than_a_batch_keeps(params):
+    # A lower bound: a fit that fits in memory is never refused.
+    X = np.random.default_rng(0).random((50, 3, 12, 12), dtype=np.float32)
+    clf = ConvNetClassifier(**{**FAST, "channels": (6, 10), "batch_size": 16, **params})
+    bound = _activation_bound(clf, X, n_outputs=3)
+    assert 0 < bound <= _saved_values(clf._build_module(X, 3), torch.from_numpy(X[:16]))
+
+
+@pytest.mark.parametrize(
+    "params, rows",
+    [
+        ({"batch_size": 200}, 100),
+        ({"batch_size": 200, "early_stopping": True, "validation_fraction": 0.25}, 75),
+        ({"batch_size": 30, "early_stopping": True}, 30),
+        ({"solver": "lbfgs", "early_stopping": True, "validation_fraction": 0.15}, 85),
+    ],
+)
+def test_the_memory_check_counts_the_rows_of_a_training_batch(params, rows):
+    # early_stopping trains on the rows it does not hold out: counting all of them could
+    # refuse a fit that fits. _batch_size's warning about batch_size=200 is the fit's.
+    X = np.zeros((100, 1, 8, 8), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = _activation_bound(ConvNetClassifier(**{**FAST, **params}), X)
+    assert values == rows * 4 * 8 * 8
 
 
 def test_flat_rows_of_colour_images_name_both_orders():
     # Their channels may have been flattened first or last: the rows cannot say which.
     X = np.random.default_rng(0).random((20, 4, 8, 8), dtype=np.float32)
     clf = ConvNetClassifier(**FAST).fit(X, np.arange(20) % 2)
-    with pytest.raises(
-        ValueError, match=r"X.reshape\(-1, 4, 8, 8\) or X.reshape\(-1, 8, 8, 4\)"
-    ):
+    with pytest.raises(ValueError, match=r"X.reshape\(-1, 4, 8, 8\) or X.reshape\(-1, 8, 8, 4\)"):
         clf.predict(X.reshape(20, -1))
+
+
+def test_flat_rows_of_non_square_colour_images_name_both_orders():
+    # Non-regression: rows of 8x8 RGB images (192 values, not a square) got the advice to
+    # pass image_shape, which a fitted model does not read.
+    X = np.random.default_rng(0).random((20, 8, 8, 3), dtype=np.float32)
+    clf = ConvNetClassifier(**FAST).fit(X, np.arange(20) % 2)
+    with pytest.raises(ValueError, match=r"X.reshape\(-1, 3, 8, 8\) or X.reshape\(-1, 8, 8, 3\)"):
+        clf.predict(X.reshape(20, -1))
+    np.testing.assert_array_equal(
+        clf.predict_proba(X.reshape(20, -1).reshape(-1, 8, 8, 3)), clf.predict_proba(X)
+    )
+
+
+def _rgba_digits(digits):
+    images, _ = digits
+    return np.stack([images, images / 2, 1 - images, np.ones_like(images)], axis=-1)
+
+
+def test_flat_rows_of_square_rgba_images_warn_that_they_look_interleaved(digits):
+    # Non-regression: rows of 8x8 RGBA images are 256 values, a square: they were read as
+    # 16x16 grey images, each colour pixel spread over four grey ones, without a word.
+    X, y = digits
+    rows = _rgba_digits(digits).reshape(len(X), -1)
+    with pytest.warns(UserWarning, match=r"look flattened .* Pass image_shape=\(8, 8, 4\)"):
+        clf = _fit(rows, y)
+    assert clf.input_shape_ == (1, 16, 16)  # the documented reading, now with a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert _fit(rows, y, image_shape=(8, 8, 4)).input_shape_ == (4, 8, 8)
+        assert _fit(rows, y, image_shape=(16, 16)).input_shape_ == (1, 16, 16)
+        clf.predict(rows)  # a fitted model reads them as its fit did
+        # Grey images with 256 values a row, which are also (8, 8, 4) long, do not warn.
+        grey = np.kron(X, np.ones((1, 2, 2), np.float32)).reshape(len(X), -1)
+        assert _fit(grey, y).input_shape_ == (1, 16, 16)
+
+
+def test_uint8_images_far_darker_than_the_fit_s_warn(digits):
+    # Levels 0-3 (quantised images, label maps) after a fit on [0, 1] floats read as at
+    # most 3/255: far from the fit's values, as 0/1 masks are.
+    X, y = digits
+    clf = _fit(X, y)
+    with pytest.warns(UserWarning, match="X is uint8 of levels 0 to 3 only"):
+        clf.predict(np.round(X * 3).astype(np.uint8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.predict(np.round(X * 255).astype(np.uint8))  # the fit's scale
+        clf.predict(np.zeros_like(X, dtype=np.uint8))  # zeros on either reading
 
 
 @pytest.mark.parametrize(

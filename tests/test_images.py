@@ -1,12 +1,18 @@
 """Tests for image input conversion and on-device augmentation."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from sknn.data.augment import RandomShiftFlip
-from sknn.data.images import to_image_batch
+from sknn.data.images import (
+    interleaved_channels_warning,
+    pixel_scale_mismatch,
+    to_image_batch,
+)
 
 
 def _images(shape, seed=0):
@@ -204,6 +210,61 @@ def test_expected_shape_mismatch():
     to_image_batch(np.zeros((2, 4, 4)), expected_shape=(1, 4, 4))
     with pytest.raises(ValueError, match=r"\(1, 4, 5\), but the estimator is expecting"):
         to_image_batch(np.zeros((2, 4, 5)), expected_shape=(1, 4, 4))
+
+
+def test_flat_colour_rows_for_a_fitted_shape_name_both_orders():
+    # The rows' length fits, but not which of (C, H, W) and (H, W, C) they were flattened
+    # from; image_shape, which a fitted model does not read, is not the advice.
+    with pytest.raises(ValueError, match=r"reshape\(-1, 3, 4, 5\) or X.reshape\(-1, 4, 5, 3\)"):
+        to_image_batch(np.zeros((2, 60)), expected_shape=(3, 4, 5))
+    assert to_image_batch(np.zeros((2, 20)), expected_shape=(1, 4, 5))[1] == (1, 4, 5)
+
+
+@pytest.mark.parametrize(
+    "fitted_scale, fitted_max, dtype, top, match",
+    [
+        (1 / 255, 1 / 255, np.float32, 1.0, "uint8 images of levels 0 and 1 only"),
+        (1 / 255, 3 / 255, np.float64, 1.0, "uint8 images of levels 0 to 3 only"),
+        (1.0, 1.0, np.uint8, 1 / 255, "X is uint8 of levels 0 and 1 only"),
+        (1.0, 0.9, np.uint8, 4 / 255, "X is uint8 of levels 0 to 4 only"),
+        (1.0, 200.0, np.uint8, 1.0, "it reads as given, but X is uint8"),
+        (1 / 255, 1.0, np.float32, 200.0, "values up to 200"),
+    ],
+)
+def test_pixels_on_the_other_scale_are_named(fitted_scale, fitted_max, dtype, top, match):
+    images = np.array([0.0, top], np.float32)
+    message = pixel_scale_mismatch(fitted_scale, fitted_max, np.dtype(dtype), images)
+    assert re.search(match, message)
+
+
+@pytest.mark.parametrize(
+    "fitted_scale, fitted_max, dtype, top",
+    [
+        (1 / 255, 1.0, np.float32, 1.0),  # uint8 pixels divided by 255 beforehand
+        (1.0, 1.0, np.uint8, 200 / 255),  # float pixels in [0, 1], then uint8 levels
+        (1.0, 1.0, np.uint8, 0.0),  # zeros read the same either way
+        (1 / 255, 1 / 255, np.float32, 0.0),
+        (1.0, 1.0, np.float32, 1.0),  # the fit's dtype
+    ],
+)
+def test_pixels_on_the_fit_s_scale_are_not_named(fitted_scale, fitted_max, dtype, top):
+    images = np.array([0.0, top], np.float32)
+    assert pixel_scale_mismatch(fitted_scale, fitted_max, np.dtype(dtype), images) is None
+
+
+def test_rows_of_interleaved_channels_are_told_from_grey_rows():
+    grey = np.kron(_images((30, 4, 4)), np.ones((4, 4), np.float32))  # smooth 16x16
+    assert interleaved_channels_warning(grey.reshape(30, -1)) is None
+    assert interleaved_channels_warning(_images((30, 256))) is None  # noise: cannot tell
+    checkerboard = np.indices((16, 16)).sum(axis=0) % 2 * _images((30, 1, 1))
+    assert interleaved_channels_warning(checkerboard.reshape(30, -1)) is None
+    small = grey[:, ::2, ::2]
+    rgba = np.stack([small, small / 2, 1 - small, np.ones_like(small)], axis=-1)
+    assert "image_shape=(8, 8, 4)" in interleaved_channels_warning(rgba.reshape(30, -1))
+    oblong = grey[:, :12, :9]
+    rgb = np.stack([oblong, 1 - oblong, oblong / 2], axis=-1)
+    message = interleaved_channels_warning(rgb.reshape(30, -1))  # 324 values: 18x18
+    assert "image_shape=(H, W, 3) with H * W = 108" in message
 
 
 def test_empty_input_is_rejected():

@@ -293,18 +293,28 @@ def to_image_batch(
             images_ndim(X)  # images of different shapes: say so
         raise
     n_samples = X.shape[0]
-    flat = X.ndim == 2
-    n_values = int(np.prod(X.shape[1:]))
 
     if X.ndim == 2:
         if (
             image_shape is None
             and expected_shape is not None
-            and expected_shape[0] == 1
-            and X.shape[1] == int(np.prod(expected_shape))
+            and X.shape[1] == math.prod(expected_shape)
         ):
+            channels, height, width = (int(size) for size in expected_shape)
+            if channels > 1:
+                # The order in which the channels were flattened is not in the rows, and a
+                # fitted model reads X as its fit did (set_params(image_shape=...) takes
+                # effect at the next fit): only unflattened images can say it.
+                raise ValueError(
+                    f"X is 2D with {X.shape[1]} features, the values of one image of shape "
+                    f"(C, H, W) = {tuple(expected_shape)} as the estimator expects, but "
+                    "rows can be flattened from (C, H, W) or from (H, W, C) images, which "
+                    "cannot be told apart: pass the images unflattened, "
+                    f"X.reshape(-1, {channels}, {height}, {width}) or "
+                    f"X.reshape(-1, {height}, {width}, {channels}) as they were flattened."
+                )
             # Rows of a fitted model's grey images: one reading only, the fitted shape.
-            sample_shape, channels_last = tuple(expected_shape[1:]), False
+            sample_shape, channels_last = (height, width), False
         else:
             sample_shape, channels_last = _image_shape_of_flat(
                 X.shape[1], image_shape, data_format
@@ -345,22 +355,9 @@ def to_image_batch(
     shape = tuple(int(size) for size in images.shape[1:])
 
     if expected_shape is not None and shape != tuple(expected_shape):
-        hint = ""
-        if flat and image_shape is None:
-            channels, height, width = expected_shape
-            # A fitted model reads rows as its fit did (set_params(image_shape=...) takes
-            # effect at the next fit); the order of flattened channels is not in the rows.
-            hint = (
-                f" Rows of {channels * height * width} values can be flattened from "
-                f"(C, H, W) or from (H, W, C) images, which cannot be told apart: pass "
-                f"the images unflattened, X.reshape(-1, {channels}, {height}, {width}) or "
-                f"X.reshape(-1, {height}, {width}, {channels}) as they were flattened."
-                if channels > 1 and n_values == channels * height * width
-                else ""
-            )
         raise ValueError(
             f"X has images of shape (C, H, W) = {shape}, but the estimator is expecting "
-            f"{tuple(expected_shape)} as input.{hint}"
+            f"{tuple(expected_shape)} as input."
         )
     return (images, shape, dtype) if return_dtype else (images, shape)
 
@@ -373,8 +370,10 @@ def pixel_scale_mismatch(fitted_scale, fitted_max, dtype, images):
     uint8 levels are scaled to [0, 1] and every other dtype is read as given, so the
     same pixels in another container (a list, int64, float64) change scale. Only a
     reading that cannot match the fit's is named: values above 1 after a uint8 fit, or
-    uint8 after a fit on values above 1; and masks of 0 and 1, which uint8 reads as 0 and
-    1/255, against values of the order of 1 in the other reading.
+    uint8 after a fit on values above 1; and, in either direction, a largest value
+    :data:`_SCALE_RATIO` times or more away from the fit's, as when masks of 0 and 1
+    (``(X > t).astype(np.uint8)``, which uint8 reads as 0 and 1/255) meet the same masks
+    as floats or bools (read as 0 and 1).
     """
     scale = 1 / 255 if dtype == np.uint8 else 1.0
     if np.isclose(scale, fitted_scale) or images.size == 0:
@@ -387,12 +386,13 @@ def pixel_scale_mismatch(fitted_scale, fitted_max, dtype, images):
                 f"holds {dtype} values up to {top:g}, which it reads as given. Pass the "
                 "images as uint8, as in fit, or divide them by 255."
             )
-        if fitted_max <= _MASK_TOP and top >= 0.5:
+        if 0 < fitted_max and top >= _SCALE_RATIO * fitted_max:
             return (
-                "was fitted on uint8 images of levels 0 and 1 only, which it reads as 0 and "
-                f"1/255, but X holds {dtype} values up to {top:g}, which it reads as given: "
-                "255 times the fit's. Fit and predict on the same dtype (masks as float32 "
-                "or bool read as 0 and 1)."
+                f"was fitted on uint8 images {_levels(fitted_max)}, which it reads as at "
+                f"most {fitted_max:.3g} (levels / 255), but X holds {dtype} values up to "
+                f"{top:g}, which it reads as given: {top / fitted_max:.0f} times the fit's "
+                "largest. Fit and predict on the same dtype (masks as float32 or bool read "
+                "as 0 and 1)."
             )
         return None  # e.g. uint8 pixels divided by 255 beforehand: the fit's scale
     if fitted_max > 1:
@@ -401,13 +401,26 @@ def pixel_scale_mismatch(fitted_scale, fitted_max, dtype, images):
             "but X is uint8, whose 0-255 levels it reads as [0, 1]. Pass the images as "
             "floats, as in fit (X.astype(np.float32))."
         )
-    if top <= _MASK_TOP and fitted_max >= 0.5:
+    if 0 < top and fitted_max >= _SCALE_RATIO * top:
         return (
-            "was fitted on images whose values (up to %g) it reads as given, but X is uint8 "
-            "of levels 0 and 1 only, which it reads as 0 and 1/255: 255 times smaller. Pass "
-            "them as floats, as in fit (X.astype(np.float32))." % fitted_max
+            f"was fitted on images whose values (up to {fitted_max:g}) it reads as given, "
+            f"but X is uint8 {_levels(top)}, which it reads as at most {top:.3g} (levels "
+            f"/ 255): {fitted_max / top:.0f} times smaller. Pass them as floats, as in fit "
+            "(X.astype(np.float32))."
         )
     return None
+
+
+#: How many times larger (or smaller) than the fit's the largest value of images read on
+#: the other scale must be to be named: masks of 0 and 1 are 255 times away, while images
+#: 50 times darker than the fit's brightest are next to black on either reading.
+_SCALE_RATIO = 50
+
+
+def _levels(top):
+    """How to name uint8 levels whose largest, read, is ``top``."""
+    level = round(top * 255)
+    return "of levels 0 and 1 only" if level <= 1 else f"of levels 0 to {level} only"
 
 
 #: The largest value, as read, of uint8 images whose levels are only 0 and 1 (masks).
@@ -425,4 +438,57 @@ def uint8_mask_warning(dtype, images):
         "to [0, 1], so these train as 0 and 1/255, inputs almost all zero. Pass binary "
         "masks as float32 or bool (X.astype(np.float32)) to read them as 0 and 1, or as "
         "0 and 255 in uint8."
+    )
+
+
+#: How much smaller the mean step between values ``C`` apart must be than between
+#: neighbours for rows to look flattened from ``(H, W, C)`` images: 0.07 to 0.36 for RGB
+#: and RGBA photographs and digits, 1.4 to 4 for grey ones (neighbours are alike) and 1
+#: for noise.
+_INTERLEAVED_RATIO = 0.5
+
+
+def interleaved_channels_warning(rows):
+    """The warning text for flat rows read as square grey images that look flattened from
+    ``(H, W, C)`` colour images instead, or None.
+
+    Rows of square RGBA images are square themselves (``H * W * 4 == (2H) ** 2``), so their
+    length cannot tell them from grey images twice the size. Their values can: in rows of
+    ``(H, W, C)`` images, neighbouring values are different channels of one pixel (colour
+    next to alpha) and values ``C`` apart the same channel of neighbouring pixels, which
+    are alike, while in grey images neighbours are the closest values of all.
+    """
+    n_features = rows.shape[1]
+    sample = np.asarray(rows[:1000], dtype=np.float64)
+
+    def step(lag):
+        return float(np.abs(sample[:, lag:] - sample[:, :-lag]).mean())
+
+    # Against the closer of lags 1 and 2, so that a grey texture of period 2 (dithering,
+    # a checkerboard) is not taken for channels.
+    nearest = min(step(1), step(2)) if n_features > 2 else 0.0
+    if not nearest > 0:
+        return None
+    ratios = {
+        channels: step(channels) / nearest
+        for channels in (4, 3)
+        if n_features % channels == 0 and n_features > 2 * channels
+    }
+    if not ratios or min(ratios.values()) >= _INTERLEAVED_RATIO:
+        return None
+    channels = min(ratios, key=ratios.get)
+    side = math.isqrt(n_features)
+    pixels = n_features // channels
+    example = (
+        f"image_shape=({math.isqrt(pixels)}, {math.isqrt(pixels)}, {channels})"
+        if math.isqrt(pixels) ** 2 == pixels
+        else f"image_shape=(H, W, {channels}) with H * W = {pixels}"
+    )
+    return (
+        f"X is 2D with {n_features} features, read as square grey images of {side}x{side} "
+        f"(image_shape=None), but its rows look flattened from images with {channels} "
+        f"channels last: values {channels} apart are closer than neighbouring values, as "
+        f"with the channels of one pixel side by side. Pass {example} (rows of (H, W, C) "
+        f"images) if they are, or image_shape=({side}, {side}) to read them as grey "
+        "images without this warning."
     )

@@ -1,6 +1,7 @@
 """Convolutional network classifier for images, usable as a feature extractor too."""
 
 import contextlib
+import math
 import warnings
 from collections import OrderedDict
 from numbers import Real
@@ -23,6 +24,7 @@ from sknn.data.augment import RandomShiftFlip
 from sknn.data.images import (
     DATA_FORMATS,
     images_ndim,
+    interleaved_channels_warning,
     pixel_scale_mismatch,
     refuse_single_image,
     to_image_batch,
@@ -363,9 +365,12 @@ class ConvNetClassifier(
         if reset:
             self.pixel_scale_ = 1 / 255 if dtype == np.uint8 else 1.0
             self._pixel_max = float(images.max()) if images.size else 0.0
-            mask = uint8_mask_warning(dtype, images)
-            if mask is not None:
-                warnings.warn(mask, UserWarning, stacklevel=stacklevel_outside_sknn())
+            warned = [uint8_mask_warning(dtype, images)]
+            if self.image_shape is None and getattr(X, "ndim", None) == 2:
+                # Read as square grey images, the one reading a row's length allows.
+                warned.append(interleaved_channels_warning(images.reshape(len(images), -1)))
+            for message in filter(None, warned):
+                warnings.warn(message, UserWarning, stacklevel=stacklevel_outside_sknn())
         elif hasattr(self, "pixel_scale_"):
             mismatch = pixel_scale_mismatch(self.pixel_scale_, self._pixel_max, dtype, images)
             if mismatch is not None:
@@ -432,8 +437,11 @@ class ConvNetClassifier(
         return {"input_shape": list(self.input_shape_), "pixel_scale": self.pixel_scale_}
 
     def _activation_values(self, X):
-        # The convolutions' outputs over one training batch, which the backward pass
-        # keeps: measured by a forward pass of one image on the meta device (no memory).
+        # What the backward pass must keep of one training batch: each convolution's
+        # output, or a tensor of its size (the activation's output, the pooling's input).
+        # Measured by a forward pass of one image on the meta device (no memory). The
+        # skip projections of residual blocks are left out: without batch norm their
+        # output is summed and freed, so counting it could refuse a fit that fits.
         outputs = []
 
         def record(layer, inputs, output):
@@ -442,17 +450,29 @@ class ConvNetClassifier(
         try:
             with torch.device("meta"):
                 module = self._build_module_quietly(X)
-                hooks = [
-                    layer.register_forward_hook(record)
-                    for layer in module.modules()
-                    if isinstance(layer, nn.Conv2d)
-                ]
+                for name, layer in module.named_modules():
+                    if isinstance(layer, nn.Conv2d) and ".shortcut." not in name:
+                        layer.register_forward_hook(record)
                 module.eval()(torch.empty((1, *X.shape[1:]), device="meta"))
-            for hook in hooks:
-                hook.remove()
         except (RuntimeError, ValueError, OverflowError):
             return 0  # the build's own checks say what is wrong
-        return sum(outputs) * self._batch_size(len(X))
+        values = sum(outputs) * self._training_batch_rows(len(X))
+        if self._resolve_precision(self.device_) != "float32":
+            values //= 2  # autocast keeps 16-bit activations: half a float32 value each
+        return values
+
+    def _training_batch_rows(self, n_samples):
+        # The rows of a training batch, as the fit will draw them from n_samples rows
+        # (early_stopping holds out ceil(validation_fraction * n), as train_test_split
+        # does), without _batch_size's warning, which the fit gives.
+        n_train = n_samples
+        if self.early_stopping and n_samples > 1:
+            n_train = max(1, n_samples - math.ceil(self.validation_fraction * n_samples))
+        if self.solver == "lbfgs":
+            return n_train
+        if self.batch_size == "auto":
+            return min(200, n_train)
+        return int(np.clip(self.batch_size, 1, n_train))
 
     def _module_sizes(self):
         return {
