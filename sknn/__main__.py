@@ -294,9 +294,17 @@ def _cluster(address):
 
     try:
         with dask_backend(address) as client:
-            workers = len(client.scheduler_info().get("workers", {}))
+            workers = client.scheduler_info().get("workers", {})
             where = client.scheduler.address
-            print(f"fits run on the Dask cluster at {where} ({workers} workers)")
+            print(f"fits run on the Dask cluster at {where} ({len(workers)} workers)")
+            threads = max((w.get("nthreads", 1) for w in workers.values()), default=1)
+            if threads > 1:
+                # cross_validate_models runs the fits of one process one at a time.
+                print(
+                    f"note: a worker runs {threads} threads, but one fit at a time: start "
+                    "workers with one thread each (dask worker --nthreads 1) and more of "
+                    "them for more fits at once"
+                )
             yield -1
     except ClusterError as exc:
         raise CompareError(str(exc)) from None

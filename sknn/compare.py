@@ -717,7 +717,11 @@ def cross_validate_models(
     n_jobs : int or None, default=None
         Fits to run at once through joblib, each (model, fold) a task; None runs them one
         after the other here. Inside ``joblib.parallel_backend("dask")`` the tasks run on
-        a Dask cluster (``sknn compare --scheduler``). The scores do not depend on it.
+        a Dask cluster (``sknn compare --scheduler``). The scores and notes do not depend
+        on it. The fits of one process run one at a time, each recording its own
+        ConvergenceWarnings (Python's warning state is global to the process): threads
+        (joblib's threading backend, a Dask worker's threads) add no fits at once, only
+        processes do.
 
     Raises
     ------
@@ -793,8 +797,8 @@ def _fit_and_score(name, fold, model, X, y, train, test, scoring, inner_sequenti
 
     ``inner_sequential`` runs any joblib work inside the fit (a random forest's trees) in
     this thread: on a Dask worker, nested joblib calls otherwise hand the worker's slot to
-    another task while they wait, and two fits in one process record each other's
-    ConvergenceWarnings (Python's warning filters are global to the process).
+    another task while they wait, a task that would then wait for :data:`_RECORDING`,
+    which this fit holds.
     """
     if not inner_sequential:
         return _fit_and_score_alone(name, fold, model, X, y, train, test, scoring)

@@ -413,8 +413,13 @@ def test_drop_applies_to_builtin_datasets(tmp_path, capsys):
         (lambda p: ["iris", "--scoring", "roc_auc"], "needs two classes, the target has 3"),
         # Non-regression: these ran every fold, then failed to score each one.
         (
-            lambda p: [write_csv(p, a=np.arange(12.0), y=["yes", "no"] * 6), "--target", "y",
-                       "--scoring", "f1"],
+            lambda p: [
+                write_csv(p, a=np.arange(12.0), y=["yes", "no"] * 6),
+                "--target",
+                "y",
+                "--scoring",
+                "f1",
+            ],
             "--scoring f1 scores the class 1 as positive, and the target's classes are no, "
             "yes: use f1_macro",
         ),
@@ -538,6 +543,7 @@ def test_fits_in_threads_record_their_own_convergence_warnings():
         "mlp": MLPClassifier((4,), max_iter=1, random_state=0, device="cpu"),
         "forest": RandomForestClassifier(20, random_state=0),
     }
+
     def state():
         kinds = [(action, category) for action, _, category, *_ in warnings.filters]
         return kinds, warnings.showwarning, warnings._showwarnmsg_impl
@@ -547,7 +553,12 @@ def test_fits_in_threads_record_their_own_convergence_warnings():
         notes = []
         with joblib.parallel_backend("threading", n_jobs=2):
             cross_validate_models(
-                models, X, y, make_splitter("classification", 5), progress=False, notes=notes,
+                models,
+                X,
+                y,
+                make_splitter("classification", 5),
+                progress=False,
+                notes=notes,
                 n_jobs=2,
             )
         assert any("mlp" in note and "5 of 5 fold" in note for note in notes), notes
@@ -582,3 +593,27 @@ def test_an_unavailable_device_is_named_as_the_option(capsys):
     assert status == 2
     assert "--device cuda was requested" in err and "--device auto" in err
     assert "device=" not in err
+
+
+@pytest.mark.parametrize("nthreads, noted", [(1, False), (2, True)])
+def test_a_cluster_of_multithreaded_workers_gets_a_note(monkeypatch, capsys, nthreads, noted):
+    # The fits of one worker process run one at a time (each records its own
+    # ConvergenceWarnings), so a worker's second thread adds no fit: say so.
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    import sknn.cluster
+    from sknn.__main__ import _cluster
+
+    client = SimpleNamespace(
+        scheduler=SimpleNamespace(address="tcp://scheduler:8786"),
+        scheduler_info=lambda: {"workers": {"a": {"nthreads": nthreads}, "b": {"nthreads": 1}}},
+    )
+    monkeypatch.setattr(
+        sknn.cluster, "dask_backend", contextmanager(lambda address: iter([client]))
+    )
+    with _cluster("tcp://scheduler:8786") as n_jobs:
+        assert n_jobs == -1
+    out = capsys.readouterr().out
+    assert "at tcp://scheduler:8786 (2 workers)" in out
+    assert ("dask worker --nthreads 1" in out) == noted
