@@ -2147,6 +2147,8 @@ def _prediction_dtype(X):
         except (AttributeError, TypeError):  # not a DataFrame after all
             dtypes = set()
         dtype = dtypes.pop() if len(dtypes) == 1 else None
+    if isinstance(dtype, torch.dtype):  # a tensor's: torch.float32 is not np.float32
+        dtype = dtype == torch.float32 and np.float32
     return np.float32 if dtype == np.float32 else np.float64
 
 

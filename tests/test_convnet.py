@@ -789,3 +789,11 @@ def test_no_images_is_refused_as_zero_samples(fitted, empty):
     # Non-regression: an empty list got scikit-learn's advice for tabular 1D input.
     with pytest.raises(ValueError, match="0 sample"):
         fitted.predict(empty)
+
+
+def test_a_float32_tensor_predicts_float32(fitted, digits):
+    # Non-regression: torch.float32 is not np.float32, so a tensor got float64 outputs.
+    X, _ = digits
+    proba = fitted.predict_proba(torch.from_numpy(X[:4]))
+    assert proba.dtype == np.float32
+    np.testing.assert_array_equal(proba, fitted.predict_proba(X[:4]))
