@@ -609,9 +609,14 @@ def test_a_network_whose_activations_cannot_fit_in_memory_is_refused(
         _fit(X[:40], y[:40], **params)
 
 
-def _activation_bound(clf, X, n_outputs=10):
+def _activation_bound(clf, X, n_outputs=10, limit=1):
+    # A machine of `limit` bytes: the count is exact only where an upper bound of it could
+    # pass the machine's memory (its meta-device forward pass imports torch's compiler).
+    from unittest import mock
+
     clf.n_outputs_, clf.device_ = n_outputs, "cpu"
-    return clf._activation_values(X)
+    with mock.patch("sknn._sizes.memory_limit", lambda device=None: limit):
+        return clf._activation_values(X)
 
 
 def test_ordinary_fits_pass_the_memory_check():
@@ -620,6 +625,8 @@ def test_ordinary_fits_pass_the_memory_check():
     values = _activation_bound(ConvNetClassifier(), images)
     assert values == 200 * (32 * 28 * 28 + 64 * 14 * 14)
     assert values * 4 < 2**30
+    # On a machine of 4 GB the upper bound passes: nothing computed on the meta device.
+    assert _activation_bound(ConvNetClassifier(), images, limit=4 * 2**30) == 0
 
 
 def _saved_values(module, batch):

@@ -15,6 +15,7 @@ from torch import nn
 
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
+from sknn import _sizes
 from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.base import (
     BaseNeuralNet,
@@ -447,16 +448,34 @@ class ConvNetClassifier(
         def record(layer, inputs, output):
             outputs.append(output.numel())
 
+        rows = self._training_batch_rows(len(X))
         try:
             with torch.device("meta"):
                 module = self._build_module_quietly(X)
-                for name, layer in module.named_modules():
-                    if isinstance(layer, nn.Conv2d) and ".shortcut." not in name:
-                        layer.register_forward_hook(record)
+                convolutions = [
+                    layer
+                    for name, layer in module.named_modules()
+                    if isinstance(layer, nn.Conv2d) and ".shortcut." not in name
+                ]
+                # Computing on the meta device imports torch's compiler stack (1-2 s): only
+                # where an upper bound (no convolution shrinks the image by more than its
+                # padding grows it) could pass the machine's memory.
+                height, width = X.shape[2:]
+                ceiling = rows * sum(
+                    layer.out_channels
+                    * (height + 2 * _padding(layer, 0))
+                    * (width + 2 * _padding(layer, 1))
+                    for layer in convolutions
+                )
+                limit = _sizes.memory_limit(self.device_)
+                if limit is None or 4 * ceiling <= limit // 2:
+                    return 0
+                for layer in convolutions:
+                    layer.register_forward_hook(record)
                 module.eval()(torch.empty((1, *X.shape[1:]), device="meta"))
         except (RuntimeError, ValueError, OverflowError):
             return 0  # the build's own checks say what is wrong
-        values = sum(outputs) * self._training_batch_rows(len(X))
+        values = sum(outputs) * rows
         if self._resolve_precision(self.device_) != "float32":
             values //= 2  # autocast keeps 16-bit activations: half a float32 value each
         return values
@@ -530,3 +549,12 @@ class ConvNetClassifier(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _padding(layer, axis):
+    """A convolution's padding along ``axis`` (0: height, 1: width), in pixels; 'same'
+    and 'valid' grow the image by less than the kernel."""
+    padding = layer.padding
+    if isinstance(padding, str):
+        return layer.kernel_size[axis] if padding == "same" else 0
+    return int(padding[axis])
