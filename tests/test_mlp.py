@@ -762,11 +762,31 @@ class _InterruptAt(Callback):
             raise KeyboardInterrupt
 
 
-def test_ctrl_c_keeps_the_partly_trained_model_with_a_warning():
+def test_ctrl_c_keeps_the_partly_trained_model_with_a_warning(monkeypatch):
+    # A Ctrl-C lands in the training step (a callback's KeyboardInterrupt is a stopping
+    # rule, and does not warn: see test_training_toolkit).
+    from sknn.engine.net import TrainingNet
+
+    train_step, steps = TrainingNet.train_step_single, []
+
+    def step(self, *args, **kwargs):
+        steps.append(1)
+        if len(steps) == 4:  # the first batch of the fourth epoch
+            raise KeyboardInterrupt
+        return train_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(TrainingNet, "train_step_single", step)
     with pytest.warns(UserWarning, match="interrupted by user"):
-        clf = MLPClassifier(max_iter=50, device="cpu", callbacks=[_InterruptAt(3)]).fit(X_OK, Y_OK)
+        clf = MLPClassifier(max_iter=50, batch_size=len(X_OK), device="cpu").fit(X_OK, Y_OK)
     assert clf.n_iter_ == 3
     assert clf.predict(X_OK).shape == Y_OK.shape
+    # Stopped by a callback, the same fit says nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        monkeypatch.undo()
+        clf = MLPClassifier(max_iter=50, device="cpu", callbacks=[_InterruptAt(3)]).fit(X_OK, Y_OK)
+    assert clf.n_iter_ == 3
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "adamw", "rmsprop", "adagrad", "lbfgs"])
