@@ -860,7 +860,16 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         return int(np.clip(self.batch_size, 1, n_train))
 
     def _train(
-        self, X, y, y_train, sample_weight, device, seed, incremental, resume=False, split_seed=None
+        self,
+        X,
+        y,
+        y_train,
+        sample_weight,
+        device,
+        seed,
+        incremental,
+        resume=False,
+        split_seed=None,
     ):
         net = self.net_
         if self.device_ != str(device):

@@ -642,7 +642,9 @@ def test_a_strong_penalty_is_not_a_failed_fit(params):
     clf = MLPClassifier(**{**FAST, "max_iter": 15, **params})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        warnings.filterwarnings("ignore", "(Stochastic Optimizer|lbfgs failed)", ConvergenceWarning)
+        warnings.filterwarnings(
+            "ignore", "(Stochastic Optimizer|lbfgs failed)", ConvergenceWarning
+        )
         clf.fit(X, y)
     assert clf.score(X, y) > 0.6
     if params.get("solver") != "lbfgs":

@@ -151,9 +151,16 @@ def test_adaptive_schedule_divides_the_base_rate_under_a_warmup():
     lrs = {}
     for warmup in (0, 60):
         clf = MLPClassifier(
-            hidden_layer_sizes=(16,), solver="sgd", learning_rate="adaptive",
-            learning_rate_init=0.1, warmup=warmup, batch_size=20, n_iter_no_change=1,
-            tol=10.0, max_iter=12, **FAST,
+            hidden_layer_sizes=(16,),
+            solver="sgd",
+            learning_rate="adaptive",
+            learning_rate_init=0.1,
+            warmup=warmup,
+            batch_size=20,
+            n_iter_no_change=1,
+            tol=10.0,
+            max_iter=12,
+            **FAST,
         ).fit(X, y)
         lrs[warmup] = pd.DataFrame(clf.history_)["lr"].to_numpy()
     # Ten batches an epoch: the warm-up ends in epoch 6, after the second reduction.
@@ -637,7 +644,10 @@ def test_skorch_callbacks_that_read_batch_rows_and_best_flags_run(tmp_path, caps
 
     cycle = LRScheduler(OneCycleLR, max_lr=0.01, total_steps=30, step_every="batch")
     clf = MLPClassifier(
-        batch_size=50, max_iter=3, early_stopping=True, **FAST,
+        batch_size=50,
+        max_iter=3,
+        early_stopping=True,
+        **FAST,
         callbacks=[cycle, ProgressBar(), Checkpoint(dirname=str(tmp_path)), PrintLog()],
     )
     clf.fit(X_IRIS, Y_IRIS)
@@ -645,7 +655,9 @@ def test_skorch_callbacks_that_read_batch_rows_and_best_flags_run(tmp_path, caps
     batches = [row for row in clf.history_[-1, "batches"] if "train_loss" in row]
     assert [row["train_batch_size"] for row in batches] == [50, 50, 35]  # 15 validate
     losses = [row["train_loss"] for row in batches]
-    assert np.average(losses, weights=[50, 50, 35]) == pytest.approx(clf.history_[-1, "train_loss"])
+    assert np.average(losses, weights=[50, 50, 35]) == pytest.approx(
+        clf.history_[-1, "train_loss"]
+    )
     assert (tmp_path / "params.pt").exists()  # monitors valid_loss_best
     curve = pd.DataFrame(clf.history_)["train_loss"]
     assert clf.history_[:, "train_loss_best"] == list(curve == curve.cummin())

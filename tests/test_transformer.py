@@ -140,7 +140,8 @@ def test_empty_string_predicts():
 def test_predict_input_kind_must_match_fit(fitted):
     # Named as the estimator the user fitted, not the vectorizer it built.
     with pytest.raises(
-        ValueError, match="TransformerClassifier was fitted on raw texts but X holds lists of tokens"
+        ValueError,
+        match="TransformerClassifier was fitted on raw texts but X holds lists of tokens",
     ):
         fitted.predict([["a", "great", "film"]])
 

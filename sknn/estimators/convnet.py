@@ -13,9 +13,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
+from sknn import _sizes
 from sknn._constraints import Count, positive_sizes
 from sknn._docstrings import fill_doc
-from sknn import _sizes
 from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.base import (
     BaseNeuralNet,

@@ -376,7 +376,9 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
             yield
         except _OtherInputKind as error:
             forms = {"text": "raw texts", "tokens": "lists of tokens"}
-            fitted, given = (forms.get(kind, f"{kind} input") for kind in (error.fitted, error.given))
+            fitted, given = (
+                forms.get(kind, f"{kind} input") for kind in (error.fitted, error.given)
+            )
             raise ValueError(
                 f"{owner} was fitted on {fitted} but X holds {given}: pass X in the form "
                 "of the fit."
