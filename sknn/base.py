@@ -1372,9 +1372,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 found = made.get(name)
                 callback = found if isinstance(found, callback) else callback().initialize()
             user.append((name, callback))
-        # skorch's callbacks read per-batch history rows (a batch-stepped LRScheduler, its
-        # ProgressBar, Checkpoint): kept only where a user's callback may read them.
-        net.batch_history = bool(user)
+        # skorch's callbacks read per-batch history rows and '<key>_best' flags (a
+        # batch-stepped LRScheduler, its ProgressBar, Checkpoint): kept only where a
+        # user's callback may read them.
+        net.skorch_history = bool(user)
         return user
 
     def _run_epochs(self, run, precision, callbacks, user):

@@ -206,11 +206,11 @@ class EpochRule(Callback):
                 improved_best = True
         history.record("best", improved_best)
         # skorch's '<key>_best' flags (its PassthroughScoring's), which its Checkpoint and
-        # other callbacks monitor.
-        for key in ("train_loss", "valid_loss"):
+        # other callbacks monitor: only where a user's callback may read them.
+        for key in ("train_loss", "valid_loss") if net.skorch_history else ():
             if key in history[-1]:
                 value = history[-1, key]
-                earlier = [row[key] for row in list(history)[:-1] if key in row]
+                earlier = [row[key] for row in history[:-1] if key in row]
                 history.record(key + "_best", not earlier or value < min(earlier))
         if not math.isfinite(loss):
             # Nothing can come back from non-finite weights: stop here. The estimator keeps

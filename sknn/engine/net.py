@@ -366,14 +366,15 @@ class TrainingNet(NeuralNet):
                 self.stopped_by = name
                 raise
 
-    #: Whether each batch gets skorch's history row (its loss and size): only for the
-    #: user's callbacks, which may read them; it costs a host synchronisation per batch.
-    batch_history = False
+    #: Whether the history keeps what skorch's own callbacks read: a row per batch (its
+    #: loss and size, a host synchronisation each) and the '<key>_best' flags. Only for
+    #: the user's callbacks, which may read them.
+    skorch_history = False
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         # skorch opens a per-batch history row here; sknn keeps per-epoch rows only,
         # unless a user's callback may read them.
-        if self.batch_history:
+        if self.skorch_history:
             self.history.new_batch()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -396,7 +397,7 @@ class TrainingNet(NeuralNet):
                 total.add_(step["epoch_part"])
             else:
                 total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
-            if self.batch_history:
+            if self.skorch_history:
                 self.history.record_batch(prefix + "_loss", step["loss"].detach().item())
                 self.history.record_batch(prefix + "_batch_size", len(batch[1][0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
