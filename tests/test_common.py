@@ -86,15 +86,19 @@ _MLP_TABULAR = {
 # Predictions and probabilities are float64 for float64 X, as scikit-learn's are: an
 # inverse target transform keeps their dtype, float32 cannot hold large targets, and
 # float64 probabilities sum to 1 in float64 (a soft vote with other models).
+_BATCH_ROUNDING = (
+    "sknn computes in float32, and BLAS rounds a row alone and among others, or at another "
+    "place in the batch, differently (relative differences near 1e-7); predictions and "
+    "probabilities are float64 for float64 X, as scikit-learn's are, so the check compares "
+    "them at a float64 tolerance, which they meet or not by the CPU's kernels. "
+    "test_outputs_do_not_depend_on_the_batch_they_are_predicted_in runs it at float32's."
+)
 _FLOAT64_PREDICTIONS = {
-    "check_methods_subset_invariance": "sknn computes in float32, and BLAS rounds a row "
-    "alone and among others differently (relative differences near 1e-7); predictions "
-    "and probabilities are float64 for float64 X, as scikit-learn's are, so the check "
-    "compares them at a float64 tolerance, which they meet or not by the CPU's kernels. "
-    "test_outputs_do_not_depend_on_the_batch_they_are_predicted_in runs it at float32's.",
+    "check_methods_subset_invariance": _BATCH_ROUNDING,
+    "check_methods_sample_order_invariance": _BATCH_ROUNDING,
 }
-# The check runs on the 2-D form, where normalize='auto' resolves to None; the statistics
-# the sequence estimators compute themselves ('channel', 'series_stats') are weighted.
+# The statistics the sequence estimators compute themselves ('channel', 'series_stats',
+# which normalize='auto' resolves to on the 2-D form) are weighted; the batch norm is not.
 _BATCH_NORM = (
     "cell='auto' trains the fully convolutional network on sequences, whose batch "
     "normalisation takes each training batch's mean and variance over all its rows, "
@@ -138,9 +142,10 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_outputs_do_not_depend_on_the_batch_they_are_predicted_in(estimator):
-    # scikit-learn's check_methods_subset_invariance at float32's tolerance: each row
-    # predicted alone gives what it gives among the others, to the float32 rounding that
-    # BLAS kernels choose by batch size.
+    # scikit-learn's check_methods_subset_invariance and check_methods_sample_order_invariance
+    # at float32's tolerance: each row predicted alone, or with the rows in another order,
+    # gives what it gives among the others, to the float32 rounding that BLAS kernels
+    # choose by batch size and place in the batch.
     from sklearn.base import clone
     from sklearn.datasets import make_blobs
 
@@ -154,6 +159,9 @@ def test_outputs_do_not_depend_on_the_batch_they_are_predicted_in(estimator):
         full = getattr(est, method)(X)
         alone = np.concatenate([getattr(est, method)(X[i : i + 1]) for i in range(len(X))])
         np.testing.assert_allclose(alone, full, rtol=1e-5, atol=1e-6, err_msg=method)
+        order = np.random.RandomState(0).permutation(len(X))
+        shuffled = getattr(est, method)(X[order])
+        np.testing.assert_allclose(shuffled, full[order], rtol=1e-5, atol=1e-6, err_msg=method)
 
 
 ALL_NETWORKS = [

@@ -152,6 +152,28 @@ def test_two_d_form_keeps_the_tabular_contract(Estimator, cell):
     np.testing.assert_array_equal(_output(est, X2.tolist()), _output(est, X2.astype(np.float64)))
 
 
+def test_two_d_form_is_normalised_as_its_three_d_form():
+    # The same univariate series as the 2-D array a random forest takes, or in 3-D: each
+    # with its own gain and offset, the class in its shape. normalize='auto' resolves
+    # alike, and the fits are the same.
+    rng = np.random.RandomState(0)
+    y = np.arange(40) % 2
+    t = np.linspace(0, 2 * np.pi, 24)
+    shapes = np.where(y[:, None] == 1, np.sin(t), np.cos(t))
+    X = 500 * rng.uniform(0.5, 2, size=(40, 1)) * shapes + rng.uniform(-1e3, 1e3, size=(40, 1))
+    params = dict(FAST, max_iter=30)
+    two_d = SequenceClassifier(**params).fit(X, y)
+    three_d = SequenceClassifier(**params).fit(X[:, :, None], y)
+    assert two_d.normalize_ == three_d.normalize_ == "series_stats"
+    np.testing.assert_array_equal(two_d.predict_proba(X), three_d.predict_proba(X[:, :, None]))
+    assert two_d.score(X, y) == 1.0
+    # A table of one column keeps its values through the mean statistic.
+    level = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    one = SequenceClassifier(**params).fit(X[:, :1], level)
+    assert one.series_stats_kept_.tolist() == [True, False]
+    assert one.score(X[:, :1], level) >= 0.9
+
+
 # -- the time-aware validation split ------------------------------------------------------------
 class _RecordingRegressor(SequenceRegressor):
     def _validation_split(self, y, y_train, seed):
@@ -243,7 +265,9 @@ def test_cell_auto_resolves_by_input_kind():
         [x[: 3 + i % 3, :1] for i, x in enumerate(X)], y
     )
     assert ragged.normalize_ == "series_stats"
-    assert SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, 0], y).normalize_ is None
+    # The 2-D form: univariate series, as in 3-D.
+    two_d = SequenceClassifier(**dict(FAST, max_iter=2)).fit(X[:, :, 0], y)
+    assert two_d.normalize_ == "series_stats"
     assert (
         SequenceRegressor(**dict(FAST, max_iter=2), normalize="auto")
         .fit(X, X[:, -1, 0])

@@ -418,12 +418,10 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     def _resolved_normalize(self, n_step_features):
         """``normalize`` with 'auto' resolved for numeric input read at fit: the class's
         choice for sequences of one feature per step and for several (whose levels often
-        carry the answer: see ``normalize``), None for the 2-D form (its columns are
-        features to scikit-learn, and a row of one column z-normalises to zero)."""
+        carry the answer: see ``normalize``). The 2-D form is univariate sequences, as
+        their 3-D form ``X[:, :, None]`` is, and resolves as it does."""
         if self.normalize != "auto":
             return self.normalize
-        if self._tabular:
-            return None
         return self._auto_normalize["univariate" if n_step_features == 1 else "multivariate"]
 
     # -- the encoder ----------------------------------------------------------------------
@@ -903,16 +901,17 @@ _SEQUENCE_PARAMETERS = """
         all the training sequences' steps (learned at fit, as a StandardScaler would,
         ``channel_mean_`` and ``channel_scale_``): it keeps levels and puts features of
         different units on one scale. None leaves the values as given. 'auto' is, for
-        :class:`SequenceClassifier` on 3-D and list input, 'series_stats' for one feature
-        per step (univariate series, as the UCR archive's: on PLAID, whose series were not
-        z-normalised beforehand, it scored 0.874 against 0.859 for 'series', three seeds,
-        and on aeon's PickupGestureWiimoteZ 0.820 against 0.673; on the archive's
+        :class:`SequenceClassifier`, 'series_stats' for one feature per step (univariate
+        series, as the UCR archive's, in their 3-D, list or 2-D form alike: on PLAID, whose
+        series were not z-normalised beforehand, it scored 0.874 against 0.859 for
+        'series', three seeds, on aeon's PickupGestureWiimoteZ 0.820 against 0.673, and
+        on PigCVP 0.721 against 0.119 for the values as given; on the archive's
         z-normalised sets it is 'series' exactly) and 'channel' for several (on
         JapaneseVowels, 12 cepstral coefficients per step, z-normalising each series cost
         0.19 of accuracy, 0.801 against 0.992 for 'channel' and for the values as given;
         with each feature's units changed at random, as given fell to 0.956 and 'channel'
-        stayed at 0.992); None for the regressor and for the 2-D form, whose columns are
-        features to scikit-learn. Text input is never normalised. See ``normalize_``.
+        stayed at 0.992); None for the regressor. Text input is never normalised. See
+        ``normalize_``.
 
     time_index : bool, default=False
         Give the network each step's position in time as one more feature, after the
