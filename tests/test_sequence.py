@@ -674,6 +674,43 @@ def test_warm_start_and_partial_fit_continue(Estimator, cell):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_long_frame_is_read_as_its_instances(Estimator, tmp_path):
+    # sktime's 'pd-multiindex' form: one row per time step under an (instance, time
+    # point) index, with y of one value per instance. Read as the instances' sequences,
+    # in the order of their first rows, each in time order.
+    from sknn.persistence import load, save
+
+    X, y = _data(Estimator, d=2)
+    n, T, _ = X.shape
+    index = pd.MultiIndex.from_product([[f"case{i}" for i in range(n)], range(T)])
+    values = X.reshape(n * T, 2).astype(np.float64)
+    long = pd.DataFrame(values, index=index, columns=["dim_0", "dim_1"])
+    est = Estimator(**FAST).fit(long, y)
+    assert est.n_features_in_ == 2 and list(est.feature_names_in_) == ["dim_0", "dim_1"]
+    expected = _output(Estimator(**FAST).fit(X, y), X.astype(np.float64))
+    # The same network; its outputs to float32 rounding (another batch layout).
+    np.testing.assert_allclose(_output(est, long), expected, rtol=1e-5, atol=1e-6)
+    # Rows shuffled: the same instances, in the order of their first rows.
+    shuffled = long.sample(frac=1.0, random_state=0)
+    first = pd.unique(shuffled.index.get_level_values(0))
+    order = [int(name[4:]) for name in first]
+    np.testing.assert_allclose(_output(est, shuffled), expected[order], rtol=1e-5, atol=1e-6)
+    # Ragged instances, and the model saved and loaded.
+    ragged = long.drop(index=[("case3", T - 1), ("case5", T - 1), ("case5", T - 2)])
+    est.fit(ragged, y)
+    lists = [frame.to_numpy() for _, frame in ragged.groupby(level=0, sort=False)]
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        from_lists = _output(est, lists)
+    np.testing.assert_array_equal(_output(est, ragged), from_lists)
+    save(est, tmp_path / "long.sknn")
+    loaded = load(tmp_path / "long.sknn")
+    np.testing.assert_array_equal(_output(loaded, ragged), _output(est, ragged))
+    # With y of one value per row, such a frame is a table of samples, as before.
+    table = pd.DataFrame(X[:, :, 0], index=pd.MultiIndex.from_product([range(n // 2), [0, 1]]))
+    assert Estimator(**FAST).fit(table, y).n_features_in_ == T
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_nested_dataframe_is_read_as_its_sequences(Estimator):
     # sktime's 'nested_univ' DataFrame (a column per feature, a Series per cell) is the
     # same data as the 3-D array, and ragged rows the same as the list of sequences.

@@ -197,6 +197,37 @@ def frame_list_columns(X, input_name="X"):
     return X[0]
 
 
+def is_long_frame(X):
+    """True for a DataFrame whose row index has two levels, as in sktime's
+    ``'pd-multiindex'`` form: (instance, time point), one row per time step and one
+    column per feature. A table of samples can have such an index too; the sequence
+    estimators read it as this form only when ``y`` has one value per instance (see
+    :func:`long_frame_sequences`)."""
+    return (
+        isinstance(X, pd.DataFrame)
+        and isinstance(X.index, pd.MultiIndex)
+        and X.index.nlevels == 2
+    )
+
+
+def long_frame_sequences(df):
+    """The instances of a DataFrame in sktime's ``'pd-multiindex'`` form as a list of
+    per-instance DataFrames ``(T_i, n_columns)``: in the order of each instance's first
+    row, and each with its rows in the order of its time points.
+
+    >>> import pandas as pd
+    >>> from sknn.data.sequences import long_frame_sequences
+    >>> index = pd.MultiIndex.from_tuples([("b", 1), ("b", 0), ("a", 0)])
+    >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=index)
+    >>> [frame["x"].tolist() for frame in long_frame_sequences(df)]
+    [[2.0, 1.0], [3.0]]
+    """
+    return [
+        frame.droplevel(0).sort_index(kind="stable")
+        for _, frame in df.groupby(level=0, sort=False, dropna=False)
+    ]
+
+
 def _is_sequence_cell(cell):
     return not isinstance(cell, str | bytes) and np.ndim(cell) > 0
 

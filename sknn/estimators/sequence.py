@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
     _check_feature_names,
     _check_sample_weight,
     _check_y,
+    _num_samples,
     check_consistent_length,
     validate_data,
 )
@@ -39,7 +40,9 @@ from sknn.data.sequences import (
     channel_statistics,
     check_unmasked,
     frame_list_columns,
+    is_long_frame,
     is_nested_frame,
+    long_frame_sequences,
     n_step_features,
     normalize_series,
     pad_sequences,
@@ -188,6 +191,11 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             check_consistent_length(X["lengths"], y)
             return X, self._validate_targets(y)
 
+        # sktime's long form: one row per time step under an (instance, time point)
+        # index, when y has one value per instance rather than per row.
+        self._long_form = is_long_frame(X) and y is not None and len(X) != _num_samples(y)
+        if self._long_form:
+            X = long_frame_sequences(X)
         if self._is_text(X):
             if self.time_index:
                 raise ValueError(
@@ -277,6 +285,8 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     def _validate_X(self, X):
         X = check_unmasked(_reiterable(X), "X")
         check_corpus_container(X)
+        if getattr(self, "_long_form", False) and is_long_frame(X):
+            X = long_frame_sequences(X)  # as the fit read it
         if self.input_kind_ == "text":
             _check_feature_names(self, X, reset=False)
             with self.vectorizer_.errors_named_for(type(self).__name__):
@@ -998,6 +1008,9 @@ class SequenceClassifier(NeuralNetClassifierMixin, _BaseSequence):
     - a list of arrays ``(T_i,)`` or ``(T_i, n_features)`` of different lengths;
     - a nested DataFrame (sktime's 'nested_univ' form): a column per feature, each cell
       that feature's values over the row's steps, read as the list of its rows;
+    - a DataFrame in sktime's long 'pd-multiindex' form, a row index of two levels
+      (instance, time point) and a row per time step, when ``y`` has one value per
+      instance: read as one sequence per instance, in the order of their first rows;
     - raw texts, or lists of string tokens (see ``input_kind``).
 
     Parameters
