@@ -174,6 +174,22 @@ def test_two_d_form_is_normalised_as_its_three_d_form():
     assert one.score(X[:, :1], level) >= 0.9
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_nan_padded_rows_are_named_in_every_form(Estimator):
+    # Sequences padded with NaN after their ends, in the 2-D form (a table: scikit-learn's
+    # check runs first), a DataFrame and 3-D: the same message, at fit and at predict.
+    X, y = _data(Estimator, d=1)
+    X = X.astype(np.float64)
+    padded = X.copy()
+    padded[::3, 4:] = np.nan
+    est = Estimator(**FAST).fit(X[:, :, 0], y)
+    for form in (padded[:, :, 0], pd.DataFrame(padded[:, :, 0]), padded):
+        with pytest.raises(ValueError, match="end in steps of NaN"):
+            Estimator(**FAST).fit(form, y)
+    with pytest.raises(ValueError, match=r"\[x\[~np.isnan\(x\)\] for x in X\]"):
+        est.predict(padded[:, :, 0])
+
+
 # -- the time-aware validation split ------------------------------------------------------------
 class _RecordingRegressor(SequenceRegressor):
     def _validation_split(self, y, y_train, seed):

@@ -275,3 +275,36 @@ def test_padding_by_chunks_equals_padding_at_once(regular, max_values):
     )
     assert by_chunks.dtype == np.float32
     assert_array_equal(by_chunks, normalize_series(whole, lengths))
+
+
+def test_nan_padding_is_named_with_the_list_to_pass_instead():
+    # Sequences of different lengths padded with NaN after their ends (tslearn's
+    # to_time_series_dataset): refused as NaN, with the list that reads them.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6, 5, 2))
+    X[1, 3:] = np.nan
+    X[4, 2:] = np.nan
+    with pytest.raises(ValueError, match=r"2 of its 6 sequences end in steps of NaN") as info:
+        check_sequences(X)
+    fix = "[x[~np.isnan(x).all(axis=1)] for x in X]"
+    assert fix in str(info.value)
+    padded, lengths = check_sequences([x[~np.isnan(x).all(axis=1)] for x in X])
+    assert lengths.tolist() == [5, 3, 5, 5, 2, 5]
+    with pytest.raises(ValueError, match=r"\[x\[~np.isnan\(x\)\] for x in X\]"):
+        check_sequences(X[:, :, 0])  # the 2-D form
+    # Missing values elsewhere are plain NaN, as scikit-learn reports them.
+    for hole in [(1, 1, slice(None)), (1, 4, 0), (2, 0, slice(None))]:
+        Y = rng.normal(size=(6, 5, 2))
+        Y[hole] = np.nan
+        with pytest.raises(ValueError, match=r"^Input X contains NaN\.$"):
+            check_sequences(Y)
+
+
+def test_channels_first_list_is_named():
+    # aeon's unequal-length collections: a list of (n_channels, n_timepoints) arrays.
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(2, 5 + i)) for i in range(4)]
+    with pytest.raises(ValueError, match=r"pass \[x\.T for x in X\]"):
+        check_sequences(X)
+    padded, lengths = check_sequences([x.T for x in X])
+    assert padded.shape == (4, 8, 2) and lengths.tolist() == [5, 6, 7, 8]

@@ -334,6 +334,42 @@ def _as_numeric(array, input_name, dtype):
     return array
 
 
+def check_nan_padding(X, input_name="X"):
+    """Raise a ValueError that names the padding when ``X``, an array of 2 or 3
+    dimensions ``(n_samples, n_timesteps[, n_features])``, holds NaN only as whole steps at
+    the end of some of its sequences: sequences of different lengths padded with NaN (as
+    tslearn's ``to_time_series_dataset`` pads them). NaN is missing data to sknn, refused
+    as in scikit-learn; the message says how to pass such sequences instead. Other
+    arrays pass unchanged, to the finiteness check. A DataFrame of float columns is read
+    as its 2-D array."""
+    if isinstance(X, pd.DataFrame) and all(dtype.kind == "f" for dtype in X.dtypes):
+        X = X.to_numpy()
+    if not isinstance(X, np.ndarray) or X.ndim not in (2, 3) or X.dtype.kind != "f":
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isnan(X.sum()):  # no NaN (as scikit-learn's finiteness check first asks)
+            return
+    missing = np.isnan(X)
+    if not missing.any():
+        return
+    steps = missing if X.ndim == 2 else missing.all(axis=2)
+    if X.ndim == 3 and (missing.any(axis=2) != steps).any():
+        return  # a step with some features missing: missing data, not padding
+    # Padding: once a step is NaN, every later step of that sequence is.
+    if (np.diff(steps.astype(np.int8), axis=1) < 0).any() or steps[:, 0].any():
+        return
+    padded = int(steps[:, -1].sum())
+    keep = "~np.isnan(x)" if X.ndim == 2 else "~np.isnan(x).all(axis=1)"
+    raise ValueError(
+        f"Input {input_name} contains NaN: {padded} of its {len(X)} sequences end in "
+        "steps of NaN, with none before, as when sequences of different lengths are "
+        "padded with NaN (tslearn's to_time_series_dataset). sknn reads NaN as missing "
+        "data, which it refuses. Pass the sequences as a list, each holding its own steps "
+        f"only: [x[{keep}] for x in {input_name}]; the sequence estimators pad them "
+        "themselves and record their lengths."
+    )
+
+
 def _check_array(X, max_len, truncating, input_name, dtype):
     X = np.asarray(X)
     if X.ndim not in (2, 3):
@@ -347,6 +383,7 @@ def _check_array(X, max_len, truncating, input_name, dtype):
             raise ValueError(
                 f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is required."
             )
+    check_nan_padding(X, input_name)
     if X.ndim == 2:
         X = X[:, :, np.newaxis]
     X = _as_numeric(X, input_name, dtype)
@@ -407,9 +444,18 @@ def _sequence_list(sequences, max_len, truncating, input_name, dtype):
                 f"Sequence {i} of {input_name} has 0 features while a minimum of 1 is required."
             )
         if arrays and array.shape[1] != arrays[0].shape[1]:
+            rows = arrays[0].shape[0]
+            hint = ""
+            if array.shape[0] == rows < min(array.shape[1], arrays[0].shape[1]):
+                # aeon's unequal-length collections: a list of (n_channels, n_timepoints).
+                hint = (
+                    f" Sequences 0 and {i} have {rows} step(s) each: aeon lays out each series as (n_channels, n_timepoints); if these are "
+                    f"{rows} channel(s) over {arrays[0].shape[1]}, {array.shape[1]}, ... time "
+                    f"points, pass [x.T for x in {input_name}]."
+                )
             raise ValueError(
                 f"Sequences of {input_name} have inconsistent numbers of features: sequence 0 "
-                f"has {arrays[0].shape[1]}, sequence {i} has {array.shape[1]}."
+                f"has {arrays[0].shape[1]}, sequence {i} has {array.shape[1]}.{hint}"
             )
         arrays.append(_cut(array, max_len, truncating, axis=0))
     return arrays, np.array([len(array) for array in arrays], dtype=np.int64)

@@ -38,6 +38,7 @@ from sknn.base import (
 from sknn.data.numeric import to_float32
 from sknn.data.sequences import (
     channel_statistics,
+    check_nan_padding,
     check_unmasked,
     frame_list_columns,
     is_long_frame,
@@ -235,6 +236,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 # The 2-D form is a table whose columns are time steps: scikit-learn's
                 # contract applies (n_features_in_, feature names, same width on predict).
                 _refuse_text_columns(X, type(self).__name__)
+                check_nan_padding(X)
                 X, y = validate_data(
                     self,
                     X,
@@ -301,6 +303,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
         X = _regular_array(X)
         if self._tabular and _is_table(X):
             _refuse_text_columns(X, type(self).__name__)
+            check_nan_padding(X)
             X = validate_data(self, X, dtype=(np.float32, np.float64), reset=False)
         else:
             _check_feature_names(self, names, reset=False)
