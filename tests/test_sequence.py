@@ -721,6 +721,14 @@ def test_long_frame_is_read_as_its_instances(Estimator, tmp_path):
     save(est, tmp_path / "long.sknn")
     loaded = load(tmp_path / "long.sknn")
     np.testing.assert_array_equal(_output(loaded, ragged), _output(est, ragged))
+    # Cross-validation splits X by rows, here time steps: the list of instances splits.
+    from sklearn.model_selection import cross_val_score
+
+    from sknn.data.sequences import long_frame_sequences
+
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        cross_val_score(Estimator(**FAST), long, y, cv=2)
+    assert len(cross_val_score(Estimator(**FAST), long_frame_sequences(long), y, cv=2)) == 2
     # With y of one value per row, such a frame is a table of samples, as before.
     table = pd.DataFrame(X[:, :, 0], index=pd.MultiIndex.from_product([range(n // 2), [0, 1]]))
     assert Estimator(**FAST).fit(table, y).n_features_in_ == T

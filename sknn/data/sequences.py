@@ -213,7 +213,9 @@ def is_long_frame(X):
 def long_frame_sequences(df):
     """The instances of a DataFrame in sktime's ``'pd-multiindex'`` form as a list of
     per-instance DataFrames ``(T_i, n_columns)``: in the order of each instance's first
-    row, and each with its rows in the order of its time points.
+    row, and each with its rows in the order of its time points. The sequence estimators
+    read such a frame so themselves; scikit-learn's cross-validation and searches split
+    X by rows, so pass them this list, which they split by instance.
 
     >>> import pandas as pd
     >>> from sknn.data.sequences import long_frame_sequences
