@@ -706,11 +706,21 @@ def test_long_frame_is_read_as_its_instances(Estimator, tmp_path):
     expected = _output(Estimator(**FAST).fit(X, y), X.astype(np.float64))
     # The same network; its outputs to float32 rounding (another batch layout).
     np.testing.assert_allclose(_output(est, long), expected, rtol=1e-5, atol=1e-6)
-    # Rows shuffled: the same instances, in the order of their first rows.
-    shuffled = long.sample(frac=1.0, random_state=0)
-    first = pd.unique(shuffled.index.get_level_values(0))
-    order = [int(name[4:]) for name in first]
+    # Instances in another order, or their rows interleaved (time point by time point):
+    # the instances in the order of their first rows, each in the order of its rows.
+    order = np.random.RandomState(0).permutation(n)
+    shuffled = long.loc[[f"case{i}" for i in order]]
     np.testing.assert_allclose(_output(est, shuffled), expected[order], rtol=1e-5, atol=1e-6)
+    interleaved = long.sort_index(level=1, sort_remaining=False)
+    np.testing.assert_allclose(_output(est, interleaved), expected, rtol=1e-5, atol=1e-6)
+    # Time points that are numbers out of order are refused, not sorted; strings
+    # (which sort as '0', '1', '10', '11', '2') are read in the order given.
+    with pytest.raises(ValueError, match="Instance 0 .* out of increasing order"):
+        est.predict(long.iloc[::-1])
+    as_text = long.set_axis(
+        pd.MultiIndex.from_product([[f"case{i}" for i in range(n)], [str(t) for t in range(T)]])
+    )
+    np.testing.assert_allclose(_output(est, as_text), expected, rtol=1e-5, atol=1e-6)
     # Ragged instances, and the model saved and loaded.
     ragged = long.drop(index=[("case3", T - 1), ("case5", T - 1), ("case5", T - 2)])
     est.fit(ragged, y)
@@ -729,9 +739,43 @@ def test_long_frame_is_read_as_its_instances(Estimator, tmp_path):
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         cross_val_score(Estimator(**FAST), long, y, cv=2)
     assert len(cross_val_score(Estimator(**FAST), long_frame_sequences(long), y, cv=2)) == 2
+    # A model fitted on that list (a search's best_estimator_), or on any other form of
+    # sequences, reads the long form at predict: one output per instance.
+    for fitted_on in (long_frame_sequences(long), X):
+        fitted = Estimator(**FAST).fit(fitted_on, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # names seen, or not, at fit
+            assert len(_output(fitted, long)) == n
     # With y of one value per row, such a frame is a table of samples, as before.
     table = pd.DataFrame(X[:, :, 0], index=pd.MultiIndex.from_product([range(n // 2), [0, 1]]))
     assert Estimator(**FAST).fit(table, y).n_features_in_ == T
+
+
+def test_other_containers_of_sequences_are_read_as_their_sequences():
+    # Non-regression: a torch nested tensor and bfloat16 tensors raised torch's internal
+    # errors; a nested DataFrame's values (an object array of Series) NumPy's "setting an
+    # array element with a sequence"; a long frame with a text column, or pandas' NA,
+    # "must contain numeric values, got dtype object".
+    import torch
+
+    X, y = _data(SequenceClassifier, d=2)
+    ragged = [x[: 3 + i % 4] for i, x in enumerate(X)]
+    expected = SequenceClassifier(**FAST).fit(ragged, y).predict_proba(ragged)
+    nested_tensor = torch.nested.nested_tensor([torch.from_numpy(x) for x in ragged])
+    est = SequenceClassifier(**FAST).fit(nested_tensor, y)
+    np.testing.assert_allclose(est.predict_proba(nested_tensor), expected, atol=1e-6)
+    bf16 = [torch.from_numpy(x).bfloat16() for x in ragged]
+    assert SequenceClassifier(**FAST).fit(bf16, y).predict(torch.stack(bf16[:1])).shape == (1,)
+    nested = pd.DataFrame({f"dim_{j}": [pd.Series(x[:, j]) for x in ragged] for j in range(2)})
+    est = SequenceClassifier(**FAST).fit(nested.to_numpy(), y)
+    np.testing.assert_allclose(est.predict_proba(nested.to_numpy()), expected, atol=1e-6)
+    frames = [pd.DataFrame(x, columns=["a", "b"]).assign(site="A") for x in ragged]
+    with pytest.raises(ValueError, match=r"columns \['site'\] are not numeric"):
+        SequenceClassifier(**FAST).fit(frames, y)
+    frames = [pd.DataFrame(x, columns=["a", "b"]).astype("Float64") for x in ragged]
+    frames[2].iloc[1, 0] = pd.NA
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        SequenceClassifier(**FAST).fit(frames, y)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

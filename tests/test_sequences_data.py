@@ -292,6 +292,21 @@ def test_nan_padding_is_named_with_the_list_to_pass_instead():
     assert lengths.tolist() == [5, 3, 5, 5, 2, 5]
     with pytest.raises(ValueError, match=r"\[x\[~np.isnan\(x\)\] for x in X\]"):
         check_sequences(X[:, :, 0])  # the 2-D form
+    # A DataFrame (pandas' pivot of long data pads with NaN), nullable floats too: the
+    # advice loops over its rows, not its column labels.
+    frame = pd.DataFrame(X[:, :, 0])
+    for form in (frame, frame.astype("Float64")):
+        with pytest.raises(ValueError, match=r"for x in X\.to_numpy\(") as info:
+            check_sequences(form)
+        advice = str(info.value).split("only: ")[1].split(";")[0]
+        assert check_sequences(eval(advice, {"np": np, "X": form}))[1].tolist() == [
+            5,
+            3,
+            5,
+            5,
+            2,
+            5,
+        ]
     # Missing values elsewhere are plain NaN, as scikit-learn reports them.
     for hole in [(1, 1, slice(None)), (1, 4, 0), (2, 0, slice(None))]:
         Y = rng.normal(size=(6, 5, 2))

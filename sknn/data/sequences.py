@@ -118,11 +118,14 @@ def read_sequences(X, *, max_len=None, truncating="post", input_name="X", dtype=
             "Use '.toarray()' to convert to a dense numpy array."
         )
 
-    X = check_unmasked(X, input_name)
+    X = check_unmasked(readable_tensor(X), input_name)
     frame_list_columns(X, input_name)
+    if is_nested_array(X):
+        X = pd.DataFrame(X)
     if is_nested_frame(X):
         X = nested_frame_sequences(X, input_name, dtype)
     elif isinstance(X, pd.DataFrame):
+        check_nan_padding(X, input_name)  # its advice for a DataFrame
         X = _dataframe_to_numeric(X, input_name)
     elif isinstance(X, pd.Series):
         X = X.to_numpy()
@@ -168,6 +171,18 @@ def is_nested_frame(X):
     )
 
 
+def is_nested_array(X):
+    """True for a 2-D object array whose first cell holds a sequence: a nested DataFrame's
+    values (``X.to_numpy()``), read as that DataFrame is."""
+    return (
+        isinstance(X, np.ndarray)
+        and X.dtype == object
+        and X.ndim == 2
+        and X.size > 0
+        and _is_sequence_cell(X[0, 0])
+    )
+
+
 def frame_list_columns(X, input_name="X"):
     """The first DataFrame of a list of per-sequence DataFrames (each ``(T_i,
     n_features)``, its columns the features), or None when X is not such a list.
@@ -204,30 +219,44 @@ def is_long_frame(X):
     estimators read it as this form only when ``y`` has one value per instance (see
     :func:`long_frame_sequences`)."""
     return (
-        isinstance(X, pd.DataFrame)
-        and isinstance(X.index, pd.MultiIndex)
-        and X.index.nlevels == 2
+        isinstance(X, pd.DataFrame) and isinstance(X.index, pd.MultiIndex) and X.index.nlevels == 2
     )
 
 
 def long_frame_sequences(df):
     """The instances of a DataFrame in sktime's ``'pd-multiindex'`` form as a list of
     per-instance DataFrames ``(T_i, n_columns)``: in the order of each instance's first
-    row, and each with its rows in the order of its time points. The sequence estimators
-    read such a frame so themselves; scikit-learn's cross-validation and searches split
-    X by rows, so pass them this list, which they split by instance.
+    row, each with its rows in the order given, which sktime's form requires to be that
+    of the time points. The sequence estimators read such a frame so themselves;
+    scikit-learn's cross-validation and searches split X by rows, so pass them this
+    list, which they split by instance.
+
+    Raises
+    ------
+    ValueError
+        When the time points of an instance are numbers or dates out of increasing order
+        (sort the frame first: ``df.sort_index()``). Other time points (strings) are not
+        compared: their rows are read in the order given.
 
     >>> import pandas as pd
     >>> from sknn.data.sequences import long_frame_sequences
-    >>> index = pd.MultiIndex.from_tuples([("b", 1), ("b", 0), ("a", 0)])
+    >>> index = pd.MultiIndex.from_tuples([("b", 0), ("a", 0), ("b", 1)])
     >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0]}, index=index)
     >>> [frame["x"].tolist() for frame in long_frame_sequences(df)]
-    [[2.0, 1.0], [3.0]]
+    [[1.0, 3.0], [2.0]]
     """
-    return [
-        frame.droplevel(0).sort_index(kind="stable")
-        for _, frame in df.groupby(level=0, sort=False, dropna=False)
-    ]
+    frames = [frame.droplevel(0) for _, frame in df.groupby(level=0, sort=False, dropna=False)]
+    times = df.index.levels[1]
+    if pd.api.types.is_numeric_dtype(times) or pd.api.types.is_datetime64_any_dtype(times):
+        for number, frame in enumerate(frames):
+            if not frame.index.is_monotonic_increasing:
+                raise ValueError(
+                    f"Instance {number} of the DataFrame (index {frame.index[:5].tolist()}"
+                    "...) has time points out of increasing order; its rows are read as "
+                    "consecutive time steps, in the order given. Sort it first: "
+                    "X.sort_index()."
+                )
+    return frames
 
 
 def _is_sequence_cell(cell):
@@ -344,8 +373,13 @@ def check_nan_padding(X, input_name="X"):
     as in scikit-learn; the message says how to pass such sequences instead. Other
     arrays pass unchanged, to the finiteness check. A DataFrame of float columns is read
     as its 2-D array."""
-    if isinstance(X, pd.DataFrame) and all(dtype.kind == "f" for dtype in X.dtypes):
-        X = X.to_numpy()
+    rows = input_name
+    if isinstance(X, pd.DataFrame):
+        if not all(dtype.kind == "f" for dtype in X.dtypes):
+            return
+        nullable = any(isinstance(dtype, pd.api.extensions.ExtensionDtype) for dtype in X.dtypes)
+        X = X.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas' Float64 too
+        rows = f"{input_name}.to_numpy({'float, na_value=np.nan' if nullable else ''})"
     if not isinstance(X, np.ndarray) or X.ndim not in (2, 3) or X.dtype.kind != "f":
         return
     with np.errstate(over="ignore", invalid="ignore"):
@@ -367,9 +401,20 @@ def check_nan_padding(X, input_name="X"):
         "steps of NaN, with none before, as when sequences of different lengths are "
         "padded with NaN (tslearn's to_time_series_dataset). sknn reads NaN as missing "
         "data, which it refuses. Pass the sequences as a list, each holding its own steps "
-        f"only: [x[{keep}] for x in {input_name}]; the sequence estimators pad them "
+        f"only: [x[{keep}] for x in {rows}]; the sequence estimators pad them "
         "themselves and record their lengths."
     )
+
+
+def readable_tensor(X):
+    """A torch tensor as NumPy can read it: a nested tensor as the list of its
+    sequences, and a tensor of a dtype NumPy lacks (bfloat16, float8) in float32. Any
+    other X unchanged (torch is not imported for this)."""
+    if getattr(X, "is_nested", False) is True and hasattr(X, "unbind"):
+        return list(X.unbind())
+    if str(getattr(X, "dtype", "")).startswith(("torch.bfloat16", "torch.float8")):
+        return X.float()
+    return X
 
 
 def _check_array(X, max_len, truncating, input_name, dtype):
@@ -420,6 +465,9 @@ def _sequence_list(sequences, max_len, truncating, input_name, dtype):
         if seq is None:
             # Not NaN, which _as_numeric would make of it and then report.
             raise ValueError(f"Sequence {i} of {input_name} is None; expected a sequence.")
+        if isinstance(seq, pd.DataFrame):  # its columns named, pandas' NA read as NaN
+            seq = _dataframe_to_numeric(seq, f"{input_name} (sequence {i})")
+        seq = readable_tensor(seq)
         try:
             array = _as_numeric(seq, input_name, dtype)
         except ValueError as error:
@@ -451,7 +499,8 @@ def _sequence_list(sequences, max_len, truncating, input_name, dtype):
             if array.shape[0] == rows < min(array.shape[1], arrays[0].shape[1]):
                 # aeon's unequal-length collections: a list of (n_channels, n_timepoints).
                 hint = (
-                    f" Sequences 0 and {i} have {rows} step(s) each: aeon lays out each series as (n_channels, n_timepoints); if these are "
+                    f" Sequences 0 and {i} have {rows} step(s) each: aeon lays out each "
+                    "series as (n_channels, n_timepoints); if these are "
                     f"{rows} channel(s) over {arrays[0].shape[1]}, {array.shape[1]}, ... time "
                     f"points, pass [x.T for x in {input_name}]."
                 )

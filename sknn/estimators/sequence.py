@@ -42,6 +42,7 @@ from sknn.data.sequences import (
     check_unmasked,
     frame_list_columns,
     is_long_frame,
+    is_nested_array,
     is_nested_frame,
     long_frame_sequences,
     n_step_features,
@@ -49,6 +50,7 @@ from sknn.data.sequences import (
     pad_sequences,
     padded_chunks,
     read_sequences,
+    readable_tensor,
     series_statistics,
     standardize_channels,
     truncate_sequences,
@@ -194,8 +196,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
 
         # sktime's long form: one row per time step under an (instance, time point)
         # index, when y has one value per instance rather than per row.
-        self._long_form = is_long_frame(X) and y is not None and len(X) != _num_samples(y)
-        if self._long_form:
+        if is_long_frame(X) and y is not None and len(X) != _num_samples(y):
             X = long_frame_sequences(X)
         if self._is_text(X):
             if self.time_index:
@@ -287,8 +288,6 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     def _validate_X(self, X):
         X = check_unmasked(_reiterable(X), "X")
         check_corpus_container(X)
-        if getattr(self, "_long_form", False) and is_long_frame(X):
-            X = long_frame_sequences(X)  # as the fit read it
         if self.input_kind_ == "text":
             _check_feature_names(self, X, reset=False)
             with self.vectorizer_.errors_named_for(type(self).__name__):
@@ -299,6 +298,11 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 f"X holds text, but {type(self).__name__} was fitted on numeric sequences "
                 "(input_kind_='sequences')."
             )
+        if not self._tabular and is_long_frame(X):
+            # A model of sequences reads sktime's long form as its instances, whatever
+            # form its fit had (a list from long_frame_sequences, in a search, say); one
+            # fitted on the 2-D form reads it as a table, as its fit did.
+            X = long_frame_sequences(X)
         names = _feature_names_source(X)
         X = _regular_array(X)
         if self._tabular and _is_table(X):
@@ -699,7 +703,7 @@ def _is_table(X):
     """
     if isinstance(X, pd.DataFrame):
         return not is_nested_frame(X)  # a nested frame's cells are sequences
-    if not isinstance(X, np.ndarray):
+    if not isinstance(X, np.ndarray) or is_nested_array(X):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
 
@@ -779,8 +783,9 @@ def _refuse_text_columns(X, owner):
 
 def _reiterable(X):
     """A one-shot iterator (a generator of documents or sequences) as a list: X is read
-    more than once (its kind, then its documents), and each read must see all of it."""
-    return list(X) if isinstance(X, Iterator) else X
+    more than once (its kind, then its documents), and each read must see all of it. A
+    torch nested tensor is the list of its sequences, and a bfloat16 tensor float32."""
+    return list(X) if isinstance(X, Iterator) else readable_tensor(X)
 
 
 def _regular_array(X):
