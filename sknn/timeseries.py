@@ -679,11 +679,19 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     steps) gives the first test rows a past that skips those ``k`` rows, read by the
     network as consecutive: pass the same ``gap`` here, and ``transform`` then reads the
     past within X alone, as ``fit_transform`` does (its first rows have shorter
-    sequences). Nothing can tell from the rows themselves that a gap was left. A run of
-    the fit rows short of all of them (``pipe.predict(df.iloc[-1:])`` after
-    ``pipe.fit(df)``) would get later rows in its past: ``transform`` warns (a PastRows
-    saved by an sknn before 2026-12-04 has no record of its rows to tell, and does not:
-    refit it). A DataFrame indexed by dates out of time order is refused.
+    sequences). Nothing can tell from the rows themselves that a gap was left.
+
+    Rows of X that are fit rows keep the past they had at fit, also when X holds only
+    some of them or goes on past them: the fit rows and then new ones (``pipe.predict(df)``
+    after ``pipe.fit(df.iloc[:60])``, to plot in-sample and new predictions together), or
+    the last fit rows alone (``pipe.predict(df.iloc[-1:])`` after ``pipe.fit(df)``). They
+    are found by a hash of each row's values; X must begin with them, as a slice of the
+    fit rows or with the fit rows' end. The past of the last ``2 * (window - 1)`` fit
+    rows is kept for this: a slice that begins earlier, but after the first fit row,
+    gets the past within X only (shorter sequences) and a warning. A PastRows saved by
+    an sknn before 2026-12-04 has no record of its rows, and gives such rows the last fit
+    rows as their past: refit it. A DataFrame indexed by dates out of time order is
+    refused.
 
     Parameters
     ----------
@@ -751,6 +759,8 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         _check_time_order(X)
         X = validate_data(self, X, dtype=np.float32, reset=True)
         self.history_ = X[max(0, len(X) - (self.window - 1)) :] if self.window > 1 else X[:0]
+        # The past of the last window - 1 fit rows too, for when they are given again.
+        self._fit_tail = X[max(0, len(X) - 2 * (self.window - 1)) :]
         # The window of history_, and the gap: set afterwards, they take effect at the
         # next fit.
         self._fitted_window = self.window
@@ -790,31 +800,44 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
             # The fit rows (fit_transform's sequences), or rows after a gap: no past
             # from the fit.
             return self._sequences(X, 0)
-        start = self._fit_block(X)
-        if start is not None:
-            warnings.warn(
-                f"The rows given to transform are rows seen in fit (rows {start} to "
-                f"{start + len(X) - 1} of the {len(self._fit_row_hashes)} fit rows), not rows "
-                "that follow them: transform gives the first rows of X the last fit rows as "
-                "their past, so these rows get later rows in their past. Transform the fit "
-                "rows all at once (they then get what fit_transform gave them), or only rows "
-                "that come after the fit rows; to predict from the latest rows, fit on the "
-                "rows before them.",
-                UserWarning,
-                stacklevel=stacklevel_outside_sknn(),
-            )
-        return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
+        start = self._fit_overlap(X)
+        if start is None:  # rows that follow the fit rows
+            return self._sequences(np.concatenate([self.history_, X]), len(self.history_))
+        # X begins with fit rows (from the start-th on): each gets the past it had at fit,
+        # then the rows after them, if any, continue from the last fit row.
+        window = getattr(self, "_fitted_window", self.window)
+        tail = getattr(self, "_fit_tail", self.history_)  # an older PastRows: history_ only
+        n_fit = len(self._fit_row_hashes)
+        first = max(0, start - window + 1)  # the first row of the past of X's first row
+        if first == start:  # no past at fit
+            return self._sequences(X, 0)
+        if first >= n_fit - len(tail):
+            past = tail[len(tail) - (n_fit - first) : len(tail) - (n_fit - start)]
+            return self._sequences(np.concatenate([past, X]), len(past))
+        warnings.warn(
+            f"The rows given to transform begin with rows seen in fit (from row {start} of "
+            f"the {n_fit} fit rows on), whose past at fit (rows {first} to {start - 1}) is "
+            "not kept: the first rows of X get the rows of X before them only, shorter "
+            "sequences than at fit. Transform the fit rows from their first row, or from "
+            f"one of the last {window - 1} fit rows, or only rows that follow the fit rows.",
+            UserWarning,
+            stacklevel=stacklevel_outside_sknn(),
+        )
+        return self._sequences(X, 0)
 
-    def _fit_block(self, X):
-        """Where X is a run of consecutive fit rows (its first row's position among them),
-        else None. X must hold two values at least: a single value of a series of counts
-        often repeats one seen at fit."""
+    def _fit_overlap(self, X):
+        """Where X begins among the fit rows, when it begins with fit rows: a run of them
+        that X holds whole (a slice of the fit rows) or that runs to the last fit row
+        (the fit rows, or their end, then later rows). Else None. The run must hold two
+        values at least: a single value of a series of counts often repeats one seen at
+        fit."""
         fit = getattr(self, "_fit_row_hashes", None)  # a PastRows saved before it existed
-        if fit is None or X.size < 2 or len(X) > len(fit):
+        if fit is None or X.size < 2:
             return None
         rows = _row_hashes(X)
-        for start in np.flatnonzero(fit[: len(fit) - len(X) + 1] == rows[0])[:1000]:
-            if np.array_equal(fit[start : start + len(X)], rows):
+        for start in np.flatnonzero(fit == rows[0])[:1000]:
+            run = min(len(X), len(fit) - start)
+            if run * X.shape[1] >= 2 and np.array_equal(fit[start : start + run], rows[:run]):
                 return int(start)
         return None
 

@@ -429,7 +429,7 @@ def test_past_rows_transform_of_the_fit_rows_is_fit_transform():
     expected = past.fit_transform(rows)
     for got, want in zip(past.fit(rows).transform(rows), expected, strict=True):
         assert_array_equal(got, want)
-    assert_array_equal(past.transform(rows[:1])[0][:, 0], [8.0, 10.0, 0.0])  # not the fit rows
+    assert_array_equal(past.transform(rows[:1])[0][:, 0], [0.0])  # the first fit row
     later = past.transform(rows + 12)  # rows that continue the fit rows: history first
     assert_array_equal(later[0][:, 0], [8.0, 10.0, 12.0])
 
@@ -475,23 +475,32 @@ def test_window_sizes_refuse_booleans_and_make_windows_names_itself():
             make().fit(series.reshape(-1, 1))
 
 
-def test_past_rows_warns_when_given_a_slice_of_its_fit_rows():
-    # Non-regression: the last fit rows, given to transform (pipe.predict(df.iloc[-1:])
-    # after pipe.fit(df)), were given the last fit rows again as their past, so a row saw
-    # later rows as its past, without a word.
-    rows = np.arange(20.0).reshape(10, 2)
-    past = PastRows(window=4).fit(rows)
-    for block in (rows[-1:], rows[-3:], rows[2:5]):
-        with pytest.warns(UserWarning, match="rows seen in fit .* not rows that follow them"):
-            past.transform(block)
-    # Rows that follow the fit rows, and the fit rows themselves, give no warning.
+def test_past_rows_gives_fit_rows_their_past_at_fit():
+    # Non-regression: rows seen in fit, given to transform with later rows after them
+    # (pipe.predict(df) after pipe.fit(df.iloc[:60]), to plot in-sample and new
+    # predictions together) or alone (pipe.predict(df.iloc[-1:]) after pipe.fit(df)),
+    # were given the last fit rows as their past: later rows, without a word for the
+    # first case, and a warning for the second.
+    rows = np.arange(40.0).reshape(20, 2)
+    full = PastRows(window=4).fit_transform(rows)
+    past = PastRows(window=4).fit(rows[:6])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        following = past.transform(rows[-2:] + 20)
-        np.testing.assert_array_equal(following[0][:, 0], [14, 16, 18, 36])
-        past.transform(rows)
+        for got, want in zip(past.transform(rows), full, strict=True):
+            assert_array_equal(got, want)
+        past.fit(rows[:10])
+        for block in (slice(9, 10), slice(7, 10), slice(7, 12), slice(9, 14), slice(0, 3)):
+            for got, want in zip(past.transform(rows[block]), full[block], strict=True):
+                assert_array_equal(got, want)
+        following = past.transform(rows[10:12] + 100)  # rows that follow the fit rows
+        np.testing.assert_array_equal(following[0][:, 0], [14, 16, 18, 120])
         # A single value repeating one seen at fit is too weak a sign: a series of counts.
         PastRows(window=3).fit(np.array([[1.0], [2.0], [1.0]])).transform(np.array([[2.0]]))
+    # Only the past of the last 2 * (window - 1) fit rows is kept: a slice that begins
+    # before them (but after the first fit row) gets the past within X, and a warning.
+    with pytest.warns(UserWarning, match=r"from row 2 of the 10 fit rows on\), whose past"):
+        shorter = past.transform(rows[2:5])
+    assert [x[:, 0].tolist() for x in shorter] == [[4.0], [4.0, 6.0], [4.0, 6.0, 8.0]]
 
 
 @pytest.mark.parametrize("order", ["newest first", "not in time order"])
