@@ -226,7 +226,8 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
     n_missing_y = int(frame[target].isna().sum())
     if n_missing_y:
         frame = frame[frame[target].notna()]
-        notes.append(f"dropped {n_missing_y} row(s) with no {target!r} value")
+        skipped = "; the sequences skip their time steps" if time_series else ""
+        notes.append(f"dropped {n_missing_y} row(s) with no {target!r} value{skipped}")
     if len(frame) == 0:
         raise CompareError("the file has no rows with a target value")
 
@@ -240,9 +241,18 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
         if time_series:
             column, readings = next(iter(date_readings.items()))
             order = _time_order(X.index, column, readings)
+            _check_one_series(column, next(iter(readings.values())), notes)
             if order is None:
                 notes.append(f"rows kept in file order: already in time order by {column!r}")
             else:
+                undated = X.index[next(iter(readings.values())).isna().to_numpy()]
+                if len(undated):
+                    # Sorting would put them last, as the latest rows.
+                    order = order.difference(undated, sort=False)
+                    notes.append(
+                        f"dropped {len(undated)} row(s) with no date in {column!r}: their "
+                        "place in time is unknown"
+                    )
                 X = X.loc[order]
                 frame = frame.loc[X.index]
                 notes.append(f"rows sorted by the dates in {column!r}")
@@ -429,6 +439,27 @@ def _date_readings(values, name):
             f"or leave the column out with --drop {name}"
         )
     return readings
+
+
+def _check_one_series(name, dates, notes):
+    """For ``--time-series``: refuse a file whose every date repeats (several series in
+    one file: stores, sensors, read as one series they would interleave), and note
+    sporadic repeats (kept in file order)."""
+    counts = dates.dropna().value_counts()
+    repeated = int(counts[counts > 1].sum())
+    if not repeated:
+        return
+    if counts.min() > 1:
+        raise CompareError(
+            f"every date in {name!r} repeats ({counts.iloc[0]} rows share "
+            f"{counts.index[0]:%Y-%m-%d %H:%M}): the file holds several series (stores, "
+            "sensors), which --time-series would read as one series, their rows "
+            "interleaved; compare one series at a time, or put each series in a column"
+        )
+    notes.append(
+        f"{repeated} row(s) share their date in {name!r} with another row: read as "
+        "consecutive time steps, in file order"
+    )
 
 
 def _time_order(index, name, readings):

@@ -304,6 +304,35 @@ def test_day_first_dates_in_time_order_keep_the_file_order(tmp_path):
     assert "rows sorted by the dates in 'date'" in table.notes
 
 
+def test_time_series_rows_without_a_date_or_a_target_and_repeated_dates(tmp_path):
+    # Non-regression: in a file to sort, a row with no date was sorted last, as the
+    # latest row; a file of several series (a store per row on each date) was read as one
+    # series, its rows interleaved; rows dropped for their missing target left the
+    # sequences skipping a step; none of it was said.
+    dates = list(pd.date_range("2020-01-01", periods=40).astype(str))
+    frame = dated_frame(dates)
+    frame.loc[5, "date"] = None
+    path = tmp_path / "series.csv"
+    frame.iloc[::-1].to_csv(path, index=False)
+    table = load_table(path, target="y", time_series=True)
+    assert table.X["t"].tolist() == [t for t in range(40) if t != 5]
+    assert "dropped 1 row(s) with no date in 'date': their place in time is unknown" in table.notes
+    frame = dated_frame(dates)
+    frame.loc[7, "y"] = None
+    frame.to_csv(path, index=False)
+    notes = load_table(path, target="y", time_series=True).notes
+    assert "dropped 1 row(s) with no 'y' value; the sequences skip their time steps" in notes
+    panel = pd.concat([dated_frame(dates).assign(store=s) for s in "AB"]).sample(frac=1)
+    panel.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="every date in 'date' repeats .* several series"):
+        load_table(path, target="y", time_series=True)
+    assert load_table(path, target="y").X.shape[0] == 80  # not a time series: fine
+    frame = dated_frame(dates[:20] + dates[19:39])  # one date twice
+    frame.to_csv(path, index=False)
+    notes = load_table(path, target="y", time_series=True).notes
+    assert "2 row(s) share their date in 'date' with another row" in notes[0]
+
+
 def test_dates_readable_both_ways_in_different_orders_are_refused(tmp_path):
     # Every value reads month first and day first, the orders differ, the file is in
     # neither: ambiguous.
