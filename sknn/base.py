@@ -1316,9 +1316,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 )
             warnings.warn(
                 "In prediction mode, as predict uses it, the fitted network does no better "
-                "than a network whose outputs are all zero (%s): its loss on %d training "
-                "rows is %.4g, against %.4g for all-zero outputs, while the final training "
-                "loss was %.4g. %s"
+                "than a network whose outputs are all zero (%s): its loss on %d of the "
+                "rows given to fit is %.4g, against %.4g for all-zero outputs, while the "
+                "final training loss was %.4g. %s"
                 % (
                     "predicting 0" if sample.regressor else "uniform probabilities",
                     len(sample.target),
@@ -1339,9 +1339,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             target = sample.target.double().numpy()
             warnings.warn(
                 "The fit ended no better than predicting the mean of the training targets: "
-                "the network's loss on %d training rows is %.4g, the mean's %.4g. Targets "
-                "far from 0, widely spread or tiny (here a mean of %.4g and a standard "
-                "deviation of %.4g) are hard to reach from the outputs of an untrained "
+                "the network's loss on %d of the rows given to fit is %.4g, the mean's "
+                "%.4g. Targets far from 0, widely spread or tiny (here a mean of %.4g and a "
+                "standard deviation of %.4g) are hard to reach from the outputs of an untrained "
                 "network: scale them, for example with TransformedTargetRegressor("
                 "regressor, transformer=StandardScaler()). If they are scaled, train longer "
                 "(max_iter=%s) or try another learning_rate_init (this fit used %g)."
@@ -1485,8 +1485,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             loss = self._sample_loss(sample, self._raw_outputs(sample.X))
             if np.isfinite(loss):
                 kept += (
-                    " In prediction mode they give a loss of %.4g on %d training rows (%.4g "
-                    "for a network whose outputs are all zero)."
+                    " In prediction mode they give a loss of %.4g on %d of the rows given "
+                    "to fit (%.4g for a network whose outputs are all zero)."
                     % (loss, len(sample.target), sample.zero_output)
                 )
         warnings.warn(

@@ -1070,7 +1070,9 @@ def test_the_divergence_warning_gives_the_loss_of_the_weights_it_kept():
     with pytest.warns(ConvergenceWarning, match="weights of epoch 1") as caught:
         clf.set_params(random_state=0, device="cpu").fit(X, y)
     message = next(str(w.message) for w in caught if "weights of epoch 1" in str(w.message))
-    reported = float(re.search(r"give a loss of ([0-9.e+]+) on 200 training rows", message)[1])
+    reported = float(
+        re.search(r"give a loss of ([0-9.e+]+) on 200 of the rows given to fit", message)[1]
+    )
     with torch.no_grad():
         logits = clf.module_(torch.as_tensor(X, dtype=torch.float32))
     actual = float(torch.nn.functional.cross_entropy(logits, torch.as_tensor(y)))

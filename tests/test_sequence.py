@@ -210,6 +210,23 @@ def test_validation_rows_all_come_after_training_rows(gap):
     assert len(est.validation_scores_) == est.n_iter_
 
 
+def test_validation_gap_is_named_and_overlapping_horizons_warn():
+    # Non-regression: a validation_gap too large for the rows said "gap=18" and
+    # "n_samples=20", last_fraction_split's names; and forecast windows one step apart
+    # with the default validation_gap=0 validated on targets the training rows hold.
+    X, y = make_windows(np.sin(np.arange(60) / 4), window=5, horizon=3, flatten=False)
+    params = dict(FAST, early_stopping=True)
+    with pytest.raises(ValueError, match="validation_gap=60, early_stopping leaves no training"):
+        SequenceRegressor(**params, validation_gap=60).fit(X, y)
+    with pytest.warns(UserWarning, match="forecasts of 3 steps made one step apart.*gap=2"):
+        SequenceRegressor(**params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SequenceRegressor(**params, validation_gap=2).fit(X, y)
+        SequenceRegressor(**params).fit(X[::3], y[::3])  # windows three steps apart
+
+
 def test_random_validation_split_is_stratified():
     X, y = _data(SequenceClassifier, n=60)
     y = np.sort(y)  # time order = class order: a 'last' split would see one class only

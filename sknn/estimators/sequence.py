@@ -624,9 +624,19 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             return super()._validation_split(y, y_train, seed)
         # Rows are taken to be in time order: validating on the last ones, never on rows
         # older than some training row, is what a forecast is later asked to do.
-        train_idx, valid_idx = last_fraction_split(
-            len(y_train), self.validation_fraction, gap=self.validation_gap
-        )
+        try:
+            train_idx, valid_idx = last_fraction_split(
+                len(y_train), self.validation_fraction, gap=self.validation_gap
+            )
+        except ValueError:
+            raise ValueError(
+                f"With {len(y_train)} rows, validation_fraction={self.validation_fraction} "
+                f"and validation_gap={self.validation_gap}, early_stopping leaves no "
+                "training row. Lower validation_gap or validation_fraction, or pass more "
+                "rows."
+            ) from None
+        if not is_classifier(self):
+            _warn_if_horizons_overlap(y_train, self.validation_gap)
         if len(valid_idx) < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -706,6 +716,27 @@ def _is_table(X):
     if not isinstance(X, np.ndarray) or is_nested_array(X):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
+
+
+def _warn_if_horizons_overlap(y, gap):
+    """Warn when ``y`` holds forecast windows one step apart (each row's targets those of
+    the row before, shifted by one step: ``make_windows(horizon=h)``'s y) and
+    ``validation_gap`` is below ``h - 1``: the first validation rows would share targets
+    with the last training rows."""
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] < 2 or len(y) < 3 or gap >= y.shape[1] - 1:
+        return
+    if not np.array_equal(y[1:, :-1], y[:-1, 1:]):
+        return
+    horizon = y.shape[1]
+    warnings.warn(
+        f"y holds forecasts of {horizon} steps made one step apart (each row's targets are "
+        f"the previous row's, shifted by one step), and validation_gap={gap}: the first "
+        "validation rows of early_stopping share targets with the last training rows, "
+        f"so the validation score is optimistic. Pass validation_gap={horizon - 1}.",
+        UserWarning,
+        stacklevel=stacklevel_outside_sknn(),
+    )
 
 
 def _warn_if_classes_split_apart(y, train_idx, valid_idx):
