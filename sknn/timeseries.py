@@ -690,8 +690,8 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     rows is kept for this: a slice that begins earlier, but after the first fit row,
     gets the past within X only (shorter sequences) and a warning. A PastRows saved by
     an sknn before 2026-12-04 has no record of its rows, and gives such rows the last fit
-    rows as their past: refit it. A DataFrame indexed by dates out of time order is
-    refused.
+    rows as their past: refit it. A DataFrame indexed by dates out of time order, or by
+    dates that repeat, is refused.
 
     Parameters
     ----------
@@ -884,6 +884,15 @@ def _check_time_order(frame):
     a CSV file saved newest first would otherwise make every target older than its
     features."""
     index = getattr(frame, "index", None)
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and index.has_duplicates:
+        repeated = index[index.duplicated()]
+        raise ValueError(
+            f"The rows are indexed by dates that repeat ({repeated[0]}, and "
+            f"{len(repeated)} row(s) in all share a date with an earlier row). The rows are "
+            "read as consecutive time steps, one row per step: rows of several series in "
+            "one frame (stores, sensors) want one frame per series, or a column per "
+            "series; duplicated rows want drop_duplicates()."
+        )
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) and not (
         index.is_monotonic_increasing
     ):

@@ -1087,6 +1087,9 @@ def test_a_channels_first_3d_array_warns():
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*transpose")
         est.fit(rng.normal(size=(10, 30, 3)), y)
+        # Windows of 8 steps over 12 series (make_windows on the user guide's macrodata):
+        # the warning told them to transpose.
+        est.fit(rng.normal(size=(10, 8, 12)), y)
 
 
 @pytest.mark.parametrize("normalize", ["channel", "series_stats"])

@@ -519,6 +519,27 @@ def test_a_date_index_out_of_time_order_is_refused(order):
     make_windows(series.sort_index(), window=3)
 
 
+def test_a_date_index_that_repeats_is_refused():
+    # Non-regression: two rows of one date (two stores, or a duplicated row) were read as
+    # consecutive steps by make_windows, LagWindows and PastRows.
+    dates = pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-02", "2020-01-03"] * 1)
+    series = pd.Series(np.arange(4.0), index=dates)
+    for make in (
+        lambda: make_windows(series, window=2),
+        lambda: LagWindows(2).fit(series),
+        lambda: PastRows(2).fit(series.to_frame()),
+    ):
+        with pytest.raises(
+            ValueError, match=r"dates that repeat \(2020-01-02 00:00:00, and 1 row"
+        ):
+            make()
+    # Behind a scaler, PastRows sees the index only with the pipeline's pandas output.
+    frame = series.to_frame()
+    pipe = make_pipeline(StandardScaler(), PastRows(2)).set_output(transform="pandas")
+    with pytest.raises(ValueError, match="dates that repeat"):
+        pipe.fit_transform(frame)
+
+
 def test_lag_windows_of_an_older_sknn_with_integer_labels_transform_their_frame():
     # An older LagWindows recorded integer column labels as strings: scikit-learn's
     # feature-name check then warned on the very frame it was fitted on (and raised for

@@ -775,10 +775,12 @@ def _feature_names_source(X):
 
 
 def _warn_if_channels_first(X):
-    """Warn at fit when a 3-D array has fewer time steps than features per step: sktime
-    and aeon's 3-D form ('numpy3D') is ``(n_samples, n_channels, n_timepoints)``, the
-    transpose of what the sequence estimators read."""
-    if not isinstance(X, np.ndarray) or X.ndim != 3 or X.shape[1] >= X.shape[2]:
+    """Warn at fit when a 3-D array has fewer than half as many time steps as features
+    per step: sktime and aeon's 3-D form ('numpy3D') is ``(n_samples, n_channels,
+    n_timepoints)``, the transpose of what the sequence estimators read, and their series
+    have many more time points than channels. Windows of a few steps over many series
+    (``make_windows`` of 12 series, windows of 8 steps) are read as given."""
+    if not isinstance(X, np.ndarray) or X.ndim != 3 or 2 * X.shape[1] > X.shape[2]:
         return
     n, steps, features = X.shape
     warnings.warn(
