@@ -686,7 +686,9 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     after ``pipe.fit(df.iloc[:60])``, to plot in-sample and new predictions together), or
     the last fit rows alone (``pipe.predict(df.iloc[-1:])`` after ``pipe.fit(df)``). They
     are found by a hash of each row's values; X must begin with them, as a slice of the
-    fit rows or with the fit rows' end. The past of the last ``2 * (window - 1)`` fit
+    fit rows or with the fit rows' end (two rows of it at least, when more rows follow:
+    a first row equal to the last fit row alone is read as a new row). Rows that merely
+    repeat fit rows' values (a table of calendar features only) can be taken for them. The past of the last ``2 * (window - 1)`` fit
     rows is kept for this: a slice that begins earlier, but after the first fit row,
     gets the past within X only (shorter sequences) and a warning. A PastRows saved by
     an sknn before 2026-12-04 has no record of its rows, and gives such rows the last fit
@@ -837,6 +839,10 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         rows = _row_hashes(X)
         for start in np.flatnonzero(fit == rows[0])[:1000]:
             run = min(len(X), len(fit) - start)
+            if run < len(X) and start and run < 2:
+                # One row equal to the last fit row, then more: as likely a new row that
+                # repeats it (counts, categories) as that fit row again.
+                continue
             if run * X.shape[1] >= 2 and np.array_equal(fit[start : start + run], rows[:run]):
                 return int(start)
         return None

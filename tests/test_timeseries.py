@@ -489,13 +489,17 @@ def test_past_rows_gives_fit_rows_their_past_at_fit():
         for got, want in zip(past.transform(rows), full, strict=True):
             assert_array_equal(got, want)
         past.fit(rows[:10])
-        for block in (slice(9, 10), slice(7, 10), slice(7, 12), slice(9, 14), slice(0, 3)):
+        for block in (slice(9, 10), slice(7, 10), slice(7, 12), slice(8, 14), slice(0, 3)):
             for got, want in zip(past.transform(rows[block]), full[block], strict=True):
                 assert_array_equal(got, want)
         following = past.transform(rows[10:12] + 100)  # rows that follow the fit rows
         np.testing.assert_array_equal(following[0][:, 0], [14, 16, 18, 120])
         # A single value repeating one seen at fit is too weak a sign: a series of counts.
         PastRows(window=3).fit(np.array([[1.0], [2.0], [1.0]])).transform(np.array([[2.0]]))
+    # A first row equal to the last fit row, then new rows: a new row that repeats it.
+    counts = np.array([[0, 1], [1, 1], [1, 1], [2, 1], [1, 1]], dtype=float)
+    past = PastRows(window=3).fit(counts[:3])
+    assert past.transform(counts[2:])[0][:, 0].tolist() == [1.0, 1.0, 1.0]  # continues
     # Only the past of the last 2 * (window - 1) fit rows is kept: a slice that begins
     # before them (but after the first fit row) gets the past within X, and a warning.
     with pytest.warns(UserWarning, match=r"from row 2 of the 10 fit rows on\), whose past"):
