@@ -498,8 +498,8 @@ def test_past_rows_gives_fit_rows_their_past_at_fit():
         PastRows(window=3).fit(np.array([[1.0], [2.0], [1.0]])).transform(np.array([[2.0]]))
     # A first row equal to the last fit row, then new rows: a new row that repeats it.
     counts = np.array([[0, 1], [1, 1], [1, 1], [2, 1], [1, 1]], dtype=float)
-    past = PastRows(window=3).fit(counts[:3])
-    assert past.transform(counts[2:])[0][:, 0].tolist() == [1.0, 1.0, 1.0]  # continues
+    repeats = PastRows(window=3).fit(counts[:3])
+    assert repeats.transform(counts[2:])[0][:, 0].tolist() == [1.0, 1.0, 1.0]  # continues
     # Only the past of the last 2 * (window - 1) fit rows is kept: a slice that begins
     # before them (but after the first fit row) gets the past within X, and a warning.
     with pytest.warns(UserWarning, match=r"from row 2 of the 10 fit rows on\), whose past"):
