@@ -679,7 +679,9 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     steps) gives the first test rows a past that skips those ``k`` rows, read by the
     network as consecutive: pass the same ``gap`` here, and ``transform`` then reads the
     past within X alone, as ``fit_transform`` does (its first rows have shorter
-    sequences). Nothing can tell from the rows themselves that a gap was left.
+    sequences). Nothing can tell from the rows themselves that a gap was left. So do the
+    test scores of ``learning_curve``, whose smaller training sets are the first rows of
+    a fold's training rows: the test rows do not follow them (its train scores are right).
 
     Rows of X that are fit rows keep the past they had at fit, also when X holds only
     some of them or goes on past them: the fit rows and then new ones (``pipe.predict(df)``
