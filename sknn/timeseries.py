@@ -690,12 +690,12 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
     are found by a hash of each row's values; X must begin with them, as a slice of the
     fit rows or with the fit rows' end (two rows of it at least, when more rows follow:
     a first row equal to the last fit row alone is read as a new row). Rows that merely
-    repeat fit rows' values (a table of calendar features only) can be taken for them. The past of the last ``2 * (window - 1)`` fit
-    rows is kept for this: a slice that begins earlier, but after the first fit row,
-    gets the past within X only (shorter sequences) and a warning. A PastRows saved by
-    an sknn before 2026-12-04 has no record of its rows, and gives such rows the last fit
-    rows as their past: refit it. A DataFrame indexed by dates out of time order, or by
-    dates that repeat, is refused.
+    repeat fit rows' values (a table of calendar features only) can be taken for them.
+    The past of the last ``2 * (window - 1)`` fit rows is kept for this: a slice that
+    begins earlier, but after the first fit row, gets the past within X only (shorter
+    sequences) and a warning. A PastRows saved by an sknn before 2026-12-04 has no record
+    of its rows, and gives such rows the last fit rows as their past: refit it. A
+    DataFrame indexed by dates out of time order, or by dates that repeat, is refused.
 
     Parameters
     ----------
