@@ -321,3 +321,20 @@ def test_partial_fit_warns_when_a_batch_is_mostly_out_of_vocabulary(make):
     assert "'[UNK]'" in str(record[0].message) and "the first fit's" in str(record[0].message)
     # And its docstring says so.
     assert "vocabulary" in type(estimator).partial_fit.__doc__
+
+
+@pytest.mark.parametrize(
+    "make", [_transformer, lambda: SequenceClassifier(max_iter=2, device="cpu")]
+)
+def test_resume_from_refuses_another_vocabulary(make, tmp_path):
+    # Non-regression: a text model resumed on texts whose vocabulary had the same size
+    # (always so once max_vocab binds) loaded every embedding row under another token.
+    checkpoint = tmp_path / "run.ckpt"
+    make().set_params(checkpoint=checkpoint).fit(TEXTS, LABELS)
+    # The same five words, "film" and "acting" swapped: their ids swap, the size stays.
+    swap = {"film": "acting", "acting": "film"}
+    other = [" ".join(swap.get(word, word) for word in text.lower().split()) for text in TEXTS]
+    resumed = make().set_params(resume_from=checkpoint, max_iter=4)
+    assert resumed.fit(TEXTS, LABELS).n_iter_ == 4  # the same texts resume
+    with pytest.raises(ValueError, match="written by a fit on other data: X has vocabulary"):
+        make().set_params(resume_from=checkpoint, max_iter=4).fit(other, LABELS)

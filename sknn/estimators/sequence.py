@@ -432,6 +432,13 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             changed.remove("normalize")
         return changed
 
+    def _resume_signature(self):
+        # Text: the vocabulary, whose ids the embedding's rows stand for (one of the same
+        # size but other tokens would load every row under another token).
+        if self.input_kind_ == "text":
+            return {"input_kind": "text", "vocabulary hash": self.vectorizer_._vocabulary_digest()}
+        return {"input_kind": "sequences"}
+
     def _resolved_normalize(self, n_step_features):
         """``normalize`` with 'auto' resolved for numeric input read at fit: the class's
         choice for sequences of one feature per step and for several (whose levels often

@@ -361,6 +361,10 @@ batch_size : int or 'auto', default='auto'
             return min(TRANSFORMER_AUTO_BATCH, n_train)
         return super()._batch_size(n_train)
 
+    def _resume_signature(self):
+        # The vocabulary, whose ids the embedding's rows stand for.
+        return {"vocabulary hash": self.vectorizer_._vocabulary_digest()}
+
     def _validate_X_y(self, X, y, reset, sample_weight=None):
         if self.d_model % self.n_heads:
             raise ValueError(

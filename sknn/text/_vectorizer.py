@@ -1,6 +1,7 @@
 """Turn texts, token lists or id sequences into padded arrays of vocabulary ids."""
 
 import contextlib
+import hashlib
 import warnings
 from collections.abc import Callable
 
@@ -360,6 +361,16 @@ class TextVectorizer(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_outpu
         self.vocabulary_ = {token: i for i, token in enumerate(self._id_to_token)}
         self.n_vocab_ = len(self.vocabulary_)
         return documents
+
+    def _vocabulary_digest(self):
+        """A hash of the fitted vocabulary, its tokens in id order: what a checkpoint of a
+        text model records, so that a fit resuming from it on another vocabulary (whose
+        ids name other tokens) is refused."""
+        check_is_fitted(self)
+        text = "\n".join(repr(token) for token in self._id_to_token)
+        return hashlib.blake2b(
+            text.encode("utf-8", "backslashreplace"), digest_size=16
+        ).hexdigest()
 
     def _tokenize(self, X, checked=None):
         documents, kind = check_sequence_input(X) if checked is None else checked
