@@ -768,6 +768,28 @@ def test_long_frame_is_read_as_its_instances(Estimator, tmp_path):
     assert Estimator(**FAST).fit(table, y).n_features_in_ == T
 
 
+def test_padded_token_ids_read_as_numbers_warn():
+    # Non-regression: TextVectorizer's output piped into SequenceClassifier was read as
+    # numeric series (z-normalised ids, chance accuracy) without a word.
+    from sknn.text import TextVectorizer
+
+    texts = ["a good film, a fine cast", "good", "great fun", "a bad film", "awful", "bad"] * 4
+    ids = TextVectorizer().fit_transform(texts)
+    with pytest.warns(UserWarning, match=r"token ids padded with 0.*\[row\[row != 0\]"):
+        SequenceClassifier(**FAST).fit(ids, LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SequenceClassifier(**FAST, input_kind="sequences").fit(ids, LABELS)  # as asked
+        counts = np.random.RandomState(0).poisson(1.0, size=(len(LABELS), 12))
+        SequenceClassifier(**FAST).fit(counts, LABELS)  # zeros inside rows: counts
+    # Numbers written as strings are read as tokens, as input_kind='auto' reads strings;
+    # scikit-learn's estimators read them as numbers: a warning says which.
+    as_text = np.random.RandomState(0).rand(len(LABELS), 6).round(2).astype(str)
+    with pytest.warns(UserWarning, match="strings that all read as numbers.*X.astype"):
+        assert SequenceClassifier(**FAST).fit(as_text, LABELS).input_kind_ == "text"
+
+
 def test_other_containers_of_sequences_are_read_as_their_sequences():
     # Non-regression: a torch nested tensor and bfloat16 tensors raised torch's internal
     # errors; a nested DataFrame's values (an object array of Series) NumPy's "setting an

@@ -61,7 +61,7 @@ from sknn.data.sequences import (
 from sknn.modules.convolutional_sequence import KERNEL_SIZES, ConvSequenceModule
 from sknn.modules.recurrent import ACTIVATIONS, CELLS, POOLINGS, RecurrentModule
 from sknn.text import TextVectorizer
-from sknn.text._input import check_corpus_container, looks_like_text
+from sknn.text._input import check_corpus_container, looks_like_text, padding_of
 from sknn.text._vectorizer import warn_if_mostly_unknown
 from sknn.timeseries import last_fraction_split
 
@@ -233,6 +233,8 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             # Before _regular_array, which turns equal-length frames into one array.
             names = _feature_names_source(X)
             X = _regular_array(X)
+            if self.input_kind == "auto":
+                _warn_if_padded_ids(X, type(self).__name__)
             if _is_table(X):
                 # The 2-D form is a table whose columns are time steps: scikit-learn's
                 # contract applies (n_features_in_, feature names, same width on predict).
@@ -398,7 +400,10 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     def _is_text(self, X):
         if self.input_kind != "auto":
             return self.input_kind == "text"
-        return looks_like_text(X)
+        text = looks_like_text(X)
+        if text:
+            _warn_if_numbers_as_text(X, type(self).__name__)
+        return text
 
     def _dense_sizes(self):
         return positive_sizes(self.dense_sizes, "dense_sizes", allow_empty=True)
@@ -723,6 +728,51 @@ def _is_table(X):
     if not isinstance(X, np.ndarray) or is_nested_array(X):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
+
+
+def _warn_if_numbers_as_text(X, owner):
+    """Warn when an array of strings that ``input_kind='auto'`` reads as tokens holds
+    numbers only ('0.57', '12'): each would be a word, its size lost, where scikit-learn's
+    estimators read such an array as numbers."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind not in "UO" or not X.size:
+        return
+    cells = X[:100].ravel()
+    if not all(isinstance(cell, str) for cell in cells):
+        return
+    try:
+        cells.astype(np.float64)
+    except ValueError:
+        return
+    warnings.warn(
+        f"X is an array of strings that all read as numbers (such as {cells[0]!r}); "
+        f"{owner} reads strings as tokens (input_kind='auto'), so each number is a word "
+        "and its size is lost. Pass X.astype(float) to read numeric series, or "
+        "input_kind='text' to read them as tokens without this warning.",
+        UserWarning,
+        stacklevel=stacklevel_outside_sknn(),
+    )
+
+
+def _warn_if_padded_ids(X, owner):
+    """Warn at fit when an integer 2-D array looks like token ids padded with 0 at the end
+    or the beginning of its rows (``TextVectorizer``'s output, Keras' ``pad_sequences``):
+    ``input_kind='auto'`` reads an array of numbers as numeric series, not as tokens."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind not in "iu" or not X.size:
+        return
+    found = padding_of(X) if X.min() >= 0 else None
+    if found is None or found[0] != 0:
+        return
+    _, side, n_rows, n_looked_at = found
+    warnings.warn(
+        f"X looks like token ids padded with 0, as TextVectorizer or Keras' pad_sequences "
+        f"write them: {n_rows} of its first {n_looked_at} rows {side} with a run of 0, "
+        f"which occurs nowhere else. {owner} reads an array of numbers as numeric series "
+        "(input_kind='auto'), not as tokens. For text, pass the raw texts (the estimator "
+        "builds its own vocabulary), or the ids without their padding with "
+        "input_kind='text': [row[row != 0] for row in X].",
+        UserWarning,
+        stacklevel=stacklevel_outside_sknn(),
+    )
 
 
 def _warn_if_horizons_overlap(y, gap):

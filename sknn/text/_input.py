@@ -219,21 +219,19 @@ def _converted_array(value, what):
 PADDING_PROBE_ROWS = 10_000
 
 
-def _warn_if_padded(documents, input_name, from_array):
-    """Warn when equal-length id documents look padded, as Keras' ``pad_sequences`` or a
-    Hugging Face tokenizer with ``padding=True`` pad them.
+def padding_of(documents):
+    """``(value, side, n_rows, n_looked_at)`` when equal-length id documents look padded
+    with ``value`` at their ``side`` ('end' or 'begin') in ``n_rows`` of the first
+    ``n_looked_at`` rows, else None.
 
-    sknn reads every id as a token: padding would be learned as a word, count in each
-    document's length and so escape the models' padding masks, and the same document
-    would be predicted differently with another padding width. The signature looked for
-    is one id that, in the rows holding it, only ever fills the end (or only the
-    beginning) of the row, in at least half of the rows, with runs of two or more in at
-    least a quarter of them. A real id repeated at the end of a few rows, or one that
-    also occurs inside rows, does not warn.
+    The signature looked for is one id that, in the rows holding it, only ever fills the
+    end (or only the beginning) of the row, in at least half of the rows, with runs of
+    two or more in at least a quarter of them. A real id repeated at the end of a few
+    rows, or one that also occurs inside rows, does not count.
     """
     width = len(documents[0])
     if width < 2 or len(documents) < 2 or any(len(doc) != width for doc in documents):
-        return
+        return None
     table = np.array(documents[:PADDING_PROBE_ROWS])  # object dtype for ids beyond int64
     for side, from_edge in (("end", table[:, ::-1]), ("begin", table)):
         values, counts = np.unique(from_edge[:, 0], return_counts=True)
@@ -245,24 +243,38 @@ def _warn_if_padded(documents, input_name, from_array):
         runs = padding.sum(axis=1)
         if (runs >= 1).mean() < 0.5 or (runs >= 2).mean() < 0.25 or (runs == width).all():
             continue
-        value = int(value)
-        example = (
-            f"[row[row != {value}] for row in {input_name}]"
-            if from_array
-            else f"[[i for i in row if i != {value}] for row in {input_name}]"
-        )
-        looked_at = "" if len(table) == len(documents) else f" (of the first {len(table)})"
-        warnings.warn(
-            f"{input_name} looks padded with id {value}: {int((runs >= 1).sum())} of its "
-            f"{len(table)} rows{looked_at} {side} with a run of it, and it occurs nowhere "
-            "else. sknn reads every id as a token, so the padding would be learned as a "
-            "word, count in each document's length and change predictions with the "
-            "padding width. Pass a list of id lists without the padding instead, e.g. "
-            f"{example}.",
-            UserWarning,
-            stacklevel=_stacklevel_outside_sknn(),
-        )
+        return int(value), side, int((runs >= 1).sum()), len(table)
+    return None
+
+
+def _warn_if_padded(documents, input_name, from_array):
+    """Warn when equal-length id documents look padded (:func:`padding_of`), as Keras'
+    ``pad_sequences`` or a Hugging Face tokenizer with ``padding=True`` pad them.
+
+    sknn reads every id as a token: padding would be learned as a word, count in each
+    document's length and so escape the models' padding masks, and the same document
+    would be predicted differently with another padding width.
+    """
+    found = padding_of(documents)
+    if found is None:
         return
+    value, side, n_rows, n_looked_at = found
+    example = (
+        f"[row[row != {value}] for row in {input_name}]"
+        if from_array
+        else f"[[i for i in row if i != {value}] for row in {input_name}]"
+    )
+    looked_at = "" if n_looked_at == len(documents) else f" (of the first {n_looked_at})"
+    warnings.warn(
+        f"{input_name} looks padded with id {value}: {n_rows} of its "
+        f"{n_looked_at} rows{looked_at} {side} with a run of it, and it occurs nowhere "
+        "else. sknn reads every id as a token, so the padding would be learned as a "
+        "word, count in each document's length and change predictions with the "
+        "padding width. Pass a list of id lists without the padding instead, e.g. "
+        f"{example}.",
+        UserWarning,
+        stacklevel=_stacklevel_outside_sknn(),
+    )
 
 
 def _document_kind(doc):
