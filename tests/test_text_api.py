@@ -338,3 +338,14 @@ def test_resume_from_refuses_another_vocabulary(make, tmp_path):
     assert resumed.fit(TEXTS, LABELS).n_iter_ == 4  # the same texts resume
     with pytest.raises(ValueError, match="written by a fit on other data: X has vocabulary"):
         make().set_params(resume_from=checkpoint, max_iter=4).fit(other, LABELS)
+
+
+def test_transformer_refuses_a_bare_string_before_any_feature_name_warning():
+    # Non-regression: fitted on a DataFrame, predict("a film") first warned "X does not
+    # have valid feature names", then raised; SequenceClassifier raised alone.
+    est = _transformer().fit(pd.DataFrame({"text": TEXTS}), LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for bad in ("a film", {"a film"}):
+            with pytest.raises(TypeError, match="Expected an iterable of documents"):
+                est.predict(bad)

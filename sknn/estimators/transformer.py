@@ -20,6 +20,7 @@ from sknn._docstrings import fill_doc
 from sknn.base import BaseNeuralNet, NeuralNetClassifierMixin, check_y_given
 from sknn.modules.transformer import POOLINGS, POSITIONAL_ENCODINGS, TransformerEncoderModule
 from sknn.text import CLS_ID, OOV_ID, PAD_ID, TextVectorizer, check_sequence_input
+from sknn.text._input import check_corpus_container
 from sknn.text._vectorizer import CLS_TOKEN, warn_if_mostly_unknown
 
 #: Attention-matrix entries (rows x heads x S x S) per forward pass when predicting: the
@@ -379,6 +380,7 @@ batch_size : int or 'auto', default='auto'
                 "random initialisation. Pass word vectors as `embeddings`, or set "
                 "freeze_embeddings=False."
             )
+        check_corpus_container(X)  # a string, dict or set: before any feature-name warning
         _check_feature_names(self, X, reset=reset)
         documents, kind = check_sequence_input(X)
         check_y_given(self, y)
@@ -402,6 +404,7 @@ batch_size : int or 'auto', default='auto'
         return ids, self._validate_targets(y)
 
     def _validate_X(self, X):
+        check_corpus_container(X)  # a string, dict or set: before any feature-name warning
         _check_feature_names(self, X, reset=False)
         with self.vectorizer_.errors_named_for(type(self).__name__):
             return self.vectorizer_.transform(X)
