@@ -41,6 +41,7 @@ from sklearn.utils.multiclass import (
     unique_labels,
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from sknn._constraints import Count
 from sknn._device import has_native_bf16, resolve_device
@@ -1560,15 +1561,29 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         X, target = train.take(slice(None))
         net.module_.train()
         largest_gradient = 0.0
-        with torch.enable_grad() if stochastic else torch.no_grad():
-            objective, record = net.batch_losses(net.infer(X), target, training=True)
-            if stochastic:
-                params = [p for p in net.module_.parameters() if p.requires_grad]
-                gradients = torch.autograd.grad(objective, params, allow_unused=True)
-                largest_gradient = max(
-                    (float(g.abs().max()) for g in gradients if g is not None and g.numel()),
-                    default=0.0,
-                )
+        # Batch norm's running statistics took a step towards every point L-BFGS evaluated,
+        # line-search trials included: they describe earlier weights, and predict would
+        # use them. This pass over the whole training set, at the final weights, sets them
+        # to its statistics exactly (momentum None: a cumulative average of one batch).
+        norms = [m for m in net.module_.modules() if isinstance(m, _BatchNorm)]
+        momenta = [norm.momentum for norm in norms]
+        for norm in norms:
+            if norm.track_running_stats and norm.running_mean is not None:
+                norm.reset_running_stats()
+                norm.momentum = None
+        try:
+            with torch.enable_grad() if stochastic else torch.no_grad():
+                objective, record = net.batch_losses(net.infer(X), target, training=True)
+                if stochastic:
+                    params = [p for p in net.module_.parameters() if p.requires_grad]
+                    gradients = torch.autograd.grad(objective, params, allow_unused=True)
+                    largest_gradient = max(
+                        (float(g.abs().max()) for g in gradients if g is not None and g.numel()),
+                        default=0.0,
+                    )
+        finally:
+            for norm, momentum in zip(norms, momenta, strict=True):
+                norm.momentum = momentum
         # scikit-learn's loss_: the mean loss (not the multiple of it trained on, see
         # TaskLoss.gradient_scale) plus the penalty.
         weight = target[1]
@@ -2383,7 +2398,7 @@ def _stopped_by_callback(net):
 
 
 def _has_batch_norm(module):
-    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in module.modules())
+    return any(isinstance(m, _BatchNorm) for m in module.modules())
 
 
 def _zero_output_loss(criterion, y_train, sample_weight, n_outputs, chunk=65536):

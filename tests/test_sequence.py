@@ -768,6 +768,24 @@ def test_long_frame_is_read_as_its_instances(Estimator, tmp_path):
     assert Estimator(**FAST).fit(table, y).n_features_in_ == T
 
 
+def test_lbfgs_predicts_with_batch_norm_statistics_of_its_final_weights():
+    # Non-regression: every point L-BFGS evaluated (line-search trials included) moved the
+    # batch norm's running statistics, which then described earlier weights: loss_ 0.0003
+    # but a training accuracy of 0.40 at predict, with advice about batch sizes.
+    from sklearn.metrics import log_loss
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(2, size=60)
+    t = np.linspace(0, 1, 40)
+    X = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.8 * rng.normal(size=(60, 40))
+    est = SequenceClassifier(hidden_size=16, solver="lbfgs", max_iter=200, random_state=0)
+    est.set_params(device="cpu").fit(X[:, :, None], y)
+    assert est.score(X[:, :, None], y) == 1.0
+    assert log_loss(y, est.predict_proba(X[:, :, None])) < 10 * est.loss_ + 0.01
+    # Each layer's momentum is as it was.
+    assert {m.momentum for m in est.net_.module_.modules() if hasattr(m, "running_mean")} == {0.1}
+
+
 def test_padded_token_ids_read_as_numbers_warn():
     # Non-regression: TextVectorizer's output piped into SequenceClassifier was read as
     # numeric series (z-normalised ids, chance accuracy) without a word.
