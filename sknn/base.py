@@ -225,6 +225,20 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         grow with its sizes (a convolution's channels times the image's pixels) says so."""
         return 0
 
+    def _settled_at_plan_end(self, state):
+        """Whether reaching max_iter was the plan and the training loss had settled: with
+        ``n_iter_no_change='auto'`` resolved to no patience (the estimator trains to its
+        schedule's end), the last 10 epochs improved on the best loss before them by at
+        most ``tol``, scikit-learn's test of convergence. Such a fit gets no
+        ConvergenceWarning; one whose loss was still falling does."""
+        if not (isinstance(self.n_iter_no_change, str) and self.n_iter_no_change == "auto"):
+            return False
+        if np.isfinite(self._n_iter_no_change()):
+            return False
+        curve = state.loss_curve
+        window = 10  # scikit-learn's n_iter_no_change
+        return len(curve) > window and min(curve[-window:]) > min(curve[:-window]) - self.tol
+
     def _resume_signature(self):
         """``{name: JSON value}``: what a checkpoint records of the fitted data beyond its
         number of features and its classes, compared when a fit resumes from it (an image's
@@ -1147,7 +1161,7 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             pass
         elif not rule.stopped and rule.epochs_run < epochs:
             warnings.warn("Training interrupted by user.", stacklevel=stacklevel_outside_sknn())
-        elif not rule.stopped and not incremental:
+        elif not rule.stopped and not incremental and not self._settled_at_plan_end(state):
             warnings.warn(
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the "
                 "optimization hasn't converged yet." % max_iter,

@@ -369,6 +369,30 @@ def test_n_iter_no_change_auto_lets_the_convolutional_encoders_finish_their_sche
         Estimator(**dict(FAST, n_iter_no_change="never")).fit(X, y)
 
 
+def test_a_schedule_run_to_its_planned_end_warns_only_while_the_loss_falls():
+    # Non-regression: with n_iter_no_change='auto' training the FCN to its schedule's end,
+    # every default fit warned "Maximum iterations reached and the optimization hasn't
+    # converged yet" (three times in a cross_val_score). Now only a fit whose loss still
+    # improved by more than tol over its last 10 epochs warns, as when it ran out.
+    rng = np.random.RandomState(0)
+    y = rng.randint(2, size=40)
+    t = np.linspace(0, 1, 20)
+    X = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.3 * rng.normal(size=(40, 20))
+    params = dict(hidden_size=8, random_state=0, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        settled = SequenceClassifier(**params).fit(X, y)  # max_iter="auto": 200 epochs
+    curve = settled.loss_curve_
+    assert len(curve) == 200 and min(curve[-10:]) > min(curve[:-10]) - settled.tol
+    # Still falling by more than tol at the end of a shorter schedule: the warning.
+    params["max_iter"] = 60
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(60\)"):
+        SequenceClassifier(**params).fit(X, y)
+    # A patience the user chose keeps scikit-learn's rule: max_iter reached, a warning.
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(60\)"):
+        SequenceClassifier(**params, n_iter_no_change=np.inf).fit(X, y)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_normalize_series_ignores_each_series_offset_and_scale(Estimator):
     X, y = _data(Estimator, n=24, T=10, d=2)

@@ -175,7 +175,9 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
     'linear') without ``early_stopping``: they train to the schedule's end, since a
     training loss that stalls while the rate is still high stops them before the rate
     decays (three seeds of the default: Coffee 0.952 against 1.000, ItalyPowerDemand
-    0.960 against 0.963; see the user guide).
+    0.960 against 0.963; see the user guide). Such a fit reaches ``max_iter`` by plan: it
+    warns (ConvergenceWarning) only when its training loss still improved by more than
+    ``tol`` over its last 10 epochs.
 """,
     }
 
