@@ -706,7 +706,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         if differ:
             raise ValueError(
                 f"{path} was written by a fit on other data: X has {', '.join(differ)}. "
-                "Resume on the data of the fit that wrote it."
+                "Resume on the data of the fit that wrote it (a loop of partial_fit calls: "
+                "on the data of its first call, which these were learned from)."
             )
         return checkpoint
 

@@ -369,6 +369,23 @@ def test_n_iter_no_change_auto_lets_the_convolutional_encoders_finish_their_sche
         Estimator(**dict(FAST, n_iter_no_change="never")).fit(X, y)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_resume_from_refuses_data_with_other_statistics(Estimator, tmp_path):
+    # Non-regression: a resumed fit recomputed the normalisation statistics and the time
+    # index's span on the new X, and continued the checkpoint's weights under them.
+    X, y = _data(Estimator, n=20, d=1)
+    path = tmp_path / "run.ckpt"
+    params = dict(FAST, max_iter=2, normalize="channel", time_index=True)
+    Estimator(**params, checkpoint=path).fit(X, y)
+    resumed = Estimator(**dict(params, max_iter=3), resume_from=path).fit(X, y)
+    assert resumed.n_iter_ == 3
+    with pytest.raises(ValueError, match="other data: X has statistics hash"):
+        Estimator(**dict(params, max_iter=3), resume_from=path).fit(X * 10, y)
+    longer = [np.concatenate([x, x]) if i == 0 else x for i, x in enumerate(X)]
+    with pytest.raises(ValueError, match="time_index_span 12 .the checkpoint's 6."):
+        Estimator(**dict(params, max_iter=3), resume_from=path).fit(longer, y)
+
+
 def test_a_schedule_run_to_its_planned_end_warns_only_while_the_loss_falls():
     # Non-regression: with n_iter_no_change='auto' training the FCN to its schedule's end,
     # every default fit warned "Maximum iterations reached and the optimization hasn't

@@ -5,6 +5,7 @@ convolutional network or its residual variant); ``cell='auto'`` picks the fully
 convolutional network to classify numeric series and the LSTM for text and regression.
 """
 
+import hashlib
 import inspect
 import textwrap
 import warnings
@@ -444,7 +445,17 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
         # size but other tokens would load every row under another token).
         if self.input_kind_ == "text":
             return {"input_kind": "text", "vocabulary hash": self.vectorizer_._vocabulary_digest()}
-        return {"input_kind": "sequences"}
+        # Numeric: what the fit learned of X before the network (the statistics that
+        # normalise it, the span of the time index), which the checkpoint's weights read.
+        digest = hashlib.blake2b(digest_size=16)
+        for value in (self.channel_mean_, self.channel_scale_, self.series_stats_kept_):
+            digest.update(b"-" if value is None else np.ascontiguousarray(value).tobytes())
+        return {
+            "input_kind": "sequences",
+            "normalize": self.normalize_,
+            "statistics hash": digest.hexdigest(),
+            "time_index_span": self.time_index_span_,
+        }
 
     def _resolved_normalize(self, n_step_features):
         """``normalize`` with 'auto' resolved for numeric input read at fit: the class's
