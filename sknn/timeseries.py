@@ -818,12 +818,14 @@ class PastRows(SaveMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys
         if first >= n_fit - len(tail):
             past = tail[len(tail) - (n_fit - first) : len(tail) - (n_fit - start)]
             return self._sequences(np.concatenate([past, X]), len(past))
+        exact = max(0, len(tail) - (window - 1))  # the last fit rows whose past is kept
+        from_end = f", or from one of the last {exact} fit rows" if exact else ""
         warnings.warn(
             f"The rows given to transform begin with rows seen in fit (from row {start} of "
             f"the {n_fit} fit rows on), whose past at fit (rows {first} to {start - 1}) is "
             "not kept: the first rows of X get the rows of X before them only, shorter "
-            "sequences than at fit. Transform the fit rows from their first row, or from "
-            f"one of the last {window - 1} fit rows, or only rows that follow the fit rows.",
+            f"sequences than at fit. Transform the fit rows from their first row{from_end}, "
+            "or only rows that follow the fit rows.",
             UserWarning,
             stacklevel=stacklevel_outside_sknn(),
         )
