@@ -230,7 +230,10 @@ def padding_of(documents):
     rows, or one that also occurs inside rows, does not count.
     """
     width = len(documents[0])
-    if width < 2 or len(documents) < 2 or any(len(doc) != width for doc in documents):
+    if width < 2 or len(documents) < 2:
+        return None
+    regular = isinstance(documents, np.ndarray) and documents.ndim == 2
+    if not regular and any(len(doc) != width for doc in documents):
         return None
     table = np.array(documents[:PADDING_PROBE_ROWS])  # object dtype for ids beyond int64
     for side, from_edge in (("end", table[:, ::-1]), ("begin", table)):
