@@ -371,6 +371,8 @@ def _check_folds(table, folds, time_series):
     n_samples = len(table.y)
     if time_series and n_samples <= folds:
         raise CompareError(f"{n_samples} rows cannot make {folds} time-ordered folds")
+    if time_series:
+        _check_time_folds(table, folds)
     if not time_series and table.task == "classification":
         _, counts = np.unique(table.y, return_counts=True)
         if counts.min() < folds:
@@ -380,6 +382,46 @@ def _check_folds(table, folds, time_series):
             )
     elif n_samples < folds:
         raise CompareError(f"{n_samples} rows cannot make {folds} folds")
+
+
+def _check_time_folds(table, folds):
+    """TimeSeriesSplit's folds, before any fit: refuse test folds of one row for a
+    regression (R^2 and the other scores need two) and a training fold of one class, on
+    which every classifier learns to predict that class; note test classes that the
+    training rows before them lack."""
+    from sklearn.model_selection import TimeSeriesSplit
+
+    splits = list(TimeSeriesSplit(n_splits=folds).split(table.y))
+    smallest = min(len(test) for _, test in splits)
+    if table.task == "regression" and smallest < 2:
+        raise CompareError(
+            f"{len(table.y)} rows make {folds} time-ordered test folds of {smallest} row: "
+            "a score needs two; use --folds with a smaller number"
+        )
+    if table.task != "classification":
+        return
+    y = np.asarray(table.y)
+    for number, (train, test) in enumerate(splits, start=1):
+        seen = np.unique(y[train])
+        if len(seen) < 2:
+            raise CompareError(
+                f"time-ordered fold {number} of {folds} trains on its first {len(train)} "
+                f"rows, which hold the class {_plain(seen[0])} only, so every classifier "
+                "would learn to predict it alone: the first training rows need two classes "
+                "(fewer --folds give them more rows)"
+            )
+        unseen = np.setdiff1d(np.unique(y[test]), seen)
+        if len(unseen):
+            table.notes.append(
+                f"fold {number}'s test rows hold class(es) "
+                f"{', '.join(map(_plain, unseen[:5]))} that no row before them holds: no "
+                "model can predict them there"
+            )
+
+
+def _plain(value):
+    """A label as a user wrote it: 'up' and 1.0, not np.str_('up') and np.float64(1.0)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def main(argv=None):

@@ -259,6 +259,11 @@ def _table_from_frame(frame, target, task, drop, time_series, name):
         X = X.drop(columns=list(date_readings))
         names = ", ".join(map(str, date_readings))
         notes.append(f"date column(s) {names} not used as features")
+    elif time_series:
+        notes.append(
+            "no column of dates: the rows are taken in file order, oldest first (years or "
+            "YYYYMMDD written as plain numbers are not read as dates: sort the file first)"
+        )
     if X.shape[1] == 0:
         raise CompareError(f"no feature columns left besides the target {target!r}")
     empty = [column for column in X.columns if X[column].isna().all()]
@@ -449,9 +454,10 @@ def _check_one_series(name, dates, notes):
     repeated = int(counts[counts > 1].sum())
     if not repeated:
         return
-    if counts.min() > 1:
+    if counts.min() > 1 or repeated > len(dates) / 2:
+        every = "every date" if counts.min() > 1 else "most dates"
         raise CompareError(
-            f"every date in {name!r} repeats ({counts.iloc[0]} rows share "
+            f"{every} in {name!r} repeat ({counts.iloc[0]} rows share "
             f"{counts.index[0]:%Y-%m-%d %H:%M}): the file holds several series (stores, "
             "sensors), which --time-series would read as one series, their rows "
             "interleaved; compare one series at a time, or put each series in a column"
@@ -494,7 +500,8 @@ def _infer_task(y):
 def _check_target(y, task, name="the target"):
     n_values = len(pd.unique(y))
     if task == "classification" and n_values < 2:
-        raise CompareError(f"{name!r} has a single class ({y[0]!r}): nothing to classify")
+        first = y[0].item() if isinstance(y[0], np.generic) else y[0]
+        raise CompareError(f"{name!r} has a single class ({first!r}): nothing to classify")
     if task == "classification" and _is_continuous(y):
         # Before the folds: each class would have a row or two, and fewer folds cannot help.
         raise CompareError(

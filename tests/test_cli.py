@@ -324,13 +324,55 @@ def test_time_series_rows_without_a_date_or_a_target_and_repeated_dates(tmp_path
     assert "dropped 1 row(s) with no 'y' value; the sequences skip their time steps" in notes
     panel = pd.concat([dated_frame(dates).assign(store=s) for s in "AB"]).sample(frac=1)
     panel.to_csv(path, index=False)
-    with pytest.raises(ValueError, match="every date in 'date' repeats .* several series"):
+    with pytest.raises(ValueError, match="every date in 'date' repeat .* several series"):
         load_table(path, target="y", time_series=True)
     assert load_table(path, target="y").X.shape[0] == 80  # not a time series: fine
+    # One store a day shorter: most dates repeat, the same two series.
+    uneven = pd.concat([dated_frame(dates), dated_frame(dates[1:]).assign(store="B")])
+    uneven.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="most dates in 'date' repeat .* several series"):
+        load_table(path, target="y", time_series=True)
     frame = dated_frame(dates[:20] + dates[19:39])  # one date twice
     frame.to_csv(path, index=False)
     notes = load_table(path, target="y", time_series=True).notes
     assert "2 row(s) share their date in 'date' with another row" in notes[0]
+
+
+def test_time_ordered_folds_are_checked_before_any_fit(tmp_path, capsys):
+    # Non-regression: a class first seen in the last rows left every training fold with
+    # one class, and the classifiers that always predicted it topped the board (0.84,
+    # exit 0); six rows in three folds gave test folds of one row, every R^2 NaN after
+    # all the fits; labels were shown as np.str_('up').
+    path = tmp_path / "late.csv"
+    n = 60
+    frame = pd.DataFrame({"x": np.arange(n, dtype=float), "y": [0] * 45 + [1] * 15})
+    frame.to_csv(path, index=False)
+    status, _, err = run(capsys, str(path), "--target", "y", "--time-series", "--quick")
+    assert status == 2 and err.count("\n") == 1
+    assert "fold 1 of 3 trains on its first 15 rows, which hold the class 0 only" in err
+    frame.assign(y=[0, 1] * 20 + [0] * 10 + [2] * 10).to_csv(path, index=False)
+    assert load_table(path, target="y", time_series=True).task == "classification"
+    from sknn.__main__ import _check_folds
+
+    table = load_table(path, target="y", time_series=True)
+    _check_folds(table, 5, True)
+    assert any("class(es) 2 that no row before them holds" in note for note in table.notes)
+    pd.DataFrame({"x": np.arange(6.0), "y": np.arange(6.0) * 1.5}).to_csv(path, index=False)
+    status, _, err = run(capsys, str(path), "--target", "y", "--time-series", "--folds", "3")
+    assert status == 2 and "test folds of 1 row: a score needs two" in err
+    pd.DataFrame({"x": np.arange(8.0), "y": ["up"] * 8}).to_csv(path, index=False)
+    status, _, err = run(capsys, str(path), "--target", "y", "--quick")
+    assert status == 2 and "single class ('up')" in err
+
+
+def test_time_series_without_a_date_column_says_it_reads_the_file_order(tmp_path):
+    # Non-regression: a file newest first whose time is a column of plain years was
+    # taken as it is, without a word about the order.
+    path = tmp_path / "years.csv"
+    frame = pd.DataFrame({"year": np.arange(2019, 1979, -1), "x": np.arange(40.0), "y": 1.5})
+    frame.assign(y=np.arange(40.0)).to_csv(path, index=False)
+    notes = load_table(path, target="y", time_series=True).notes
+    assert notes[0].startswith("no column of dates: the rows are taken in file order")
 
 
 def test_dates_readable_both_ways_in_different_orders_are_refused(tmp_path):
@@ -359,7 +401,8 @@ def test_categories_that_look_like_dates_are_categories(tmp_path, value):
     table = load_table(path, target="y", time_series=True)
     assert table.categorical == ["code"]
     assert table.X["t"].tolist() == list(range(n - 1, -1, -1))  # not sorted by 'code'
-    assert not any("date" in note for note in table.notes)
+    assert table.notes[0].startswith("no column of dates")
+    assert not any("date" in note for note in table.notes[1:])
 
 
 def test_dates_across_a_change_of_offset_read_as_one_column(tmp_path):
