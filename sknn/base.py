@@ -225,6 +225,10 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         grow with its sizes (a convolution's channels times the image's pixels) says so."""
         return 0
 
+    def _input_scale_advice(self):
+        """A sentence on the inputs' scale for the warnings about a poor fit, or ''."""
+        return ""
+
     def _settled_at_plan_end(self, state):
         """Whether reaching max_iter was the plan and the training loss had settled: with
         ``n_iter_no_change='auto'`` resolved to no patience (the estimator trains to its
@@ -1348,27 +1352,43 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             )
         elif (
             sample.regressor
-            and self.out_activation_ == "identity"
-            and not sample.constant_targets  # the mean predicts them exactly
-            and kept >= sample.yardstick
+            and self.out_activation_ in ("identity", "exp")
+            and (
+                # Constant targets: the mean predicts them exactly; a loss of more than
+                # 1e-2 of all-zero outputs' is predictions 10% or more away from them.
+                kept > max(1e-2 * zero, ZERO_TARGETS_REFERENCE)
+                if sample.constant_targets
+                else kept >= sample.yardstick
+            )
         ):
             target = sample.target.double().numpy()
+            if self.out_activation_ == "exp":  # Poisson: counts stay counts
+                scale = (
+                    "divide them by a constant that brings their mean near 1 (and multiply "
+                    "the predictions back)"
+                )
+            else:
+                scale = (
+                    "scale them, for example with TransformedTargetRegressor(regressor, "
+                    "transformer=StandardScaler())"
+                )
             warnings.warn(
                 "The fit ended no better than predicting the mean of the training targets: "
                 "the network's loss on %d of the rows given to fit is %.4g, the mean's "
                 "%.4g. Targets far from 0, widely spread or tiny (here a mean of %.4g and a "
-                "standard deviation of %.4g) are hard to reach from the outputs of an untrained "
-                "network: scale them, for example with TransformedTargetRegressor("
-                "regressor, transformer=StandardScaler()). If they are scaled, train longer "
-                "(max_iter=%s) or try another learning_rate_init (this fit used %g)."
+                "standard deviation of %.4g) are hard to reach from the outputs of an "
+                "untrained network: %s. If they are scaled, train longer (max_iter=%s) or "
+                "try another learning_rate_init (this fit used %g).%s"
                 % (
                     len(target),
                     kept,
                     sample.yardstick,
                     np.abs(target.mean(axis=0)).max(),
                     target.std(axis=0).max(),
+                    scale,
                     self.max_iter,
                     self.learning_rate_init,
+                    self._input_scale_advice(),
                 ),
                 ConvergenceWarning,
                 stacklevel=stacklevel_outside_sknn(),
@@ -2483,12 +2503,16 @@ def _buffer_advice(module, name, learning_rate_init):
     return "scale the input (for example with StandardScaler)."
 
 
+#: The reference loss of targets that are all zero, which all-zero outputs predict
+#: exactly (a loss of 0, which any other output is infinitely far above): a squared
+#: error loss up to twice this, outputs within about 0.014 of them, is no failure.
+ZERO_TARGETS_REFERENCE = 1e-4
+
+
 def _far_above(loss, reference):
-    return (
-        loss is not None
-        and np.isfinite(loss)
-        and loss > DIVERGENCE_FACTOR * max(reference, np.finfo(np.float32).tiny)
-    )
+    if not reference > 0:
+        reference = ZERO_TARGETS_REFERENCE
+    return loss is not None and np.isfinite(loss) and loss > DIVERGENCE_FACTOR * reference
 
 
 def _best_epoch(loss_curve):

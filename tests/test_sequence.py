@@ -827,6 +827,28 @@ def test_lbfgs_predicts_with_batch_norm_statistics_of_its_final_weights():
     assert {m.momentum for m in est.net_.module_.modules() if hasattr(m, "running_mean")} == {0.1}
 
 
+def test_forecasts_on_series_far_from_unit_scale_or_of_counts_warn():
+    # Non-regression (SequenceRegressor as a forecaster): a series in the thousands reached
+    # the LSTM as given and came out flat, and scaling only y, as the warning said, hid it;
+    # Poisson counts near 5000 predicted as 0.9 were never compared with their mean; a
+    # constant series at 1000 was predicted as 4.75 without a word.
+    rng = np.random.RandomState(0)
+    series = 5000 + 500 * np.sin(np.arange(200) / 5) + rng.poisson(50, 200)
+    X, y = make_windows(series, window=12, flatten=False)
+    params = dict(FAST, hidden_size=8, max_iter=20)
+    with pytest.warns(UserWarning, match="far from unit scale .* normalize='channel'"):
+        SequenceRegressor(**params).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="no better than .* divide them by a constant"):
+        SequenceRegressor(**params, loss="poisson").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SequenceRegressor(**params, normalize="channel").fit(X, y)  # X scaled: no word
+    X, y = make_windows(np.full(150, 1000.0), window=8, flatten=False)
+    with pytest.warns(ConvergenceWarning, match="no better than predicting the mean"):
+        SequenceRegressor(**params, normalize="channel").fit(X, y)
+
+
 def test_padded_token_ids_read_as_numbers_warn():
     # Non-regression: TextVectorizer's output piped into SequenceClassifier was read as
     # numeric series (z-normalised ids, chance accuracy) without a word.

@@ -270,6 +270,11 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 self.channel_mean_, self.channel_scale_ = channel_statistics(
                     X["x"], X["lengths"], weight
                 )
+            self._raw_scale = None
+            if self.normalize_ is None:
+                mean, scale = channel_statistics(X["x"], X["lengths"], weight)
+                self._raw_scale = float(np.sqrt(mean**2 + scale**2).max())
+                _warn_if_far_from_unit_scale(self._raw_scale, type(self).__name__)
             if self.normalize_ == "series_stats":
                 statistics = np.concatenate(
                     [
@@ -439,6 +444,15 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
         ):
             changed.remove("normalize")
         return changed
+
+    def _input_scale_advice(self):
+        scale = getattr(self, "_raw_scale", None)
+        if scale is None or scale <= RAW_SCALE_LIMIT:
+            return ""
+        return (
+            f" X itself reaches the network as given (normalize=None), at a root mean "
+            f"square of {scale:.4g}: pass normalize='channel' (scaling y does not scale X)."
+        )
 
     def _resume_signature(self):
         # Text: the vocabulary, whose ids the embedding's rows stand for (one of the same
@@ -741,6 +755,29 @@ def _is_table(X):
     if not isinstance(X, np.ndarray) or is_nested_array(X):
         return False
     return X.ndim == 2 or (X.ndim == 1 and X.dtype != object)
+
+
+#: With ``normalize=None``, the root mean square of the inputs' values (per feature, over
+#: the training steps) above which ``fit`` warns: recurrent cells saturate, and every
+#: encoder trains slowly, on values far from unit scale.
+RAW_SCALE_LIMIT = 10.0
+
+
+def _warn_if_far_from_unit_scale(scale, owner):
+    """Warn at fit when numeric sequences reach the network as given (``normalize=None``)
+    at a scale far from 1."""
+    if not scale > RAW_SCALE_LIMIT:
+        return
+    warnings.warn(
+        f"X reaches the network as given (normalize=None), and its values are far from "
+        f"unit scale (a root mean square of {scale:.4g} for its largest feature): recurrent "
+        "cells saturate on such values, and the forecast can come out flat. Pass "
+        "normalize='channel' (each feature standardised with the training set's mean and "
+        "standard deviation, its level kept), or scale X first. Scaling y "
+        "(TransformedTargetRegressor) does not scale X.",
+        UserWarning,
+        stacklevel=stacklevel_outside_sknn(),
+    )
 
 
 def _warn_if_numbers_as_text(X, owner):
