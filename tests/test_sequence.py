@@ -218,8 +218,15 @@ def test_validation_gap_is_named_and_overlapping_horizons_warn():
     params = dict(FAST, early_stopping=True)
     with pytest.raises(ValueError, match="validation_gap=60, early_stopping leaves no training"):
         SequenceRegressor(**params, validation_gap=60).fit(X, y)
-    with pytest.warns(UserWarning, match="forecasts of 3 steps made one step apart.*gap=2"):
+    with pytest.warns(UserWarning, match="shifted by 1 column.*validation_gap=2"):
         SequenceRegressor(**params).fit(X, y)
+    # Two targets, and a stride of 2: the shift is 2 columns, then 2 steps of 4.
+    two = np.c_[np.sin(np.arange(60) / 4), np.cos(np.arange(60) / 4)]
+    for kwargs, needed in ((dict(horizon=3, target=None), 2), (dict(horizon=4, stride=2), 1)):
+        data = pd.DataFrame(two, columns=["a", "b"]) if "target" in kwargs else two[:, 0]
+        Xw, yw = make_windows(data, window=5, flatten=False, **kwargs)
+        with pytest.warns(UserWarning, match=f"validation_gap={needed}"):
+            SequenceRegressor(**params).fit(Xw, yw)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -831,16 +831,23 @@ def _warn_if_horizons_overlap(y, gap):
     ``validation_gap`` is below ``h - 1``: the first validation rows would share targets
     with the last training rows."""
     y = np.asarray(y)
-    if y.ndim != 2 or y.shape[1] < 2 or len(y) < 3 or gap >= y.shape[1] - 1:
+    if y.ndim != 2 or y.shape[1] < 2 or len(y) < 3:
         return
-    if not np.array_equal(y[1:, :-1], y[:-1, 1:]):
+    # Each row's targets are the previous row's, shifted by `shift` columns (one step
+    # of make_windows' stride, times its number of targets): ceil(columns / shift) - 1
+    # rows share targets with each row.
+    columns = y.shape[1]
+    shift = next((d for d in range(1, columns) if np.array_equal(y[1:, :-d], y[:-1, d:])), None)
+    if shift is None:
         return
-    horizon = y.shape[1]
+    needed = -(-columns // shift) - 1
+    if gap >= needed:
+        return
     warnings.warn(
-        f"y holds forecasts of {horizon} steps made one step apart (each row's targets are "
-        f"the previous row's, shifted by one step), and validation_gap={gap}: the first "
-        "validation rows of early_stopping share targets with the last training rows, "
-        f"so the validation score is optimistic. Pass validation_gap={horizon - 1}.",
+        f"y holds forecasts made one row apart whose targets overlap (each row's are the "
+        f"previous row's, shifted by {shift} column(s)), and validation_gap={gap}: the "
+        "first validation rows of early_stopping share targets with the last training "
+        f"rows, so the validation score is optimistic. Pass validation_gap={needed}.",
         UserWarning,
         stacklevel=stacklevel_outside_sknn(),
     )
