@@ -856,6 +856,21 @@ def test_forecasts_on_series_far_from_unit_scale_or_of_counts_warn():
         SequenceRegressor(**params, normalize="channel").fit(X, y)
 
 
+def test_one_window_given_as_2d_warns_that_it_is_read_as_one_step_sequences():
+    # Non-regression: reg.predict(X[-1]) (the latest window, 8 steps) gave 8 forecasts,
+    # one for each step read as a sequence, without a word.
+    X, y = make_windows(np.sin(np.arange(100) / 4), window=8, flatten=False)
+    reg = SequenceRegressor(**FAST).fit(X, y)
+    with pytest.warns(UserWarning, match="8 sequences of one step each.*Pass X\\[-1:\\]"):
+        assert reg.predict(X[-1]).shape == (8,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert reg.predict(X[-1:]).shape == (1,)
+        ragged = SequenceRegressor(**FAST).fit([x[: 1 + i % 8] for i, x in enumerate(X)], y)
+        ragged.predict(X[-1])  # fitted on sequences of every length: nothing to tell
+
+
 def test_padded_token_ids_read_as_numbers_warn():
     # Non-regression: TextVectorizer's output piped into SequenceClassifier was read as
     # numeric series (z-normalised ids, chance accuracy) without a word.

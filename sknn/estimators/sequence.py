@@ -263,6 +263,8 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             # 'channel' and 'series_stats' learn their statistics here.
             X = self._check_sequences(X)
             self._n_step_features = n_step_features(X["x"])
+            lengths = X["lengths"]
+            self._fit_steps = int(lengths[0]) if np.all(lengths == lengths[0]) else None
             self.normalize_ = self._resolved_normalize(self._n_step_features)
             self.channel_mean_ = self.channel_scale_ = self.series_stats_kept_ = None
             weight = _statistics_weight(sample_weight, len(X["lengths"]))
@@ -336,6 +338,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 X["x"], X["lengths"] = truncate_sequences(
                     X["x"], X["lengths"], max_len, truncating
                 )
+        _warn_if_one_sequence_split(X["lengths"], getattr(self, "_fit_steps", None))
         n_features = n_step_features(X["x"])
         if n_features != self._n_step_features:
             raise ValueError(
@@ -775,6 +778,22 @@ def _warn_if_far_from_unit_scale(scale, owner):
         "normalize='channel' (each feature standardised with the training set's mean and "
         "standard deviation, its level kept), or scale X first. Scaling y "
         "(TransformedTargetRegressor) does not scale X.",
+        UserWarning,
+        stacklevel=stacklevel_outside_sknn(),
+    )
+
+
+def _warn_if_one_sequence_split(lengths, fit_steps):
+    """Warn at predict when every sequence has one step where the fit's all had
+    ``fit_steps``: one sequence given as its 2-D array ``(n_steps, n_features)`` (such
+    as ``X[-1]``, the latest window) is read as that many sequences of one step."""
+    if fit_steps is None or fit_steps < 2 or len(lengths) < 2 or np.any(lengths != 1):
+        return
+    warnings.warn(
+        f"X holds {len(lengths)} sequences of one step each, where the model was fitted on "
+        f"sequences of {fit_steps} steps: a single sequence given as a 2-D array "
+        "(n_steps, n_features), such as X[-1], is read as that many sequences of one "
+        "step. Pass X[-1:] (a 3-D array of one sequence) or [sequence].",
         UserWarning,
         stacklevel=stacklevel_outside_sknn(),
     )
