@@ -377,6 +377,9 @@ def check_nan_padding(X, input_name="X"):
     if isinstance(X, pd.DataFrame):
         if not all(dtype.kind == "f" for dtype in X.dtypes):
             return
+        # Column by column first: no float64 copy of a frame that holds no NaN.
+        if not any(X.iloc[:, j].hasnans for j in range(X.shape[1])):
+            return
         nullable = any(isinstance(dtype, pd.api.extensions.ExtensionDtype) for dtype in X.dtypes)
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas' Float64 too
         rows = f"{input_name}.to_numpy({'float, na_value=np.nan' if nullable else ''})"
