@@ -51,8 +51,23 @@ def _data(n=503, n_features=12, seed=0):
     )
 
 
+class _EpochLosses(Callback):
+    """A user's callback with no per-batch hook: it leaves the step capturable."""
+
+    def initialize(self):
+        self.losses = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.losses.append(net.history[-1, "train_loss"])
+
+
 STATIC_CONFIGS = {
     "adam": dict(),
+    # An epoch-level rate change (halved at every epoch here: no epoch improves by tol)
+    # writes into the rate tensor that the captured step reads on the device.
+    "adam-plateau": dict(learning_rate="plateau", n_iter_no_change=2, tol=10.0),
+    "epoch-callback": dict(callbacks=[_EpochLosses()]),
     "adamw-cosine-warmup-clip": dict(
         solver="adamw", weight_decay=0.01, learning_rate="cosine", warmup=7, grad_clip=0.5
     ),

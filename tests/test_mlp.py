@@ -590,6 +590,22 @@ def test_lbfgs_solver():
     assert clf.loss_ == pytest.approx(sk.loss_, abs=0.05)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=needs_cuda)])
+def test_lbfgs_with_batch_norm_predicts_with_its_final_statistics(device):
+    # Non-regression: L-BFGS's line-search trials each moved batch norm's running
+    # statistics, which then described earlier weights at predict. The statistics of one
+    # pass at the final weights make predict's loss the training loss (the running
+    # variance is the unbiased one: 1/(n-1) against 1/n, a 0.3% difference here).
+    from sklearn.metrics import log_loss
+
+    X, y = _iris()
+    params = dict(hidden_layer_sizes=(16,), batch_norm=True, alpha=0.0, random_state=0)
+    clf = MLPClassifier(solver="lbfgs", max_iter=30, device=device, **params).fit(X, y)
+    assert log_loss(y, clf.predict_proba(X)) == pytest.approx(clf.loss_, rel=0.05, abs=1e-3)
+    means = [m.running_mean for m in clf.net_.module_.modules() if hasattr(m, "running_mean")]
+    assert means and all(mean.device.type == device for mean in means)
+
+
 def test_class_weight_dict_equals_sample_weight_and_balanced_helps_minority():
     X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
     params = dict(max_iter=30, random_state=0, device="cpu")

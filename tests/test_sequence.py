@@ -834,6 +834,29 @@ def test_lbfgs_predicts_with_batch_norm_statistics_of_its_final_weights():
     assert {m.momentum for m in est.net_.module_.modules() if hasattr(m, "running_mean")} == {0.1}
 
 
+@pytest.mark.gpu  # skipped without a CUDA device (tests/conftest.py)
+@pytest.mark.parametrize("ragged", [False, True])
+def test_lbfgs_resets_batch_norm_statistics_on_cuda(ragged):
+    # The final full-batch pass of the test above, on the GPU; ragged series take the
+    # masked batch norm's path there (the CPU packs them instead).
+    from sklearn.metrics import log_loss
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(2, size=60)
+    lengths = rng.randint(30, 41, size=60) if ragged else np.full(60, 40)
+    X = [
+        (np.sin(2 * np.pi * (1 + c) * np.linspace(0, 1, n)) + 0.8 * rng.normal(size=n))[:, None]
+        for c, n in zip(y, lengths, strict=True)
+    ]
+    if not ragged:
+        X = np.stack(X)
+    est = SequenceClassifier(hidden_size=16, solver="lbfgs", max_iter=200, random_state=0)
+    est.set_params(device="cuda").fit(X, y)
+    assert est.score(X, y) == 1.0
+    assert log_loss(y, est.predict_proba(X)) < 10 * est.loss_ + 0.01
+    assert {m.momentum for m in est.net_.module_.modules() if hasattr(m, "running_mean")} == {0.1}
+
+
 def test_forecasts_on_series_far_from_unit_scale_or_of_counts_warn():
     # Non-regression (SequenceRegressor as a forecaster): a series in the thousands reached
     # the LSTM as given and came out flat, and scaling only y, as the warning said, hid it;

@@ -7,8 +7,9 @@
 #             (pytest -m gpu), the GPU-fitted fixtures of tests/fixtures/, 'sknn doctor',
 #             and bench_mlp.py on 1M rows at batch 256 and 4096 (captured, eager, raw loop,
 #             skorch, scikit-learn). Each step has a time cap and the whole phase a deadline
-#             (QUICK_SECONDS, default 450 s, the wheel install included); a step that would
-#             start past it is skipped. Exits non-zero if a step failed or was cut short.
+#             (QUICK_SECONDS, default 450 s, the wheel install included; the tests' own cap
+#             is QUICK_TEST_SECONDS, default 180 s); a step that would start past it is
+#             skipped. Exits non-zero if a step failed or was cut short.
 #   tests     the whole test suite (device='auto' tests then run on CUDA, and the CUDA-only
 #             tests run), then the GPU pickle fixture of tests/fixtures/
 #   mlp       bench_mlp.py on 1M rows (captured, eager, streamed, raw, skorch, sklearn) and
@@ -75,7 +76,7 @@ quick)
     : >"$out/quick.log"
     # The test modules holding GPU tests; -m gpu selects those tests.
     mapfile -t gpu_tests < <(grep -l -e "pytest.mark.gpu" tests/test_*.py)
-    step tests 120 python3 -m pytest "${gpu_tests[@]}" -m gpu -q -p no:cacheprovider -rs
+    step tests "${QUICK_TEST_SECONDS:-180}" python3 -m pytest "${gpu_tests[@]}" -m gpu -q -p no:cacheprovider -rs
     if [ "$dry" = 1 ]; then
         echo "== fixture: skipped in a dry run (needs CUDA)" | tee -a "$out/quick.log"
     else
