@@ -352,7 +352,12 @@ def test_captured_step_matches_eager_on_cuda(config):
     captured = MLPClassifier(cuda_graph=True, **params).fit(X, y)
     assert captured.cuda_graph_ is True
     np.testing.assert_allclose(captured.loss_curve_, eager.loss_curve_, rtol=1e-3)
-    np.testing.assert_allclose(captured.predict_proba(X), eager.predict_proba(X), atol=1e-3)
+    # Under bf16 the forward pass, prediction's included, rounds to 8 bits of mantissa
+    # (0.4%): weights that differ in their last float32 bits (the graph's kernels sum in
+    # another order) flip roundings, and after five epochs the probabilities differ by up
+    # to 0.015 on an H200 (first run, 2026-12-04), where float32 agrees to 1e-3.
+    atol = 3e-2 if params.get("precision") == "bf16" else 1e-3
+    np.testing.assert_allclose(captured.predict_proba(X), eager.predict_proba(X), atol=atol)
 
 
 @needs_cuda
