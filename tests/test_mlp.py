@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -431,6 +432,31 @@ def test_pickle_and_joblib_round_trip(tmp_path, dump, load):
     np.testing.assert_array_equal(restored.predict_proba(X_OK), clf.predict_proba(X_OK))
     restored.partial_fit(X_OK, Y_OK)  # the optimizer state survived too
     assert restored.t_ == clf.t_ + len(X_OK)
+
+
+def test_the_module_is_pickled_once_in_the_device_mapped_part():
+    # Non-regression (the first GPU run): skorch keeps the module the estimator built as
+    # its parameter `module` too and pickled it plainly, outside the part it loads with a
+    # map to the CPU, so a model fitted on CUDA failed to load without CUDA; its weights
+    # were stored twice, and the loaded net held two modules.
+    import torch.storage
+
+    clf = MLPClassifier(max_iter=10, random_state=0, device="cpu").fit(X_OK, Y_OK)
+    plain = []  # tensors pickled outside skorch's device-mapped part
+    load_from_bytes = torch.storage._load_from_bytes
+
+    def spy(b):
+        plain.append(1)
+        return load_from_bytes(b)
+
+    blob = pickle.dumps(clf)
+    with mock.patch.object(torch.storage, "_load_from_bytes", spy):
+        restored = pickle.loads(blob)
+    assert plain == []
+    assert restored.net_.module is restored.net_.module_
+    np.testing.assert_array_equal(restored.predict_proba(X_OK), clf.predict_proba(X_OK))
+    restored.partial_fit(X_OK, Y_OK)
+    assert restored.net_.module is restored.net_.module_
 
 
 def test_model_marked_as_fitted_on_cuda_loads_on_cpu_with_warning():

@@ -9,6 +9,7 @@ so a CUDA step is not synchronised with the host after every batch.
 """
 
 import contextlib
+import copy
 
 import torch
 from skorch import NeuralNet
@@ -18,6 +19,18 @@ from sknn.engine.data import HostData, IndexBatches, StreamBatches
 
 #: ``precision`` parameter -> autocast dtype.
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+#: What a pickled net holds for the parameter ``module`` when it is ``module_`` itself.
+_SAME_AS_MODULE_ = "sknn: the module_ attribute"
+
+
+def _on_cpu(module):
+    """A copy of ``module`` on the CPU, if any of its tensors is elsewhere."""
+    tensors = [*module.parameters(), *module.buffers()]
+    if all(t.device.type == "cpu" for t in tensors):
+        return module
+    return copy.deepcopy(module).to("cpu")
 
 
 class TrainingNet(NeuralNet):
@@ -102,7 +115,23 @@ class TrainingNet(NeuralNet):
         state.pop("_compiled_forward", None)
         state.pop("_grad_scaler", None)
         state.pop("static_step", None)
+        # skorch pickles module_, criterion_ and optimizer_ apart, through torch, so that a
+        # net fitted on a GPU loads on a machine without one. The estimators hand skorch
+        # their module built, and skorch keeps that instance as the parameter `module`
+        # too, which it pickles plainly: its CUDA tensors made a GPU-fitted pickle fail to
+        # load on a CPU (seen on the first GPU run), and its weights were stored twice.
+        # Stored as a reference to module_ (which it is), or else on the CPU.
+        module = state.get("module")
+        if module is not None and module is self.__dict__.get("module_"):
+            state["module"] = _SAME_AS_MODULE_
+        elif isinstance(module, torch.nn.Module):
+            state["module"] = _on_cpu(module)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if isinstance(self.__dict__.get("module"), str) and self.module == _SAME_AS_MODULE_:
+            self.__dict__["module"] = self.module_
 
     def infer(self, x, **fit_params):
         if not self.jit_compile:
@@ -324,6 +353,11 @@ class TrainingNet(NeuralNet):
             self.optimizer_.step()
         return step
 
+    # Without autograd: adding the weights into their gradients under it gave each gradient
+    # a graph holding its weight's accumulation node, kept from step to step by the captured
+    # step's persistent gradients, where the node, made on one CUDA stream, was then fed
+    # from another (torch's stream-mismatch warning, seen on the first GPU run).
+    @torch.no_grad()
     def _add_penalty_gradients(self, target, n=None):
         # d/dW of alpha/(2n)||W||^2 + l1 |W|_1, n being the batch's total sample weight as
         # in scikit-learn (the global batch's under data-parallel training); added in fused
