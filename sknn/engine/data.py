@@ -76,12 +76,14 @@ _csr_beta_warning_shown = False
 
 def csr_tensor(crow, col, values, shape):
     """``torch.sparse_csr_tensor`` without per-call checks, and without torch's one-time
-    "beta state" warning, which is about torch's API and not something a user can act on."""
+    "beta state" warning, which is about torch's API and not something a user can act on
+    (nor, on torch 2.11 with CUDA, its one-time note that the checks are off)."""
     global _csr_beta_warning_shown
     if _csr_beta_warning_shown:
         return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        warnings.filterwarnings("ignore", "Sparse invariant checks are implicitly", UserWarning)
         t = torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
     _csr_beta_warning_shown = True
     return t

@@ -250,7 +250,8 @@ class StaticStep:
             torch.nn.utils.clip_grad_norm_(self.params, net.grad_clip)
         net.optimizer_.step()
         self.loss_sum.add_(record * len(index))
-        return loss, y_pred
+        # Detached, so that no step's graph outlives it (its nodes belong to one stream).
+        return loss.detach(), y_pred.detach()
 
     def step(self, index):
         """Run one training step on the rows ``index`` (a 1-D index tensor on the device).
