@@ -218,6 +218,7 @@ def run_compare(args):
         device=args.device,
         random_state=args.random_state,
         time_series=args.time_series,
+        scoring=args.scoring,
     )
     cv = make_splitter(
         table.task, folds, time_series=args.time_series, random_state=args.random_state

@@ -530,6 +530,7 @@ def default_models(
     device="auto",
     random_state=0,
     time_series=False,
+    scoring=None,
 ):
     """The contenders for a task, each a full pipeline from the raw table.
 
@@ -568,6 +569,10 @@ def default_models(
     time_series : bool, default=False
         The rows are ordered in time, each test fold following its training rows (as in
         :class:`~sklearn.model_selection.TimeSeriesSplit`): add the sequence estimators.
+    scoring : str or None, default=None
+        The scorer the models will be compared by: one that needs probabilities
+        (``'neg_log_loss'``, ``'roc_auc_ovr'``) has the RBF SVM fit them
+        (``SVC(probability=True)``, an internal cross-validation).
 
     Returns
     -------
@@ -594,7 +599,7 @@ def default_models(
             "hist gradient boosting": HistGradientBoostingClassifier(
                 max_iter=trees // 2, random_state=random_state
             ),
-            "RBF SVM": SVC(kernel="rbf"),
+            "RBF SVM": SVC(kernel="rbf", probability=_needs_probabilities(scoring)),
             "logistic regression": LogisticRegression(max_iter=1000),
         }
     elif task == "regression":
@@ -878,6 +883,16 @@ def _fit_and_score_alone(name, fold, model, X, y, train, test, scoring):
             f"{type(exc).__name__}: {message[0] if message else ''}"
         )
     return row, converged, failure
+
+
+def _needs_probabilities(scoring):
+    """Whether the scorer named ``scoring`` reads only ``predict_proba`` (an SVC without
+    ``probability=True`` has none), not ``decision_function`` as ``'roc_auc'`` can."""
+    if scoring is None:
+        return False
+    methods = getattr(get_scorer(scoring), "_response_method", ())
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    return "predict_proba" in methods and "decision_function" not in methods
 
 
 def check_scoring_name(scoring):

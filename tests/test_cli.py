@@ -689,3 +689,26 @@ def test_a_cluster_of_multithreaded_workers_gets_a_note(monkeypatch, capsys, nth
     out = capsys.readouterr().out
     assert "at tcp://scheduler:8786 (2 workers)" in out
     assert ("dask worker --nthreads 1" in out) == noted
+
+
+def test_scorers_that_need_probabilities_get_an_svm_that_fits_them():
+    # Non-regression: under --scoring neg_log_loss or roc_auc_ovr the RBF SVM, built
+    # without probability=True, failed every fold.
+    from sklearn.datasets import load_iris
+
+    from sknn.compare import cross_validate_models, default_models, make_splitter
+
+    def svm(scoring):
+        return default_models("classification", quick=True, scoring=scoring)["RBF SVM"][-1]
+
+    assert svm("neg_log_loss").probability and svm("roc_auc_ovr").probability
+    # 'roc_auc' and 'accuracy' read decision_function or predict: no internal CV.
+    assert not svm("roc_auc").probability and not svm(None).probability
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    models = {"RBF SVM": default_models("classification", scoring="roc_auc_ovr")["RBF SVM"]}
+    notes = []
+    cv = make_splitter("classification", 3)
+    folds = cross_validate_models(
+        models, X, y, cv, scoring="roc_auc_ovr", progress=False, notes=notes
+    )
+    assert notes == [] and (folds["score"] > 0.9).all()
