@@ -22,8 +22,10 @@ The models of part 1:
 - ``fcn-raw``: ``cell='fcn', normalize=None``: the FCN on the values as given, without
   the default's per-series z-normalisation (``normalize='auto'``);
 - ``fcn-time``: ``cell='fcn', time_index=True``: the default with each step's position
-  in time as one more feature (see the sequence user guide: it helps on series aligned in
-  time and hurts on outlines);
+  in time as one more feature on every set (the default gives it on series of at most 64
+  steps only, ``time_index='auto'``: on ItalyPowerDemand the two rows are the same model;
+  see the sequence user guide: it helps on series aligned in time and hurts on
+  outlines);
 - ``fcn-bf16``: ``cell='fcn', precision='bf16'``: the default trained under bfloat16
   autocast (prediction stays float32), faster on CPUs whose matrix units compute in
   bfloat16 (Intel AMX) for series of one length, not for ragged ones;

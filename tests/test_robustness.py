@@ -240,10 +240,16 @@ _SMALL_TF = dict(d_model=8, n_heads=2, n_layers=1, early_stopping=False, batch_s
             "normalize='series' (fitted with 'auto')",
         ),
         (
-            lambda: SequenceClassifier(**_SMALL_SEQ),
+            lambda: SequenceClassifier(time_index=False, **_SMALL_SEQ),
             _SERIES,
             {"time_index": True},
             "time_index=True (fitted with False)",
+        ),
+        (  # 'auto' gave these 12-step series the position: False takes it away
+            lambda: SequenceClassifier(**_SMALL_SEQ),
+            _SERIES,
+            {"time_index": False},
+            "time_index=False (fitted with 'auto')",
         ),
         (
             lambda: SequenceClassifier(normalize="channel", **_SMALL_SEQ),
@@ -301,6 +307,7 @@ _SMALL_TF = dict(d_model=8, n_heads=2, n_layers=1, early_stopping=False, batch_s
     ids=[
         "normalize",
         "time_index",
+        "time_index-auto",
         "channel-none",
         "min_freq",
         "text-max_len",

@@ -470,7 +470,7 @@ def test_normalize_series_stats_keeps_what_z_normalising_removes(Estimator):
     X = (X * rng.lognormal(0, 2, size=(24, 1, 2)) + rng.normal(size=(24, 1, 2)) * 5).astype(
         np.float32
     )
-    params = dict(FAST, cell="fcn")
+    params = dict(FAST, cell="fcn", time_index=False)
     est = Estimator(**params, normalize="series_stats").fit(X, y)
     np.testing.assert_allclose(est.channel_mean_, X.reshape(-1, 2).mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(est.channel_scale_, X.reshape(-1, 2).std(axis=0), rtol=1e-5)
@@ -538,7 +538,7 @@ def test_a_fit_from_before_the_statistics_went_to_the_head_predicts_as_it_was_tr
     X = (X * np.random.RandomState(1).lognormal(0, 2, size=(24, 1, 1)) + 3).astype(np.float32)
     with monkeypatch.context() as patch:
         patch.setattr(SequenceClassifier, "_static_features", lambda self: ())
-        old = SequenceClassifier(**FAST, normalize="series_stats").fit(X, y)
+        old = SequenceClassifier(**FAST, normalize="series_stats", time_index=False).fit(X, y)
     assert old.module_.blocks[0].conv.in_channels == 3  # the statistics convolved
     del old._statistics_to_head
     expected = old.predict_proba(X)
@@ -599,7 +599,7 @@ def test_time_index_tells_the_convolutions_where_a_pattern_lies(Estimator):
     params = dict(FAST, cell="fcn", normalize=None, max_iter=30)
     # Convolutions and average pooling are blind to where the spike lies: every series
     # gets the same output.
-    blind = Estimator(**params).fit(X, y)
+    blind = Estimator(**params, time_index=False).fit(X, y)
     assert blind.time_index_span_ is None
     assert blind.module_.blocks[0].conv.in_channels == 1
     output = _output(blind, X)
@@ -618,9 +618,41 @@ def test_time_index_tells_the_convolutions_where_a_pattern_lies(Estimator):
     assert est.time_index_span_ == 64
 
 
+def test_time_index_auto_gives_the_position_to_the_convolutions_on_short_series():
+    # 'auto': on for SequenceClassifier's convolutional encoders when the longest training
+    # series has at most AUTO_TIME_INDEX_MAX_STEPS steps (ragged ones by their longest).
+    from sknn.estimators.sequence import AUTO_TIME_INDEX_MAX_STEPS as limit
+
+    rng = np.random.RandomState(0)
+    y = np.arange(12) % 2
+
+    def span(est, X):
+        return est.fit(X, y).time_index_span_
+
+    short, long = rng.normal(size=(12, limit, 1)), rng.normal(size=(12, limit + 1, 1))
+    assert span(SequenceClassifier(**FAST), short) == limit
+    assert span(SequenceClassifier(**FAST), long) is None
+    ragged = [rng.normal(size=(n, 1)) for n in [limit - 5] * 11 + [limit + 1]]
+    assert span(SequenceClassifier(**FAST), ragged) is None
+    ragged[-1] = ragged[-1][:limit]
+    assert span(SequenceClassifier(**FAST), ragged) == limit
+    assert span(SequenceClassifier(**FAST), short[:, :, 0]) == limit  # the 2-D form alike
+    # Not for the recurrent cells, nor the regressor (not measured there), nor text.
+    assert span(SequenceClassifier(**FAST, cell="gru"), short) is None
+    assert SequenceRegressor(**FAST, cell="fcn").fit(short, y * 1.0).time_index_span_ is None
+    assert SequenceClassifier(**FAST).fit(REVIEWS, LABELS).time_index_span_ is None
+    # A continued fit takes 'auto' and the value it resolved to as the same.
+    est = SequenceClassifier(**FAST, warm_start=True).fit(short, y)
+    est.set_params(time_index=True).fit(short, y)
+    with pytest.raises(ValueError, match="time_index=False .fitted with 'auto'."):
+        est.set_params(time_index=False).fit(short, y)
+    est = SequenceClassifier(**FAST, warm_start=True).fit(long, y)
+    est.set_params(time_index=False).fit(long, y)
+
+
 def test_estimators_pickled_before_time_index_predict_as_before():
     X, y = _data(SequenceClassifier, n=20)
-    est = SequenceClassifier(**FAST).fit(X, y)
+    est = SequenceClassifier(**FAST, time_index=False).fit(X, y)
     expected = est.predict_proba(X)
     state = pickle.loads(pickle.dumps(est)).__dict__
     del state["time_index_span_"], state["time_index"]
