@@ -632,11 +632,12 @@ def test_time_index_auto_gives_the_position_to_the_convolutions_on_short_series(
     short, long = rng.normal(size=(12, limit, 1)), rng.normal(size=(12, limit + 1, 1))
     assert span(SequenceClassifier(**FAST), short) == limit
     assert span(SequenceClassifier(**FAST), long) is None
-    ragged = [rng.normal(size=(n, 1)) for n in [limit - 5] * 11 + [limit + 1]]
-    assert span(SequenceClassifier(**FAST), ragged) is None
-    ragged[-1] = ragged[-1][:limit]
-    assert span(SequenceClassifier(**FAST), ragged) == limit
+    assert span(SequenceClassifier(**FAST), list(short)) == limit  # a list of one length
     assert span(SequenceClassifier(**FAST), short[:, :, 0]) == limit  # the 2-D form alike
+    # Not for ragged series, which may be aligned at their start or (PastRows' windows)
+    # at their end, where a ramp from each one's first step misplaces the current row.
+    ragged = [rng.normal(size=(n, 1)) for n in [limit] * 11 + [limit - 5]]
+    assert span(SequenceClassifier(**FAST), ragged) is None
     # Not for the recurrent cells, nor the regressor (not measured there), nor text.
     assert span(SequenceClassifier(**FAST, cell="gru"), short) is None
     assert SequenceRegressor(**FAST, cell="fcn").fit(short, y * 1.0).time_index_span_ is None
@@ -648,6 +649,30 @@ def test_time_index_auto_gives_the_position_to_the_convolutions_on_short_series(
         est.set_params(time_index=False).fit(short, y)
     est = SequenceClassifier(**FAST, warm_start=True).fit(long, y)
     est.set_params(time_index=False).fit(long, y)
+
+
+def test_sequences_longer_than_the_time_index_span_warn_at_predict():
+    # Non-regression (a probe of time_index='auto'): trained on 24 steps, predicted on 96,
+    # the ramp reached 7.6 and every prediction was one class, without a word.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(12, 24, 1)), np.arange(12) % 2
+    est = SequenceClassifier(**FAST).fit(X, y)
+    assert est.time_index_span_ == 24
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est.predict(X[:, :20])  # shorter: within the ramp seen in training
+    with pytest.warns(UserWarning, match=r"1 of the 2 sequences are longer than .* \(24 steps"):
+        est.predict([X[0], rng.normal(size=(96, 1))])
+    blind = SequenceClassifier(**FAST, time_index=False).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        blind.predict(rng.normal(size=(2, 96, 1)))
+
+
+def test_a_text_model_continued_with_time_index_true_is_told_why():
+    est = SequenceClassifier(**FAST, warm_start=True).fit(REVIEWS, LABELS)
+    with pytest.raises(ValueError, match="text input has none.*Leave time_index='auto'"):
+        est.set_params(time_index=True).fit(REVIEWS, LABELS)
 
 
 def test_estimators_pickled_before_time_index_predict_as_before():

@@ -92,6 +92,34 @@ AUTO_CELLS = {
 #: position on numeric series of at most this many steps (see ``time_index``).
 AUTO_TIME_INDEX_MAX_STEPS = 64
 
+
+def _refuse_time_index_on_text(time_index):
+    if not isinstance(time_index, str) and time_index:
+        raise ValueError(
+            "time_index=True appends each step's position to numeric sequences; text input "
+            "has none (its tokens are embedded). Leave time_index='auto' (the default) or "
+            "pass time_index=False."
+        )
+
+
+def _warn_if_past_time_index_span(lengths, span):
+    """Warn when sequences run past the longest training sequence's ``span`` steps: there
+    the time index goes on past 1, to values the network never saw in training."""
+    if span is None or not len(lengths):
+        return
+    longer = int(np.count_nonzero(np.asarray(lengths) > span))
+    if longer:
+        warnings.warn(
+            f"{longer} of the {len(lengths)} sequences are longer than the longest training "
+            f"sequence ({span} steps, time_index_span_): the time index goes on past 1 for "
+            "their later steps, values the network never saw in training, and their "
+            "outputs can be far off. Fit on sequences as long as those to predict, or "
+            "with time_index=False.",
+            UserWarning,
+            stacklevel=stacklevel_outside_sknn(),
+        )
+
+
 #: ``pooling='auto'``: the recurrent cells' state at the last step, the convolutional
 #: encoders' global average.
 AUTO_POOLING = {"recurrent": "last", "convolutional": "mean"}
@@ -206,11 +234,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
         if is_long_frame(X) and y is not None and len(X) != _num_samples(y):
             X = long_frame_sequences(X)
         if self._is_text(X):
-            if not isinstance(self.time_index, str) and self.time_index:
-                raise ValueError(
-                    "time_index=True appends each step's position to numeric sequences; "
-                    "text input has none (its tokens are embedded). Pass time_index=False."
-                )
+            _refuse_time_index_on_text(self.time_index)
             self.input_kind_ = "text"
             self.vectorizer_ = TextVectorizer(
                 tokenizer=self.tokenizer,
@@ -293,6 +317,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             # _static_features); a fit saved before that gave them to the convolutions.
             self._statistics_to_head = True
             longest = self._longest_fit_sequence = int(X["lengths"].max())
+            self._fit_ragged = bool(np.any(X["lengths"] != longest))
             self.time_index_span_ = longest if self._resolved_time_index(longest) else None
             X["x"] = self._network_input(X["x"], X["lengths"])
             if not self._tabular:
@@ -351,6 +376,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
                 f"{type(self).__name__} is expecting {self._n_step_features} features per "
                 "time step as input."
             )
+        _warn_if_past_time_index_span(X["lengths"], getattr(self, "time_index_span_", None))
         X["x"] = self._network_input(X["x"], X["lengths"])
         return X
 
@@ -453,6 +479,8 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             changed.remove("normalize")
         if "time_index" in changed and self._time_index_as_fitted():
             changed.remove("time_index")
+        if self.input_kind_ == "text":
+            _refuse_time_index_on_text(self.time_index)
         return changed
 
     def _time_index_as_fitted(self):
@@ -503,11 +531,16 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
 
     def _resolved_time_index(self, longest):
         """``time_index`` with 'auto' resolved for numeric input read at fit, whose longest
-        sequence has ``longest`` steps: on for the convolutional encoders on series of at
-        most the class's ``_auto_time_index_max_steps`` (see ``time_index``)."""
+        sequence has ``longest`` steps: on for the convolutional encoders on series all of
+        one length, at most the class's ``_auto_time_index_max_steps`` (see
+        ``time_index``)."""
         if not isinstance(self.time_index, str):
             return bool(self.time_index)
-        return self._resolved_cell() in CONV_CELLS and longest <= self._auto_time_index_max_steps
+        return (
+            self._resolved_cell() in CONV_CELLS
+            and not getattr(self, "_fit_ragged", False)
+            and longest <= self._auto_time_index_max_steps
+        )
 
     # -- the encoder ----------------------------------------------------------------------
     def _resolved_cell(self):
@@ -1135,16 +1168,23 @@ _SEQUENCE_PARAMETERS = """
         PickupGestureWiimoteZ 0.813 to 0.887, GunPoint 0.993 to 0.991, BasicMotions
         unchanged, but OSULeaf 0.979 to 0.934 and ArrowHead 0.844 to 0.781 (outlines
         traced from any point) and PigCVP 0.731 to 0.345 (segments cut at arbitrary
-        times). On short series it cost nothing anywhere it was tried: ItalyPowerDemand
-        (24 hourly loads) 0.963 to 0.967 (ten seeds, where the random forest scores
-        0.969), UnitTest 0.909 to 0.924, JapaneseVowels 0.992 both ways, and windows of
-        48 steps cut at random offsets from GunPoint, ArrowHead, OSULeaf and ACSF1
-        between -0.013 and +0.05. 'auto' is therefore True for
-        :class:`SequenceClassifier`'s convolutional encoders on numeric series whose
-        longest training sequence has at most 64 steps
+        times). On short series of one length it gained, or cost at most one test series
+        of a set: ItalyPowerDemand (24 hourly loads) 0.963 to 0.967 (ten seeds, where the
+        random forest scores 0.969), UnitTest 0.909 to 0.924 on one thread and 0.894 to
+        0.909 on two (22 test series: one is 0.045), and windows of 48 steps cut at random
+        offsets from GunPoint, ArrowHead, OSULeaf and ACSF1 between -0.013 and +0.05.
+        'auto' is therefore True for :class:`SequenceClassifier`'s convolutional encoders
+        on numeric training sequences all of one length, at most 64 steps
         (``sknn.estimators.sequence.AUTO_TIME_INDEX_MAX_STEPS``; no set between 30 and 99
-        steps was at hand to place that bound more finely), and False otherwise and for
-        the regressor (not measured there). See ``time_index_span_`` and the user guide.
+        steps was at hand to place that bound more finely), and False otherwise: for
+        ragged sequences (aligned at their start, as JapaneseVowels' utterances, where it
+        changed nothing, or at their end, as :class:`~sknn.timeseries.PastRows`' windows,
+        where a ramp from each one's first step misplaces the current row), for the
+        recurrent cells and for the regressor (not measured there). It is decided on the
+        data of the first fit (a ``partial_fit`` loop's first call), so folds of one
+        cross-validation can differ when their lengths straddle the bound. Sequences at
+        predict longer than ``time_index_span_`` take the ramp past 1, where the network
+        never trained: they warn. See the user guide.
         Numeric input only: ``time_index=True`` on text raises an error.
 """
 
