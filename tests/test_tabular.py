@@ -1069,3 +1069,22 @@ def test_text_columns_left_numeric_on_the_table_path_are_named(params, named):
     )
     with pytest.raises(ValueError, match=f"could not convert string to float.*{named}"):
         MLPRegressor(max_iter=2, **params).fit(frame, rng.rand(40))
+
+
+@pytest.mark.parametrize("embedding", ["piecewise_linear", "periodic"])
+def test_alpha_and_l1_leave_the_numeric_embeddings_biases_alone(embedding):
+    # Non-regression (a probe of the penalty path): the per-feature linear maps' biases
+    # are 2-D, and were decayed like weight matrices; scikit-learn penalises no bias.
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 2).astype(np.float32), rng.randint(0, 2, 40)
+    est = MLPClassifier(
+        hidden_layer_sizes=(4,), numeric_embedding=embedding, alpha=1.0, l1=1e-3, max_iter=1
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.set_params(random_state=0, device="cpu").fit(X, y)
+    penalised = {id(p) for p in est.net_.penalised_parameters()}
+    names = {n for n, p in est.net_.module_.named_parameters() if id(p) in penalised}
+    assert not [n for n in names if n.endswith("bias")]
+    assert "mlp.layers.0.weight" in names
+    assert any(n.startswith("numeric_embeddings") and n.endswith("weight") for n in names)

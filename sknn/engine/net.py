@@ -162,8 +162,14 @@ class TrainingNet(NeuralNet):
         return scaler
 
     def penalised_parameters(self):
-        """The weight matrices that scikit-learn's ``alpha`` penalises."""
-        return [p for p in self.module_.parameters() if p.requires_grad and p.ndim > 1]
+        """The weight matrices (and embedding tables) that ``alpha`` and ``l1`` penalise:
+        every trained parameter of two or more dimensions but biases, which scikit-learn
+        never penalises (a per-feature layer's bias, as in the numeric embeddings, is 2-D)."""
+        return [
+            p
+            for name, p in self.module_.named_parameters()
+            if p.requires_grad and p.ndim > 1 and name.rpartition(".")[2] != "bias"
+        ]
 
     def penalty_term(self, n):
         """``alpha / (2 n) * ||W||^2 + l1 * |W|_1`` over :meth:`penalised_parameters`.
