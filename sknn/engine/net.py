@@ -429,12 +429,23 @@ class TrainingNet(NeuralNet):
             self.history.record(prefix + "_batch_count", n_batches)
             return
         total = torch.zeros((), device=self.device, dtype=torch.float64)
+        # Validation with sample weights: the weighted mean over the whole set, the sum of
+        # each batch's weighted mean times its weight over the total weight (times its rows,
+        # scikit-learn's training-loss unit, weighs a batch by its rows instead).
+        weight_total = None
         n_batches = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
+            weight = batch[1][1]
             if "epoch_part" in step:
                 total.add_(step["epoch_part"])
+            elif not training and weight is not None:
+                batch_weight = weight.detach().double().sum()
+                total.add_(step["loss"].detach().double() * batch_weight)
+                weight_total = (
+                    batch_weight if weight_total is None else weight_total + batch_weight
+                )
             else:
                 total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
             if self.skorch_history:
@@ -445,7 +456,10 @@ class TrainingNet(NeuralNet):
         if training and self.data_parallel is not None:
             total = self.data_parallel.sum(total)  # each rank summed its own rows
         # One host synchronisation per epoch, not per batch.
-        self.history.record(prefix + "_loss", total.item() / len(iterator.data))
+        if weight_total is not None:
+            self.history.record(prefix + "_loss", (total / _nonzero(weight_total)).item())
+        else:
+            self.history.record(prefix + "_loss", total.item() / len(iterator.data))
         self.history.record(prefix + "_batch_count", n_batches)
 
 
