@@ -63,7 +63,7 @@ from sknn.engine.data import DeviceData, HostData, is_memory_mapped, is_sparse, 
 from sknn.engine.distributed import DataParallel
 from sknn.engine.graph import StaticStep, capture_blockers, make_capturable, release_capturable
 from sknn.engine.losses import OUTPUT_ACTIVATIONS, TaskLoss
-from sknn.engine.net import TrainingNet
+from sknn.engine.net import TrainingNet, picklable_callbacks
 from sknn.engine.optim import OPTIMIZERS, STOCHASTIC_SOLVERS, OptimizerFactory
 from sknn.engine.state import MISSING, TrainingState
 from sknn.persistence import SaveMixin
@@ -1792,6 +1792,13 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         if dtype == np.float64:
             raw = raw.double()
         return OUTPUT_ACTIVATIONS[self.out_activation_](raw).numpy()
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if state.get("callbacks"):
+            # The same callbacks as the engine's: see picklable_callbacks.
+            state["callbacks"] = picklable_callbacks(state["callbacks"], {})
+        return state
 
     def __setstate__(self, state):
         super().__setstate__(state)

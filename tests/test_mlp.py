@@ -459,6 +459,43 @@ def test_the_module_is_pickled_once_in_the_device_mapped_part():
     assert restored.net_.module is restored.net_.module_
 
 
+@pytest.mark.parametrize(
+    "scheduler", [dict(policy="StepLR", step_size=1), dict(policy="ReduceLROnPlateau")]
+)
+def test_an_lr_scheduler_callback_pickles_no_second_copy_of_the_weights(scheduler):
+    # Non-regression (a probe of pickling): skorch's LRScheduler keeps the torch scheduler,
+    # which holds the optimizer and every weight, and pickled them plainly, outside the
+    # device-mapped part (a GPU fit with one would not load without CUDA).
+    import copy
+
+    import torch.storage
+    from skorch.callbacks import LRScheduler
+
+    callback = LRScheduler(**scheduler)
+    params = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0, device="cpu")
+    clf = MLPClassifier(callbacks=[callback], **params).fit(X_OK, Y_OK)
+    twin = copy.deepcopy(clf)
+    plain = []
+    load_from_bytes = torch.storage._load_from_bytes
+    blob = pickle.dumps(clf)
+    with mock.patch.object(
+        torch.storage, "_load_from_bytes", lambda b: plain.append(1) or load_from_bytes(b)
+    ):
+        restored = pickle.loads(blob)
+    assert plain == []
+    assert callback.lr_scheduler_ is not None  # the user's callback is left as it was
+    np.testing.assert_array_equal(restored.predict_proba(X_OK), clf.predict_proba(X_OK))
+    # A continued fit builds a new scheduler, as it would have without the round trip.
+    restored.set_params(warm_start=True).fit(X_OK, Y_OK)
+    twin.set_params(warm_start=True).fit(X_OK, Y_OK)
+    np.testing.assert_allclose(restored.predict_proba(X_OK), twin.predict_proba(X_OK), atol=1e-6)
+    # A net pickled with a module of its own (as before module was stored as module_)
+    # loads with the one module.
+    clf.net_.module = copy.deepcopy(clf.net_.module_)
+    again = pickle.loads(pickle.dumps(clf))
+    assert again.net_.module is again.net_.module_
+
+
 def test_model_marked_as_fitted_on_cuda_loads_on_cpu_with_warning():
     # Stands in for the GPU-made fixture below on machines that have none: skorch stores
     # the device next to the weights, so a net whose device says CUDA goes through the

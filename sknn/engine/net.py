@@ -33,6 +33,35 @@ def _on_cpu(module):
     return copy.deepcopy(module).to("cpu")
 
 
+def picklable_callbacks(callbacks, copies):
+    """``callbacks`` (callbacks, or ``(name, callback)`` pairs) to pickle: each skorch
+    ``LRScheduler`` that holds a torch scheduler swapped for a copy without it.
+
+    The torch scheduler holds the optimizer, and through it every weight and the
+    optimizer's state, which the plain pickle then stored a second time, outside skorch's
+    device-mapped part: a model fitted on a GPU with such a callback would not load
+    without CUDA (skorch's issue #1096, fixed after skorch 1.4.0). The next fit builds a
+    new scheduler in any case (``on_train_begin``). ``copies`` (id -> copy) keeps one copy
+    per callback across the lists of one pickle. The user's callbacks are left as they are.
+    """
+    from skorch.callbacks import LRScheduler
+
+    def swap(callback):
+        if not isinstance(callback, LRScheduler):
+            return callback
+        if getattr(callback, "lr_scheduler_", None) is None:
+            return callback
+        if id(callback) not in copies:
+            stripped = copy.copy(callback)
+            stripped.lr_scheduler_ = None
+            copies[id(callback)] = stripped
+        return copies[id(callback)]
+
+    return [
+        (item[0], swap(item[1])) if isinstance(item, tuple) else swap(item) for item in callbacks
+    ]
+
+
 class TrainingNet(NeuralNet):
     """skorch net with sknn's data path, loss and penalty.
 
@@ -126,11 +155,20 @@ class TrainingNet(NeuralNet):
             state["module"] = _SAME_AS_MODULE_
         elif isinstance(module, torch.nn.Module):
             state["module"] = _on_cpu(module)
+        copies = {}
+        for name in ("callbacks", "callbacks_"):
+            if state.get(name):
+                state[name] = picklable_callbacks(state[name], copies)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        if isinstance(self.__dict__.get("module"), str) and self.module == _SAME_AS_MODULE_:
+        module = self.__dict__.get("module")
+        if isinstance(module, str) and module == _SAME_AS_MODULE_:
+            self.__dict__["module"] = self.module_
+        elif isinstance(module, torch.nn.Module) and "module_" in self.__dict__:
+            # A pickle from before the reference: its copy went stale at the first
+            # continued fit (the estimators build the net with module=module_).
             self.__dict__["module"] = self.module_
 
     def infer(self, x, **fit_params):
