@@ -1042,8 +1042,9 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 warnings.warn(
                     "The %r learning-rate schedule has ended: it decays to min_lr=0 over "
                     "max_iter=%d epochs (%d optimizer steps), all of them taken, so this "
-                    "partial_fit trains at a learning rate of 0 and changes nothing. To "
-                    "keep updating the model, set min_lr above 0 or "
+                    "partial_fit trains at a learning rate of 0: the weights do not change "
+                    "(batch normalisation's running statistics, if any, still follow the "
+                    "data). To keep updating the model, set min_lr above 0 or "
                     "learning_rate='constant' (or 'invscaling'), or raise max_iter."
                     # No count of the steps taken: the same text at every later call, which
                     # Python's filters then show once, not once per call.
