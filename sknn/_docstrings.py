@@ -272,7 +272,9 @@ embeddings_ : list of ndarray
 """,
     "training_attributes": """
 loss_ : float
-    The loss at the end of the last epoch, L2 penalty included.
+    The loss of the last epoch, penalties (``alpha``, ``l1``) included: as scikit-learn
+    computes it, each batch's loss plus its penalty at the weights the batch was
+    evaluated on, averaged over the epoch's rows.
 
 best_loss_ : float or None
     The minimum loss reached; None with ``early_stopping=True``.

@@ -908,7 +908,6 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             valid_idx = np.sort(valid_idx)
             train = dataset(X, y_train, sample_weight, train_idx, device)
             valid = dataset(X, y_train, sample_weight, valid_idx, device)
-            train_weight = sample_weight if sample_weight is None else sample_weight[train_idx]
             y_valid = y[valid_idx]
             w_valid = None if sample_weight is None else sample_weight[valid_idx]
             for part, rows in (("validation", valid_idx), ("training", train_idx)):
@@ -928,13 +927,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
         else:
             train = dataset(X, y_train, sample_weight, None, device)
             valid, score_fn = None, None
-            train_weight = sample_weight
 
         n_train = len(train)
-        # What scikit-learn's alpha is scaled by: the training rows' total sample weight.
-        weight_total = (
-            n_train if train_weight is None else float(np.sum(train_weight, dtype=np.float64))
-        )
         batch_size = self._batch_size(n_train)
         # Batch normalisation cannot train on a one-row batch: with it, a last batch of one
         # row joins the batch before it.
@@ -1059,7 +1053,6 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 n_train,
                 total_steps,
                 warmup_steps,
-                weight_total=weight_total,
             )
             rule.stopped = ended
         # Plain attributes, not skorch's set_params: that re-initialises components (and

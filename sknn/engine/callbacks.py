@@ -106,16 +106,10 @@ class EpochRule(Callback):
         Optimizer steps the schedule is planned over (``max_iter`` epochs of batches).
     warmup_steps : int
         Optimizer steps of linear warm-up.
-    weight_total : float or None
-        The training rows' total sample weight, which scales ``alpha`` in the recorded
-        loss as it does in training (None: ``n_train``, unweighted rows).
     """
 
-    def __init__(
-        self, settings, state, score_fn, n_train, total_steps=1, warmup_steps=0, weight_total=None
-    ):
+    def __init__(self, settings, state, score_fn, n_train, total_steps=1, warmup_steps=0):
         self.settings = settings
-        self.weight_total = n_train if weight_total is None else weight_total
         self.state = state
         self.score_fn = score_fn
         self.n_train = n_train
@@ -167,12 +161,10 @@ class EpochRule(Callback):
         loss = history[-1, "train_loss"]
         #: The epoch's loss of the data alone, without the penalty (the fit's health check).
         self.data_loss = loss
-        if not net.penalty_in_loss and (net.l2_penalty or net.l1_penalty):
-            # The penalty added to each batch's loss, averaged over the epoch like the loss:
-            # sum_b penalty(w_b) * w_b / w, with w_b ~ w / n_batches the batch's share of
-            # the training rows' total sample weight w (scikit-learn's scaling).
-            n_batches = history[-1, "train_batch_count"]
-            loss += net.penalty_term(self.weight_total / n_batches).item()
+        if "train_penalty" in history[-1]:
+            # Each batch's penalty at the weights it was evaluated on, averaged over the
+            # epoch like its loss, as scikit-learn's loss_curve_ adds it.
+            loss += history[-1, "train_penalty"]
         # An epoch counts once it is complete and its loss is known: an interrupted epoch
         # leaves n_iter_, t_, loss_curve_ and the history in step with each other.
         self.epochs_run += 1

@@ -224,6 +224,8 @@ class StaticStep:
         self.capture = GRAPHS.can_capture(device) if capture is None else capture
         self.index = torch.zeros(batch_size, dtype=torch.long, device=device)
         self.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        # The epoch's penalty, each batch's at the weights before its step, times its rows.
+        self.penalty_sum = torch.zeros((), dtype=torch.float64, device=device)
         self.graph = None
         self.failure = None
         self._warmups_left = WARMUP_STEPS if self.capture else 0
@@ -245,6 +247,9 @@ class StaticStep:
             loss, record = net.batch_losses(y_pred, yi, training=True)
             trained = net.trained_loss(loss, y_pred)
         trained.backward()
+        penalty = net.penalty_record(None if yi[1] is None else yi[1].sum(), yi)
+        if penalty is not None:
+            self.penalty_sum.add_(penalty)
         net._add_penalty_gradients(yi)
         if net.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.params, net.grad_clip)
@@ -311,6 +316,7 @@ class StaticStep:
         net = self.net
         net._set_training(True)
         self.loss_sum.zero_()
+        self.penalty_sum.zero_()
         n_batches = 0
         for index in batches.indices():
             net.notify("on_batch_begin", batch=None, training=True)
@@ -326,14 +332,14 @@ class StaticStep:
 
 class _StepState:
     """A copy of everything a training step changes: parameters, buffers, the optimizer's
-    state, the epoch's loss sum and the device's random generator (dropout)."""
+    state, the epoch's loss and penalty sums and the device's random generator (dropout)."""
 
     def __init__(self, step):
         module = step.net.module_
         optimizer = step.net.optimizer_
         self.named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         self.named += [(name, b) for name, b in module.named_buffers()]
-        self.others = [step.loss_sum] + [
+        self.others = [step.loss_sum, step.penalty_sum] + [
             v
             for p in step.params
             for _, v in sorted(optimizer.state.get(p, {}).items())

@@ -209,6 +209,26 @@ class TrainingNet(NeuralNet):
             if p.requires_grad and p.ndim > 1 and name.rpartition(".")[2] != "bias"
         ]
 
+    def records_penalty(self):
+        """Whether the stochastic steps record a penalty beside the loss (see
+        :meth:`penalty_record`)."""
+        return not self.penalty_in_loss and bool(self.l2_penalty or self.l1_penalty)
+
+    def penalty_record(self, n, target):
+        """The penalty at the weights the batch was evaluated on (before its step), times
+        the batch's rows, in float64; None without one (or under L-BFGS).
+
+        scikit-learn's ``loss_curve_`` adds each batch's ``alpha / (2 n) ||W||^2`` so, ``n``
+        its total sample weight (None: its rows), weighed by its rows like the batch's
+        loss. Under data-parallel training ``n`` is the global batch's and the rows this
+        rank's: the ranks' parts add up to the global batch's.
+        """
+        if not self.records_penalty():
+            return None
+        rows = len(target[0])
+        with torch.no_grad():
+            return self.penalty_term(rows if n is None else n).double() * rows
+
     def penalty_term(self, n):
         """``alpha / (2 n) * ||W||^2 + l1 * |W|_1`` over :meth:`penalised_parameters`.
 
@@ -318,6 +338,9 @@ class TrainingNet(NeuralNet):
             if not bool(total > 0):
                 step["skip"] = True
                 return step
+        penalty = self.penalty_record(yi[1].sum() if n is None and yi[1] is not None else n, yi)
+        if penalty is not None:
+            step["penalty_part"] = penalty
         if scaler is not None:
             scaler.unscale_(self.optimizer_)
         if not self.penalty_in_loss:
@@ -464,6 +487,9 @@ class TrainingNet(NeuralNet):
         if training and self.static_step is not None and not self._zero_weight_batches:
             total, n_batches = self.static_step.run_epoch(iterator)
             self.history.record(prefix + "_loss", total.item() / len(iterator.data))
+            if self.records_penalty():
+                penalty = self.static_step.penalty_sum.item() / len(iterator.data)
+                self.history.record(prefix + "_penalty", penalty)
             self.history.record(prefix + "_batch_count", n_batches)
             return
         total = torch.zeros((), device=self.device, dtype=torch.float64)
@@ -471,6 +497,7 @@ class TrainingNet(NeuralNet):
         # each batch's weighted mean times its weight over the total weight (times its rows,
         # scikit-learn's training-loss unit, weighs a batch by its rows instead).
         weight_total = None
+        penalty_total = None  # each batch's penalty times its rows (penalty_record)
         n_batches = 0
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
@@ -486,6 +513,9 @@ class TrainingNet(NeuralNet):
                 )
             else:
                 total.add_(step["loss"].detach(), alpha=len(batch[1][0]))
+            if "penalty_part" in step:
+                part = step["penalty_part"]
+                penalty_total = part if penalty_total is None else penalty_total + part
             if self.skorch_history:
                 self.history.record_batch(prefix + "_loss", step["loss"].detach().item())
                 self.history.record_batch(prefix + "_batch_size", len(batch[1][0]))
@@ -493,6 +523,10 @@ class TrainingNet(NeuralNet):
             n_batches += 1
         if training and self.data_parallel is not None:
             total = self.data_parallel.sum(total)  # each rank summed its own rows
+            if penalty_total is not None:
+                penalty_total = self.data_parallel.sum(penalty_total)
+        if penalty_total is not None:
+            self.history.record(prefix + "_penalty", penalty_total.item() / len(iterator.data))
         # One host synchronisation per epoch, not per batch.
         if weight_total is not None:
             self.history.record(prefix + "_loss", (total / _nonzero(weight_total)).item())
