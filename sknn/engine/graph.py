@@ -247,10 +247,11 @@ class StaticStep:
             loss, record = net.batch_losses(y_pred, yi, training=True)
             trained = net.trained_loss(loss, y_pred)
         trained.backward()
-        penalty = net.penalty_record(None if yi[1] is None else yi[1].sum(), yi)
+        n = None if yi[1] is None else yi[1].sum()
+        penalty = net.penalty_record(n, yi)
         if penalty is not None:
             self.penalty_sum.add_(penalty)
-        net._add_penalty_gradients(yi)
+        net._add_penalty_gradients(yi, n)
         if net.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.params, net.grad_clip)
         net.optimizer_.step()

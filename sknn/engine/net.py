@@ -25,14 +25,6 @@ AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 _SAME_AS_MODULE_ = "sknn: the module_ attribute"
 
 
-def _on_cpu(module):
-    """A copy of ``module`` on the CPU, if any of its tensors is elsewhere."""
-    tensors = [*module.parameters(), *module.buffers()]
-    if all(t.device.type == "cpu" for t in tensors):
-        return module
-    return copy.deepcopy(module).to("cpu")
-
-
 def picklable_callbacks(callbacks, copies):
     """``callbacks`` (callbacks, or ``(name, callback)`` pairs) to pickle: each skorch
     ``LRScheduler`` that holds a torch scheduler swapped for a copy without it.
@@ -149,12 +141,10 @@ class TrainingNet(NeuralNet):
         # their module built, and skorch keeps that instance as the parameter `module`
         # too, which it pickles plainly: its CUDA tensors made a GPU-fitted pickle fail to
         # load on a CPU (seen on the first GPU run), and its weights were stored twice.
-        # Stored as a reference to module_ (which it is), or else on the CPU.
-        module = state.get("module")
-        if module is not None and module is self.__dict__.get("module_"):
+        # Stored as a reference to module_, which it is (the estimators build the net with
+        # module=module_; a pickle from before the reference held a copy that went stale).
+        if isinstance(state.get("module"), torch.nn.Module) and "module_" in self.__dict__:
             state["module"] = _SAME_AS_MODULE_
-        elif isinstance(module, torch.nn.Module):
-            state["module"] = _on_cpu(module)
         copies = {}
         for name in ("callbacks", "callbacks_"):
             if state.get(name):
@@ -331,14 +321,15 @@ class TrainingNet(NeuralNet):
             step = {"loss": loss, "y_pred": y_pred, "epoch_part": record * len(yi[0])}
         else:
             step, n = self._data_parallel_backward(Xi, yi, scaler, **fit_params)
+        if n is None and yi[1] is not None:
+            n = yi[1].sum()  # the batch's total sample weight, summed once for all below
         if getattr(self, "_zero_weight_batches", False) and not self.penalty_in_loss:
             # Only fits with zero sample weights pay this host synchronisation. Under
             # data-parallel training every rank reads the same global weight: all skip.
-            total = yi[1].sum() if n is None else n
-            if not bool(total > 0):
+            if not bool(n > 0):
                 step["skip"] = True
                 return step
-        penalty = self.penalty_record(yi[1].sum() if n is None and yi[1] is not None else n, yi)
+        penalty = self.penalty_record(n, yi)
         if penalty is not None:
             step["penalty_part"] = penalty
         if scaler is not None:

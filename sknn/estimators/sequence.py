@@ -316,9 +316,8 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             # The convolutional encoders give the statistics to the head (see
             # _static_features); a fit saved before that gave them to the convolutions.
             self._statistics_to_head = True
-            longest = self._longest_fit_sequence = int(X["lengths"].max())
-            self._fit_ragged = bool(np.any(X["lengths"] != longest))
-            self.time_index_span_ = longest if self._resolved_time_index(longest) else None
+            given = self._resolved_time_index()
+            self.time_index_span_ = int(X["lengths"].max()) if given else None
             X["x"] = self._network_input(X["x"], X["lengths"])
             if not self._tabular:
                 self.n_features_in_ = self._n_step_features
@@ -491,8 +490,7 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             return bool(self.time_index) == given
         if self.input_kind_ == "text":
             return not given
-        longest = getattr(self, "_longest_fit_sequence", None)
-        return longest is not None and self._resolved_time_index(longest) == given
+        return self._resolved_time_index() == given
 
     def _input_scale_advice(self):
         scale = getattr(self, "_raw_scale", None)
@@ -529,17 +527,18 @@ n_iter_no_change : int, np.inf or 'auto', default='auto'
             return self.normalize
         return self._auto_normalize["univariate" if n_step_features == 1 else "multivariate"]
 
-    def _resolved_time_index(self, longest):
-        """``time_index`` with 'auto' resolved for numeric input read at fit, whose longest
-        sequence has ``longest`` steps: on for the convolutional encoders on series all of
-        one length, at most the class's ``_auto_time_index_max_steps`` (see
+    def _resolved_time_index(self):
+        """``time_index`` with 'auto' resolved for numeric input read at fit: on for the
+        convolutional encoders on series all of one length (``_fit_steps``; None for
+        ragged ones), at most the class's ``_auto_time_index_max_steps`` (see
         ``time_index``)."""
         if not isinstance(self.time_index, str):
             return bool(self.time_index)
+        steps = getattr(self, "_fit_steps", None)
         return (
             self._resolved_cell() in CONV_CELLS
-            and not getattr(self, "_fit_ragged", False)
-            and longest <= self._auto_time_index_max_steps
+            and steps is not None
+            and steps <= self._auto_time_index_max_steps
         )
 
     # -- the encoder ----------------------------------------------------------------------
