@@ -257,6 +257,26 @@ def test_averaged_restarts_round_trip(tmp_path, no_unpickling):
     restored = sknn.load(clf.save(tmp_path / "m.sknn") and tmp_path / "m.sknn")
     assert len(restored.runs_) == 2
     np.testing.assert_array_equal(restored.predict_proba(X_TABLE), clf.predict_proba(X_TABLE))
+    # The kept run's network is the estimator's own: written once, shared again on load.
+    assert clf.net_ is clf.runs_[clf.best_init_].net_
+    assert restored.net_ is restored.runs_[restored.best_init_].net_
+    with safe_open(tmp_path / "m.sknn", framework="pt") as reader:
+        n_weights = sum(reader.get_slice(name).get_shape() != [] for name in reader.keys()
+                        if ".module." in name)
+    assert n_weights == 2 * len(clf.net_.module_.state_dict())
+
+
+def test_a_network_shared_with_an_estimator_that_holds_none_is_refused(tmp_path):
+    clf = MLPClassifier(hidden_layer_sizes=(4,), n_init=2, ensemble="average", **QUICK)
+    clf.fit(X_TABLE, Y_CLASS)
+    clf.save(tmp_path / "m.sknn")
+
+    def point_at_the_root(metadata, document, tensors):
+        document["objects"][1]["engine"] = {"same_as": 0}
+
+    _rewrite(tmp_path / "m.sknn", point_at_the_root)
+    with pytest.raises(ValueError, match="refers to estimator 0, which holds none"):
+        sknn.load(tmp_path / "m.sknn")
 
 
 def test_transformer_with_pretrained_vectors_round_trips(tmp_path, fitted, no_unpickling):

@@ -114,6 +114,7 @@ class Saver:
         self.nonce = secrets.token_hex(8)
         self._foreign_paths = []
         self._object_index = {}
+        self._engine_index = {}  # id of a network -> the estimator whose entry holds it
         self._value_index = {}
         self._inline = {}  # id of a plain object reached once: its node, written in place
         self._encoding = set()
@@ -241,7 +242,13 @@ class Saver:
             "attributes": self._tree.encode(attributes, prefix + ".attributes"),
         }
         net = vars(est).get("net_")
-        if net is not None:
+        if net is not None and id(net) in self._engine_index:
+            # One network held by two estimators (with n_init > 1 and
+            # ensemble='average', the kept run's): written once, shared again on load.
+            entry["engine"] = {"same_as": self._engine_index[id(net)]}
+        elif net is not None:
+            self._engine_index[id(net)] = index
+            self._alive.append(net)
             entry["engine"] = self._encode_engine(net, prefix + ".engine")
         self.objects[index] = entry
         return index
@@ -526,6 +533,10 @@ class Loader:
         return est
 
     def _restore_engine(self, est, engine, name):
+        if isinstance(engine, dict) and set(engine) == {"same_as"}:
+            owner = self._engine_owner(engine["same_as"])
+            est.net_, est.device_ = owner.net_, owner.device_
+            return
         if not isinstance(engine, dict) or not isinstance(engine.get("device"), str):
             raise FormatError("the engine is malformed")
         try:
@@ -558,6 +569,16 @@ class Loader:
                 f"the network of its {name} cannot be rebuilt from the saved state "
                 f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
             ) from None
+
+
+    def _engine_owner(self, index):
+        """The estimator, decoded already, whose saved network another one shares."""
+        owner = None
+        if _is_index(index, len(self._objects)):
+            owner = self._decoded[index] if index in self._decoded else self._estimator(index)
+        if owner is None or not hasattr(owner, "net_"):
+            raise FormatError(f"a network refers to estimator {index!r}, which holds none")
+        return owner
 
 
 def _unfitted_callback(callback):
