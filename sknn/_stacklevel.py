@@ -19,6 +19,15 @@ def _library_folders():
     return tuple(_folder(m) for m in (sknn, sklearn, skorch, torch, joblib))
 
 
+def _library_files():
+    import copy
+    import pickle
+
+    # Unpickling and copying call an object's __setstate__ (a model loaded on another
+    # device warns there).
+    return frozenset(os.path.abspath(m.__file__) for m in (pickle, copy))
+
+
 def stacklevel_outside_sknn():
     """The ``stacklevel`` that points a warning raised inside sknn at the user's code.
 
@@ -26,14 +35,16 @@ def stacklevel_outside_sknn():
     is reached by paths of many depths (fit, partial_fit, predict, a run of ``n_init``,
     a callback of the training loop, scikit-learn's wrappers of ``fit`` and
     ``transform``, a Pipeline, a search's parallel fits): it goes to the first frame
-    outside sknn, scikit-learn, skorch, torch and joblib, the line that called them.
+    outside sknn, scikit-learn, skorch, torch and joblib (and the standard library's pickle
+    and copy), the line that called them.
     A fixed depth points at sknn's own frames from some of those paths.
     """
-    folders = _library_folders()
+    folders, files = _library_folders(), _library_files()
     frame = sys._getframe(1)
     level = 1
     while frame is not None:
-        if not os.path.abspath(frame.f_code.co_filename).startswith(folders):
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(folders) and filename not in files:
             return level
         frame = frame.f_back
         level += 1

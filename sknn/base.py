@@ -1797,8 +1797,8 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
     def __setstate__(self, state):
         super().__setstate__(state)
         if "net_" in state:
-            # skorch maps a model fitted on CUDA to the CPU (with a warning) on a machine
-            # without CUDA; record where the model actually is now.
+            # skorch maps a model fitted on CUDA to the CPU on a machine without CUDA
+            # (the engine warns once, TrainingNet.__setstate__); record where it is now.
             self.device_ = str(self.net_.device)
             if not hasattr(self.net_, "training_state_"):
                 self.net_.training_state_ = _state_of_old_pickle(self.__dict__)

@@ -30,6 +30,7 @@ from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
+from skorch.exceptions import DeviceWarning
 
 from sknn import MLPClassifier, MLPRegressor
 
@@ -506,8 +507,16 @@ def test_model_marked_as_fitted_on_cuda_loads_on_cpu_with_warning():
     blob = pickle.dumps(clf)
     if torch.cuda.is_available():
         pytest.skip("CUDA is available: the map-to-CPU path is not taken")
-    with pytest.warns(UserWarning, match="no CUDA devices are available"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         restored = pickle.loads(blob)
+    # One warning, sknn's, at this line (skorch's two pointed into its own files).
+    assert [(w.category, Path(w.filename).name) for w in caught] == [
+        (DeviceWarning, Path(__file__).name)
+    ]
+    assert "fitted on cuda, which this machine does not have; it is loaded on cpu" in str(
+        caught[0].message
+    )
     assert restored.device_ == "cpu"
     np.testing.assert_array_equal(restored.predict_proba(X_OK), expected)
 

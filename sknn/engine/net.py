@@ -10,11 +10,14 @@ so a CUDA step is not synchronised with the host after every batch.
 
 import contextlib
 import copy
+import warnings
 
 import torch
 from skorch import NeuralNet
+from skorch.exceptions import DeviceWarning
 from skorch.utils import TeeGenerator
 
+from sknn._stacklevel import stacklevel_outside_sknn
 from sknn.engine.data import HostData, IndexBatches, StreamBatches
 
 #: ``precision`` parameter -> autocast dtype.
@@ -152,7 +155,26 @@ class TrainingNet(NeuralNet):
         return state
 
     def __setstate__(self, state):
-        super().__setstate__(state)
+        saved_device = state.get("device")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            super().__setstate__(state)
+        moved = False
+        for warning in caught:
+            if issubclass(warning.category, DeviceWarning):
+                moved = True  # skorch warns twice, from its own files: once, here
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        if moved:
+            warnings.warn(
+                f"The model was fitted on {saved_device}, which this machine does not "
+                f"have; it is loaded on {self.device}. Models saved with sknn.save load "
+                "with sknn.load(path, device=...) on the device you choose.",
+                DeviceWarning,
+                stacklevel=stacklevel_outside_sknn(),
+            )
         module = self.__dict__.get("module")
         if isinstance(module, str) and module == _SAME_AS_MODULE_:
             self.__dict__["module"] = self.module_
