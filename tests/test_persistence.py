@@ -261,8 +261,11 @@ def test_averaged_restarts_round_trip(tmp_path, no_unpickling):
     assert clf.net_ is clf.runs_[clf.best_init_].net_
     assert restored.net_ is restored.runs_[restored.best_init_].net_
     with safe_open(tmp_path / "m.sknn", framework="pt") as reader:
-        n_weights = sum(reader.get_slice(name).get_shape() != [] for name in reader.keys()
-                        if ".module." in name)
+        n_weights = sum(
+            reader.get_slice(name).get_shape() != []
+            for name in reader.keys()
+            if ".module." in name
+        )
     assert n_weights == 2 * len(clf.net_.module_.state_dict())
 
 

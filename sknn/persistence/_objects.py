@@ -570,7 +570,6 @@ class Loader:
                 f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
             ) from None
 
-
     def _engine_owner(self, index):
         """The estimator, decoded already, whose saved network another one shares."""
         owner = None
