@@ -137,8 +137,9 @@ grad_clip : float or None, default=None
 
 n_init : int, default=1
     Number of fits from different random initialisations (seeds drawn from
-    ``random_state``); see ``ensemble``. Not with ``partial_fit``, ``warm_start`` or
-    ``checkpoint``.
+    ``random_state``); see ``ensemble``. ``partial_fit`` and ``warm_start`` continue the
+    fitted networks but cannot start several; not with ``checkpoint`` or
+    ``resume_from``.
 
 ensemble : {'best', 'average'}, default='best'
     With ``n_init > 1``: keep the run with the best validation score (without
@@ -334,9 +335,10 @@ best_init_ : int
     With ``n_init > 1``: the index of the chosen run.
 
 runs_ : list of estimators or None
-    With ``n_init > 1`` and ``ensemble='average'``: the fitted runs. The estimator's
-    other fitted attributes (``module_``, ``loss_curve_``, ``n_iter_``, ...) are those
-    of run ``best_init_``; the predictions average every run.
+    With ``n_init > 1`` (or an ``n_init='auto'`` resolved so) and
+    ``ensemble='average'``: the fitted runs. The estimator's other fitted attributes
+    (``module_``, ``loss_curve_``, ``n_iter_``, ...) are those of run ``best_init_``; the
+    predictions average every run, and ``partial_fit`` continues each.
 """,
     "mlp_weight_attributes": """
 coefs_ : list of ndarray

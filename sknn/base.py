@@ -19,6 +19,7 @@ import tempfile
 import types
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -358,12 +359,15 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 UserWarning,
                 stacklevel=stacklevel_outside_sknn(),
             )
-        if self.n_init > 1 and (
-            incremental or self.warm_start or self.checkpoint or self.resume_from is not None
+        if self._n_init_requested() > 1 and (
+            self.checkpoint
+            or self.resume_from is not None
+            or ((incremental or self.warm_start) and not hasattr(self, "net_"))
         ):
             raise ValueError(
                 "n_init > 1 fits several models from scratch: it cannot be combined with "
-                "partial_fit, warm_start=True, checkpoint or resume_from."
+                "checkpoint or resume_from, nor start with partial_fit or warm_start=True "
+                "(which continue the networks of a fitted model)."
             )
         for name in ("checkpoint", "resume_from"):
             if getattr(self, name) is not None and self.solver == "lbfgs":
@@ -393,18 +397,57 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
                 ) from None
         _check_callbacks(self.callbacks, self.early_stopping)
         first_pass = not hasattr(self, "net_") or (not self.warm_start and not incremental)
-        if not first_pass and getattr(self, "runs_", None) is not None:
-            raise ValueError(
-                f"The fitted model averages the predictions of {len(self.runs_)} networks "
-                "(n_init > 1, ensemble='average'); warm_start=True and partial_fit would "
-                "continue one of them while predict still averaged all. Fit with "
-                "warm_start=False to start again from one network."
-            )
         # A fit or partial_fit that raises leaves the estimator exactly as it was.
         with _unchanged_on_error(self, engine_too=not first_pass):
-            if self.n_init > 1:
-                return self._fit_restarts(X, y, sample_weight, classes)
+            if not first_pass and getattr(self, "runs_", None) is not None:
+                return self._continue_runs(_reread(X), y, sample_weight, incremental, classes)
+            n_init = 1
+            if first_pass and not self._continues_or_resumes(incremental):
+                several = isinstance(self.n_init, str) or self.n_init > 1
+                X = _reread(X) if several else X
+                n_init = self._resolved_n_init(X, y, sample_weight)
+            if n_init > 1:
+                return self._fit_restarts(X, y, sample_weight, classes, n_init)
             return self._fit_once(X, y, sample_weight, incremental, classes, first_pass)
+
+    def _continue_runs(self, X, y, sample_weight, incremental, classes):
+        """``partial_fit`` or a warm-started ``fit`` of averaged networks (``runs_``):
+        each continues, under the estimator's parameters as they are now, so that predict
+        still averages networks trained alike. If one raises, every one is left as it was."""
+        if self.checkpoint or self.resume_from is not None:
+            raise ValueError(
+                f"The fitted model averages the predictions of {len(self.runs_)} networks "
+                f"(n_init={self.n_init!r}, ensemble='average'); checkpoint and resume_from "
+                "save or restore one. Fit with n_init=1 to checkpoint one network."
+            )
+        params = self.get_params(deep=False)
+        with contextlib.ExitStack() as unchanged, _each_warning_once():
+            for run in self.runs_:
+                unchanged.enter_context(_unchanged_on_error(run, engine_too=True))
+            for run in self.runs_:
+                own = {"n_init": 1, "random_state": run.random_state}
+                run.set_params(**{**clone(params, safe=False), **own})
+                run._fit(X, y, sample_weight, incremental=incremental, classes=classes)
+        best = self.runs_[self.best_init_]
+        self.__dict__.update({k: v for k, v in best.__dict__.items() if k not in params})
+        return self
+
+    def _continues_or_resumes(self, incremental):
+        """Whether this fit continues a network (``partial_fit``, ``warm_start``) or
+        saves or restores one (``checkpoint``, ``resume_from``): one network, never
+        several from scratch."""
+        return bool(
+            incremental or self.warm_start or self.checkpoint or self.resume_from is not None
+        )
+
+    def _n_init_requested(self):
+        """``n_init`` as set; 'auto' (estimators that offer it) counts as 1 here."""
+        return 1 if isinstance(self.n_init, str) else self.n_init
+
+    def _resolved_n_init(self, X, y, sample_weight):
+        """The networks a fresh fit on ``X`` trains: ``n_init``. Estimators with an
+        ``n_init='auto'`` resolve it here, from the data."""
+        return self.n_init
 
     def _fit_once(self, X, y, sample_weight, incremental, classes, first_pass):
         X, y = self._validate_X_y(X, y, reset=first_pass, sample_weight=sample_weight)
@@ -507,17 +550,18 @@ class BaseNeuralNet(SaveMixin, BaseEstimator, ABC):
             "when the file exists and start it from scratch when it does not."
         )
 
-    def _fit_restarts(self, X, y, sample_weight, classes):
+    def _fit_restarts(self, X, y, sample_weight, classes, n_init):
         """``n_init`` fits from different seeds; keep the best or average them all."""
         random_state = check_random_state(self.random_state)
-        seeds = random_state.randint(np.iinfo(np.int32).max, size=self.n_init)
+        seeds = random_state.randint(np.iinfo(np.int32).max, size=n_init)
         # One validation split for every run: ensemble='best' compares their scores.
         split_seed = int(random_state.randint(np.iinfo(np.int32).max))
         runs = []
-        for seed in seeds:
-            run = clone(self).set_params(n_init=1, random_state=int(seed))
-            run._restart_split_seed = split_seed
-            runs.append(run.fit(X, y, sample_weight))
+        with _each_warning_once():
+            for seed in seeds:
+                run = clone(self).set_params(n_init=1, random_state=int(seed))
+                run._restart_split_seed = split_seed
+                runs.append(run.fit(X, y, sample_weight))
         scores = [
             run.best_validation_score_ if run.early_stopping else -run.__dict__["_kept_loss"]
             for run in runs
@@ -2306,6 +2350,29 @@ def _state_of_old_pickle(attributes):
     state.base_lr = attributes.pop("_base_lr", attributes.get("learning_rate_init", 0.001))
     attributes.pop("_best_state", None)
     return state
+
+
+@contextlib.contextmanager
+def _each_warning_once():
+    """Give each distinct warning raised inside once, where it pointed: the networks of
+    ``n_init`` train on the same data with the same settings, and warn alike."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    given = set()
+    for warning in caught:
+        key = (warning.category, str(warning.message))
+        if key not in given:
+            given.add(key)
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
+def _reread(X):
+    """X as several fits can each read it: a one-shot iterator (of texts, of sequences)
+    as the list of its items."""
+    return list(X) if isinstance(X, Iterator) else X
 
 
 @contextlib.contextmanager

@@ -21,7 +21,13 @@ from sknn.data.sequences import (
     with_series_statistics,
     with_time_index,
 )
-from sknn.estimators.sequence import SequenceClassifier, SequenceRegressor
+from sknn.estimators.sequence import (
+    AUTO_N_INIT,
+    AUTO_N_INIT_MAX_SERIES,
+    AUTO_N_INIT_MAX_STEPS,
+    SequenceClassifier,
+    SequenceRegressor,
+)
 from sknn.timeseries import make_windows
 
 FAST = dict(hidden_size=8, max_iter=5, learning_rate_init=0.01, device="cpu", random_state=0)
@@ -402,7 +408,7 @@ def test_a_schedule_run_to_its_planned_end_warns_only_while_the_loss_falls():
     y = rng.randint(2, size=40)
     t = np.linspace(0, 1, 20)
     X = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.3 * rng.normal(size=(40, 20))
-    params = dict(hidden_size=8, random_state=0, device="cpu")
+    params = dict(hidden_size=8, n_init=1, random_state=0, device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         settled = SequenceClassifier(**params).fit(X, y)  # max_iter="auto": 200 epochs
@@ -538,7 +544,9 @@ def test_a_fit_from_before_the_statistics_went_to_the_head_predicts_as_it_was_tr
     X = (X * np.random.RandomState(1).lognormal(0, 2, size=(24, 1, 1)) + 3).astype(np.float32)
     with monkeypatch.context() as patch:
         patch.setattr(SequenceClassifier, "_static_features", lambda self: ())
-        old = SequenceClassifier(**FAST, normalize="series_stats", time_index=False).fit(X, y)
+        old = SequenceClassifier(**FAST, normalize="series_stats", time_index=False, n_init=1).fit(
+            X, y
+        )
     assert old.module_.blocks[0].conv.in_channels == 3  # the statistics convolved
     del old._statistics_to_head
     expected = old.predict_proba(X)
@@ -1606,3 +1614,78 @@ def test_valid_loss_is_the_sample_weighted_loss_of_the_validation_rows():
     rows = slice(n - 48, n)
     expected = log_loss(y[rows], est.predict_proba(X[rows]), sample_weight=weight[rows])
     assert est.history_[-1]["valid_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+# -- n_init='auto' -------------------------------------------------------------------------
+AUTO = dict(hidden_size=8, max_iter=2, device="cpu", random_state=0)
+
+
+def _short_series(n=40, T=20, seed=0):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(2, size=n)
+    t = np.linspace(0, 1, T)
+    X = np.sin(2 * np.pi * (1 + y[:, None]) * t) + 0.3 * rng.normal(size=(n, T))
+    return X[:, :, None], y
+
+
+def _fit_quietly(est, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.partial_fit(X, y, **kwargs) if kwargs else est.fit(X, y)
+
+
+def test_n_init_auto_averages_three_networks_on_small_sets_of_short_series():
+    X, y = _short_series(T=AUTO_N_INIT_MAX_STEPS)
+    clf = _fit_quietly(SequenceClassifier(**AUTO), X, y)
+    assert clf.n_init == "auto" and len(clf.runs_) == AUTO_N_INIT == 3
+    np.testing.assert_allclose(
+        clf.predict_proba(X), np.mean([r.predict_proba(X) for r in clf.runs_], axis=0), rtol=1e-6
+    )
+    # Each input form of such series resolves alike: the 2-D form, ragged lists.
+    assert len(_fit_quietly(SequenceClassifier(**AUTO), X[:, :, 0], y).runs_) == 3
+    ragged = [x[: 10 + i % 5] for i, x in enumerate(X)]
+    assert len(_fit_quietly(SequenceClassifier(**AUTO), ragged, y).runs_) == 3
+    # The largest such set.
+    X, y = _short_series(n=AUTO_N_INIT_MAX_SERIES, T=4)
+    assert AUTO_N_INIT_MAX_SERIES == 320
+    assert len(_fit_quietly(SequenceClassifier(**AUTO, max_len=4), X, y).runs_) == 3
+
+
+@pytest.mark.parametrize(
+    "case", ["long", "many", "recurrent", "text", "partial_fit", "warm_start", "checkpoint"]
+)
+def test_n_init_auto_fits_one_network_elsewhere(case, tmp_path):
+    X, y = _short_series()
+    est = SequenceClassifier(**AUTO)
+    if case == "long":
+        X, y = _short_series(T=AUTO_N_INIT_MAX_STEPS + 1)
+    elif case == "many":
+        X, y = _short_series(n=AUTO_N_INIT_MAX_SERIES + 1, T=4)
+    elif case == "recurrent":
+        est.set_params(cell="gru")
+    elif case == "text":
+        X, y = ["a good film", "a bad film"] * 20, [1, 0] * 20
+    elif case == "warm_start":
+        est.set_params(warm_start=True)
+    elif case == "checkpoint":
+        est.set_params(checkpoint=tmp_path / "fit.ckpt")
+    kwargs = dict(classes=[0, 1]) if case == "partial_fit" else {}
+    _fit_quietly(est, X, y, **kwargs)
+    assert getattr(est, "runs_", None) is None and not hasattr(est, "init_scores_")
+
+
+def test_n_init_auto_ensemble_continues_and_refuses_a_checkpoint(tmp_path):
+    X, y = _short_series()
+    clf = _fit_quietly(SequenceClassifier(**AUTO), X, y)
+    t = [run.t_ for run in clf.runs_]
+    _fit_quietly(clf, X, y, classes=[0, 1])  # partial_fit: each network one more epoch
+    assert [run.t_ for run in clf.runs_] == [value + len(X) for value in t]
+    clf.set_params(warm_start=True, checkpoint=tmp_path / "fit.ckpt")
+    with pytest.raises(ValueError, match="averages the predictions of 3 networks"):
+        clf.fit(X, y)
+
+
+def test_n_init_auto_is_the_classifiers_only():
+    assert SequenceRegressor().n_init == 1 and SequenceRegressor().ensemble == "best"
+    with pytest.raises(ValueError, match="n_init"):
+        SequenceRegressor(n_init="auto").fit(*_data(SequenceRegressor))

@@ -4,8 +4,10 @@ pictures, checkpoints, mixed precision, compilation and search spaces.
 Each test would fail if the feature it covers did nothing.
 """
 
+import copy
 import tempfile
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -313,12 +315,60 @@ def test_a_refit_with_one_init_replaces_the_averaged_runs():
 
 
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_continuing_an_averaged_model_is_refused(how):
+def test_continuing_an_averaged_model_continues_every_network(how):
+    # Each network continues as it would alone, under the estimator's parameters as they
+    # are now (max_iter changed here), and predict averages the continued networks.
     clf = MLPClassifier(n_init=2, ensemble="average", max_iter=5, **FAST).fit(X_IRIS, Y_IRIS)
-    clf.set_params(n_init=1, warm_start=how == "warm_start")
-    with pytest.raises(ValueError, match="averages the predictions of 2 networks"):
-        clf.partial_fit(X_IRIS, Y_IRIS) if how == "partial_fit" else clf.fit(X_IRIS, Y_IRIS)
+    alone = [copy.deepcopy(run) for run in clf.runs_]
+    if how == "warm_start":
+        clf.set_params(warm_start=True, max_iter=3).fit(X_IRIS, Y_IRIS)
+        for run in alone:
+            run.set_params(warm_start=True, max_iter=3).fit(X_IRIS, Y_IRIS)
+    else:
+        clf.partial_fit(X_IRIS, Y_IRIS)
+        for run in alone:
+            run.partial_fit(X_IRIS, Y_IRIS)
     assert len(clf.runs_) == 2
+    for run, twin in zip(clf.runs_, alone, strict=True):
+        assert run.t_ == twin.t_ > 5 * len(X_IRIS)
+        np.testing.assert_array_equal(run.predict_proba(X_IRIS), twin.predict_proba(X_IRIS))
+    np.testing.assert_allclose(
+        clf.predict_proba(X_IRIS),
+        np.mean([twin.predict_proba(X_IRIS) for twin in alone], axis=0),
+        rtol=1e-6,
+    )
+    kept = clf.runs_[clf.best_init_]
+    assert clf.net_ is kept.net_ and clf.n_iter_ == kept.n_iter_
+
+
+def test_a_failed_continuation_leaves_every_network_as_it_was():
+    clf = MLPClassifier(n_init=2, ensemble="average", max_iter=5, **FAST).fit(X_IRIS, Y_IRIS)
+    before = [(run.t_, run.predict_proba(X_IRIS)) for run in clf.runs_]
+    proba = clf.predict_proba(X_IRIS)
+    # The second network fails after the first has trained its epoch.
+    with mock.patch.object(clf.runs_[1], "_train", side_effect=RuntimeError("boom")):
+        with pytest.raises(RuntimeError, match="boom"):
+            clf.partial_fit(X_IRIS, Y_IRIS)
+    for run, (t, run_proba) in zip(clf.runs_, before, strict=True):
+        assert run.t_ == t
+        np.testing.assert_array_equal(run.predict_proba(X_IRIS), run_proba)
+    np.testing.assert_array_equal(clf.predict_proba(X_IRIS), proba)
+
+
+def test_continuing_the_kept_run_of_best():
+    clf = MLPClassifier(n_init=2, max_iter=5, **FAST).fit(X_IRIS, Y_IRIS)
+    t = clf.t_
+    clf.partial_fit(X_IRIS, Y_IRIS)
+    assert clf.runs_ is None and clf.t_ == t + len(X_IRIS)
+
+
+def test_the_runs_of_n_init_warn_once():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MLPClassifier(n_init=3, max_iter=2, **FAST).fit(X_IRIS, Y_IRIS)
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert len(messages) == 1 and "Maximum iterations (2)" in messages[0]
+    assert caught[0].filename == __file__
 
 
 def test_n_init_refuses_incremental_use():
