@@ -2,6 +2,7 @@
 
 import os
 import sys
+import warnings
 
 
 def _folder(module):
@@ -49,3 +50,17 @@ def stacklevel_outside_sknn():
         frame = frame.f_back
         level += 1
     return level - 1
+
+
+def replay_warnings(caught):
+    """Give again the warnings ``caught`` (``warnings.catch_warnings(record=True)``), each
+    distinct one (category and message) once, where it pointed, under the filters in force
+    now."""
+    given = set()
+    for warning in caught:
+        key = (warning.category, str(warning.message))
+        if key not in given:
+            given.add(key)
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )

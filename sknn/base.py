@@ -48,7 +48,7 @@ from sknn._constraints import Count
 from sknn._device import has_native_bf16, resolve_device
 from sknn._random import draw_seed, make_generator, rng_state, set_rng_state, torch_seed_scope
 from sknn._sizes import check_module_size, is_out_of_memory, out_of_memory_says
-from sknn._stacklevel import stacklevel_outside_sknn
+from sknn._stacklevel import replay_warnings, stacklevel_outside_sknn
 from sknn.data.numeric import check_float32_weights, to_float32
 from sknn.engine.callbacks import (
     NON_FINITE_WEIGHTS,
@@ -2359,14 +2359,7 @@ def _each_warning_once():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
-    given = set()
-    for warning in caught:
-        key = (warning.category, str(warning.message))
-        if key not in given:
-            given.add(key)
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
+    replay_warnings(caught)
 
 
 def _reread(X):

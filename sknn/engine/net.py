@@ -17,7 +17,7 @@ from skorch import NeuralNet
 from skorch.exceptions import DeviceWarning
 from skorch.utils import TeeGenerator
 
-from sknn._stacklevel import stacklevel_outside_sknn
+from sknn._stacklevel import replay_warnings, stacklevel_outside_sknn
 from sknn.engine.data import HostData, IndexBatches, StreamBatches
 
 #: ``precision`` parameter -> autocast dtype.
@@ -159,14 +159,9 @@ class TrainingNet(NeuralNet):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             super().__setstate__(state)
-        moved = False
-        for warning in caught:
-            if issubclass(warning.category, DeviceWarning):
-                moved = True  # skorch warns twice, from its own files: once, here
-            else:
-                warnings.warn_explicit(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
+        # skorch warns twice that the model moved, from its own files: once, here.
+        moved = [w for w in caught if issubclass(w.category, DeviceWarning)]
+        replay_warnings([w for w in caught if not issubclass(w.category, DeviceWarning)])
         if moved:
             warnings.warn(
                 f"The model was fitted on {saved_device}, which this machine does not "
